@@ -1,0 +1,26 @@
+"""noxops: a project's whole CI/CD pipeline as Nox sessions.
+
+A noxfile adopts it in two lines::
+
+    import noxops
+
+    noxops.sessions()
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["__version__", "sessions"]
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from noxops.registry import Pipeline
+
+
+def sessions(*args: Any, **kwargs: Any) -> Pipeline:
+    """Register the pipeline's stages as nox sessions (see :func:`noxops.registry.sessions`)."""
+    # Imported here so that `import noxops` works without nox (Python 3.9 test environments).
+    from noxops.registry import sessions as register
+
+    return register(*args, **kwargs)

@@ -1,0 +1,452 @@
+"""The ``[tool.noxops]`` model: every key, its type, default and meaning, validated on load.
+
+Each section is a frozen dataclass whose fields carry their documentation in ``metadata``
+(see :func:`option`), so the configuration reference is generated from this module and
+cannot drift from it. Loading converts the TOML table field by field and stops at the first
+problem with a :class:`~noxops.errors.ConfigError` naming the file, the key, what was found
+and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Optional, TypeVar, Union
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+from noxops.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_PYTHONS",
+    "Config",
+    "LintConfig",
+    "SecurityConfig",
+    "TestsConfig",
+    "TypeConfig",
+    "iter_options",
+    "load",
+    "option",
+]
+
+DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12")
+_PYTHON_RE = re.compile(r"^3\.\d{1,2}$")
+_T = TypeVar("_T")
+Check = Callable[[Any], Optional[str]]
+
+
+def option(
+    default: Any = dataclasses.MISSING,
+    *,
+    doc: str,
+    factory: Callable[[], Any] | None = None,
+    check: Check | None = None,
+    path: bool = False,
+) -> Any:
+    """A documented configuration key.
+
+    ``check`` returns a problem description (or ``None``) for a converted value; ``path``
+    marks strings (or lists of strings) that must name existing files or folders.
+    """
+    metadata = {"doc": doc, "check": check, "path": path}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _percent(value: Any) -> str | None:
+    return None if 0 <= value <= 100 else "must be between 0 and 100"
+
+
+def _python_version(value: Any) -> str | None:
+    values = value if isinstance(value, list) else [value]
+    bad = [v for v in values if not _PYTHON_RE.match(v)]
+    if bad:
+        return f"{bad[0]!r} is not a Python version; write it as major.minor, like '3.12'"
+    return None
+
+
+def _python_list(value: Any) -> str | None:
+    if not value:
+        return "must name at least one Python version, like ['3.11', '3.12']"
+    return _python_version(value)
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    """``[tool.noxops.lint]``: the ``lint`` and ``fmt`` sessions."""
+
+    enabled: bool = option(True, doc="Register the lint and fmt sessions.")
+    paths: list[str] = option(
+        factory=list,
+        path=True,
+        doc="Files and folders to check; empty means the sources, the tests folder and noxfile.py.",
+    )
+    black_args: list[str] = option(factory=list, doc="Extra arguments for black.")
+    isort_args: list[str] = option(factory=list, doc="Extra arguments for isort.")
+    ruff_args: list[str] = option(factory=list, doc="Extra arguments for `ruff check`.")
+    timeout: float = option(600.0, check=_positive, doc="Seconds before the stage is stopped.")
+
+
+@dataclass(frozen=True)
+class TypeConfig:
+    """``[tool.noxops.type]``: the ``type`` session (mypy)."""
+
+    enabled: bool = option(True, doc="Register the type session.")
+    paths: list[str] = option(
+        factory=list, path=True, doc="What mypy checks; empty means the sources."
+    )
+    python_version: Optional[str] = option(
+        None,
+        check=_python_version,
+        doc="Python version mypy targets; unset means the lowest Python of the matrix.",
+    )
+    mypy_args: list[str] = option(factory=list, doc="Extra arguments for mypy.")
+    timeout: float = option(900.0, check=_positive, doc="Seconds before the stage is stopped.")
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    """``[tool.noxops.security]``: the ``security`` session (bandit and a dependency audit)."""
+
+    enabled: bool = option(True, doc="Register the security session.")
+    paths: list[str] = option(
+        factory=list, path=True, doc="What bandit scans; empty means the sources."
+    )
+    bandit_args: list[str] = option(factory=list, doc="Extra arguments for bandit.")
+    audit: bool = option(True, doc="Audit the project's resolved dependencies with pip-audit.")
+    allow_unaudited: bool = option(
+        False,
+        doc=(
+            "Let the session pass when the audit could not check every dependency (no "
+            "vulnerability data reachable). It is still reported as 'not audited'."
+        ),
+    )
+    timeout: float = option(900.0, check=_positive, doc="Seconds before the stage is stopped.")
+
+
+@dataclass(frozen=True)
+class TestsConfig:
+    """``[tool.noxops.tests]``: the ``tests-<python>`` and ``coverage`` sessions."""
+
+    enabled: bool = option(True, doc="Register the tests and coverage sessions.")
+    paths: list[str] = option(
+        factory=list,
+        path=True,
+        doc="Test folders for pytest; empty means tests/unit if it exists, else tests.",
+    )
+    pytest_args: list[str] = option(factory=list, doc="Extra arguments for pytest.")
+    groups: Optional[list[str]] = option(
+        None,
+        doc=(
+            "Dependency groups (PEP 735) installed for the tests; unset means whichever of "
+            "'test', 'tests' and 'dev' the project defines."
+        ),
+    )
+    extras: list[str] = option(factory=list, doc="Extras of the project installed for the tests.")
+    fail_under: float = option(
+        80.0, check=_percent, doc="Combined coverage (percent) below which `coverage` fails."
+    )
+    timeout: float = option(1800.0, check=_positive, doc="Seconds before each run is stopped.")
+
+
+@dataclass(frozen=True)
+class Config:
+    """``[tool.noxops]``: the project's pipeline."""
+
+    python: list[str] = option(
+        factory=list,
+        check=_python_list,
+        doc=(
+            "The Python matrix for tests; unset means the project's "
+            "'Programming Language :: Python :: 3.N' classifiers, else 3.9 to 3.12."
+        ),
+    )
+    tools_python: Optional[str] = option(
+        None,
+        check=_python_version,
+        doc=(
+            "Python that runs lint, type and security tools (they need 3.10+); unset means "
+            "the Python running nox."
+        ),
+    )
+    src: list[str] = option(
+        factory=list,
+        path=True,
+        doc="Source folders; empty means src/ if it exists, else the package named like the project.",
+    )
+    reports_dir: str = option("reports", doc="Where every stage writes its reports.")
+    default_sessions: Optional[list[str]] = option(
+        None, doc="Sessions a plain `nox` runs; unset means the whole local pipeline."
+    )
+    lint: LintConfig = option(factory=LintConfig, doc="The lint and fmt stages.")
+    type: TypeConfig = option(factory=TypeConfig, doc="The type stage.")
+    security: SecurityConfig = option(factory=SecurityConfig, doc="The security stage.")
+    tests: TestsConfig = option(factory=TestsConfig, doc="The tests and coverage stages.")
+
+    # Filled in by load(); not configuration keys.
+    root: Path = field(default=Path(), metadata={"internal": True})
+    file: str = field(default="pyproject.toml", metadata={"internal": True})
+    project_name: str = field(default="", metadata={"internal": True})
+    classifiers: tuple[str, ...] = field(default=(), metadata={"internal": True})
+
+    # -- derived values -------------------------------------------------------------------
+
+    @property
+    def pythons(self) -> list[str]:
+        """The test matrix, oldest first."""
+        if self.python:
+            versions = list(self.python)
+        else:
+            prefix = "Programming Language :: Python :: "
+            versions = [c[len(prefix) :] for c in self.classifiers if c.startswith(prefix)]
+            versions = [v for v in versions if _PYTHON_RE.match(v)] or list(DEFAULT_PYTHONS)
+        return sorted(dict.fromkeys(versions), key=_version_key)
+
+    @property
+    def lowest_python(self) -> str:
+        return self.pythons[0]
+
+    @property
+    def sources(self) -> list[str]:
+        if self.src:
+            return list(self.src)
+        if (self.root / "src").is_dir():
+            return ["src"]
+        guess = self.project_name.replace("-", "_").lower()
+        if guess and (self.root / guess).is_dir():
+            return [guess]
+        if guess and (self.root / f"{guess}.py").is_file():
+            return [f"{guess}.py"]
+        return ["."]
+
+    @property
+    def test_paths(self) -> list[str]:
+        if self.tests.paths:
+            return list(self.tests.paths)
+        if (self.root / "tests" / "unit").is_dir():
+            return ["tests/unit"]
+        return ["tests"]
+
+    @property
+    def reports(self) -> Path:
+        return self.root / self.reports_dir
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Union:
+        inner = [a for a in args if a is not type(None)]
+        return _type_name(inner[0])
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin is list:
+        return f"a list of {_type_name(args[0])}s"
+    if origin is dict:
+        return f"a table of {_type_name(args[1])}s"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+        tp, str(tp)
+    )
+
+
+def _convert(value: Any, tp: Any, key: str, file: str, root: Path, *, is_path: bool) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(file, key, f"expected {expected}, found {_describe(value)}")
+
+    if origin is Union:  # Optional[X]
+        inner = next(a for a in args if a is not type(None))
+        return _convert(value, inner, key, file, root, is_path=is_path)
+    if origin is Literal:
+        if value not in args:
+            raise fail(_type_name(tp))
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise fail(_type_name(tp))
+        return [
+            _convert(v, args[0], f"{key}[{i}]", file, root, is_path=is_path)
+            for i, v in enumerate(value)
+        ]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise fail(_type_name(tp))
+        return {
+            str(k): _convert(v, args[1], f"{key}.{k}", file, root, is_path=is_path)
+            for k, v in value.items()
+        }
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise fail("a table")
+        return _build(tp, value, key, file, root)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail("an integer")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("a number")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise fail("a string")
+        if is_path and not (root / value).exists():
+            raise ConfigError(
+                file, key, f"{value!r} does not exist (relative to {root}); fix the path or remove it"
+            )
+        return value
+    raise TypeError(f"unsupported configuration type {tp!r} for {key}")  # pragma: no cover
+
+
+def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
+    hints = typing.get_type_hints(cls)
+    return [
+        (f, hints[f.name]) for f in dataclasses.fields(cls) if not f.metadata.get("internal")
+    ]
+
+
+def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root: Path) -> _T:
+    known = {f.name: (f, tp) for f, tp in _fields(cls)}
+    for name in table:
+        if name not in known:
+            hint = _closest(name, list(known))
+            allowed = f"did you mean {hint!r}? " if hint else ""
+            raise ConfigError(
+                file,
+                f"{prefix}.{name}" if prefix else name,
+                f"unknown key; {allowed}known keys: {', '.join(sorted(known))}",
+            )
+    values: dict[str, Any] = {}
+    for name, (f, tp) in known.items():
+        if name not in table:
+            continue
+        key = f"{prefix}.{name}" if prefix else name
+        converted = _convert(table[name], tp, key, file, root, is_path=f.metadata.get("path", False))
+        check: Check | None = f.metadata.get("check")
+        if check is not None and converted is not None:
+            problem = check(converted)
+            if problem:
+                raise ConfigError(file, key, f"{problem} (found {_describe(table[name])})")
+        values[name] = converted
+    return cls(**values)
+
+
+def _closest(name: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read and validate ``[tool.noxops]`` from ``root/pyproject.toml``.
+
+    ``overrides`` is merged over the table (section by section), as a noxfile may do.
+    A missing pyproject or table means all defaults.
+    """
+    root = Path(root).resolve()
+    pyproject = root / "pyproject.toml"
+    file = str(pyproject)
+    data: dict[str, Any] = {}
+    if pyproject.is_file():
+        try:
+            with pyproject.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(file, "(file)", f"is not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("noxops", {})
+    if not isinstance(table, dict):
+        raise ConfigError(file, "tool.noxops", f"expected a table, found {_describe(table)}")
+    if overrides:
+        table = _merge(table, overrides)
+    config = _build(Config, table, "tool.noxops", file, root)
+    project = data.get("project", {})
+    return dataclasses.replace(
+        config,
+        root=root,
+        file=file,
+        project_name=str(project.get("name", root.name)),
+        classifiers=tuple(project.get("classifiers", ())),
+    )
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class OptionDoc:
+    """One configuration key, as the reference documents it."""
+
+    key: str
+    type: str
+    default: str
+    doc: str
+
+
+def iter_options(cls: type = Config, prefix: str = "tool.noxops") -> list[OptionDoc]:
+    """Every configuration key below ``cls``, depth first, for the generated reference."""
+    docs: list[OptionDoc] = []
+    nested: list[tuple[str, type]] = []
+    for f, tp in _fields(cls):
+        if dataclasses.is_dataclass(tp):
+            nested.append((f"{prefix}.{f.name}", tp))  # type: ignore[arg-type]
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:  # pragma: no cover
+            default = None
+        docs.append(
+            OptionDoc(
+                key=f"{prefix}.{f.name}",
+                type=_type_name(tp),
+                default="(unset)" if default is None else repr(default),
+                doc=f.metadata["doc"],
+            )
+        )
+    for sub_prefix, sub in nested:
+        docs.extend(iter_options(sub, sub_prefix))
+    return docs

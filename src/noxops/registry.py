@@ -1,0 +1,135 @@
+"""Turning the enabled stages into nox sessions: the one call a noxfile makes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nox
+
+from noxops import interpreters
+from noxops.config import Config, load
+from noxops.errors import NoxopsError
+from noxops.stages import STAGES, Stage
+from noxops.watchdog import Watchdog
+
+__all__ = ["Pipeline", "sessions"]
+
+
+@dataclass
+class Pipeline:
+    """What :func:`sessions` registered, for noxfiles that want to look or adjust."""
+
+    config: Config
+    stages: dict[str, Stage]
+    missing_pythons: list[str]
+
+    def session_names(self, name: str) -> list[str]:
+        st = self.stages[name]
+        if st.python == "matrix":
+            return [f"{name}-{py}" for py in self.config.pythons]
+        return [name]
+
+
+def _python_for(st: Stage, config: Config) -> Any:
+    if st.python == "matrix":
+        return config.pythons
+    if st.python == "none":
+        return False
+    return config.tools_python or interpreters.current()
+
+
+def _make_session(st: Stage, config: Config) -> Any:
+    def run(session: nox.Session) -> None:
+        limit = st.timeout(config)
+        with Watchdog(limit) as dog:
+            try:
+                st.func(session, config)
+            except BaseException:
+                if dog.expired.is_set():
+                    session.error(
+                        f"{st.name} timed out after {limit:g}s and was stopped with its "
+                        "child processes; raise [tool.noxops."
+                        f"{st.section or st.name}] timeout if it needs longer"
+                    )
+                raise
+            if dog.expired.is_set():  # pragma: no cover - the stage swallowed the kill
+                session.error(f"{st.name} timed out after {limit:g}s")
+
+    run.__name__ = st.name.replace("-", "_")
+    run.__qualname__ = run.__name__
+    run.__doc__ = st.doc
+    return run
+
+
+def _fail(message: str) -> None:
+    """Stop the noxfile with one clear message: no traceback for a user's mistake."""
+    sys.stderr.write(f"nox > noxops: {message}\n")
+    raise SystemExit(2)
+
+
+def sessions(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    only: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    overrides: Mapping[str, Any] | None = None,
+) -> Pipeline:
+    """Register the project's pipeline stages as nox sessions.
+
+    ``root`` defaults to the folder of the calling noxfile (nox runs from there). ``only`` and
+    ``exclude`` pick stages by name; ``overrides`` is merged over ``[tool.noxops]`` (for
+    example ``{"tests": {"pytest_args": ["-x"]}}``). A noxfile can still define its own
+    sessions, or replace a stage by defining a session of the same name after this call.
+    """
+    project_root = Path(root) if root is not None else Path.cwd()
+    try:
+        config = load(project_root, overrides)
+    except NoxopsError as exc:
+        _fail(str(exc))
+        raise  # pragma: no cover - _fail exits
+
+    chosen = {
+        name: st
+        for name, st in STAGES.items()
+        if st.enabled(config)
+        and (only is None or name in set(only))
+        and name not in set(exclude)
+    }
+    unknown = (set(only or ()) | set(exclude)) - set(STAGES)
+    if unknown:
+        _fail(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(STAGES)}")
+
+    found = interpreters.find_all(config.pythons)
+    interpreters.expose(found)
+    missing = [v for v, interp in found.items() if interp is None]
+    if missing and not os.environ.get("CI"):
+        sys.stderr.write(
+            f"nox > noxops: Python {', '.join(missing)} not found on this machine "
+            "(PATH, pyenv, uv); their test sessions will be skipped\n"
+        )
+
+    # Never download interpreters: a missing one is skipped locally and an error in CI.
+    nox.options.download_python = "never"
+    os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    nox.options.default_venv_backend = "uv|virtualenv"
+    nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+    default = config.default_sessions
+
+    for name, st in chosen.items():
+        requires = [r for r in st.requires if r in chosen]
+        requires = [f"{r}-{{python}}" if chosen[r].python == "matrix" and st.python == "matrix"
+                    else r for r in requires]
+        nox.session(
+            _make_session(st, config),
+            name=name,
+            python=_python_for(st, config),
+            requires=requires or None,
+            default=st.default if default is None else name in default,
+            reuse_venv=True,
+        )
+    return Pipeline(config=config, stages=chosen, missing_pythons=missing)

@@ -1,0 +1,131 @@
+"""What a stage is, the registry of stages, and the helpers every stage shares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
+
+if TYPE_CHECKING:
+    import nox
+
+    from noxops.config import Config
+
+__all__ = [
+    "STAGES",
+    "Stage",
+    "StageFunc",
+    "install_project",
+    "report_path",
+    "run_tool",
+    "stage",
+    "write_json",
+]
+
+StageFunc = Callable[["nox.Session", "Config"], None]
+PythonSpec = Literal["tools", "matrix", "none"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage and how it becomes a nox session."""
+
+    name: str
+    func: StageFunc
+    doc: str
+    python: PythonSpec = "tools"
+    requires: tuple[str, ...] = ()
+    default: bool = True
+    enabled: Callable[[Config], bool] = field(default=lambda config: True)
+    timeout: Callable[[Config], float] = field(default=lambda config: 1800.0)
+    section: Optional[str] = None  # the [tool.noxops.<section>] it reads
+
+
+STAGES: dict[str, Stage] = {}
+
+
+def stage(
+    name: str,
+    *,
+    python: PythonSpec = "tools",
+    requires: Sequence[str] = (),
+    default: bool = True,
+    section: str | None = None,
+) -> Callable[[StageFunc], StageFunc]:
+    """Register a stage function under ``name``; its docstring is the session's description.
+
+    ``section`` names the ``[tool.noxops.<section>]`` table whose ``enabled`` and ``timeout``
+    keys govern the stage.
+    """
+
+    def register(func: StageFunc) -> StageFunc:
+        def enabled(config: Config) -> bool:
+            return section is None or bool(getattr(config, section).enabled)
+
+        def timeout(config: Config) -> float:
+            return 1800.0 if section is None else float(getattr(config, section).timeout)
+
+        STAGES[name] = Stage(
+            name=name,
+            func=func,
+            doc=(func.__doc__ or name).strip().splitlines()[0],
+            python=python,
+            requires=tuple(requires),
+            default=default,
+            enabled=enabled,
+            timeout=timeout,
+            section=section,
+        )
+        return func
+
+    return register
+
+
+def report_path(config: Config, *parts: str) -> Path:
+    """A path under the reports folder, its parent created."""
+    path = config.reports.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def run_tool(session: nox.Session, *args: str, **kwargs: Any) -> bool:
+    """Run one tool; ``False`` when it failed, so the stage can run its other tools too."""
+    from nox.command import CommandFailed
+
+    try:
+        session.run(*args, **kwargs)
+    except CommandFailed:
+        return False
+    return True
+
+
+def install_project(
+    session: nox.Session,
+    config: Config,
+    *requirements: str,
+    groups: Sequence[str] = (),
+    extras: Sequence[str] = (),
+    editable: bool = True,
+) -> None:
+    """Install the project (editable by default), some of its dependency groups, and tools."""
+    import nox.project
+
+    target = "." + (f"[{','.join(extras)}]" if extras else "")
+    pyproject = nox.project.load_toml(str(config.root / "pyproject.toml"))
+    defined = pyproject.get("dependency-groups", {})
+    group_reqs = list(nox.project.dependency_groups(pyproject, *groups)) if groups else []
+    missing = [g for g in groups if g not in defined]
+    if missing:
+        session.error(
+            f"dependency group(s) {', '.join(missing)} named in [tool.noxops] are not defined in "
+            f"[dependency-groups] of {config.file}"
+        )
+    args = ["-e", target] if editable else [target]
+    session.install(*args, *group_reqs, *requirements)

@@ -1,0 +1,191 @@
+"""The ``security`` stage: bandit over the sources and an audit of the resolved dependencies.
+
+The audit never reports "no known vulnerabilities" unless it really checked: every
+dependency must have been looked up (pip-audit's ``skip_reason`` says when one was not),
+and a known-vulnerable canary must come back vulnerable (a database that cannot be reached
+answers "nothing found" for everything). Otherwise the result is "not audited", which fails
+the stage unless ``allow_unaudited`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from noxops.stages.base import install_project, report_path, run_tool, stage, write_json
+
+if TYPE_CHECKING:
+    import nox
+
+    from noxops.config import Config
+
+__all__ = ["AuditResult", "classify_audit", "security"]
+
+# A release with long-published advisories: if the audit finds nothing here, it found nothing
+# anywhere because it could not reach its data.
+CANARY = "requests==2.5.0"
+
+# Run inside the session's environment: the installed closure of the project's requirements
+# (extras-only requirements left out), as name==version lines.
+_LIST_DEPS = """
+import importlib.metadata as m, re, sys
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+installed = {norm(d.metadata["Name"]): d for d in m.distributions() if d.metadata["Name"]}
+todo, seen = [norm(sys.argv[1])], set()
+while todo:
+    name = todo.pop()
+    if name in seen or name not in installed:
+        continue
+    seen.add(name)
+    for req in installed[name].requires or []:
+        if "extra ==" not in req.replace("extra==", "extra =="):
+            todo.append(norm(re.match(r"[A-Za-z0-9._-]+", req).group(0)))
+seen.discard(norm(sys.argv[1]))
+for name in sorted(seen):
+    print(f"{installed[name].metadata['Name']}=={installed[name].version}")
+"""
+
+
+@dataclass
+class AuditResult:
+    """What the dependency audit established."""
+
+    status: str  # "audited", "vulnerable" or "not-audited"
+    audited: int = 0
+    skipped: list[str] = field(default_factory=list)
+    vulnerabilities: list[dict[str, Any]] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def summary(self) -> str:
+        if self.status == "audited":
+            return f"dependency audit: {self.audited} packages audited, no known vulnerabilities"
+        if self.status == "vulnerable":
+            lines = [f"dependency audit: {len(self.vulnerabilities)} known vulnerabilities"]
+            lines += [
+                f"  {v['name']} {v['version']}: {v['id']}"
+                + (f" (fixed in {', '.join(v['fix_versions'])})" if v["fix_versions"] else "")
+                for v in self.vulnerabilities
+            ]
+            return "\n".join(lines)
+        return f"dependency audit: NOT AUDITED: {self.reason}"
+
+
+def classify_audit(project: dict[str, Any], canary: dict[str, Any] | None) -> AuditResult:
+    """Decide from pip-audit's JSON for the project (and for the canary) what was audited."""
+    deps = project.get("dependencies", [])
+    skipped = [f"{d['name']}: {d['skip_reason']}" for d in deps if d.get("skip_reason")]
+    vulns = [
+        {
+            "name": d["name"],
+            "version": d.get("version", "?"),
+            "id": v.get("id", "?"),
+            "fix_versions": v.get("fix_versions", []),
+        }
+        for d in deps
+        for v in d.get("vulns", [])
+    ]
+    audited = len(deps) - len(skipped)
+    if vulns:
+        return AuditResult("vulnerable", audited, skipped, vulns)
+    if skipped:
+        return AuditResult(
+            "not-audited",
+            audited,
+            skipped,
+            reason=f"{len(skipped)} of {len(deps)} packages could not be looked up "
+            f"(first: {skipped[0]})",
+        )
+    canary_deps = (canary or {}).get("dependencies", [])
+    if canary is not None and not any(d.get("vulns") for d in canary_deps):
+        return AuditResult(
+            "not-audited",
+            0,
+            reason=f"the vulnerability service reported nothing for {CANARY}, which has "
+            "published advisories, so its data was not reachable",
+        )
+    return AuditResult("audited", audited)
+
+
+def _bandit_findings(path: Path) -> list[str]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        f"{r['filename']}:{r['line_number']}: {r['test_id']} "
+        f"[severity {r['issue_severity'].lower()}, confidence {r['issue_confidence'].lower()}] "
+        f"{r['issue_text']}"
+        for r in data.get("results", [])
+    ]
+
+
+def _pip_audit(session: nox.Session, requirements: Path, output: Path) -> dict[str, Any]:
+    session.run(
+        "pip-audit", "--requirement", str(requirements), "--no-deps", "--disable-pip",
+        "--progress-spinner=off", "--format=json", f"--output={output}",
+        success_codes=[0, 1], silent=True,
+    )  # fmt: skip
+    try:
+        loaded: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"dependencies": [{"name": "(all)", "skip_reason": f"no readable report: {exc}"}]}
+    return loaded
+
+
+@stage("security", section="security")
+def security(session: nox.Session, config: Config) -> None:
+    """Scan the sources with bandit and audit the resolved dependencies."""
+    cfg = config.security
+    problems: list[str] = []
+    install_project(session, config, editable=False)
+    frozen = ""
+    if cfg.audit:
+        script = Path(str(session.virtualenv.location)) / "noxops-list-deps.py"
+        script.write_text(_LIST_DEPS, encoding="utf-8")
+        listed = session.run("python", str(script), config.project_name, silent=True)
+        frozen = str(listed or "")
+    session.install("bandit", *(["pip-audit"] if cfg.audit else []))
+
+    bandit_json = report_path(config, "bandit.json")
+    paths = list(cfg.paths) or config.sources
+    ok = run_tool(
+        session, "bandit", "-r", "-q", "-f", "json", "-o", str(bandit_json), *cfg.bandit_args,
+        *paths, success_codes=[0, 1], silent=True,
+    )  # fmt: skip
+    findings = _bandit_findings(bandit_json) if ok and bandit_json.is_file() else []
+    if not ok:
+        problems.append("bandit could not run (see its output above)")
+    for line in findings:
+        session.log(line)
+    if findings:
+        problems.append(f"bandit: {len(findings)} finding(s)")
+    else:
+        session.log(f"bandit: no findings in {', '.join(paths)}")
+
+    if not cfg.audit:
+        return _finish(session, problems)
+    requirements = report_path(config, "audit-requirements.txt")
+    requirements.write_text(frozen, encoding="utf-8")
+    project = _pip_audit(session, requirements, report_path(config, "pip-audit.json"))
+    canary_req = report_path(config, ".audit-canary.txt")
+    canary_req.write_text(CANARY + "\n", encoding="utf-8")
+    canary = _pip_audit(session, canary_req, report_path(config, ".audit-canary.json"))
+    result = classify_audit(project, canary)
+    write_json(report_path(config, "audit.json"), asdict(result))
+    session.log(result.summary)
+    if result.status == "vulnerable":
+        problems.append("dependency audit found known vulnerabilities")
+    elif result.status == "not-audited":
+        if cfg.allow_unaudited:
+            session.warn("dependencies NOT AUDITED; allowed by [tool.noxops.security] allow_unaudited")
+        else:
+            problems.append(
+                "dependencies were not audited; fix access to the vulnerability data, or set "
+                "allow_unaudited = true in [tool.noxops.security] to accept that"
+            )
+    _finish(session, problems)
+
+
+def _finish(session: nox.Session, problems: list[str]) -> None:
+    if problems:
+        session.error("security failed: " + "; ".join(problems))

@@ -1,0 +1,33 @@
+"""The ``type`` stage: mypy over the sources, targeting the project's lowest Python."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from noxops.stages.base import install_project, report_path, stage
+
+if TYPE_CHECKING:
+    import nox
+
+    from noxops.config import Config
+
+__all__ = ["mypy_requirement", "typecheck"]
+
+
+def mypy_requirement(target: str) -> str:
+    """mypy 2.x can no longer target 3.9; pick the newest mypy that can check ``target``."""
+    major, minor = (int(p) for p in target.split("."))
+    return "mypy<2" if (major, minor) < (3, 10) else "mypy"
+
+
+@stage("type", section="type")
+def typecheck(session: nox.Session, config: Config) -> None:
+    """Type-check with mypy, targeting the lowest supported Python."""
+    target = config.type.python_version or config.lowest_python
+    install_project(session, config, mypy_requirement(target))
+    paths = list(config.type.paths) or config.sources
+    junit = report_path(config, "mypy-junit.xml")
+    session.run(
+        "mypy", f"--python-version={target}", f"--junit-xml={junit}",
+        *config.type.mypy_args, *session.posargs, *paths,
+    )  # fmt: skip
