@@ -23,7 +23,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
+from noxops.ci.config import CIConfig
+from noxops.deploy.config import DeployEnvConfig
 from noxops.errors import ConfigError
+from noxops.image import ImageConfig
+from noxops.reports.config import ReportConfig
+from noxops.schema import (
+    PYTHON_RE,
+    Check,
+    option,
+    percent,
+    positive,
+    python_list,
+    python_version,
+)
+from noxops.services.config import IntegrationConfig
 
 __all__ = [
     "DEFAULT_PYTHONS",
@@ -38,50 +52,7 @@ __all__ = [
 ]
 
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12")
-_PYTHON_RE = re.compile(r"^3\.\d{1,2}$")
 _T = TypeVar("_T")
-Check = Callable[[Any], Optional[str]]
-
-
-def option(
-    default: Any = dataclasses.MISSING,
-    *,
-    doc: str,
-    factory: Callable[[], Any] | None = None,
-    check: Check | None = None,
-    path: bool = False,
-) -> Any:
-    """A documented configuration key.
-
-    ``check`` returns a problem description (or ``None``) for a converted value; ``path``
-    marks strings (or lists of strings) that must name existing files or folders.
-    """
-    metadata = {"doc": doc, "check": check, "path": path}
-    if factory is not None:
-        return field(default_factory=factory, metadata=metadata)
-    return field(default=default, metadata=metadata)
-
-
-def _positive(value: Any) -> str | None:
-    return None if value > 0 else "must be greater than 0"
-
-
-def _percent(value: Any) -> str | None:
-    return None if 0 <= value <= 100 else "must be between 0 and 100"
-
-
-def _python_version(value: Any) -> str | None:
-    values = value if isinstance(value, list) else [value]
-    bad = [v for v in values if not _PYTHON_RE.match(v)]
-    if bad:
-        return f"{bad[0]!r} is not a Python version; write it as major.minor, like '3.12'"
-    return None
-
-
-def _python_list(value: Any) -> str | None:
-    if not value:
-        return "must name at least one Python version, like ['3.11', '3.12']"
-    return _python_version(value)
 
 
 @dataclass(frozen=True)
@@ -97,7 +68,7 @@ class LintConfig:
     black_args: list[str] = option(factory=list, doc="Extra arguments for black.")
     isort_args: list[str] = option(factory=list, doc="Extra arguments for isort.")
     ruff_args: list[str] = option(factory=list, doc="Extra arguments for `ruff check`.")
-    timeout: float = option(600.0, check=_positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(600.0, check=positive, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -110,11 +81,11 @@ class TypeConfig:
     )
     python_version: Optional[str] = option(
         None,
-        check=_python_version,
+        check=python_version,
         doc="Python version mypy targets; unset means the lowest Python of the matrix.",
     )
     mypy_args: list[str] = option(factory=list, doc="Extra arguments for mypy.")
-    timeout: float = option(900.0, check=_positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -134,7 +105,7 @@ class SecurityConfig:
             "vulnerability data reachable). It is still reported as 'not audited'."
         ),
     )
-    timeout: float = option(900.0, check=_positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -157,9 +128,9 @@ class TestsConfig:
     )
     extras: list[str] = option(factory=list, doc="Extras of the project installed for the tests.")
     fail_under: float = option(
-        80.0, check=_percent, doc="Combined coverage (percent) below which `coverage` fails."
+        80.0, check=percent, doc="Combined coverage (percent) below which `coverage` fails."
     )
-    timeout: float = option(1800.0, check=_positive, doc="Seconds before each run is stopped.")
+    timeout: float = option(1800.0, check=positive, doc="Seconds before each run is stopped.")
 
 
 @dataclass(frozen=True)
@@ -168,7 +139,7 @@ class Config:
 
     python: list[str] = option(
         factory=list,
-        check=_python_list,
+        check=python_list,
         doc=(
             "The Python matrix for tests; unset means the project's "
             "'Programming Language :: Python :: 3.N' classifiers, else 3.9 to 3.12."
@@ -176,7 +147,7 @@ class Config:
     )
     tools_python: Optional[str] = option(
         None,
-        check=_python_version,
+        check=python_version,
         doc=(
             "Python that runs lint, type and security tools (they need 3.10+); unset means "
             "the Python running nox."
@@ -195,6 +166,15 @@ class Config:
     type: TypeConfig = option(factory=TypeConfig, doc="The type stage.")
     security: SecurityConfig = option(factory=SecurityConfig, doc="The security stage.")
     tests: TestsConfig = option(factory=TestsConfig, doc="The tests and coverage stages.")
+    integration: IntegrationConfig = option(
+        factory=IntegrationConfig, doc="The integration stage and its services."
+    )
+    image: ImageConfig = option(factory=ImageConfig, doc="The build and smoke stages.")
+    report: ReportConfig = option(factory=ReportConfig, doc="The report stage.")
+    ci: CIConfig = option(factory=CIConfig, doc="The generated CI pipelines.")
+    deploy: dict[str, DeployEnvConfig] = option(
+        factory=dict, doc="Deployment environments, one table each: [tool.noxops.deploy.<env>]."
+    )
 
     # Filled in by load(); not configuration keys.
     root: Path = field(default=Path(), metadata={"internal": True})
@@ -212,7 +192,7 @@ class Config:
         else:
             prefix = "Programming Language :: Python :: "
             versions = [c[len(prefix) :] for c in self.classifiers if c.startswith(prefix)]
-            versions = [v for v in versions if _PYTHON_RE.match(v)] or list(DEFAULT_PYTHONS)
+            versions = [v for v in versions if PYTHON_RE.match(v)] or list(DEFAULT_PYTHONS)
         return sorted(dict.fromkeys(versions), key=_version_key)
 
     @property

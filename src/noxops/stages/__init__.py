@@ -11,6 +11,6 @@ from __future__ import annotations
 from noxops.stages.base import STAGES, Stage, stage
 
 # Importing a stage module registers its stages, in pipeline order.
-from noxops.stages import lint, typecheck, security, tests  # noqa: E402, F401  # isort: skip
+from noxops.stages import lint, typecheck, security, tests, integration, build, report, deploy  # noqa: E402, F401, E501  # isort: skip
 
 __all__ = ["STAGES", "Stage", "stage"]

@@ -1,0 +1,1 @@
+"""CI configuration: one neutral pipeline model, one renderer per provider."""

@@ -1,0 +1,1 @@
+"""Deploying the built image to Kubernetes."""

@@ -1,0 +1,1 @@
+"""The pytest plugin: fixtures for the integration services (see noxops.services)."""

@@ -1,0 +1,1 @@
+"""Services for integration tests (PostgreSQL, Redis, ...), each from one of several providers."""

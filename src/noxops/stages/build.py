@@ -1,0 +1,1 @@
+"""The ``build`` stage (wheel, sdist, container image) and ``smoke`` (tests against the image)."""

@@ -1,0 +1,1 @@
+"""The ``deploy-<env>`` and ``rollback-<env>`` stages."""

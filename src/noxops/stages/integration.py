@@ -1,0 +1,1 @@
+"""The ``integration`` stage: tests/integration against real services."""

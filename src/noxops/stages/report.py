@@ -1,0 +1,1 @@
+"""The ``report`` stage: one quality gate over every stage's results."""
