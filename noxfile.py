@@ -10,12 +10,12 @@ import nox
 # Use this checkout's noxops, not an installed one.
 sys.path.insert(0, str(Path(__file__).parent / "src"))
 
-import noxops  # noqa: E402
+import noxops
 
 pipeline = noxops.sessions()
 
 
-@nox.session(python=False, default=False)
+@nox.session(python=False, default=False)  # type: ignore[untyped-decorator]
 def functional(session: nox.Session) -> None:
     """Real nox runs on the fixture projects under tests/functional (slow)."""
     session.run("python", "-m", "pytest", "tests/functional", *session.posargs)

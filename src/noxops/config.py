@@ -10,13 +10,13 @@ and what is allowed.
 from __future__ import annotations
 
 import dataclasses
-import re
+import difflib
 import sys
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional, TypeVar, Union
+from typing import Any, Literal, Optional, TypeVar, Union
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -156,7 +156,10 @@ class Config:
     src: list[str] = option(
         factory=list,
         path=True,
-        doc="Source folders; empty means src/ if it exists, else the package named like the project.",
+        doc=(
+            "Source folders; empty means src/ if it exists, else the package named like "
+            "the project."
+        ),
     )
     reports_dir: str = option("reports", doc="Where every stage writes its reports.")
     default_sessions: Optional[list[str]] = option(
@@ -258,7 +261,9 @@ def _type_name(tp: Any) -> str:
     )
 
 
-def _convert(value: Any, tp: Any, key: str, file: str, root: Path, *, is_path: bool) -> Any:
+def _convert(  # noqa: PLR0911, PLR0912 - one branch per supported type
+    value: Any, tp: Any, key: str, file: str, root: Path, *, is_path: bool
+) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
 
@@ -289,7 +294,7 @@ def _convert(value: Any, tp: Any, key: str, file: str, root: Path, *, is_path: b
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise fail("a table")
-        return _build(tp, value, key, file, root)
+        return _build(typing.cast(type, tp), value, key, file, root)
     if tp is bool:
         if not isinstance(value, bool):
             raise fail("true or false")
@@ -307,7 +312,9 @@ def _convert(value: Any, tp: Any, key: str, file: str, root: Path, *, is_path: b
             raise fail("a string")
         if is_path and not (root / value).exists():
             raise ConfigError(
-                file, key, f"{value!r} does not exist (relative to {root}); fix the path or remove it"
+                file,
+                key,
+                f"{value!r} does not exist (relative to {root}); fix the path or remove it",
             )
         return value
     raise TypeError(f"unsupported configuration type {tp!r} for {key}")  # pragma: no cover
@@ -315,9 +322,7 @@ def _convert(value: Any, tp: Any, key: str, file: str, root: Path, *, is_path: b
 
 def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
     hints = typing.get_type_hints(cls)
-    return [
-        (f, hints[f.name]) for f in dataclasses.fields(cls) if not f.metadata.get("internal")
-    ]
+    return [(f, hints[f.name]) for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
 
 
 def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root: Path) -> _T:
@@ -336,7 +341,9 @@ def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root
         if name not in table:
             continue
         key = f"{prefix}.{name}" if prefix else name
-        converted = _convert(table[name], tp, key, file, root, is_path=f.metadata.get("path", False))
+        converted = _convert(
+            table[name], tp, key, file, root, is_path=f.metadata.get("path", False)
+        )
         check: Check | None = f.metadata.get("check")
         if check is not None and converted is not None:
             problem = check(converted)
@@ -347,8 +354,6 @@ def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root
 
 
 def _closest(name: str, candidates: list[str]) -> str | None:
-    import difflib
-
     matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return matches[0] if matches else None
 

@@ -46,14 +46,19 @@ def candidate_dirs(env: Mapping[str, str] | None = None) -> list[tuple[str, Path
     found: list[tuple[str, Path, str | None]] = [
         ("PATH", Path(p), None) for p in env.get("PATH", "").split(os.pathsep) if p
     ]
-    for source, base in [("pyenv", _pyenv_root(env) / "versions"), *[("uv", d) for d in _uv_dirs(env)]]:
+    for source, base in [
+        ("pyenv", _pyenv_root(env) / "versions"),
+        *[("uv", d) for d in _uv_dirs(env)],
+    ]:
         if not base.is_dir():
             continue
         for child in sorted(base.iterdir()):
             match = _VERSION_DIR.match(child.name)
             if match and (child / "bin").is_dir():
                 found.append((source, child / "bin", f"{match[1]}.{match[2]}"))
-    found += [("system", Path(p), None) for p in ("/usr/local/bin", "/usr/bin", "/opt/homebrew/bin")]
+    found += [
+        ("system", Path(p), None) for p in ("/usr/local/bin", "/usr/bin", "/opt/homebrew/bin")
+    ]
     return found
 
 
@@ -99,7 +104,7 @@ def expose(
     link_dir.mkdir(parents=True, exist_ok=True)
     for interp in interps:
         link = link_dir / f"python{interp.version}"
-        if link.is_symlink() and Path(os.readlink(link)) == interp.executable:
+        if link.is_symlink() and link.readlink() == interp.executable:
             continue
         tmp = link_dir / f".{link.name}.{os.getpid()}"
         tmp.unlink(missing_ok=True)

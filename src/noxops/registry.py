@@ -96,9 +96,7 @@ def sessions(
     chosen = {
         name: st
         for name, st in STAGES.items()
-        if st.enabled(config)
-        and (only is None or name in set(only))
-        and name not in set(exclude)
+        if st.enabled(config) and (only is None or name in set(only)) and name not in set(exclude)
     }
     unknown = (set(only or ()) | set(exclude)) - set(STAGES)
     if unknown:
@@ -122,8 +120,10 @@ def sessions(
 
     for name, st in chosen.items():
         requires = [r for r in st.requires if r in chosen]
-        requires = [f"{r}-{{python}}" if chosen[r].python == "matrix" and st.python == "matrix"
-                    else r for r in requires]
+        requires = [
+            f"{r}-{{python}}" if chosen[r].python == "matrix" and st.python == "matrix" else r
+            for r in requires
+        ]
         nox.session(
             _make_session(st, config),
             name=name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import psutil
 
@@ -24,16 +24,12 @@ def stop_children(grace: float = 3.0) -> int:
     except psutil.Error:  # pragma: no cover - our own process always exists
         return 0
     for child in children:
-        try:
+        with suppress(psutil.Error):
             child.terminate()
-        except psutil.Error:
-            pass
     _, alive = psutil.wait_procs(children, timeout=grace)
     for child in alive:
-        try:
+        with suppress(psutil.Error):
             child.kill()
-        except psutil.Error:
-            pass
     return len(children)
 
 

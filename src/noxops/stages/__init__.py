@@ -8,9 +8,17 @@ sessions.
 
 from __future__ import annotations
 
-from noxops.stages.base import STAGES, Stage, stage
-
 # Importing a stage module registers its stages, in pipeline order.
-from noxops.stages import lint, typecheck, security, tests, integration, build, report, deploy  # noqa: E402, F401, E501  # isort: skip
+from noxops.stages import (  # noqa: F401  # isort: skip
+    build,
+    deploy,
+    integration,
+    lint,
+    report,
+    security,
+    tests,
+    typecheck,
+)
+from noxops.stages.base import STAGES, Stage, stage
 
 __all__ = ["STAGES", "Stage", "stage"]

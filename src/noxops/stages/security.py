@@ -177,7 +177,9 @@ def security(session: nox.Session, config: Config) -> None:
         problems.append("dependency audit found known vulnerabilities")
     elif result.status == "not-audited":
         if cfg.allow_unaudited:
-            session.warn("dependencies NOT AUDITED; allowed by [tool.noxops.security] allow_unaudited")
+            session.warn(
+                "dependencies NOT AUDITED; allowed by [tool.noxops.security] allow_unaudited"
+            )
         else:
             problems.append(
                 "dependencies were not audited; fix access to the vulnerability data, or set "

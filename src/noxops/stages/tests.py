@@ -62,8 +62,22 @@ def tests(session: nox.Session, config: Config) -> None:
         )  # fmt: skip
     finally:
         if data.exists():
-            session.run("coverage", "xml", "-q", "-o", str(report_path(config, f"coverage-{py}.xml")), env=env)
-            session.run("coverage", "html", "-q", "-d", str(report_path(config, f"htmlcov-{py}", "index.html").parent), env=env)
+            session.run(
+                "coverage",
+                "xml",
+                "-q",
+                "-o",
+                str(report_path(config, f"coverage-{py}.xml")),
+                env=env,
+            )
+            session.run(
+                "coverage",
+                "html",
+                "-q",
+                "-d",
+                str(report_path(config, f"htmlcov-{py}", "index.html").parent),
+                env=env,
+            )
 
 
 @stage("coverage", requires=("tests",), section="tests")
@@ -76,8 +90,17 @@ def coverage(session: nox.Session, config: Config) -> None:
         session.error(f"no coverage data in {data_dir}: run `nox -s tests` first")
     combined = report_path(config, ".coverage")
     env = {"COVERAGE_FILE": str(combined)}
-    session.log(f"combining {len(runs)} run(s): {', '.join(r.removeprefix('.coverage.') for r in runs)}")
+    session.log(
+        f"combining {len(runs)} run(s): {', '.join(r.removeprefix('.coverage.') for r in runs)}"
+    )
     session.run("coverage", "combine", "--keep", "-q", str(data_dir), env=env)
     session.run("coverage", "xml", "-q", "-o", str(report_path(config, "coverage.xml")), env=env)
-    session.run("coverage", "html", "-q", "-d", str(report_path(config, "htmlcov", "index.html").parent), env=env)
+    session.run(
+        "coverage",
+        "html",
+        "-q",
+        "-d",
+        str(report_path(config, "htmlcov", "index.html").parent),
+        env=env,
+    )
     session.run("coverage", "report", f"--fail-under={config.tests.fail_under:g}", env=env)
