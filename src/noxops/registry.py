@@ -14,7 +14,7 @@ import nox
 from noxops import interpreters
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
-from noxops.stages import STAGES, Stage
+from noxops.stages import STAGES, Stage, ordered
 from noxops.watchdog import Watchdog
 
 __all__ = ["Pipeline", "sessions"]
@@ -87,6 +87,8 @@ def sessions(
     sessions, or replace a stage by defining a session of the same name after this call.
     """
     project_root = Path(root) if root is not None else Path.cwd()
+    only = None if only is None else set(only)
+    exclude = set(exclude)
     try:
         config = load(project_root, overrides)
     except NoxopsError as exc:
@@ -94,9 +96,9 @@ def sessions(
         raise  # pragma: no cover - _fail exits
 
     chosen = {
-        name: st
-        for name, st in STAGES.items()
-        if st.enabled(config) and (only is None or name in set(only)) and name not in set(exclude)
+        st.name: st
+        for st in ordered()
+        if st.enabled(config) and (only is None or st.name in only) and st.name not in exclude
     }
     unknown = (set(only or ()) | set(exclude)) - set(STAGES)
     if unknown:

@@ -1,0 +1,62 @@
+"""Running real nox on fixture projects, for the functional tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["FIXTURES", "NoxRun", "copy_fixture", "run_nox"]
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass
+class NoxRun:
+    """The outcome of one nox invocation."""
+
+    returncode: int
+    output: str  # stdout and stderr, interleaved
+
+    def __str__(self) -> str:
+        return f"nox exited {self.returncode}:\n{self.output}"
+
+
+def copy_fixture(name: str, destination: Path) -> Path:
+    """Copy ``tests/fixtures/<name>`` to ``destination/<name>`` and return the copy."""
+    target = destination / name
+    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".nox", "reports"))
+    return target
+
+
+def run_nox(
+    project: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    ci: bool = False,
+    timeout: float = 600,
+) -> NoxRun:
+    """Run ``python -m nox`` in ``project`` with this interpreter (which has noxops installed).
+
+    ``CI`` is removed from the environment unless ``ci`` is true, so results do not depend on
+    whether the suite itself runs in CI.
+    """
+    full_env = {k: v for k, v in os.environ.items() if k != "CI"}
+    full_env.update({"NO_COLOR": "1", "FORCE_COLOR": "0"})
+    if ci:
+        full_env["CI"] = "true"
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "nox", "--no-color", *args],
+        cwd=project,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return NoxRun(proc.returncode, proc.stdout)
