@@ -85,6 +85,13 @@ class TypeConfig:
         doc="Python version mypy targets; unset means the lowest Python of the matrix.",
     )
     mypy_args: list[str] = option(factory=list, doc="Extra arguments for mypy.")
+    groups: Optional[list[str]] = option(
+        None,
+        doc=(
+            "Dependency groups installed for mypy (stubs, test libraries); unset means the "
+            "same groups as the tests."
+        ),
+    )
     timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
 
 
@@ -242,23 +249,32 @@ def _describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
-def _type_name(tp: Any) -> str:
+_NAMES = {
+    bool: ("true or false", "booleans"),
+    int: ("an integer", "integers"),
+    float: ("a number", "numbers"),
+    str: ("a string", "strings"),
+}
+
+
+def _type_name(tp: Any, *, plural: bool = False) -> str:  # noqa: PLR0911
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is Union:
         inner = [a for a in args if a is not type(None)]
-        return _type_name(inner[0])
+        return _type_name(inner[0], plural=plural)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in args)
     if origin is list:
-        return f"a list of {_type_name(args[0])}s"
+        return "lists" if plural else f"a list of {_type_name(args[0], plural=True)}"
     if origin is dict:
-        return f"a table of {_type_name(args[1])}s"
+        return "tables" if plural else f"a table of {_type_name(args[1], plural=True)}"
     if dataclasses.is_dataclass(tp):
-        return "a table"
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
-        tp, str(tp)
-    )
+        return "tables" if plural else "a table"
+    names = _NAMES.get(tp)
+    if names is None:  # pragma: no cover - every supported type is named
+        return str(tp)
+    return names[1] if plural else names[0]
 
 
 def _convert(  # noqa: PLR0911, PLR0912 - one branch per supported type

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from noxops.stages.base import install_project, report_path, stage
+from noxops.stages.tests import default_groups
 
 if TYPE_CHECKING:
     import nox
@@ -24,7 +25,8 @@ def mypy_requirement(target: str) -> str:
 def typecheck(session: nox.Session, config: Config) -> None:
     """Type-check with mypy, targeting the lowest supported Python."""
     target = config.type.python_version or config.lowest_python
-    install_project(session, config, mypy_requirement(target))
+    groups = config.type.groups if config.type.groups is not None else default_groups(config)
+    install_project(session, config, mypy_requirement(target), groups=groups)
     paths = list(config.type.paths) or config.sources
     junit = report_path(config, "mypy-junit.xml")
     session.run(

@@ -1,0 +1,37 @@
+"""The stage watchdog stops every child process once the deadline passes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from noxops.watchdog import Watchdog, stop_children
+
+IGNORES_SIGTERM = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+)
+
+
+def test_expired_watchdog_stops_a_running_child() -> None:
+    started = time.monotonic()
+    with Watchdog(0.5) as dog:
+        # A child that ignores SIGTERM must still be stopped (killed after the grace period).
+        proc = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM])
+        proc.wait(timeout=30)
+    assert dog.expired.is_set()
+    assert proc.returncode != 0
+    assert time.monotonic() - started < 20
+
+
+def test_watchdog_that_does_not_expire_leaves_children_alone() -> None:
+    with Watchdog(30) as dog:
+        out = subprocess.run(
+            [sys.executable, "-c", "print('ok')"], capture_output=True, text=True, check=True
+        )
+    assert not dog.expired.is_set()
+    assert out.stdout.strip() == "ok"
+
+
+def test_stop_children_with_no_children() -> None:
+    assert stop_children() == 0
