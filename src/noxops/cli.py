@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "noxops.reports.command",
     "noxops.doctor",
     "noxops.init",
+    "noxops.reference",
 )
 
 

@@ -424,28 +424,58 @@ class OptionDoc:
     type: str
     default: str
     doc: str
+    section: str  # the TOML table it goes in
+    section_doc: str
+
+
+def _default_of(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None  # pragma: no cover - every key has a default
+
+
+def _toml(value: Any) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def iter_options(cls: type = Config, prefix: str = "tool.noxops") -> list[OptionDoc]:
-    """Every configuration key below ``cls``, depth first, for the generated reference."""
+    """Every configuration key below ``cls``, section by section, for the generated reference.
+
+    A ``dict[str, Section]`` field (like ``deploy``) is documented as ``prefix.<name>``.
+    """
+    section_doc = (cls.__doc__ or "").strip().splitlines()[0]
     docs: list[OptionDoc] = []
     nested: list[tuple[str, type]] = []
     for f, tp in _fields(cls):
         if dataclasses.is_dataclass(tp):
-            nested.append((f"{prefix}.{f.name}", tp))  # type: ignore[arg-type]
+            nested.append((f"{prefix}.{f.name}", typing.cast(type, tp)))
             continue
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:  # pragma: no cover
-            default = None
+        args = typing.get_args(tp)
+        if typing.get_origin(tp) is dict and dataclasses.is_dataclass(args[1]):
+            nested.append((f"{prefix}.{f.name}.<name>", typing.cast(type, args[1])))
+            continue
         docs.append(
             OptionDoc(
-                key=f"{prefix}.{f.name}",
+                key=f.name,
                 type=_type_name(tp),
-                default="(unset)" if default is None else repr(default),
+                default=_toml(_default_of(f)),
                 doc=f.metadata["doc"],
+                section=prefix,
+                section_doc=section_doc,
             )
         )
     for sub_prefix, sub in nested:
