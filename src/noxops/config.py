@@ -109,7 +109,8 @@ class SecurityConfig:
         False,
         doc=(
             "Let the session pass when the audit could not check every dependency (no "
-            "vulnerability data reachable). It is still reported as 'not audited'."
+            "vulnerability data reachable). It is still reported as 'not audited'. "
+            "NOXOPS_ALLOW_UNAUDITED=1 does the same for one machine."
         ),
     )
     timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
@@ -436,7 +437,7 @@ def _default_of(f: dataclasses.Field[Any]) -> Any:
     return None  # pragma: no cover - every key has a default
 
 
-def _toml(value: Any) -> str:
+def _toml(value: Any) -> str:  # noqa: PLR0911 - one return per TOML type
     if value is None:
         return "(unset)"
     if isinstance(value, bool):

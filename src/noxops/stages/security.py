@@ -10,6 +10,7 @@ the stage unless ``allow_unaudited`` is set.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,14 +177,16 @@ def security(session: nox.Session, config: Config) -> None:
     if result.status == "vulnerable":
         problems.append("dependency audit found known vulnerabilities")
     elif result.status == "not-audited":
-        if cfg.allow_unaudited:
+        if cfg.allow_unaudited or os.environ.get("NOXOPS_ALLOW_UNAUDITED") == "1":
             session.warn(
-                "dependencies NOT AUDITED; allowed by [tool.noxops.security] allow_unaudited"
+                "dependencies NOT AUDITED; allowed by [tool.noxops.security] allow_unaudited "
+                "or NOXOPS_ALLOW_UNAUDITED=1"
             )
         else:
             problems.append(
                 "dependencies were not audited; fix access to the vulnerability data, or set "
-                "allow_unaudited = true in [tool.noxops.security] to accept that"
+                "allow_unaudited = true in [tool.noxops.security] (or NOXOPS_ALLOW_UNAUDITED=1 "
+                "for this machine) to accept that"
             )
     _finish(session, problems)
 

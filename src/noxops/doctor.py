@@ -1,0 +1,206 @@
+"""``noxops doctor``: one screen saying what this machine offers the pipeline, and what is missing.
+
+Each check is a function returning :class:`Finding` rows: what was looked at, what was found
+(and where), and for each problem the command that fixes it. The exit code is non-zero when a
+stage that the configuration enables cannot run here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from noxops import interpreters
+from noxops.config import Config, load
+
+__all__ = ["Finding", "add_parser", "diagnose", "render"]
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the doctor's screen."""
+
+    topic: str
+    status: str  # OK, WARN (degraded but the stage can run) or FAIL (an enabled stage cannot run)
+    detail: str
+    fix: str = ""
+
+
+Check = Callable[[Config], Iterator[Finding]]
+
+
+def _pythons(config: Config) -> Iterator[Finding]:
+    found = interpreters.find_all(config.pythons)
+    for version, interp in found.items():
+        if interp is not None:
+            yield Finding(f"Python {version}", OK, f"{interp.executable} ({interp.source})")
+    missing = [v for v, i in found.items() if i is None]
+    for version in missing:
+        all_missing = len(missing) == len(found)
+        yield Finding(
+            f"Python {version}",
+            FAIL if all_missing or os.environ.get("CI") else WARN,
+            "not found on PATH, in pyenv's versions folder or among uv's Pythons; "
+            + ("tests cannot run" if all_missing else f"tests-{version} will be skipped"),
+            fix=f"pyenv install {version}   (or: uv python install {version})",
+        )
+    tools = config.tools_python or interpreters.current()
+    if tuple(int(p) for p in tools.split(".")) < (3, 10):
+        yield Finding(
+            "tools Python",
+            FAIL,
+            f"{tools} runs lint/type/security tools, which need 3.10+",
+            fix='set tools_python = "3.12" in [tool.noxops]',
+        )
+
+
+def _uv(config: Config) -> Iterator[Finding]:
+    try:
+        from uv import find_uv_bin
+
+        path: str | None = find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        path = shutil.which("uv")
+    if path:
+        yield Finding("uv", OK, f"{path}: environments are created with uv")
+    else:
+        yield Finding(
+            "uv",
+            WARN,
+            "not found: environments fall back to virtualenv (about 3x slower)",
+            fix="pip install uv",
+        )
+
+
+def _docker(config: Config) -> Iterator[Finding]:
+    try:
+        from noxops.services.docker import engine_problem
+    except ImportError:  # pragma: no cover - services are part of noxops
+        return
+    problem = engine_problem(timeout=3.0)
+    needs_engine = (config.root / "Dockerfile").is_file() and config.image.enabled
+    if problem is None:
+        yield Finding(
+            "Docker engine", OK, f"reachable ({os.environ.get('DOCKER_HOST') or 'local socket'})"
+        )
+    else:
+        yield Finding(
+            "Docker engine",
+            FAIL if needs_engine else WARN,
+            problem + ("; the build and smoke stages need it" if needs_engine else ""),
+            fix="start the engine (sudo systemctl start docker) or set DOCKER_HOST",
+        )
+
+
+def _local_servers(config: Config) -> Iterator[Finding]:
+    try:
+        from noxops.services import postgres, redis
+    except ImportError:  # pragma: no cover
+        return
+    pg = postgres.find_binaries()
+    yield (
+        Finding("PostgreSQL binaries", OK, str(pg))
+        if pg
+        else Finding(
+            "PostgreSQL binaries",
+            WARN,
+            "initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin",
+            fix="sudo apt-get install postgresql   (or: pip install 'noxops[local-servers]')",
+        )
+    )
+    rs = redis.find_server()
+    yield (
+        Finding("redis-server", OK, rs)
+        if rs
+        else Finding(
+            "redis-server",
+            WARN,
+            "not found on PATH",
+            fix="sudo apt-get install redis-server   (or: pip install 'noxops[local-servers]')",
+        )
+    )
+
+
+def _services(config: Config) -> Iterator[Finding]:
+    try:
+        from noxops.services import select
+    except ImportError:  # pragma: no cover - until the selection module exists
+        return
+    explain: Callable[[Config], Any] | None = getattr(select, "explain", None)
+    if explain is None:
+        return
+    for service, provider, problem in explain(config):
+        if problem:
+            yield Finding(
+                f"service {service}",
+                FAIL,
+                problem,
+                fix="start Docker, install the server, or set its URL (DATABASE_URL / REDIS_URL)",
+            )
+        else:
+            yield Finding(f"service {service}", OK, f"would be provided by: {provider}")
+
+
+def _ci(config: Config) -> Iterator[Finding]:
+    for variable, name in [
+        ("GITHUB_ACTIONS", "GitHub Actions"),
+        ("GITLAB_CI", "GitLab CI"),
+        ("JENKINS_URL", "Jenkins"),
+    ]:
+        if os.environ.get(variable):
+            yield Finding("CI provider", OK, f"{name} ({variable} is set)")
+            return
+    detail = "CI is set: missing Pythons are errors" if os.environ.get("CI") else "none (local run)"
+    yield Finding("CI provider", OK, detail)
+
+
+CHECKS: tuple[Check, ...] = (_pythons, _uv, _docker, _local_servers, _services, _ci)
+
+
+def diagnose(config: Config) -> list[Finding]:
+    return [finding for check in CHECKS for finding in check(config)]
+
+
+def render(findings: list[Finding], color: bool = False) -> str:
+    width = max((len(f.topic) for f in findings), default=10)
+    colors = {OK: "\033[32m", WARN: "\033[33m", FAIL: "\033[31m"}
+    lines = []
+    for f in findings:
+        status = f"{f.status:<4}"
+        if color:
+            status = f"{colors[f.status]}{status}\033[0m"
+        lines.append(f"{status}  {f.topic:<{width}}  {f.detail}")
+        if f.fix and f.status != OK:
+            lines.append(f"      {'':<{width}}  fix: {f.fix}")
+    failing = [f for f in findings if f.status == FAIL]
+    lines.append("")
+    lines.append(
+        f"{len(failing)} problem(s) stop an enabled stage here"
+        if failing
+        else "every enabled stage can run here"
+    )
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load(Path(args.root))
+    findings = diagnose(config)
+    color = os.isatty(1) and not os.environ.get("NO_COLOR")
+    print(f"noxops doctor: {config.file}")
+    print(render(findings, color=color))
+    return 1 if any(f.status == FAIL for f in findings) else 0
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "doctor", help="say what this machine offers the pipeline and how to fix what is missing"
+    )
+    parser.add_argument("--root", default=".", help="the project folder (default: %(default)s)")
+    parser.set_defaults(func=_run)
