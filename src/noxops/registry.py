@@ -44,9 +44,13 @@ def _python_for(st: Stage, config: Config) -> Any:
 
 
 def _make_session(st: Stage, config: Config) -> Any:
+    from noxops.reports.sessions import recording
+
     def run(session: nox.Session) -> None:
         limit = st.timeout(config)
-        with Watchdog(limit) as dog:
+        # reports/sessions/<session>.json and .log: the outcome and full output, for `report`
+        with recording(session, config) as record, Watchdog(limit) as dog:
+            record.expired = dog.expired
             try:
                 st.func(session, config)
             except BaseException:

@@ -1,0 +1,1 @@
+"""Reading every stage's results and gating on them."""

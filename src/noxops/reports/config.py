@@ -1,0 +1,59 @@
+"""``[tool.noxops.report]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from noxops.schema import one_of, option, percent, positive
+
+__all__ = ["MODES", "SEVERITIES", "ReportConfig"]
+
+MODES = ("blocking", "advisory", "off")
+SEVERITIES = ("none", "low", "medium", "high")
+
+
+def _modes(value: Any) -> str | None:
+    bad = {k: v for k, v in value.items() if v not in MODES}
+    if bad:
+        key, mode = next(iter(bad.items()))
+        return f"{key} = {mode!r}: a check is one of {', '.join(map(repr, MODES))}"
+    return None
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """``[tool.noxops.report]``: the ``report`` session and its quality gate."""
+
+    enabled: bool = option(True, doc="Register the report session.")
+    checks: dict[str, str] = option(
+        factory=dict,
+        check=_modes,
+        doc=(
+            "How each check counts, by check name or glob (lint, type, bandit, audit, "
+            "tests-3.12, tests-*, coverage, integration, build, smoke, or any nox session): "
+            "'blocking' (the default: the gate fails unless it passed), 'advisory' (shown, "
+            "never fails the gate) or 'off' (not reported)."
+        ),
+    )
+    coverage_fail_under: Optional[float] = option(
+        None,
+        check=percent,
+        doc="Coverage (percent) below which the coverage check fails; unset means "
+        "[tool.noxops.tests] fail_under.",
+    )
+    max_bandit_severity: str = option(
+        "none",
+        check=one_of(*SEVERITIES),
+        doc="The highest bandit severity tolerated: 'none' fails on any finding, 'low' lets "
+        "low-severity findings pass (shown as warnings), and so on.",
+    )
+    session_logs: bool = option(
+        True,
+        doc="Keep each noxops session's full output in reports/sessions/<session>.log (the "
+        "terminal still shows it as it runs).",
+    )
+    sonar_project_key: Optional[str] = option(
+        None, doc="sonar.projectKey for sonar-project.properties; unset means the project name."
+    )
+    timeout: float = option(600.0, check=positive, doc="Seconds before the stage is stopped.")

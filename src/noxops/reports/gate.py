@@ -1,0 +1,103 @@
+"""The quality gate: thresholds turn figures into pass/fail, modes decide what blocks."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from typing import TYPE_CHECKING
+
+from noxops.reports.model import Check, Finding
+from noxops.reports.scanners import BANDIT_RANK
+
+if TYPE_CHECKING:
+    from noxops.config import Config
+
+__all__ = [
+    "apply_gate",
+    "bandit_blocking",
+    "coverage_passes",
+    "fail_under",
+    "mode_for",
+]
+
+STATUS_WORDS = {
+    "passed": "passed",
+    "failed": "FAILED",
+    "not-run": "NOT RUN",
+    "not-audited": "NOT AUDITED",
+    "skipped": "skipped",
+}
+
+
+def fail_under(config: Config) -> float:
+    """The coverage threshold: ``[tool.noxops.report]``'s, else ``[tool.noxops.tests]``'s."""
+    chosen = config.report.coverage_fail_under
+    return float(config.tests.fail_under if chosen is None else chosen)
+
+
+def coverage_passes(percent: float, threshold: float) -> bool:
+    """Coverage passes at or above the threshold, compared as ``coverage report`` shows it."""
+    return round(percent, 2) >= threshold
+
+
+def bandit_blocking(findings: list[Finding], max_severity: str) -> list[Finding]:
+    """The bandit findings above the highest tolerated severity."""
+    limit = BANDIT_RANK[max_severity]
+    return [f for f in findings if BANDIT_RANK.get(f.severity, 3) > limit]
+
+
+def mode_for(name: str, modes: dict[str, str]) -> str:
+    """A check's mode: its exact name, else the most specific matching glob, else blocking."""
+    if name in modes:
+        return modes[name]
+    matches = [pattern for pattern in modes if fnmatch.fnmatchcase(name, pattern)]
+    if matches:
+        return modes[max(matches, key=len)]
+    return "blocking"
+
+
+def _unaudited_allowed(config: Config) -> bool:
+    """As the security stage decides: the setting, or NOXOPS_ALLOW_UNAUDITED=1 on this machine."""
+    return config.security.allow_unaudited or os.environ.get("NOXOPS_ALLOW_UNAUDITED") == "1"
+
+
+def apply_gate(checks: list[Check], config: Config) -> tuple[list[Check], bool, str]:
+    """Mark each check blocking or advisory; the gate passes when no blocking check failed.
+
+    "not run" blocks like a failure: a gate must not pass on results that do not exist.
+    "not audited" blocks unless ``[tool.noxops.security] allow_unaudited`` accepts it.
+    "skipped" (for example a Python that is not installed locally) does not block.
+    """
+    kept: list[Check] = []
+    for check in checks:
+        mode = mode_for(check.name, config.report.checks)
+        if mode == "off":
+            continue
+        check.mode = mode
+        bad = check.status in ("failed", "not-run", "not-audited")
+        if check.status == "not-audited" and _unaudited_allowed(config):
+            bad = False
+            check.details.append(
+                "accepted by [tool.noxops.security] allow_unaudited or NOXOPS_ALLOW_UNAUDITED=1"
+            )
+        check.blocks = mode == "blocking" and bad
+        kept.append(check)
+    blocking = [c for c in kept if c.blocks]
+    advisory = [
+        c for c in kept if c.mode == "advisory" and c.status in ("failed", "not-run", "not-audited")
+    ]
+    if not kept:
+        return kept, False, "FAILED: no results to judge; run the pipeline (`nox`) first"
+    if blocking:
+        failed = [c.name for c in blocking if c.status == "failed"]
+        other = [f"{c.name} ({STATUS_WORDS[c.status]})" for c in blocking if c.status != "failed"]
+        parts = [f"{len(failed)} blocking check(s) failed: {', '.join(failed)}"] if failed else []
+        if other:
+            parts.append(f"without a result: {', '.join(other)}")
+        verdict = "FAILED: " + "; ".join(parts)
+    else:
+        passed = sum(1 for c in kept if c.status == "passed")
+        verdict = f"PASSED: {passed} of {len(kept)} checks passed, none blocking failed"
+    if advisory:
+        verdict += f"; advisory: {', '.join(c.name for c in advisory)}"
+    return kept, not blocking, verdict

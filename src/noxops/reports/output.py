@@ -1,0 +1,87 @@
+"""Writing every output of the report and deciding the exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Optional
+
+from noxops.reports.collect import build_report
+from noxops.reports.files import display
+from noxops.reports.github import annotation_commands, append_step_summary
+from noxops.reports.gitlab import code_quality
+from noxops.reports.html import render_html
+from noxops.reports.model import Report
+from noxops.reports.sarif import sarif
+from noxops.reports.sonar import sonar_properties
+from noxops.reports.summary import summary
+from noxops.reports.terminal import render, use_colour
+
+if TYPE_CHECKING:
+    from noxops.config import Config
+
+__all__ = ["OUTPUT_FILES", "run_report", "write_outputs"]
+
+OUTPUT_FILES = {
+    "summary": "summary.json",
+    "html": "report.html",
+    "gitlab": "gl-code-quality-report.json",
+    "sarif": "noxops.sarif",
+    "sonar": "sonar-project.properties",
+}
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_outputs(
+    report: Report, config: Config, env: Optional[Mapping[str, str]] = None
+) -> dict[str, Path]:
+    """Write every file output (and the GitHub step summary when it is set); returns them."""
+    env = os.environ if env is None else env
+    folder = config.reports
+    paths = {kind: folder / name for kind, name in OUTPUT_FILES.items()}
+    _write(paths["summary"], _json(summary(report)))
+    _write(paths["html"], render_html(report, folder, config.root))
+    _write(paths["gitlab"], _json(code_quality(report)))
+    _write(paths["sarif"], _json(sarif(report)))
+    _write(paths["sonar"], sonar_properties(config))
+    step_summary = env.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        append_step_summary(report, Path(step_summary))
+        paths["github"] = Path(step_summary)
+    return paths
+
+
+def run_report(
+    config: Config,
+    nox_report: Optional[Path] = None,
+    stream: Optional[IO[str]] = None,
+    env: Optional[Mapping[str, str]] = None,
+    colour: Optional[bool] = None,
+) -> int:
+    """Gather, gate, print the table (and GitHub annotations), write the files: the exit code."""
+    env = os.environ if env is None else env
+    stream = sys.stdout if stream is None else stream
+    report = build_report(config, nox_report)
+    paths = write_outputs(report, config, env)
+    if env.get("GITHUB_ACTIONS") == "true":
+        for line in annotation_commands(report):
+            stream.write(line + "\n")
+    use = use_colour(stream, env) if colour is None else colour
+    stream.write(render(report, colour=use))
+    shown = ", ".join(display(p, config.root) for k, p in paths.items() if k != "github")
+    stream.write(f"written: {shown}\n")
+    stream.flush()
+    return report.exit_code

@@ -1,0 +1,266 @@
+"""Each noxops session's own record: ``reports/sessions/<session>.json`` and its full log.
+
+The session wrapper in :mod:`noxops.registry` runs every stage inside :func:`recording`, so
+the report knows each session's outcome and duration however nox was called (``nox``,
+``nox -s ...``, in parallel, with or without ``--report``).
+
+Nox has no option to write a session's output to a file (2026.10 has ``--report`` for
+results only), and the tools a session runs write straight to the inherited stdout and
+stderr. So the log is kept at the file-descriptor level: for the session's duration, file
+descriptors 1 and 2 are pipes whose reader threads copy every byte both to the real
+terminal (or CI log) and to ``reports/sessions/<session>.log``. Nothing changes on the
+terminal except that the tools no longer see a TTY (some drop their colours).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Optional
+
+from noxops.reports.files import display, read_json
+from noxops.reports.model import ReadProblem
+
+if TYPE_CHECKING:
+    import nox
+
+    from noxops.config import Config
+
+__all__ = [
+    "Record",
+    "Recorder",
+    "SessionRecord",
+    "read_nox_report",
+    "read_records",
+    "recording",
+    "sessions_dir",
+]
+
+
+def sessions_dir(config: Config) -> Path:
+    return config.reports / "sessions"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class _Tee:
+    """Copies what is written to file descriptors 1 and 2 into a log file as well."""
+
+    def __init__(self, log: Path) -> None:
+        self.log_path = log
+        self._lock = threading.Lock()
+        self._saved: dict[int, int] = {}
+        self._threads: list[threading.Thread] = []
+        self._log: Optional[IO[bytes]] = None
+
+    def start(self) -> None:
+        self._log = self.log_path.open("wb")
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:
+            for fd in (1, 2):
+                saved = os.dup(fd)
+                self._saved[fd] = saved
+                read_end, write_end = os.pipe()
+                os.dup2(write_end, fd)
+                os.close(write_end)
+                thread = threading.Thread(
+                    target=self._copy, args=(read_end, saved), name=f"noxops-tee-{fd}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+        except OSError:
+            self.stop()
+            raise
+
+    def _copy(self, read_end: int, target: int) -> None:
+        try:
+            while True:
+                chunk = os.read(read_end, 65536)
+                if not chunk:
+                    break
+                with contextlib.suppress(OSError):
+                    os.write(target, chunk)
+                with self._lock:
+                    if self._log is not None:
+                        self._log.write(chunk)
+                        self._log.flush()
+        finally:
+            os.close(read_end)
+
+    def stop(self) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        for fd, saved in self._saved.items():
+            os.dup2(saved, fd)  # closes the pipe's last writer we hold: the reader sees EOF
+        # A process the session left running may still hold a pipe: do not wait for it.
+        for thread in self._threads:
+            thread.join(timeout=5)
+        alive = any(t.is_alive() for t in self._threads)
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+        if not alive:
+            for saved in self._saved.values():
+                os.close(saved)
+        self._saved.clear()
+        self._threads.clear()
+
+
+@dataclass
+class Recorder:
+    """Handed to the session wrapper; it sets ``expired`` to the watchdog's event."""
+
+    expired: Optional[threading.Event] = None
+
+
+def _status(exc: Optional[BaseException], recorder: Recorder) -> tuple[str, str]:
+    if exc is None:
+        return "success", ""
+    if recorder.expired is not None and recorder.expired.is_set():
+        return "timed-out", str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", "interrupted (Ctrl-C)"
+    if type(exc).__name__ == "_SessionSkip":
+        return "skipped", str(exc)
+    return "failed", str(exc) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
+    """Record the session's outcome (and, when configured, its full log) under reports/."""
+    name = str(session.name)
+    folder = sessions_dir(config)
+    log_path = folder / f"{name}.log"
+    recorder = Recorder()
+    tee: Optional[_Tee] = None
+    started = _now()
+    start = time.monotonic()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if config.report.session_logs:
+            tee = _Tee(log_path)
+            tee.start()
+    except OSError as exc:
+        tee = None
+        sys.stderr.write(f"nox > noxops: not keeping the log of {name}: {exc}\n")
+    error: Optional[BaseException] = None
+    try:
+        yield recorder
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        if tee is not None:
+            tee.stop()
+        status, reason = _status(error, recorder)
+        record = {
+            "name": name,
+            "status": status,
+            "reason": reason,
+            "duration": round(time.monotonic() - start, 3),
+            "started": started,
+            "finished": _now(),
+            "log": display(log_path, config.root) if tee is not None else None,
+        }
+        try:
+            (folder / f"{name}.json").write_text(
+                json.dumps(record, indent=2) + "\n", encoding="utf-8"
+            )
+        except OSError as exc:
+            sys.stderr.write(f"nox > noxops: could not record {name}: {exc}\n")
+
+
+@dataclass
+class SessionRecord:
+    """One session's outcome, from noxops's record or nox's ``--report``."""
+
+    name: str
+    status: str  # success, failed, timed-out, interrupted, skipped, aborted
+    duration: Optional[float] = None
+    reason: str = ""
+    started: str = ""
+    log: Optional[str] = None
+    source: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    @property
+    def started_epoch(self) -> float:
+        try:
+            return datetime.fromisoformat(self.started).timestamp()
+        except ValueError:
+            return 0.0
+
+
+Record = SessionRecord
+
+
+def read_records(config: Config) -> tuple[dict[str, SessionRecord], list[str]]:
+    """Every session record under reports/sessions, and the records that could not be read."""
+    records: dict[str, SessionRecord] = {}
+    problems: list[str] = []
+    folder = sessions_dir(config)
+    if not folder.is_dir():
+        return records, problems
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = read_json(path, config.root)
+            records[str(data["name"])] = SessionRecord(
+                name=str(data["name"]),
+                status=str(data["status"]),
+                duration=float(data["duration"]) if data.get("duration") is not None else None,
+                reason=str(data.get("reason") or ""),
+                started=str(data.get("started") or ""),
+                log=data.get("log"),
+                source=display(path, config.root),
+            )
+        except ReadProblem as exc:
+            problems.append(str(exc))
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"could not read {display(path, config.root)}: bad record ({exc})")
+    return records, problems
+
+
+def read_nox_report(path: Path, root: Path) -> dict[str, SessionRecord]:
+    """Nox's ``--report`` JSON: one record per session, under the name nox shows."""
+    shown = display(path, root)
+    data: dict[str, Any] = read_json(path, root)
+    sessions = data.get("sessions")
+    if not isinstance(sessions, list):
+        raise ReadProblem(shown, "not a nox --report file (no 'sessions' list)")
+    records: dict[str, SessionRecord] = {}
+    for entry in sessions:
+        if not isinstance(entry, dict) or "result" not in entry:
+            raise ReadProblem(shown, "a session entry has no 'result'")
+        signatures = entry.get("signatures") or [entry.get("name", "?")]
+        # A parametrized session is listed under its base name; its signature is the full one.
+        name = str(entry.get("name", "?"))
+        full = next((s for s in signatures if s == name), None) or str(signatures[0])
+        result = str(entry["result"])
+        reason = str(entry.get("reason") or "")
+        if result == "aborted" and not reason.startswith("Prerequisite session"):
+            result = "failed"  # session.error(): the stage failed and said why
+        records[full] = SessionRecord(
+            name=full,
+            status=result,
+            duration=float(entry.get("duration") or 0.0),
+            reason=reason,
+            source=shown,
+        )
+    return records
