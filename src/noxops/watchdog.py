@@ -7,6 +7,8 @@ command that was running fails at once; the stage then reports itself as timed o
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -33,23 +35,50 @@ def stop_children(grace: float = 3.0) -> int:
     return len(children)
 
 
-class Watchdog:
-    """Stops this process's children once ``timeout`` seconds have passed."""
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
-    def __init__(self, timeout: float) -> None:
+
+class Watchdog:
+    """Stops this process's children once ``timeout`` seconds have passed.
+
+    With a ``label``, it also prints a progress line every ``heartbeat`` seconds while the
+    stage runs (``NOXOPS_PROGRESS_INTERVAL`` sets it; 0 turns it off), so long stages show
+    they are alive in CI logs, where nothing else may print for minutes.
+    """
+
+    def __init__(self, timeout: float, label: str = "", heartbeat: float | None = None) -> None:
         self.timeout = timeout
+        self.label = label
+        if heartbeat is None:
+            heartbeat = float(os.environ.get("NOXOPS_PROGRESS_INTERVAL", "60") or 0)
+        self.heartbeat = heartbeat if label else 0
         self.expired = threading.Event()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="noxops-watchdog", daemon=True)
         self.started = 0.0
 
     def _watch(self) -> None:
-        if not self._done.wait(self.timeout):
+        deadline = self.started + self.timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            wait = min(remaining, self.heartbeat) if self.heartbeat > 0 else remaining
+            if self._done.wait(max(wait, 0)):
+                return
+            if time.monotonic() < deadline:
+                sys.stderr.write(
+                    f"nox > {self.label}: still running after {_duration(self.elapsed)} "
+                    f"(stopped at {_duration(self.timeout)})\n"
+                )
+                sys.stderr.flush()
+                continue
             self.expired.set()
             # Keep stopping children until the stage gives up, in case a new one starts.
             while not self._done.is_set():
                 stop_children()
                 self._done.wait(0.2)
+            return
 
     def __enter__(self) -> Watchdog:
         self.started = time.monotonic()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from noxops.watchdog import Watchdog, stop_children
 
 IGNORES_SIGTERM = (
@@ -35,3 +37,18 @@ def test_watchdog_that_does_not_expire_leaves_children_alone() -> None:
 
 def test_stop_children_with_no_children() -> None:
     assert stop_children() == 0
+
+
+def test_long_stages_print_progress(capsys: pytest.CaptureFixture[str]) -> None:
+    with Watchdog(30, label="tests-3.11", heartbeat=0.2) as dog:
+        time.sleep(0.7)
+    assert not dog.expired.is_set()
+    lines = [line for line in capsys.readouterr().err.splitlines() if "still running" in line]
+    assert len(lines) >= 2
+    assert lines[0] == "nox > tests-3.11: still running after 0s (stopped at 30s)"
+
+
+def test_no_progress_without_a_label(capsys: pytest.CaptureFixture[str]) -> None:
+    with Watchdog(30, heartbeat=0.1):
+        time.sleep(0.3)
+    assert capsys.readouterr().err == ""
