@@ -1,0 +1,207 @@
+"""PostgreSQL: its URL, readiness query (``SELECT 1``), environment, container and local server."""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import math
+import os
+import pwd
+import re
+import shutil
+import signal
+from pathlib import Path
+from typing import Optional
+
+from noxops.services.base import (
+    ContainerSpec,
+    Endpoint,
+    Kind,
+    LocalSpec,
+    NotReady,
+    ServiceError,
+)
+
+__all__ = ["KIND", "PostgresKind", "find_binaries"]
+
+# Errors that waiting will not cure: report them at once.
+_FATAL = (
+    "password authentication failed",
+    "does not exist",
+    "could not translate host name",
+    "Name or service not known",
+    "no pg_hba.conf entry",
+)
+_BINARIES = ("initdb", "postgres")
+# The usual install locations, newest version first: Debian/Ubuntu, RHEL/Fedora (PGDG),
+# source builds, Homebrew.
+_LOCATIONS = (
+    "/usr/lib/postgresql/*/bin",
+    "/usr/pgsql-*/bin",
+    "/usr/local/pgsql/bin",
+    "/opt/homebrew/opt/postgresql*/bin",
+    "/usr/local/opt/postgresql*/bin",
+)
+_USERS = ("postgres", "nobody")
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", path)[:2]) or (0,)
+
+
+def _has_binaries(folder: Path) -> bool:
+    return all(os.access(folder / name, os.X_OK) for name in _BINARIES)
+
+
+def candidate_folders() -> list[Path]:
+    """Where PostgreSQL's server binaries are looked for, in order."""
+    folders: list[Path] = []
+    explicit = os.environ.get("NOXOPS_PG_BIN")
+    if explicit:
+        folders.append(Path(explicit))
+    on_path = shutil.which("initdb")
+    if on_path:
+        folders.append(Path(on_path).resolve().parent)
+    for pattern in _LOCATIONS:
+        matches = sorted(glob.glob(pattern), key=_version_key, reverse=True)  # noqa: PTH207
+        folders.extend(Path(p) for p in matches)
+    spec = importlib.util.find_spec("pgserver")  # the `local-servers` extra
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            folders.append(Path(location) / "pginstall" / "bin")
+    return folders
+
+
+def find_binaries() -> Optional[Path]:
+    """The first folder holding ``initdb`` and ``postgres``, or ``None``."""
+    return next((f for f in candidate_folders() if _has_binaries(f)), None)
+
+
+def server_user() -> Optional[str]:
+    """The user to run the server as: ``None`` when not root, else a non-root account."""
+    if os.geteuid() != 0:
+        return None
+    for name in _USERS:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return name
+    raise ServiceError(
+        "PostgreSQL refuses to run as root and neither a 'postgres' nor a 'nobody' user "
+        "exists to run it as; create one (`useradd --system postgres`), run as a normal "
+        "user, or use the docker provider"
+    )
+
+
+class PostgresKind(Kind):
+    name = "postgres"
+    title = "PostgreSQL"
+    url_env = "DATABASE_URL"
+    schemes = ("postgresql", "postgres")
+    default_port = 5432
+    default_image = "postgres:15"
+
+    def probe(self, endpoint: Endpoint, timeout: float) -> None:
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - psycopg is a dependency of the tests here
+            raise NotReady(
+                "psycopg is not installed where noxops runs; install noxops[services]",
+                fatal=True,
+            ) from None
+        try:
+            with psycopg.connect(
+                endpoint.url, connect_timeout=max(1, math.ceil(timeout)), autocommit=True
+            ) as conn:
+                conn.execute("SELECT 1").fetchone()
+        except psycopg.Error as exc:
+            message = " ".join(str(exc).split())
+            raise NotReady(message, fatal=any(f in message for f in _FATAL)) from None
+
+    def env(self, endpoint: Endpoint) -> dict[str, str]:
+        return {
+            self.url_env: endpoint.url,
+            "PGHOST": endpoint.host,
+            "PGPORT": str(endpoint.port),
+            "PGUSER": endpoint.user,
+            "PGPASSWORD": endpoint.password,
+            "PGDATABASE": endpoint.database,
+        }
+
+    def container(self, password: str) -> ContainerSpec:
+        return ContainerSpec(
+            port=5432,
+            endpoint=Endpoint("postgresql", "", 0, "postgres", password, "postgres"),
+            env={
+                "POSTGRES_USER": "postgres",
+                "POSTGRES_PASSWORD": password,
+                "POSTGRES_DB": "postgres",
+            },
+            # A throwaway server: durability off, the way the fast test setups run it.
+            command=(
+                "postgres",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ),
+        )
+
+    def local_available(self) -> Optional[str]:
+        if find_binaries() is None:
+            searched = ", ".join(str(f) for f in candidate_folders()) or "nothing found"
+            return (
+                "no PostgreSQL server binaries (initdb, postgres) found on PATH or in "
+                f"{', '.join(_LOCATIONS)} (candidates: {searched}); install them "
+                "(apt-get install postgresql), or `pip install noxops[local-servers]`, "
+                "or set NOXOPS_PG_BIN to their folder"
+            )
+        try:
+            server_user()
+        except ServiceError as exc:
+            return str(exc)
+        return None
+
+    def local(self, workdir: Path, port: int, password: str) -> LocalSpec:
+        binaries = find_binaries()
+        if binaries is None:  # pragma: no cover - local_available() said so first
+            raise ServiceError(self.local_available() or "PostgreSQL not found")
+        pwfile = workdir / "pwfile"
+        pwfile.write_text(password + "\n", encoding="utf-8")
+        data = workdir / "data"
+        return LocalSpec(
+            prepare=[
+                [
+                    str(binaries / "initdb"),
+                    "-D", str(data),
+                    "-U", "postgres",
+                    f"--pwfile={pwfile}",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=trust",
+                    "-E", "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
+            ],
+            command=[
+                str(binaries / "postgres"),
+                "-D", str(data),
+                "-p", str(port),
+                "-h", "127.0.0.1",
+                "-k", str(workdir),
+                "-c", "fsync=off",
+                "-c", "synchronous_commit=off",
+                "-c", "full_page_writes=off",
+            ],
+            endpoint=Endpoint("postgresql", "127.0.0.1", port, "postgres", password, "postgres"),
+            log=workdir / "postgres.log",
+            as_user=server_user(),
+            stop_signal=signal.SIGINT,  # "fast" shutdown: does not wait for clients
+            binary=str(binaries / "postgres"),
+        )  # fmt: skip
+
+
+KIND = PostgresKind()
