@@ -122,7 +122,7 @@ def test_overrides_merge_over_the_table_section_by_section(tmp_path: Path) -> No
 
 def test_every_option_is_documented() -> None:
     options = iter_options()
-    keys = [o.key for o in options]
+    keys = [f"{o.section}.{o.key}" for o in options]
     assert "tool.noxops.python" in keys
     assert "tool.noxops.tests.fail_under" in keys
     assert len(keys) == len(set(keys))
