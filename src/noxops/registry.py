@@ -11,10 +11,11 @@ from typing import Any
 
 import nox
 
-from noxops import interpreters
+from noxops import changed, fingerprint, interpreters
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.stages import STAGES, Stage, ordered
+from noxops.stages import deploy as deploy_stages
 from noxops.watchdog import Watchdog
 
 __all__ = ["Pipeline", "sessions"]
@@ -52,7 +53,10 @@ def _make_session(st: Stage, config: Config) -> Any:
         with recording(session, config) as record, Watchdog(limit) as dog:
             record.expired = dog.expired
             try:
-                st.func(session, config)
+                session = fingerprint.guard(session)  # reuse the env only while it is right
+                with changed.tracking(session, st, config) as needed:
+                    if needed:
+                        st.func(session, config)
             except BaseException:
                 if dog.expired.is_set():
                     session.error(
@@ -99,12 +103,16 @@ def sessions(
         _fail(str(exc))
         raise  # pragma: no cover - _fail exits
 
+    # Per-environment stages (deploy-<env>, rollback-<env>) come from the configuration.
+    candidates = sorted(
+        [*ordered(), *deploy_stages.expand(config)], key=lambda st: st.name == "report"
+    )
     chosen = {
         st.name: st
-        for st in ordered()
+        for st in candidates
         if st.enabled(config) and (only is None or st.name in only) and st.name not in exclude
     }
-    unknown = (set(only or ()) | set(exclude)) - set(STAGES)
+    unknown = (set(only or ()) | set(exclude)) - {st.name for st in candidates}
     if unknown:
         _fail(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(STAGES)}")
 
@@ -136,6 +144,7 @@ def sessions(
             python=_python_for(st, config),
             requires=requires or None,
             default=st.default if default is None else name in default,
-            reuse_venv=True,
+            reuse_venv=True,  # noxops.fingerprint recreates an environment when it is stale
+            allow_parallel=st.parallel,
         )
     return Pipeline(config=config, stages=chosen, missing_pythons=missing)

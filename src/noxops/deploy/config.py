@@ -1,17 +1,194 @@
-"""``[tool.noxops.deploy.<env>]``."""
+"""``[tool.noxops.deploy.<env>]``: one deployment environment (staging, production, ...)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal, Optional
 
-from noxops.schema import option, positive
+from noxops.schema import Check, option, positive
 
-__all__ = ["DeployEnvConfig"]
+__all__ = ["DeployEnvConfig", "NotifyConfig", "ResourcesConfig", "Strategy"]
+
+Strategy = Literal["rolling", "blue-green", "canary", "argo-rollouts", "flagger"]
+
+
+def _url_path(value: Any) -> str | None:
+    return None if str(value).startswith("/") else "must start with '/', like '/health'"
+
+
+def _fraction(value: Any) -> str | None:
+    return None if 0 <= value <= 1 else "must be a fraction between 0 and 1, like 0.05 for 5%"
+
+
+def _weights(value: Any) -> str | None:
+    if not value:
+        return "must list at least one traffic weight, like [10, 50]"
+    if any(not 0 < w < 100 for w in value):
+        return "every weight must be a percentage between 1 and 99"
+    if list(value) != sorted(value):
+        return "weights must increase, like [10, 25, 50]"
+    return None
+
+
+def _non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+_positive_int: Check = positive
+
+
+@dataclass(frozen=True)
+class ResourcesConfig:
+    """Resource requests and limits of the generated Deployment's container."""
+
+    cpu_request: str = option("100m", doc="CPU request of the container.")
+    memory_request: str = option("128Mi", doc="Memory request of the container.")
+    cpu_limit: str = option("500m", doc="CPU limit of the container.")
+    memory_limit: str = option("256Mi", doc="Memory limit of the container.")
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """Where success and failure notices go. Every value names an environment variable, so
+    CI secrets stay out of pyproject.toml; a variable that is unset disables that channel."""
+
+    slack_webhook_env: str = option(
+        "NOXOPS_SLACK_WEBHOOK", doc="Variable holding the Slack incoming-webhook URL."
+    )
+    smtp_host_env: str = option(
+        "NOXOPS_SMTP_HOST", doc="Variable holding the SMTP server, host or host:port (587)."
+    )
+    smtp_user_env: str = option("NOXOPS_SMTP_USER", doc="Variable holding the SMTP user.")
+    smtp_password_env: str = option(
+        "NOXOPS_SMTP_PASSWORD", doc="Variable holding the SMTP password."
+    )
+    smtp_ca_file_env: str = option(
+        "NOXOPS_SMTP_CA_FILE",
+        doc="Variable naming a CA bundle to trust for STARTTLS (unset: the system's CAs).",
+    )
+    mail_from_env: str = option("NOXOPS_MAIL_FROM", doc="Variable holding the sender address.")
+    mail_to_env: str = option(
+        "NOXOPS_MAIL_TO", doc="Variable holding the recipients, separated by commas."
+    )
+    on_success: bool = option(True, doc="Notify when a deploy or rollback succeeds.")
+    on_failure: bool = option(True, doc="Notify when a deploy or rollback fails.")
 
 
 @dataclass(frozen=True)
 class DeployEnvConfig:
     """``[tool.noxops.deploy.<env>]``: one deployment environment."""
 
+    enabled: bool = option(True, doc="Register the deploy-<env> and rollback-<env> sessions.")
     namespace: str = option("default", doc="Kubernetes namespace.")
-    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
+    strategy: Strategy = option(
+        "rolling",
+        doc=(
+            "How the new version goes live: rolling, blue-green, canary (driven from CI), or "
+            "argo-rollouts / flagger (the cluster's controller drives it; CI follows)."
+        ),
+    )
+    app: Optional[str] = option(
+        None, doc="Name of the Deployment, Service and labels; unset means the project name."
+    )
+    replicas: int = option(2, check=_positive_int, doc="Pods of the service.")
+    image: Optional[str] = option(
+        None,
+        doc=(
+            "Image to deploy; unset means the one recorded by the build stage in "
+            "build_manifest (its image, with its first tag when the image has none)."
+        ),
+    )
+    build_manifest: str = option(
+        "reports/build-manifest.json",
+        doc="The build stage's record {'image', 'tags', 'digest'} the image is read from.",
+    )
+    port: int = option(8000, check=_positive_int, doc="Port the container listens on.")
+    health_path: str = option("/health", check=_url_path, doc="Liveness endpoint.")
+    ready_path: str = option("/ready", check=_url_path, doc="Readiness endpoint.")
+    url: Optional[str] = option(
+        None, doc="Public URL of the service, checked (url + health_path) after going live."
+    )
+    approval: Optional[bool] = option(
+        None,
+        doc=(
+            "Refuse to deploy without an explicit approval; unset means required for an "
+            "environment named 'production' or 'prod'."
+        ),
+    )
+    kubeconfig: Optional[str] = option(
+        None, doc="Path of a kubeconfig; unset means $KUBECONFIG, then ~/.kube/config."
+    )
+    kubeconfig_env: Optional[str] = option(
+        None,
+        doc=(
+            "Variable holding a base64 kubeconfig (as CI secrets do); it is written mode 0600 "
+            "to a temporary folder and removed afterwards. Wins over kubeconfig."
+        ),
+    )
+    context: Optional[str] = option(None, doc="kubeconfig context; unset means current-context.")
+    rollout_timeout: float = option(
+        300.0, check=positive, doc="Seconds a rollout may take to become ready."
+    )
+    keep_old: float = option(
+        0.0,
+        check=_non_negative,
+        doc="blue-green: seconds the old colour is kept after the switch for instant rollback.",
+    )
+    canary_weights: list[int] = option(
+        factory=lambda: [10, 50],
+        check=_weights,
+        doc="canary: traffic percentages the canary receives, one step each.",
+    )
+    analysis_rounds: int = option(
+        3, check=_positive_int, doc="canary: analysis rounds at each traffic step."
+    )
+    analysis_interval: float = option(
+        30.0, check=_non_negative, doc="canary: seconds between analysis rounds."
+    )
+    prometheus_url: Optional[str] = option(
+        None, doc="canary: Prometheus base URL for the error-rate query; unset skips it."
+    )
+    error_rate_query: str = option(
+        'sum(rate(http_requests_total{app="{app}",track="{track}",status=~"5.."}[1m])) / '
+        'sum(rate(http_requests_total{app="{app}",track="{track}"}[1m]))',
+        doc="PromQL giving the error fraction; {app}, {namespace} and {track} are filled in.",
+    )
+    error_rate_threshold: float = option(
+        0.05, check=_fraction, doc="Error fraction above which a canary round fails (and alerts)."
+    )
+    latency_p95_threshold: float = option(
+        0.5, check=positive, doc="Seconds of p95 latency above which the alert fires."
+    )
+    mesh: Literal["istio", "none"] = option(
+        "none",
+        doc="canary traffic split: an Istio VirtualService, or none (replica ratio).",
+    )
+    manifests: str = option(
+        "generated",
+        doc=(
+            "'generated' (from these keys), or a file/folder of the project's own YAML "
+            "manifests whose Deployment named like app is used as the template."
+        ),
+    )
+    helm_chart: Optional[str] = option(
+        None,
+        doc="A Helm chart (folder or reference): deploy with `helm upgrade --install` instead.",
+    )
+    helm_values: list[str] = option(factory=list, doc="Values files passed to helm with -f.")
+    resources: ResourcesConfig = option(
+        factory=ResourcesConfig, doc="Container resource requests and limits."
+    )
+    notify: NotifyConfig = option(factory=NotifyConfig, doc="Notifications.")
+    timeout: float = option(1800.0, check=positive, doc="Seconds before the stage is stopped.")
+
+    def app_name(self, project_name: str) -> str:
+        """The app's name: ``app`` or the project name made DNS-safe."""
+        import re
+
+        name = self.app or re.sub(r"[^a-z0-9-]+", "-", project_name.lower()).strip("-")
+        return name or "app"
+
+    def needs_approval(self, env: str) -> bool:
+        if self.approval is not None:
+            return self.approval
+        return env.lower() in {"production", "prod"}

@@ -1,0 +1,56 @@
+"""Is this deploy approved? Environments that need approval refuse to deploy without one.
+
+An approval is one of:
+
+- ``--approve`` after ``--`` on the nox command line (a person at a terminal);
+- ``NOXOPS_APPROVED=1`` (or ``NOXOPS_APPROVED=<env>``) in the environment;
+- GitLab CI: the job declares ``environment: <env>`` (``CI_ENVIRONMENT_NAME``) and GitLab only
+  starts it once the protected environment's approval rules are met;
+- GitHub Actions: GitHub exposes no variable naming the job's environment, so the job that
+  declares ``environment: <env>`` (with required reviewers, so it only starts once approved)
+  sets ``NOXOPS_CI_ENVIRONMENT: <env>``; noxops accepts it only inside GitHub Actions.
+- Jenkins: an ``input`` step before the deploy, then ``NOXOPS_APPROVED=<env>``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from noxops.errors import NoxopsError
+
+__all__ = ["ApprovalRequired", "approval_source", "require_approval"]
+
+
+class ApprovalRequired(NoxopsError):
+    """The environment needs an approval and none was given."""
+
+
+def approval_source(
+    env: str, posargs: Sequence[str], environ: Mapping[str, str] | None = None
+) -> str | None:
+    """Where the approval came from, or ``None``."""
+    environ = os.environ if environ is None else environ
+    if "--approve" in posargs:
+        return "--approve on the command line"
+    approved = environ.get("NOXOPS_APPROVED", "").strip()
+    if approved in {"1", "true", "yes", env}:
+        return "NOXOPS_APPROVED"
+    if environ.get("GITLAB_CI") == "true" and environ.get("CI_ENVIRONMENT_NAME") == env:
+        return f"GitLab protected environment {env}"
+    if environ.get("GITHUB_ACTIONS") == "true" and environ.get("NOXOPS_CI_ENVIRONMENT") == env:
+        return f"GitHub Actions environment {env}"
+    return None
+
+
+def require_approval(
+    env: str, posargs: Sequence[str], environ: Mapping[str, str] | None = None
+) -> str:
+    source = approval_source(env, posargs, environ)
+    if source is None:
+        raise ApprovalRequired(
+            f"deploying to {env} needs an explicit approval: run `nox -s deploy-{env} -- "
+            f"--approve`, set NOXOPS_APPROVED={env}, or run it in a CI job bound to the "
+            f"protected environment {env!r} (see docs/deploy.md)"
+        )
+    return source
