@@ -1,1 +1,135 @@
-"""The ``integration`` stage: tests/integration against real services."""
+"""The ``integration`` stage: tests/integration against real PostgreSQL and Redis.
+
+The services are started in the nox process (so they outlive no session and are stopped in
+a ``finally``, also on Ctrl-C and SIGTERM), and their URLs and parts are exported into the
+pytest run. It runs on the tools Python, once: the unit matrix already covers every Python,
+and starting servers once per matrix entry would multiply the slowest part of the pipeline
+for no extra coverage of the services themselves.
+
+The provider is forced with ``nox -s integration -- --provider=local`` (docker, url, auto),
+``NOXOPS_PROVIDER=local``, or ``[tool.noxops.integration] provider``, in that order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from noxops.stages.base import STAGES, install_project, report_path, stage, write_json
+
+if TYPE_CHECKING:
+    import nox
+
+    from noxops.config import Config
+
+__all__ = ["integration", "plugin_requirements", "split_provider", "wanted"]
+
+_PLUGIN_DEPS = ("psycopg[binary]>=3.1", "redis>=5")
+
+
+def wanted(config: Config) -> bool:
+    """The stage exists when enabled and the project has integration tests or services."""
+    section = config.integration
+    return section.enabled and bool(
+        section.services or section.paths or (config.root / "tests" / "integration").is_dir()
+    )
+
+
+def split_provider(posargs: Sequence[str]) -> tuple[Optional[str], list[str]]:
+    """Take ``--provider=X`` / ``--provider X`` out of the arguments meant for pytest."""
+    provider: Optional[str] = None
+    rest: list[str] = []
+    args = list(posargs)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--provider="):
+            provider = arg.split("=", 1)[1]
+        elif arg == "--provider" and i + 1 < len(args):
+            provider = args[i + 1]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return provider, rest
+
+
+def plugin_requirements(config: Config) -> list[str]:
+    """noxops itself (for its pytest plugin) and the plugin's clients, for the test env."""
+    if config.project_name == "noxops":  # this repository: the project install is noxops
+        return list(_PLUGIN_DEPS)
+    import noxops
+
+    source = Path(noxops.__file__).resolve().parent.parent.parent
+    pyproject = source / "pyproject.toml"
+    if pyproject.is_file() and 'name = "noxops"' in pyproject.read_text(encoding="utf-8"):
+        return [str(source), *_PLUGIN_DEPS]  # a source checkout: install the same code
+    from importlib.metadata import version
+
+    return [f"noxops=={version('noxops')}", *_PLUGIN_DEPS]
+
+
+@stage("integration", python="tools", section="integration")
+def integration(session: nox.Session, config: Config) -> None:
+    """Run the integration tests against real services (PostgreSQL, Redis)."""
+    from noxops.services.base import ServiceError
+    from noxops.services.select import (
+        Services,
+        Settings,
+        describe,
+        plan,
+        requested_provider,
+        services_env,
+    )
+    from noxops.stages.tests import default_groups
+
+    section = config.integration
+    forced, pytest_posargs = split_provider(session.posargs)
+    groups = section.groups if section.groups is not None else default_groups(config)
+    install_project(
+        session, config, "pytest", *plugin_requirements(config),
+        groups=groups, extras=section.extras,
+    )  # fmt: skip
+    paths = list(section.paths) or (
+        ["tests/integration"] if (config.root / "tests" / "integration").is_dir() else ["tests"]
+    )
+    junit = report_path(config, "junit-integration.xml")
+    started = time.monotonic()
+    try:
+        provider = requested_provider(forced or section.provider)
+        choices = plan(section.services, provider, engine_timeout=section.engine_timeout)
+        for choice in choices:
+            session.log(f"{choice.kind.name}: {choice.provider} provider ({choice.why})")
+        with Services(choices, Settings.from_config(section)) as running:
+            ready = time.monotonic() - started
+            for service in running.values():
+                session.log(describe(service))
+            if running:
+                session.log(f"services ready {ready:.2f}s after the session started them")
+            record = {
+                "provider": provider,
+                "ready_seconds": round(ready, 3),
+                "services": {
+                    name: {
+                        "provider": s.provider,
+                        "ready_seconds": round(s.ready_seconds, 3),
+                        "url": s.masked_url,
+                    }
+                    for name, s in running.items()
+                },
+            }
+            write_json(report_path(config, "integration-services.json"), record)
+            session.run(
+                "python", "-m", "pytest", f"--junitxml={junit}",
+                "-o", "junit_suite_name=integration",
+                *section.pytest_args, *(pytest_posargs or paths),
+                env=services_env(running),
+            )  # fmt: skip
+    except ServiceError as exc:
+        session.error(str(exc))
+
+
+STAGES["integration"] = dataclasses.replace(STAGES["integration"], enabled=wanted)
