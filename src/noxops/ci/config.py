@@ -1,16 +1,102 @@
-"""``[tool.noxops.ci]``."""
+"""``[tool.noxops.ci]``: what the generated CI pipelines look like."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from noxops.schema import option
+from noxops.schema import non_empty, option, python_version
 
-__all__ = ["CIConfig"]
+__all__ = ["CI_STAGES", "PROVIDERS", "CIConfig"]
+
+PROVIDERS = ("github", "gitlab", "jenkins")
+# The CI stages, in pipeline order; every session lands in one of them.
+CI_STAGES = ("quality", "tests", "integration", "build", "smoke", "report", "deploy")
+
+
+def _providers(value: Any) -> str | None:
+    bad = [v for v in value if v not in PROVIDERS]
+    if bad:
+        return f"{bad[0]!r} is not a CI provider; use any of {', '.join(map(repr, PROVIDERS))}"
+    return None
+
+
+def _stage_names(value: Any) -> str | None:
+    bad = [v for v in value.values() if v not in CI_STAGES]
+    if bad:
+        return f"{bad[0]!r} is not a CI stage; use one of {', '.join(map(repr, CI_STAGES))}"
+    return None
 
 
 @dataclass(frozen=True)
 class CIConfig:
-    """``[tool.noxops.ci]``: the generated CI pipelines."""
+    """``[tool.noxops.ci]``: the generated CI pipelines (`noxops ci generate`)."""
 
-    providers: list[str] = option(factory=list, doc="Providers whose CI files are generated.")
+    providers: list[str] = option(
+        factory=lambda: list(PROVIDERS),
+        check=_providers,
+        doc="Providers whose CI files `noxops ci generate all` writes and `noxops ci check` reads.",
+    )
+    python: str = option(
+        "3.12",
+        check=python_version,
+        doc="Python that runs nox in CI (the tools sessions run on it too, unless tools_python).",
+    )
+    requirements: list[str] = option(
+        factory=lambda: ["noxops"],
+        check=non_empty,
+        doc="What CI installs to run nox (noxops brings nox and uv); '.' for noxops itself.",
+    )
+    default_branch: str = option("main", doc="The repository's default branch.")
+    deploy_branches: dict[str, str] = option(
+        factory=lambda: {"develop": "staging", "main": "production"},
+        doc=(
+            "Branch -> deployment environment: a push to the branch runs deploy-<environment>. "
+            "Environments without a branch are not deployed by CI."
+        ),
+    )
+    image: str = option(
+        "python:{python}-slim",
+        doc="GitLab and Jenkins job image; {python} is replaced by `python`.",
+    )
+    registry_secrets: dict[str, str] = option(
+        factory=lambda: {
+            "NOXOPS_REGISTRY_USER": "REGISTRY_USER",
+            "NOXOPS_REGISTRY_PASSWORD": "REGISTRY_PASSWORD",
+        },
+        doc=(
+            "Environment variable -> provider secret (Jenkins: credentials id) handed to the "
+            "build job when [tool.noxops.image] registry is set; on ghcr.io the job also gets "
+            "GITHUB_TOKEN, on GitLab CI_REGISTRY_USER/CI_REGISTRY_PASSWORD are used when unset."
+        ),
+    )
+    build_args: list[str] = option(
+        factory=lambda: ["--push"],
+        doc="Arguments after `--` for the build session in CI when a registry is set.",
+    )
+    deploy_secrets: dict[str, str] = option(
+        factory=dict,
+        doc=(
+            "More environment variable -> secret pairs for the deploy jobs (each environment's "
+            "kubeconfig_env is handed in already). GitHub: environment secrets; GitLab: "
+            "variables scoped to the environment; Jenkins: credentials id + '-<environment>'."
+        ),
+    )
+    exclude: list[str] = option(
+        factory=lambda: ["fmt"],
+        doc="Stages never run in CI (rollback-<env> sessions are always left out).",
+    )
+    stages: dict[str, str] = option(
+        factory=dict,
+        check=_stage_names,
+        doc=(
+            "Stage -> CI stage (quality, tests, integration, build, smoke, report, deploy) for "
+            "stages noxops does not know; unknown stages otherwise follow what they require."
+        ),
+    )
+    runner: str = option("ubuntu-latest", doc="GitHub Actions runner label.")
+    jenkins_docker_label: str = option(
+        "",
+        doc="Jenkins agent label for stages that need Docker (build, smoke, integration); "
+        "empty means any agent.",
+    )

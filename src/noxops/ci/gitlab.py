@@ -1,0 +1,141 @@
+"""The GitLab CI renderer: ``.gitlab-ci.yml`` from the pipeline model."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from noxops.ci.model import HEADER, Job, Pipeline
+from noxops.ci.yamldoc import dump
+
+__all__ = ["DIND", "PATH", "render"]
+
+PATH = ".gitlab-ci.yml"
+DIND = "docker:27-dind"
+IS_MR = '$CI_PIPELINE_SOURCE == "merge_request_event"'
+# GitLab prints the total of `coverage report`; this picks the percentage out of it.
+COVERAGE_RE = r"/^TOTAL.*\s(\d+(?:\.\d+)?)%$/"
+
+
+def _rules(job: Job) -> list[dict[str, Any]] | None:
+    if job.branch:
+        rule: dict[str, Any] = {"if": f'$CI_COMMIT_BRANCH == "{job.branch}"'}
+        if job.approval:
+            rule["when"] = "manual"
+        return [rule]
+    if job.trigger == "push":
+        return [
+            {"if": IS_MR, "when": "never"},
+            {"when": "always" if job.run_always else "on_success"},
+        ]
+    if job.run_always:
+        return [{"when": "always"}]
+    return None
+
+
+def _services(job: Job) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The job's service containers and its variables (service URLs, Docker, secrets)."""
+    services: list[dict[str, Any]] = []
+    variables: dict[str, str] = dict(job.env)
+    for svc in job.services:
+        entry: dict[str, Any] = {"name": svc.image, "alias": svc.name}
+        if svc.env:
+            entry["variables"] = dict(svc.env)
+        services.append(entry)
+        variables[svc.url_var] = svc.url(svc.name)
+    if job.docker:
+        services.append({"name": DIND, "alias": "docker"})
+        variables.update(
+            {
+                "DOCKER_HOST": "tcp://docker:2376",
+                "DOCKER_TLS_CERTDIR": "/certs",
+                "DOCKER_TLS_VERIFY": "1",
+                "DOCKER_CERT_PATH": "/certs/client",
+            }
+        )
+    variables.update({var: f"${secret}" for var, secret in job.secrets})
+    return services, variables
+
+
+def _artifacts(job: Job) -> dict[str, Any]:
+    reports: dict[str, Any] = {}
+    for report in job.reports:
+        path = report.path.replace("{python}", "$PYTHON")
+        if report.kind == "junit":
+            reports["junit"] = path
+        elif report.kind == "coverage":
+            reports["coverage_report"] = {"coverage_format": "cobertura", "path": path}
+        elif report.kind == "codequality":
+            reports["codequality"] = path
+    artifacts: dict[str, Any] = {
+        "when": "always",
+        "expire_in": "30 days" if job.stage == "build" else "1 week",
+        "paths": [f"{art.path}/" for art in job.artifacts],
+    }
+    if reports:
+        artifacts["reports"] = reports
+    return artifacts
+
+
+def _job(job: Job) -> dict[str, Any]:
+    body: dict[str, Any] = {"stage": job.stage, "needs": list(job.needs)}
+    rules = _rules(job)
+    if rules:
+        body["rules"] = rules
+    if job.environment:
+        body["environment"] = {"name": job.environment}
+        body["resource_group"] = job.environment
+        body["interruptible"] = False  # never stop a deployment half way
+    body["timeout"] = f"{job.timeout_minutes}m"
+    if job.matrix:
+        body["parallel"] = {"matrix": [{"PYTHON": list(job.matrix)}]}
+    services, variables = _services(job)
+    if services:
+        body["services"] = services
+    if variables:
+        body["variables"] = variables
+    script: list[str] = []
+    if job.matrix:
+        script.append('uv python install "$PYTHON"')
+    script.append(" ".join(job.nox_argv('"$PYTHON"' if job.matrix else None)))
+    body["script"] = script
+    if any(r.kind == "coverage" for r in job.reports):
+        body["coverage"] = COVERAGE_RE
+    body["artifacts"] = _artifacts(job)
+    return body
+
+
+def render(pipeline: Pipeline) -> str:
+    """The ``.gitlab-ci.yml`` text."""
+    doc: dict[str, Any] = {
+        "workflow": {
+            "rules": [
+                {"if": IS_MR},
+                {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"},
+                {"if": "$CI_COMMIT_BRANCH"},
+                {"if": "$CI_COMMIT_TAG"},
+            ]
+        },
+        "stages": pipeline.stages,
+        "variables": {
+            "UV_CACHE_DIR": "$CI_PROJECT_DIR/.cache/uv",
+            "PIP_CACHE_DIR": "$CI_PROJECT_DIR/.cache/pip",
+            "UV_LINK_MODE": "copy",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        },
+        "default": {
+            "image": pipeline.image,
+            "interruptible": True,
+            "cache": {
+                "key": {"files": ["pyproject.toml"], "prefix": "uv"},
+                "paths": [".cache/uv", ".cache/pip"],
+            },
+            "before_script": [
+                "python -m pip install --quiet uv",
+                shlex.join(["uv", "pip", "install", "--system", *pipeline.requirements]),
+            ],
+        },
+    }
+    for job in pipeline.jobs:
+        doc[job.name] = _job(job)
+    return dump(doc, [HEADER])

@@ -1,0 +1,272 @@
+"""The Jenkins renderer: a declarative ``Jenkinsfile`` from the pipeline model.
+
+Each CI stage is a top-level stage; inside it the jobs run in dependency waves (jobs of one
+wave in ``parallel``, a matrix job as a declarative ``matrix``). Jobs run in the job image on
+a Docker agent (Docker Pipeline plugin); the integration job starts its services as sidecar
+containers with ``docker.image(...).withRun`` and runs the session ``inside`` the job image,
+linked to them. Reports go through ``junit`` and ``recordCoverage``; later jobs get earlier
+jobs' reports through ``stash``/``unstash``.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from noxops.ci.model import HEADER, Job, Pipeline
+
+__all__ = ["PATH", "render"]
+
+PATH = "Jenkinsfile"
+VENV = ".ci-venv"
+STAGE_TITLES = {
+    "quality": "Quality",
+    "tests": "Tests",
+    "integration": "Integration",
+    "build": "Build",
+    "smoke": "Smoke",
+    "report": "Report",
+    "deploy": "Deploy",
+}
+
+
+def q(text: str) -> str:
+    """A Groovy single-quoted (non-interpolating) string."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def qq(text: str) -> str:
+    """A Groovy double-quoted string whose ``${...}`` are interpolated by Groovy."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def qm(text: str, depth: int) -> str:
+    """A Groovy triple-single-quoted (non-interpolating) multi-line string, indented."""
+    pad = "    " * depth
+    body = text.replace("\\", "\\\\").replace("'''", "\\'\\'\\'")
+    return "'''\n" + "\n".join(pad + line for line in body.split("\n")) + "\n" + pad[4:] + "'''"
+
+
+class _Out:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def line(self, text: str = "") -> None:
+        self.lines.append(("    " * self.depth + text) if text else "")
+
+    def open(self, text: str) -> None:
+        self.line(text + " {")
+        self.depth += 1
+
+    def open_closure(self, text: str) -> None:
+        """A line that already ends with the opening of a Groovy closure (``{ x ->``)."""
+        self.line(text)
+        self.depth += 1
+
+    def close(self) -> None:
+        self.depth -= 1
+        self.line("}")
+
+
+def _stash_names(job: Job) -> list[str]:
+    if job.matrix:
+        return [f"{art.name}-{job.name}-{py}" for art in job.artifacts for py in job.matrix]
+    return [f"{art.name}-{job.name}" for art in job.artifacts]
+
+
+def _setup(pipeline: Pipeline, job: Job) -> str:
+    lines = [
+        f"python -m venv {VENV}",
+        f"{VENV}/bin/python -m pip install --quiet uv",
+        shlex.join(
+            ["uv", "pip", "install", "--python", f"{VENV}/bin/python", *pipeline.requirements]
+        ).replace("uv pip", f"{VENV}/bin/uv pip", 1),
+    ]
+    for py in job.pythons[:-1]:
+        lines.append(f"{VENV}/bin/uv python install --no-bin {py}")
+    if job.matrix:
+        lines.append(f'{VENV}/bin/uv python install --no-bin "$PYTHON"')
+    return "\n".join(lines)
+
+
+def _agent(out: _Out, pipeline: Pipeline, job: Job) -> None:
+    if job.services:  # sidecars need the Docker CLI on the agent itself
+        if pipeline.docker_label:
+            out.line(f"agent {{ label {q(pipeline.docker_label)} }}")
+        else:
+            out.line("agent any")
+        return
+    out.open("agent")
+    out.open("docker")
+    out.line(f"image {q(pipeline.image)}")
+    if job.docker:
+        if pipeline.docker_label:
+            out.line(f"label {q(pipeline.docker_label)}")
+        out.line(f"args {q('-v /var/run/docker.sock:/var/run/docker.sock')}")
+    out.close()
+    out.close()
+
+
+def _environment(out: _Out, job: Job) -> None:
+    out.open("environment")
+    out.line('UV_PYTHON_INSTALL_DIR = "${WORKSPACE}/.cache/python"')
+    out.line('UV_CACHE_DIR = "${WORKSPACE}/.cache/uv"')
+    out.line('PIP_CACHE_DIR = "${WORKSPACE}/.cache/pip"')
+    for var, value in job.env:
+        out.line(f"{var} = {q(value)}")
+    for svc in job.services:
+        out.line(f"{svc.url_var} = {q(svc.url(svc.name))}")
+    if job.approval and job.environment:
+        out.line(f"NOXOPS_APPROVED = {q(job.environment)}  // given by the input above")
+    for var, secret in job.secrets:
+        cred = f"{secret}-{job.environment}" if job.environment else secret
+        out.line(f"{var} = credentials({q(cred)})")
+    out.close()
+
+
+def _run(out: _Out, pipeline: Pipeline, job: Job) -> None:
+    for dep in pipeline.inputs(job):
+        for name in _stash_names(dep):
+            out.line(f"unstash {q(name)}")
+    out.line("sh " + qm(_setup(pipeline, job), out.depth + 1))
+    argv = job.nox_argv('"$PYTHON"' if job.matrix else None)
+    out.line(f"sh {q(' '.join([f'{VENV}/bin/{argv[0]}', *argv[1:]]))}")
+
+
+def _steps(out: _Out, pipeline: Pipeline, job: Job) -> None:
+    out.open("steps")
+    if not job.services:
+        _run(out, pipeline, job)
+        out.close()
+        return
+    out.open("script")
+    depth = 0
+    for svc in job.services:
+        env = " ".join(f"-e {k}={v}" for k, v in svc.env)
+        health = (
+            f"--health-cmd {shlex.quote(svc.health_cmd)} --health-interval 5s "
+            "--health-retries 20"
+        )
+        args = f"{env} {health}".strip()
+        out.open_closure(f"docker.image({q(svc.image)}).withRun({q(args)}) {{ {svc.name} ->")
+        depth += 1
+    links = " ".join(f"--link ${{{svc.name}.id}}:{svc.name}" for svc in job.services)
+    out.open(f"docker.image({q(pipeline.image)}).inside({qq(links)})")
+    _run(out, pipeline, job)
+    out.close()
+    for _ in range(depth):
+        out.close()
+    out.close()
+    out.close()
+
+
+def _post(out: _Out, job: Job) -> None:
+    out.open("post")
+    out.open("always")
+    for report in job.reports:
+        path = report.path.replace("{python}", "${PYTHON}")
+        text = qq(path) if job.matrix else q(path)
+        if report.kind == "junit":
+            out.line(f"junit allowEmptyResults: true, testResults: {text}")
+        elif report.kind == "coverage":
+            out.line(f"recordCoverage tools: [[parser: 'COBERTURA', pattern: {text}]]")
+    for art in job.artifacts:
+        name = f"{art.name}-{job.name}" + ("-${PYTHON}" if job.matrix else "")
+        name_text = qq(name) if job.matrix else q(name)
+        out.line(f"stash name: {name_text}, includes: {q(art.path + '/**')}, allowEmpty: true")
+        if job.stage in ("build", "report"):
+            out.line(f"archiveArtifacts artifacts: {q(art.path + '/**')}, allowEmptyArchive: true")
+    out.close()
+    out.close()
+
+
+def _job_body(out: _Out, pipeline: Pipeline, job: Job, *, in_matrix: bool = False) -> None:
+    if job.branch:
+        out.open("when")
+        out.line("beforeAgent true")
+        if job.approval:
+            out.line("beforeInput true")
+        out.line(f"branch {q(job.branch)}")
+        out.close()
+    if job.approval:
+        out.open("input")
+        out.line(f"message {q(f'Deploy to {job.environment}?')}")
+        out.line(f"ok {q('Deploy')}")
+        out.close()
+    if not in_matrix:
+        _agent(out, pipeline, job)
+    out.open("options")
+    out.line(f"timeout(time: {job.timeout_minutes}, unit: 'MINUTES')")
+    out.close()
+    _environment(out, job)
+    _steps(out, pipeline, job)
+    _post(out, job)
+
+
+def _job(out: _Out, pipeline: Pipeline, job: Job) -> None:
+    out.open(f"stage({q(job.name)})")
+    if not job.matrix:
+        _job_body(out, pipeline, job)
+        out.close()
+        return
+    out.open("matrix")
+    out.open("axes")
+    out.open("axis")
+    out.line("name 'PYTHON'")
+    out.line("values " + ", ".join(q(py) for py in job.matrix))
+    out.close()
+    out.close()
+    _agent(out, pipeline, job)
+    out.open("stages")
+    out.open(f"stage({q(job.name + ' (matrix)')})")
+    _job_body(out, pipeline, job, in_matrix=True)
+    out.close()
+    out.close()
+    out.close()
+    out.close()
+
+
+def render(pipeline: Pipeline) -> str:
+    """The ``Jenkinsfile`` text."""
+    out = _Out()
+    out.line(f"// {HEADER}")
+    out.open("pipeline")
+    out.line("agent none")
+    out.open("options")
+    out.line("buildDiscarder(logRotator(numToKeepStr: '30'))")
+    out.line("disableConcurrentBuilds()")
+    out.close()
+    out.open("environment")
+    out.line("CI = 'true'")
+    out.line("PIP_DISABLE_PIP_VERSION_CHECK = '1'")
+    out.line("UV_LINK_MODE = 'copy'")
+    out.close()
+    out.open("stages")
+    for stage in pipeline.stages:
+        jobs = pipeline.in_stage(stage)
+        out.open(f"stage({q(STAGE_TITLES[stage])})")
+        if all(j.trigger == "push" for j in jobs):
+            out.open("when")
+            out.line("not { changeRequest() }")
+            out.close()
+        out.open("stages")
+        for wave in pipeline.waves(stage):
+            plain = [j for j in wave if not j.matrix]
+            for job in (j for j in wave if j.matrix):
+                _job(out, pipeline, job)
+            if len(plain) == 1:
+                _job(out, pipeline, plain[0])
+            elif plain:
+                title = f"{STAGE_TITLES[stage]}: " + ", ".join(j.name for j in plain)
+                out.open(f"stage({q(title)})")
+                out.line("failFast false")
+                out.open("parallel")
+                for job in plain:
+                    _job(out, pipeline, job)
+                out.close()
+                out.close()
+        out.close()
+        out.close()
+    out.close()
+    out.close()
+    return "\n".join(out.lines) + "\n"
