@@ -173,6 +173,13 @@ class Config:
     default_sessions: Optional[list[str]] = option(
         None, doc="Sessions a plain `nox` runs; unset means the whole local pipeline."
     )
+    changed_only: bool = option(
+        False,
+        doc=(
+            "Skip stages whose inputs equal their last successful run's (as if every session "
+            "got --changed-only); NOXOPS_CHANGED_ONLY=0/1 overrides it."
+        ),
+    )
     lint: LintConfig = option(factory=LintConfig, doc="The lint and fmt stages.")
     type: TypeConfig = option(factory=TypeConfig, doc="The type stage.")
     security: SecurityConfig = option(factory=SecurityConfig, doc="The security stage.")
