@@ -156,10 +156,10 @@ class _Reader:
             return check
         check.findings = findings
         check.metrics["findings"] = len(findings)
-        figure = f"{len(findings)} ruff finding(s)"
+        figure = f"{len(findings)} ruff finding(s)" if findings else "no ruff findings"
         check.status, check.summary = ("failed" if findings else "passed"), figure
         rec = self.records.get("lint")
-        if not findings and not self.session_failed(check, "lint", "ruff clean") and rec is None:
+        if not findings and not self.session_failed(check, "lint", figure) and rec is None:
             check.details.append("black and isort: no session record, only ruff's report read")
         return check
 

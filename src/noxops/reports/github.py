@@ -126,14 +126,27 @@ def step_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
                 )
         return "\n".join(parts + tail)
 
-    n_notes, n_rows = len(notes), len(rows)
+    def size(text: str) -> int:
+        return len(text.encode("utf-8"))
+
+    def fitting(items: list[str], room: int) -> int:
+        """How many of ``items`` (one line each) fit in ``room`` bytes."""
+        used = 0
+        for count, item in enumerate(items):
+            used += size(item) + 1
+            if used > room:
+                return count
+        return len(items)
+
+    reserve = 200  # the "more in summary.json" lines and the findings header
+    text = build(len(notes), len(rows))
+    if size(text) <= limit:
+        return text
+    n_notes = fitting(notes, limit - size(build(0, 0)) - reserve)
+    n_rows = fitting(rows, limit - size(build(n_notes, 0)) - reserve)
     text = build(n_notes, n_rows)
-    while len(text.encode("utf-8")) > limit and (n_rows or n_notes):
-        excess = len(text.encode("utf-8")) - limit
-        if n_rows:
-            n_rows = max(0, n_rows - max(1, excess // 80))
-        else:
-            n_notes = max(0, n_notes - max(1, excess // 80))
+    while size(text) > limit and (n_rows or n_notes):  # pragma: no cover - reserve suffices
+        n_rows, n_notes = (n_rows - 1, n_notes) if n_rows else (0, n_notes - 1)
         text = build(n_notes, n_rows)
     return text
 

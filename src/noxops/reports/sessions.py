@@ -106,8 +106,9 @@ class _Tee:
         for fd, saved in self._saved.items():
             os.dup2(saved, fd)  # closes the pipe's last writer we hold: the reader sees EOF
         # A process the session left running may still hold a pipe: do not wait for it.
+        deadline = time.monotonic() + 2.0
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         alive = any(t.is_alive() for t in self._threads)
         with self._lock:
             if self._log is not None:

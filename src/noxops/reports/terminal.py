@@ -23,7 +23,7 @@ def use_colour(stream: IO[str], env: Optional[Mapping[str, str]] = None) -> bool
     env = os.environ if env is None else env
     if env.get("NO_COLOR") or env.get("TERM") == "dumb":
         return False
-    if env.get("FORCE_COLOR"):
+    if env.get("FORCE_COLOR", "0") not in ("", "0"):
         return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
