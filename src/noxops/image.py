@@ -1,12 +1,119 @@
-"""Container images: tags, labels, build and push (``[tool.noxops.image]``)."""
+"""Container images: tags, labels, build and push (``[tool.noxops.image]``).
+
+The configuration lives here (it is imported by :mod:`noxops.config`); the work is done by
+:mod:`noxops.tags` (which tags), :mod:`noxops.manifest` (what was built) and the ``build``
+and ``smoke`` stages in :mod:`noxops.stages.build`.
+"""
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
 
 from noxops.schema import option, positive
 
-__all__ = ["ImageConfig"]
+__all__ = [
+    "ImageConfig",
+    "SmokeConfig",
+    "SmokeServiceConfig",
+    "image_name",
+    "oci_labels",
+    "project_metadata",
+]
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_NAME_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+
+
+def _port(value: Any) -> str | None:
+    return None if 0 < value < 65536 else "must be a TCP port between 1 and 65535"
+
+
+def _url_path(value: Any) -> str | None:
+    return None if str(value).startswith("/") else "must be a URL path starting with '/'"
+
+
+def _image_name(value: Any) -> str | None:
+    if value == "" or _NAME_RE.match(value):
+        return None
+    return (
+        "is not a valid image name: use lowercase letters, digits and . _ - separators, "
+        "optionally with '/' for a namespace, like 'acme/notes'"
+    )
+
+
+def _registry(value: Any) -> str | None:
+    pattern = r"^[A-Za-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?$"
+    if value == "" or ("://" not in value and re.match(pattern, value)):
+        return None
+    return "must be a registry host with an optional namespace, like 'ghcr.io/acme' (no scheme)"
+
+
+@dataclass(frozen=True)
+class SmokeServiceConfig:
+    """``[tool.noxops.image.smoke.services.<alias>]``: a container the service needs to run."""
+
+    image: str = option(doc="Image of the helper container, like 'postgres:15'.")
+    env: dict[str, str] = option(factory=dict, doc="Environment of the helper container.")
+    command: list[str] = option(factory=list, doc="Arguments replacing the image's CMD.")
+
+
+@dataclass(frozen=True)
+class SmokeConfig:
+    """``[tool.noxops.image.smoke]``: how the ``smoke`` session runs the built image."""
+
+    serve: bool = option(
+        True,
+        doc=(
+            "The image is a network service: start it and wait for its health path. False "
+            "means the tests get the image (--image, $NOXOPS_IMAGE) and run it themselves, "
+            "as for command-line tools and CI job images."
+        ),
+    )
+    port: int = option(8000, check=_port, doc="The port the service listens on in the container.")
+    health_path: str = option(
+        "/health", check=_url_path, doc="Path that must answer HTTP 200 before tests run."
+    )
+    ready_path: Optional[str] = option(
+        None,
+        check=_url_path,
+        doc=(
+            "Path that must also answer HTTP 200 before tests run (for example /ready once "
+            "the helper services are reachable); unset means only the health path."
+        ),
+    )
+    timeout: float = option(
+        60.0, check=positive, doc="Seconds the service has to become healthy (and ready)."
+    )
+    tests: str = option("tests/smoke", doc="The smoke tests pytest runs against the service.")
+    env: dict[str, str] = option(
+        factory=dict,
+        doc=(
+            "Environment of the service's container. Values can name helper services by "
+            "alias, like 'postgresql://app:app@db:5432/app'."
+        ),
+    )
+    requirements: list[str] = option(
+        factory=list, doc="Extra packages installed next to pytest for the smoke tests."
+    )
+    pytest_args: list[str] = option(factory=list, doc="Extra arguments for pytest.")
+    services: dict[str, SmokeServiceConfig] = option(
+        factory=dict,
+        doc=(
+            "Helper containers started on a private network for the smoke run, by network "
+            "alias: [tool.noxops.image.smoke.services.db] image = 'postgres:15'."
+        ),
+    )
+    base_url: Optional[str] = option(
+        None,
+        doc=(
+            "Run the smoke tests against this already deployed service instead of starting "
+            "the image (also `nox -s smoke -- --base-url URL`)."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -15,3 +122,145 @@ class ImageConfig:
 
     enabled: bool = option(True, doc="Register the build and smoke sessions.")
     timeout: float = option(1800.0, check=positive, doc="Seconds before the stage is stopped.")
+    name: str = option(
+        "",
+        check=_image_name,
+        doc="Image name (repository), like 'acme/notes'; empty means the project's name.",
+    )
+    registry: str = option(
+        "",
+        check=_registry,
+        doc="Registry (and namespace) the image is pushed to, like 'ghcr.io/acme'.",
+    )
+    dockerfile: str = option(
+        "Dockerfile",
+        doc=(
+            "The Dockerfile, relative to the project; without it `build` makes only the "
+            "wheel and sdist and `smoke` is not registered."
+        ),
+    )
+    context: str = option(".", doc="The build context folder, relative to the project.")
+    build_args: dict[str, str] = option(factory=dict, doc="Build arguments (--build-arg).")
+    target: Optional[str] = option(None, doc="The Dockerfile stage to build (--target).")
+    platforms: list[str] = option(
+        factory=list,
+        doc=(
+            "Platforms, like ['linux/amd64', 'linux/arm64']; empty means the engine's own. "
+            "More than one needs docker buildx."
+        ),
+    )
+    push: bool = option(False, doc="Push the image after building (also `-- --push`).")
+    login: bool = option(
+        True,
+        doc=(
+            "Log in to the registry with credentials from the environment before pushing; "
+            "false means use the engine's existing login."
+        ),
+    )
+    default_branch: Optional[str] = option(
+        None,
+        doc=(
+            "The branch that gets the 'latest' tag; unset means the CI provider's default "
+            "branch, else origin's HEAD, else 'main'."
+        ),
+    )
+    source: Optional[str] = option(
+        None,
+        doc=(
+            "The org.opencontainers.image.source label; unset means [project.urls] Source or "
+            "Repository, else the CI provider's repository URL."
+        ),
+    )
+    labels: dict[str, str] = option(
+        factory=dict,
+        doc=(
+            "Extra or overriding labels; title, description and licenses default to "
+            "[project] name, description and license."
+        ),
+    )
+    packages: bool = option(
+        True, doc="Build the wheel and sdist into dist/ (when the project has a build system)."
+    )
+    wheelhouse: Optional[str] = option(
+        None,
+        doc=(
+            "A folder (like 'build/wheelhouse') filled before the image build with the wheel "
+            "and all its dependencies, by pip on this machine with its index, proxy and "
+            "certificate settings, so the Dockerfile installs with `pip install --no-index "
+            "--find-links` and the image build needs no network. The Python running the build "
+            "session should match the image's."
+        ),
+    )
+    sbom: bool = option(
+        True, doc="Write a CycloneDX SBOM of the Python packages installed in the image."
+    )
+    manifest: str = option(
+        "build-manifest.json",
+        doc="The build manifest's file name, in the reports folder; smoke and deploy read it.",
+    )
+    smoke: SmokeConfig = option(factory=SmokeConfig, doc="The smoke session.")
+
+
+def project_metadata(root: Path) -> dict[str, Any]:
+    """The ``[project]`` table of ``root/pyproject.toml`` (empty when there is none)."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    with pyproject.open("rb") as fh:
+        project = tomllib.load(fh).get("project", {})
+    return project if isinstance(project, dict) else {}
+
+
+def image_name(config: ImageConfig, project_name: str) -> str:
+    """The full image repository: ``<registry>/<name>``, the name defaulting to the project's."""
+    name = config.name or re.sub(r"[^a-z0-9._-]+", "-", project_name.lower()).strip(".-_")
+    name = name or "app"
+    return f"{config.registry.rstrip('/')}/{name}" if config.registry else name
+
+
+def _license(project: dict[str, Any]) -> str | None:
+    value = project.get("license")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        text = value["text"].strip()
+        return text if text and "\n" not in text else None
+    return None
+
+
+def _source(project: dict[str, Any]) -> str | None:
+    urls = project.get("urls", {})
+    if isinstance(urls, dict):
+        for key, url in urls.items():
+            if key.lower() in {"source", "repository", "source code", "code"}:
+                return str(url)
+    return None
+
+
+def oci_labels(
+    config: ImageConfig,
+    project: dict[str, Any],
+    *,
+    revision: str,
+    version: str,
+    created: str,
+    source: str | None,
+) -> dict[str, str]:
+    """The ``org.opencontainers.image.*`` labels, with the configured labels over them."""
+    prefix = "org.opencontainers.image."
+    labels = {
+        f"{prefix}title": str(project.get("name", "")),
+        f"{prefix}description": str(project.get("description", "")),
+        f"{prefix}source": config.source or _source(project) or source or "",
+        f"{prefix}revision": revision,
+        f"{prefix}version": version,
+        f"{prefix}created": created,
+        f"{prefix}licenses": _license(project) or "",
+    }
+    labels = {k: v for k, v in labels.items() if v}
+    labels.update(config.labels)
+    return labels

@@ -1,0 +1,265 @@
+"""Running an image for smoke tests: start it (and its helper containers), wait, clean up.
+
+:class:`RunningService` is a context manager: on entry it starts the helper containers on a
+private network, starts the image with its port published on 127.0.0.1, and waits until the
+health path answers HTTP 200 (a TCP connect is not enough: a published port accepts
+connections before the service listens). If anything fails on the way, or the service never
+becomes healthy within the timeout, or exits, it prints the containers' logs, removes
+everything it started and raises. On exit (including Ctrl-C and SIGTERM) it removes them too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, Callable, Optional
+
+from noxops import engine
+from noxops.errors import NoxopsError
+
+__all__ = [
+    "LABEL",
+    "RunningService",
+    "SidecarSpec",
+    "SmokeError",
+    "http_status",
+    "noxops_requirement",
+]
+
+LABEL = "org.noxops.smoke"  # every container and network a smoke run starts carries it
+_CLI_VARS = {"PATH", "HOME", "USER", "TMPDIR"}  # the docker CLI reads these itself
+
+
+class SmokeError(NoxopsError):
+    """The service could not be started or never became healthy; logs were printed."""
+
+
+@dataclass(frozen=True)
+class SidecarSpec:
+    alias: str
+    image: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = ()
+
+
+def http_status(url: str, timeout: float = 3.0) -> int | None:
+    """The HTTP status of GET ``url`` (no proxies), or None when nothing answered."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (OSError, ValueError):
+        return None
+
+
+def _env_split(env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """``docker run`` arguments and CLI environment for ``env``, values kept out of argv."""
+    args: list[str] = []
+    cli_env: dict[str, str] = {}
+    for key, value in env.items():
+        if key in _CLI_VARS or key.startswith("DOCKER_"):
+            args += ["-e", f"{key}={value}"]  # would change the CLI itself
+        else:
+            args += ["-e", key]
+            cli_env[key] = value
+    return args, cli_env
+
+
+class RunningService:
+    """The image running with its port on 127.0.0.1, healthy; see the module docstring."""
+
+    def __init__(
+        self,
+        image: str,
+        *,
+        port: int,
+        health_path: str = "/health",
+        ready_path: str | None = None,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+        sidecars: tuple[SidecarSpec, ...] = (),
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.image = image
+        self.port = port
+        self.health_path = health_path
+        self.ready_path = ready_path
+        self.timeout = timeout
+        self.env = dict(env or {})
+        self.sidecars = sidecars
+        self.log = log
+        self.run_id = uuid.uuid4().hex[:12]
+        self.container: Optional[str] = None
+        self.network: Optional[str] = None
+        self.helpers: dict[str, str] = {}  # alias -> container id
+        self.base_url = ""
+        self._old_sigterm: Any = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def __enter__(self) -> RunningService:
+        self._trap_sigterm()
+        try:
+            self._start()
+            self._wait()
+        except BaseException as exc:
+            if not isinstance(exc, KeyboardInterrupt):
+                self.print_logs()
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove everything this run started; safe to call twice."""
+        try:
+            for container in [self.container, *self.helpers.values()]:
+                if container:
+                    engine.remove_container(container)
+            if self.network:
+                engine.remove_network(self.network)
+            self.container, self.helpers, self.network = None, {}, None
+        finally:
+            self._restore_sigterm()
+
+    def _trap_sigterm(self) -> None:
+        """Turn SIGTERM (a cancelled CI job) into KeyboardInterrupt so clean-up runs."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        self._old_sigterm = signal.signal(signal.SIGTERM, interrupt)
+
+    def _restore_sigterm(self) -> None:
+        if self._old_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+
+    # -- start ----------------------------------------------------------------------------
+
+    def _labels(self) -> list[str]:
+        return engine.labels_args({LABEL: self.run_id, f"{LABEL}.pid": str(os.getpid())})
+
+    def _start(self) -> None:
+        name = f"noxops-smoke-{self.run_id}"
+        if self.sidecars:
+            self.network = name
+            engine.docker("network", "create", *self._labels(), name)
+            for spec in self.sidecars:
+                args, cli_env = _env_split(spec.env)
+                self.log(f"starting helper {spec.alias} ({spec.image})")
+                self.helpers[spec.alias] = engine.docker(
+                    "run", "-d", "--name", f"{name}-{spec.alias}", *self._labels(),
+                    "--network", name, "--network-alias", spec.alias, *args,
+                    spec.image, *spec.command, env=cli_env,
+                ).stdout.strip()  # fmt: skip
+        args, cli_env = _env_split(self.env)
+        network = ["--network", self.network] if self.network else []
+        self.log(f"starting {self.image} (port {self.port} on 127.0.0.1)")
+        self.container = engine.docker(
+            "run", "-d", "--name", name, *self._labels(), *network,
+            "-p", f"127.0.0.1::{self.port}", *args, self.image, env=cli_env,
+        ).stdout.strip()  # fmt: skip
+        mapped = engine.docker("port", self.container, f"{self.port}/tcp").stdout.strip()
+        host_port = mapped.splitlines()[0].rsplit(":", 1)[-1] if mapped else ""
+        if not host_port.isdigit():
+            raise SmokeError(f"the engine did not publish port {self.port} ({mapped!r})")
+        self.base_url = f"http://127.0.0.1:{host_port}"
+
+    # -- wait -----------------------------------------------------------------------------
+
+    def _state(self) -> tuple[str, int]:
+        out = engine.docker(
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            str(self.container),
+            check=False,
+        ).stdout.split()
+        return (out[0], int(out[1])) if len(out) == 2 and out[1].lstrip("-").isdigit() else ("", 0)
+
+    def _wait(self) -> None:
+        started = time.monotonic()
+        deadline = started + self.timeout
+        paths = [self.health_path, *([self.ready_path] if self.ready_path else [])]
+        for path in paths:
+            url = self.base_url + path
+            last: int | None = None
+            while True:
+                status, code = self._state()
+                if status in {"exited", "dead"}:
+                    raise SmokeError(
+                        f"{self.image} exited with code {code} before {path} answered HTTP 200 "
+                        "(its logs are above)"
+                    )
+                last = http_status(url, timeout=min(3.0, max(0.5, deadline - time.monotonic())))
+                if last == 200:
+                    break
+                if time.monotonic() >= deadline:
+                    seen = f"last answer HTTP {last}" if last else "no HTTP answer"
+                    raise SmokeError(
+                        f"{self.image} did not answer HTTP 200 on {path} within "
+                        f"{self.timeout:g}s ({seen}); its logs are above. Raise "
+                        "[tool.noxops.image.smoke] timeout if it needs longer to start"
+                    )
+                time.sleep(0.3)
+            self.log(f"{url} answered HTTP 200 after {time.monotonic() - started:.1f}s")
+
+    # -- logs -----------------------------------------------------------------------------
+
+    def logs(self, container: str | None = None, tail: int = 200) -> str:
+        target = container or self.container
+        if not target:
+            return ""
+        proc = engine.docker("logs", "--tail", str(tail), target, check=False)
+        return (proc.stdout + proc.stderr).strip()
+
+    def print_logs(self) -> None:
+        for alias, container in self.helpers.items():
+            self.log(f"---- logs of helper {alias} ----\n{self.logs(container, tail=40)}")
+        if self.container:
+            self.log(f"---- logs of {self.image} ----\n{self.logs() or '(no output)'}")
+
+
+def noxops_requirement() -> str:
+    """How to install this noxops into a session's environment (for its pytest plugins).
+
+    ``$NOXOPS_REQUIREMENT`` wins (a requirement, a wheel, or a folder holding noxops wheels:
+    the runner image points it at the wheel it ships); a source checkout or editable install
+    gives its folder; otherwise ``noxops==<version>``.
+    """
+    override = os.environ.get("NOXOPS_REQUIREMENT")
+    if override and Path(override).is_dir() and not (Path(override) / "pyproject.toml").exists():
+        wheels = sorted(Path(override).glob("noxops-*.whl"), key=lambda p: p.stat().st_mtime)
+        if not wheels:
+            raise NoxopsError(f"$NOXOPS_REQUIREMENT={override} holds no noxops-*.whl")
+        return str(wheels[-1])
+    if override:
+        return override
+    import noxops
+
+    package = Path(noxops.__file__).resolve().parent
+    root = package.parent.parent
+    if package.parent.name == "src" and (root / "pyproject.toml").is_file():
+        return str(root)
+    return f"noxops=={noxops.__version__}"
