@@ -96,6 +96,7 @@ def argo_deploy(ctx: DeployContext) -> None:
     ro = _require(ctx, "Rollout", ARGO_VERSION)
     template = copy.deepcopy(ro["spec"].get("template") or {})
     old_template = copy.deepcopy(template)
+    old_previous = ro["metadata"].get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION, "")
     ctx.previous_image = manifests.template_image(template, ctx.app)
     if ctx.previous_image == ctx.image:
         ctx.log(f"Rollout {ctx.app} already runs {ctx.image}")
@@ -120,11 +121,15 @@ def argo_deploy(ctx: DeployContext) -> None:
     ctx.log(f"Rollout {ctx.app} {state}: aborting and undoing")
     try:
         ctx.client().patch(path + "/status", {"status": {"abort": True}})
-        ctx.patch("Rollout", ctx.app, {"spec": {"template": old_template}}, api_version=ARGO_VERSION)
+        undo = {
+            "metadata": {"annotations": {manifests.PREVIOUS_ANNOTATION: old_previous}},
+            "spec": {"template": old_template},
+        }
+        ctx.patch("Rollout", ctx.app, undo, api_version=ARGO_VERSION)
         _follow(ctx, lambda: ctx.client().request("GET", path), _argo_state, "Rollout (undo)")
-    except NoxopsError as undo:
+    except NoxopsError as exc:
         raise DeployFailed(
-            f"Argo Rollouts: {verdict}; undoing failed: {undo}", rolled_back=False
+            f"Argo Rollouts: {verdict}; undoing failed: {exc}", rolled_back=False
         ) from None
     raise DeployFailed(
         f"Argo Rollouts: {verdict}; aborted, and the Rollout is back on {ctx.previous_image}",
@@ -180,7 +185,7 @@ def _set_deployment_image(
     template = copy.deepcopy(dep["spec"]["template"])
     manifests.set_image(template, ctx.app, image)
     body: dict[str, Any] = {"spec": {"template": template}}
-    if previous:
+    if previous is not None:
         body["metadata"] = {"annotations": {manifests.PREVIOUS_ANNOTATION: previous}}
     ctx.patch("Deployment", name, body)
 
@@ -192,6 +197,10 @@ def flagger_deploy(ctx: DeployContext) -> None:
     target = _target(ctx, canary)
     primary = ctx.get("Deployment", f"{target}-primary") or ctx.get("Deployment", target)
     ctx.previous_image = ctx.image_of(primary)
+    target_dep = ctx.get("Deployment", target) or {}
+    old_previous = (
+        target_dep.get("metadata", {}).get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION, "")
+    )
     before = (canary.get("status") or {}).get("lastAppliedSpec")
     _set_deployment_image(ctx, target, ctx.image, ctx.previous_image)
     if ctx.dry_run:
@@ -210,7 +219,7 @@ def flagger_deploy(ctx: DeployContext) -> None:
     try:
         if ctx.previous_image:
             ctx.log(f"Canary {state}: restoring {target} to {ctx.previous_image}")
-            _set_deployment_image(ctx, target, ctx.previous_image)
+            _set_deployment_image(ctx, target, ctx.previous_image, old_previous)
     except NoxopsError as undo:
         raise DeployFailed(f"Flagger: {verdict}; undoing failed: {undo}", rolled_back=False) from None
     raise DeployFailed(

@@ -35,7 +35,8 @@ def previous_template(ctx: DeployContext, name: str) -> tuple[dict[str, Any], st
 
     That is the newest ReplicaSet running the image the Deployment records as the previous
     good version (so a failed, already rolled-back revision is never chosen, unlike a bare
-    ``kubectl rollout undo``); without that record, the revision before the current one.
+    ``kubectl rollout undo``); for a Deployment noxops never deployed, the revision before
+    the current one.
     """
     dep = ctx.get("Deployment", name)
     if dep is None:
@@ -57,7 +58,7 @@ def previous_template(ctx: DeployContext, name: str) -> tuple[dict[str, Any], st
     older = [
         (int(rs["metadata"].get("annotations", {}).get(REVISION, "0") or 0), rs) for rs in owned
     ]
-    if wanted:
+    if wanted is not None:  # recorded by noxops ("" when there was nothing before)
         older = [
             (rev, rs)
             for rev, rs in older
@@ -88,10 +89,7 @@ def restore_template(
     dep["spec"]["template"] = template
     annotations = dep["metadata"].setdefault("annotations", {})
     annotations[manifests.IMAGE_ANNOTATION] = manifests.template_image(template, ctx.app) or ""
-    if previous:
-        annotations[manifests.PREVIOUS_ANNOTATION] = previous
-    else:
-        annotations.pop(manifests.PREVIOUS_ANNOTATION, None)
+    annotations[manifests.PREVIOUS_ANNOTATION] = previous or ""  # "": nothing before it
     dep.pop("status", None)
     ctx.actions.append(Action("update", "Deployment", name, None))
     ctx.log(f"restoring Deployment {name} to image {manifests.template_image(template, ctx.app)}")
@@ -106,8 +104,7 @@ def deploy(ctx: DeployContext) -> None:
     old_template = copy.deepcopy(current["spec"]["template"]) if current else None
     ctx.previous_image = ctx.image_of(current)
     desired = _desired(ctx, {}, name)
-    if ctx.previous_image:
-        desired["metadata"]["annotations"][manifests.PREVIOUS_ANNOTATION] = ctx.previous_image
+    desired["metadata"]["annotations"][manifests.PREVIOUS_ANNOTATION] = ctx.previous_image or ""
     for obj in ctx.extra_objects:
         ctx.apply(obj)
     if not any(o["kind"] == "Service" for o in ctx.extra_objects):
