@@ -237,16 +237,23 @@ def test_build_manifest(tmp_path: Path) -> None:
     (config.reports / "build-manifest.json").write_text(
         json.dumps(
             {
-                "image": "calc",
-                "tags": ["calc:1.0.0"],
-                "digest": "sha256:0123456789abcdef0123",
-                "wheel": "dist/calc-1.0.0-py3-none-any.whl",
+                "project": "calc",
+                "version": "1.0.0",
+                "image": "ghcr.io/acme/calc",
+                "tags": ["1.0.0", "latest"],
+                "image_id": "sha256:0123456789abcdef0123",
+                "digest": None,
+                "wheel": "calc-1.0.0-py3-none-any.whl",
+                "pushed": False,
             }
         )
     )
     build = _by_name(build_report(config))["build"]
     assert build.status == "passed"
-    assert build.summary == "calc:1.0.0, sha256:0123456789ab, calc-1.0.0-py3-none-any.whl"
+    assert build.summary == (
+        "ghcr.io/acme/calc:1.0.0, sha256:0123456789ab, calc-1.0.0-py3-none-any.whl"
+    )
+    assert "build" not in expected_checks(config)  # build is not in a plain `nox`
 
 
 # -- the command ----------------------------------------------------------------------------

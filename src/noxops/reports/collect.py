@@ -257,23 +257,24 @@ class _Reader:
         return check, cov
 
     def build(self) -> Check:
-        check = self.base("build", "build", [self.shown("build-manifest.json")])
-        data = self.read(check, "build", "build-manifest.json", read_json)
+        file = str(getattr(self.config.image, "manifest", "build-manifest.json"))
+        check = self.base("build", "build", [self.shown(file)])
+        data = self.read(check, "build", file, read_json)
         if data is None:
             return check
         parts = []
-        tags = data.get("tags")
-        if isinstance(tags, list) and tags:
-            parts.append(str(tags[0]))
-        elif data.get("image"):
-            parts.append(str(data["image"]))
-        if data.get("digest"):
-            parts.append(str(data["digest"])[:19])
+        image, tags = data.get("image"), data.get("tags")
+        if image:
+            first = tags[0] if isinstance(tags, list) and tags else None
+            parts.append(f"{image}:{first}" if first else str(image))
+        digest = data.get("digest") or data.get("image_id")
+        if digest:
+            parts.append(str(digest)[:19])
         for key in ("wheel", "sdist"):
             if data.get(key):
                 parts.append(Path(str(data[key])).name)
         check.status, check.summary = "passed", ", ".join(parts) or "built"
-        check.details += [f"{k}: {v}" for k, v in sorted(data.items()) if isinstance(v, str)]
+        check.details += [f"{k}: {v}" for k, v in sorted(data.items()) if isinstance(v, str) and v]
         self.session_failed(check, "build", check.summary)
         return check
 
@@ -401,7 +402,7 @@ def gather(
             "junit-integration.xml",
             lambda: reader.junit("integration", "integration", "junit-integration.xml"),
         ),
-        ("build", "build-manifest.json", reader.build),
+        ("build", str(getattr(config.image, "manifest", "build-manifest.json")), reader.build),
         ("smoke", "junit-smoke.xml", lambda: reader.junit("smoke", "smoke", "junit-smoke.xml")),
     ]
     session_of = {"bandit": "security", "audit": "security"}
