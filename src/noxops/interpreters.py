@@ -73,7 +73,9 @@ def find(version: str, env: Mapping[str, str] | None = None) -> Interpreter | No
             continue
         exe = directory / f"python{version}"
         if exe.is_file() and os.access(exe, os.X_OK) and not _is_shim(directory):
-            return Interpreter(version, exe, source)
+            # The real file: PATH may already hold our own link folder (a nox -j child
+            # inherits it), and linking a link to itself would make a loop.
+            return Interpreter(version, Path(os.path.realpath(exe)), source)
     return None
 
 
