@@ -56,7 +56,7 @@ def _registry(value: Any) -> str | None:
 class SmokeServiceConfig:
     """``[tool.noxops.image.smoke.services.<alias>]``: a container the service needs to run."""
 
-    image: str = option(doc="Image of the helper container, like 'postgres:15'.")
+    image: str = option("", doc="Image of the helper container, like 'postgres:15' (required).")
     env: dict[str, str] = option(factory=dict, doc="Environment of the helper container.")
     command: list[str] = option(factory=list, doc="Arguments replacing the image's CMD.")
 

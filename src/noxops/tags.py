@@ -74,8 +74,8 @@ def sanitize(name: str) -> str:
 def semver(tag: str) -> list[str] | None:
     """The semver tags of a git tag (``v1.2.3`` -> 1.2.3, 1.2, 1), or None if not semver.
 
-    A pre-release (``v1.2.3-rc.1``) gives only its full version; build metadata (``+x``) is
-    not allowed in docker tags and becomes ``-x``.
+    A pre-release (``v1.2.3-rc.1``) gives only its full version. Build metadata (``+x``) is
+    not allowed in docker tags and becomes ``-x``; it is still a release.
     """
     match = _SEMVER.match(tag)
     if not match:
@@ -84,9 +84,8 @@ def semver(tag: str) -> list[str] | None:
     version = f"{major}.{minor}.{patch}"
     if match["pre"]:
         return [sanitize(f"{version}-{match['pre']}")]
-    if match["build"]:
-        return [sanitize(f"{version}+{match['build']}")]
-    return [version, f"{major}.{minor}", major]
+    full = sanitize(f"{version}+{match['build']}") if match["build"] else version
+    return [full, f"{major}.{minor}", major]
 
 
 def _is_release(tag: str) -> bool:

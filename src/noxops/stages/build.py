@@ -438,6 +438,12 @@ def _smoke(session: nox.Session, config: Config) -> None:
         return
     if image is None:  # pragma: no cover - one of the two is always set above
         raise NoxopsError("no image to smoke-test")
+    missing = [alias for alias, spec in sc.services.items() if not spec.image]
+    if missing:
+        raise NoxopsError(
+            f"{config.file}: tool.noxops.image.smoke.services.{missing[0]}: no image; set "
+            "image = 'NAME:TAG' (like 'postgres:15')"
+        )
     sidecars = tuple(
         SidecarSpec(alias, spec.image, dict(spec.env), tuple(spec.command))
         for alias, spec in sc.services.items()
