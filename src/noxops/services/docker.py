@@ -10,6 +10,7 @@ interrupted half way.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import threading
@@ -23,6 +24,14 @@ from noxops.services.base import Endpoint, Kind, Running, Service, ServiceError,
 __all__ = ["LABEL", "DockerRunning", "engine_problem", "engine_url"]
 
 LABEL = "noxops.run"  # every container noxops starts carries it: value = one id per service
+
+
+def _quiet_clients() -> None:
+    """Keep the HTTP chatter of the docker SDK out of nox's (debug-level) log."""
+    for name in ("urllib3", "docker", "testcontainers"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
 
 
 def engine_url() -> str:
@@ -67,6 +76,7 @@ def engine_problem(timeout: float = 3.0) -> Optional[str]:
     The ping runs in a daemon thread so that no transport (ssh, a black-holed TCP address)
     can keep the caller waiting longer than ``timeout``.
     """
+    _quiet_clients()
     try:
         import docker
     except ImportError:
