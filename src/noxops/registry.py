@@ -14,8 +14,9 @@ import nox
 from noxops import changed, fingerprint, interpreters
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
-from noxops.stages import STAGES, Stage, ordered
+from noxops.stages import STAGES, Stage
 from noxops.stages import deploy as deploy_stages
+from noxops.stages import ordered
 from noxops.watchdog import Watchdog
 
 __all__ = ["Pipeline", "sessions"]

@@ -22,7 +22,7 @@ from support.fakekube import FakeKube
 
 V1, V2 = "reg.test/web:1", "reg.test/web:2"
 PASSWORD = "s3cret-smtp-pass"  # noqa: S105 - a test credential
-HOOK_SECRET = "T000/B000/hook-secret-xyz"
+HOOK_SECRET = "T000/B000/hook-secret-xyz"  # noqa: S105 - a test credential
 
 
 class SlackSink:

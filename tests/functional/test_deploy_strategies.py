@@ -15,7 +15,11 @@ from support.fakekube import FakeKube, FakePrometheus
 
 from noxops.deploy.approval import ApprovalRequired
 
-V1, V2, V3 = "registry.example.test/shop/web:1", "registry.example.test/shop/web:2", "registry.example.test/shop/web:3"
+V1, V2, V3 = (
+    "registry.example.test/shop/web:1",
+    "registry.example.test/shop/web:2",
+    "registry.example.test/shop/web:3",
+)
 
 
 @pytest.fixture
@@ -31,9 +35,7 @@ def prom() -> Iterator[FakePrometheus]:
 
 
 def _writes(fake: FakeKube) -> list[tuple[str, str]]:
-    return [
-        (m, p) for m, p in fake.iter_requests() if m != "GET" and not p.startswith("/ingress")
-    ]
+    return [(m, p) for m, p in fake.iter_requests() if m != "GET" and not p.startswith("/ingress")]
 
 
 # -- rolling --------------------------------------------------------------------------------
@@ -330,7 +332,9 @@ def test_kubeconfig_from_base64_env(
     import json
 
     config = make_project(tmp_path, fake, {"staging": {"kubeconfig_env": "KUBE_B64"}})
-    monkeypatch.setenv("KUBE_B64", base64.b64encode(json.dumps(fake.kubeconfig()).encode()).decode())
+    monkeypatch.setenv(
+        "KUBE_B64", base64.b64encode(json.dumps(fake.kubeconfig()).encode()).decode()
+    )
     run = Run(config)
     assert run("staging", V1).outcome == "deployed", run.text
     assert fake.serving("shop", "web") == {V1}

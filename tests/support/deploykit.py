@@ -34,7 +34,9 @@ def make_project(
     reports = root / "reports"
     reports.mkdir(exist_ok=True)
     (reports / "build-manifest.json").write_text(
-        json.dumps({"image": REGISTRY, "tags": [build_tag, "latest"], "digest": "sha256:" + "a" * 64}),
+        json.dumps(
+            {"image": REGISTRY, "tags": [build_tag, "latest"], "digest": "sha256:" + "a" * 64}
+        ),
         encoding="utf-8",
     )
     tables = {

@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -74,7 +75,12 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 class FakeKube:
     """The server; use as a context manager. Attributes steer the simulated controllers."""
 
-    def __init__(self, token: str = "fake-token-0123") -> None:
+    def __init__(
+        self,
+        token: str = "fake-token-0123",  # noqa: S107 - a test credential
+        tls: Optional[ssl.SSLContext] = None,
+    ) -> None:
+        """``tls``: a server context to speak HTTPS (it may require client certificates)."""
         self.token = token
         self.objects: dict[Key, dict[str, Any]] = {}
         self.lock = threading.RLock()
@@ -89,7 +95,10 @@ class FakeKube:
         self._progress: dict[Key, int] = {}
         self._ticks: dict[Key, int] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -113,7 +122,10 @@ class FakeKube:
             "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
             "users": [{"name": "ci", "user": {"token": self.token}}],
             "contexts": [
-                {"name": "fake", "context": {"cluster": "fake", "user": "ci", "namespace": namespace}}
+                {
+                    "name": "fake",
+                    "context": {"cluster": "fake", "user": "ci", "namespace": namespace},
+                }
             ],
         }
 
@@ -191,7 +203,7 @@ class FakeKube:
         if key in self.objects:
             raise _Status(409, f'{plural} "{name}" already exists')
         meta = obj["metadata"]
-        meta.update(namespace=ns, uid=hashlib.md5(repr(key).encode()).hexdigest(), generation=1)
+        meta.update(namespace=ns, uid=hashlib.sha256(repr(key).encode()).hexdigest(), generation=1)
         meta.setdefault("creationTimestamp", "2026-01-01T00:00:00Z")
         if plural == "services":
             obj["spec"]["clusterIP"] = f"10.0.0.{len(self.objects) % 250 + 1}"
@@ -233,9 +245,11 @@ class FakeKube:
         plural, ns, name = key
         old_template = old["spec"].get("template") if old else None
         if plural == "deployments":
-            if old is None or old_template != new["spec"]["template"] or old["spec"].get(
-                "replicas"
-            ) != new["spec"].get("replicas"):
+            if (
+                old is None
+                or old_template != new["spec"]["template"]
+                or old["spec"].get("replicas") != new["spec"].get("replicas")
+            ):
                 self._progress[key] = 0
                 self._ticks[key] = 0
             if old is None or old_template != new["spec"]["template"]:
@@ -260,7 +274,10 @@ class FakeKube:
             and any(o["name"] == name for o in rs["metadata"].get("ownerReferences", []))
         ]
         top = max(
-            [int(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]) for rs in owned]
+            [
+                int(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
+                for rs in owned
+            ]
             or [0]
         )
         rs_name = f"{name}-{digest}"
@@ -461,7 +478,10 @@ class FakeKube:
                 if parts[0] == "ingress" and len(parts) >= 3:
                     code, body = fake._answer_proxy(parts[1], parts[2], "/" + "/".join(parts[3:]))
                     return self._send(code, body)
-                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                has_cert = isinstance(self.connection, ssl.SSLSocket) and bool(
+                    self.connection.getpeercert()
+                )
+                if not has_cert and self.headers.get("Authorization") != f"Bearer {fake.token}":
                     return self._send(401, {"kind": "Status", "message": "Unauthorized"})
                 try:
                     code, body = fake._route(method, parts, parsed.query, self.headers, self._body)
@@ -486,7 +506,7 @@ class FakeKube:
 
         return Handler
 
-    def _route(
+    def _route(  # noqa: PLR0911 - one return per API verb
         self, method: str, parts: list[str], query: str, headers: Any, body: Any
     ) -> tuple[int, Any]:
         # /api/v1/namespaces/ns/plural[/name[/sub]] or /apis/group/version/namespaces/...
@@ -509,7 +529,9 @@ class FakeKube:
                         for (p, n, _), o in sorted(self.objects.items())
                         if p == plural
                         and n == ns
-                        and all(o["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
+                        and all(
+                            o["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items()
+                        )
                     ]
                     return 200, {"kind": "List", "items": items}
                 if method == "POST":
@@ -569,7 +591,9 @@ class FakePrometheus:
                 parsed = urllib.parse.urlsplit(self.path)
                 query = urllib.parse.parse_qs(parsed.query).get("query", [""])[0]
                 fake.queries.append(query)
-                result = [] if fake.value is None else [{"metric": {}, "value": [0, str(fake.value)]}]
+                result = (
+                    [] if fake.value is None else [{"metric": {}, "value": [0, str(fake.value)]}]
+                )
                 data = json.dumps(
                     {"status": "success", "data": {"resultType": "vector", "result": result}}
                 ).encode()

@@ -57,7 +57,8 @@ def rule_groups(cfg: DeployEnvConfig, app: str, env: str) -> dict[str, Any]:
                         "alert": f"{name}HighLatencyP95",
                         "expr": (
                             "histogram_quantile(0.95, sum by (le) "
-                            f"(rate(http_request_duration_seconds_bucket{{{sel}}}[5m]))) > {latency:g}"
+                            f"(rate(http_request_duration_seconds_bucket{{{sel}}}[5m])))"
+                            f" > {latency:g}"
                         ),
                         "for": "5m",
                         "labels": {**labels, "severity": "warning"},

@@ -86,7 +86,9 @@ def deploy(ctx: DeployContext) -> None:
             ctx.delete("Deployment", new_name)
             ctx.delete("Service", preview)
         except NoxopsError as undo:
-            raise DeployFailed(f"{exc}; the rollback failed too: {undo}", rolled_back=False) from None
+            raise DeployFailed(
+                f"{exc}; the rollback failed too: {undo}", rolled_back=False
+            ) from None
         where = f"the Service selects {live} again" if live else "nothing was live before"
         raise DeployFailed(f"{exc}; {where} and {new_name} was deleted", rolled_back=True) from None
     ctx.delete("Service", preview)

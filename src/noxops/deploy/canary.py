@@ -108,45 +108,49 @@ def _services(ctx: DeployContext) -> None:
     ctx.apply(manifests.service(ctx.cfg, f"{app}-canary", {"app": app, "track": "canary"}, app=app))
 
 
-def deploy(ctx: DeployContext) -> None:
-    app = ctx.app
-    canary_name = f"{app}-canary"
-    stable = ctx.get("Deployment", app)
-    ctx.previous_image = ctx.image_of(stable)
-    for obj in ctx.extra_objects:
-        ctx.apply(obj)
-    _services(ctx)
+def _make(ctx: DeployContext, name: str, track: str, replicas: int | None = None) -> dict[str, Any]:
+    return manifests.deployment(
+        ctx.cfg,
+        ctx.app,
+        ctx.image,
+        name=name,
+        labels={"track": track},
+        replicas=replicas,
+        base=ctx.base_deployment,
+    )
 
-    def make(name: str, track: str, replicas: int | None = None) -> dict[str, Any]:
-        return manifests.deployment(
-            ctx.cfg,
-            app,
-            ctx.image,
-            name=name,
-            labels={"track": track},
-            replicas=replicas,
-            base=ctx.base_deployment,
-        )
 
-    if stable is None:
-        ctx.log("no stable version yet: the first version goes live directly")
-        if ctx.cfg.mesh == "istio":
-            ctx.apply(manifests.virtual_service(ctx.cfg, app, 0))
-        ctx.apply(make(app, "stable"))
-        try:
-            wait_rollout(ctx, app)
-            check_service(ctx, app, [ctx.cfg.health_path, ctx.cfg.ready_path])
-        except (RolloutFailed, HealthFailed) as exc:
-            ctx.delete("Deployment", app)
-            raise DeployFailed(f"{exc}; the first version's Deployment was deleted", rolled_back=True)
-        return
+def _first_version(ctx: DeployContext) -> None:
+    ctx.log("no stable version yet: the first version goes live directly")
+    if ctx.cfg.mesh == "istio":
+        ctx.apply(manifests.virtual_service(ctx.cfg, ctx.app, 0))
+    ctx.apply(_make(ctx, ctx.app, "stable"))
+    try:
+        wait_rollout(ctx, ctx.app)
+        check_service(ctx, ctx.app, [ctx.cfg.health_path, ctx.cfg.ready_path])
+    except (RolloutFailed, HealthFailed) as exc:
+        ctx.delete("Deployment", ctx.app)
+        raise DeployFailed(
+            f"{exc}; the first version's Deployment was deleted", rolled_back=True
+        ) from None
 
+
+def _remove_canary(ctx: DeployContext) -> None:
+    """All traffic to stable; the canary Deployment and Service gone."""
+    if ctx.cfg.mesh == "istio":
+        ctx.apply(manifests.virtual_service(ctx.cfg, ctx.app, 0))
+    ctx.delete("Deployment", f"{ctx.app}-canary")
+    ctx.delete("Service", f"{ctx.app}-canary")
+
+
+def _run_canary(ctx: DeployContext) -> None:
+    canary_name = f"{ctx.app}-canary"
     first = ctx.cfg.canary_weights[0]
     replicas = 1 if ctx.cfg.mesh == "istio" else canary_replicas(ctx.cfg.replicas, first)
     try:
         if ctx.cfg.mesh == "istio":
-            ctx.apply(manifests.virtual_service(ctx.cfg, app, 0))
-        ctx.apply(make(canary_name, "canary", replicas))
+            ctx.apply(manifests.virtual_service(ctx.cfg, ctx.app, 0))
+        ctx.apply(_make(ctx, canary_name, "canary", replicas))
         wait_rollout(ctx, canary_name)
         check_service(ctx, canary_name, [ctx.cfg.health_path, ctx.cfg.ready_path])
         for weight in ctx.cfg.canary_weights:
@@ -156,22 +160,24 @@ def deploy(ctx: DeployContext) -> None:
     except (RolloutFailed, HealthFailed, AnalysisFailed) as exc:
         ctx.log(f"canary failed: {exc}; rolling back")
         try:
-            if ctx.cfg.mesh == "istio":
-                ctx.apply(manifests.virtual_service(ctx.cfg, app, 0))
-            ctx.delete("Deployment", canary_name)
-            ctx.delete("Service", canary_name)
+            _remove_canary(ctx)
         except NoxopsError as undo:
-            raise DeployFailed(f"{exc}; the rollback failed too: {undo}", rolled_back=False) from None
+            raise DeployFailed(
+                f"{exc}; the rollback failed too: {undo}", rolled_back=False
+            ) from None
         raise DeployFailed(
             f"{exc}; all traffic is back on the stable version ({ctx.previous_image}) and the "
             "canary was deleted",
             rolled_back=True,
         ) from None
 
+
+def _promote(ctx: DeployContext, stable: dict[str, Any]) -> None:
+    app = ctx.app
     ctx.log(f"promoting {ctx.image}: the stable Deployment takes the new image")
     old_template = stable["spec"]["template"]
     old_previous = stable["metadata"].get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION)
-    desired = make(app, "stable")
+    desired = _make(ctx, app, "stable")
     desired["metadata"]["annotations"][manifests.PREVIOUS_ANNOTATION] = ctx.previous_image or ""
     ctx.apply(desired)
     try:
@@ -179,11 +185,20 @@ def deploy(ctx: DeployContext) -> None:
         check_service(ctx, app, [ctx.cfg.health_path])
     except (RolloutFailed, HealthFailed) as exc:
         rolling.restore_template(ctx, app, old_template, old_previous)
-        ctx.delete("Deployment", canary_name)
-        ctx.delete("Service", canary_name)
+        _remove_canary(ctx)
         raise DeployFailed(f"promotion failed: {exc}; stable restored", rolled_back=True) from None
-    if ctx.cfg.mesh == "istio":
-        ctx.apply(manifests.virtual_service(ctx.cfg, app, 0))
-    ctx.delete("Deployment", canary_name)
-    ctx.delete("Service", canary_name)
+    _remove_canary(ctx)
     rolling.verify_public(ctx, app)
+
+
+def deploy(ctx: DeployContext) -> None:
+    stable = ctx.get("Deployment", ctx.app)
+    ctx.previous_image = ctx.image_of(stable)
+    for obj in ctx.extra_objects:
+        ctx.apply(obj)
+    _services(ctx)
+    if stable is None:
+        _first_version(ctx)
+        return
+    _run_canary(ctx)
+    _promote(ctx, stable)

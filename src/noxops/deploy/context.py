@@ -117,7 +117,7 @@ class DeployContext:
             self.log(action.summary())
 
     def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Create the object, or replace its spec (and merge its labels/annotations) if it exists."""
+        """Create the object, or replace its spec (merging labels and annotations)."""
         kind = str(obj["kind"])
         name = str(obj["metadata"]["name"])
         version = str(obj.get("apiVersion", ""))

@@ -68,8 +68,10 @@ def _argo_state(ro: dict[str, Any]) -> tuple[str, str]:
     observed = str(status.get("observedGeneration", ""))
     if status.get("abort") or phase == "Degraded":
         return "failed", f"{phase or 'Aborted'}: {message}"
-    if phase == "Healthy" and observed == generation and (
-        not status.get("stableRS") or status.get("stableRS") == status.get("currentPodHash")
+    if (
+        phase == "Healthy"
+        and observed == generation
+        and (not status.get("stableRS") or status.get("stableRS") == status.get("currentPodHash"))
     ):
         return "healthy", f"Healthy: {message}" if message else "Healthy"
     return "running", f"{phase or 'Pending'}: {message}"
@@ -221,7 +223,9 @@ def flagger_deploy(ctx: DeployContext) -> None:
             ctx.log(f"Canary {state}: restoring {target} to {ctx.previous_image}")
             _set_deployment_image(ctx, target, ctx.previous_image, old_previous)
     except NoxopsError as undo:
-        raise DeployFailed(f"Flagger: {verdict}; undoing failed: {undo}", rolled_back=False) from None
+        raise DeployFailed(
+            f"Flagger: {verdict}; undoing failed: {undo}", rolled_back=False
+        ) from None
     raise DeployFailed(
         f"Flagger: {verdict}; Flagger routes all traffic to the primary "
         f"({ctx.previous_image}) and {target} is back on that image",

@@ -89,9 +89,7 @@ def wait_rollout(ctx: DeployContext, name: str, timeout: float | None = None) ->
         ctx.sleep(ctx.poll)
 
 
-def check_service(
-    ctx: DeployContext, service: str, paths: list[str], *, attempts: int = 3
-) -> None:
+def check_service(ctx: DeployContext, service: str, paths: list[str], *, attempts: int = 3) -> None:
     """GET each path on a Service through the API server proxy; raise unless all answer 2xx."""
     if ctx.dry_run:
         ctx.log(f"[dry-run] would check {', '.join(paths)} on Service {service}")

@@ -185,6 +185,11 @@ def load_kubeconfig(path: str | Path, context: str | None = None) -> Kubeconfig:
         cfg.ca_data = base64.b64decode(cluster["certificate-authority-data"])
     elif cluster.get("certificate-authority"):
         cfg.ca_file = _read_relative(cluster["certificate-authority"], base)
+    _user_credentials(cfg, user, base, where)
+    return cfg
+
+
+def _user_credentials(cfg: Kubeconfig, user: Mapping[str, Any], base: Path, where: str) -> None:
     if user.get("token"):
         cfg.token = str(user["token"])
     elif user.get("tokenFile"):
@@ -201,7 +206,6 @@ def load_kubeconfig(path: str | Path, context: str | None = None) -> Kubeconfig:
         cfg.key_file = _read_relative(user["client-key"], base)
     if user.get("username") and user.get("password") and not cfg.token:
         raise KubeError(f"{where}: basic-auth users are not supported; use a token")
-    return cfg
 
 
 @contextmanager
@@ -247,11 +251,11 @@ class KubeClient:
     def _private_file(self, name: str, data: bytes) -> str:
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="noxops-kube-")
-        path = os.path.join(self._tmp, name)
+        path = Path(self._tmp) / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        return path
+        return str(path)
 
     def _make_ssl(self) -> ssl.SSLContext:
         cfg = self.config

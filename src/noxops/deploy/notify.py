@@ -47,8 +47,11 @@ def _facts(result: DeployResult) -> list[tuple[str, str]]:
     if run:
         repo = os.environ.get("GITHUB_REPOSITORY", "")
         facts.append(
-            ("CI run", f"{os.environ['GITHUB_SERVER_URL']}/{repo}/actions/runs/"
-             f"{os.environ['GITHUB_RUN_ID']}")
+            (
+                "CI run",
+                f"{os.environ['GITHUB_SERVER_URL']}/{repo}/actions/runs/"
+                f"{os.environ['GITHUB_RUN_ID']}",
+            )
         )
     elif os.environ.get("CI_JOB_URL"):
         facts.append(("CI run", os.environ["CI_JOB_URL"]))

@@ -130,7 +130,9 @@ def deploy(ctx: DeployContext) -> None:
         try:
             restore_template(ctx, name, old_template, old_previous)
         except NoxopsError as undo:
-            raise DeployFailed(f"{exc}; the rollback failed too: {undo}", rolled_back=False) from None
+            raise DeployFailed(
+                f"{exc}; the rollback failed too: {undo}", rolled_back=False
+            ) from None
         raise DeployFailed(
             f"{exc}; rolled back to the previous revision ({ctx.previous_image})", rolled_back=True
         ) from None

@@ -119,9 +119,9 @@ def cluster(
 ) -> Iterator[tuple[Optional[KubeClient], Optional[str]]]:
     """The API client and the kubeconfig file it came from (``None`` for a blind dry run)."""
     if cfg.kubeconfig_env and (os.environ.get(cfg.kubeconfig_env) or not dry_run):
-        with kubeconfig_from_env(cfg.kubeconfig_env) as path:
-            with KubeClient(load_kubeconfig(path, cfg.context)) as kube:
-                yield kube, str(path)
+        with kubeconfig_from_env(cfg.kubeconfig_env) as secret_file:  # noqa: SIM117 - 3.9
+            with KubeClient(load_kubeconfig(secret_file, cfg.context)) as kube:
+                yield kube, str(secret_file)
         return
     path = None if cfg.kubeconfig_env else _kubeconfig_path(root, cfg)
     if path is None or not path.is_file():
@@ -139,7 +139,7 @@ def cluster(
 
 
 def _write_artifacts(
-    config: Config, env: str, cfg: DeployEnvConfig, app: str, image: str, base: Any
+    config: Config, env: str, *, cfg: DeployEnvConfig, app: str, image: str, base: Any
 ) -> Path:
     folder = config.reports / "deploy" / env
     folder.mkdir(parents=True, exist_ok=True)
@@ -219,7 +219,7 @@ def run(
     image = resolve_image(config.root, cfg, opts.image) if action == "deploy" else "(previous)"
     base, extra = _project_manifests(config, cfg, app)
     if action == "deploy":
-        folder = _write_artifacts(config, env, cfg, app, image, base)
+        folder = _write_artifacts(config, env, cfg=cfg, app=app, image=image, base=base)
         log(f"manifests and alert rules written to {folder}")
     started = time.monotonic()
     with cluster(config.root, cfg, dry_run=opts.dry_run, log=log) as (kube, kubeconfig):
