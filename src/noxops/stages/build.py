@@ -148,7 +148,7 @@ def _build_packages(session: nox.Session, config: Config) -> tuple[Optional[str]
             stale = old.name.split("-", 1)[0] in prefixes
             if stale and (old.suffix == ".whl" or old.name.endswith(".tar.gz")):
                 old.unlink()
-        for path in built:
+        for path in wheels + sdists:  # (uv also writes a .gitignore there)
             shutil.move(str(path), str(dist / path.name))
     return (wheels[0].name if wheels else None, sdists[0].name if sdists else None)
 
