@@ -341,3 +341,81 @@ def test_kubeconfig_from_base64_env(
     monkeypatch.setenv("KUBE_B64", "")
     with pytest.raises(Exception, match="KUBE_B64"):
         run("staging", V2)
+
+
+@pytest.mark.parametrize(
+    "strategy", ["rolling", "blue-green", "canary", "argo-rollouts", "flagger"]
+)
+def test_dry_run_without_credentials_plans_every_strategy(
+    tmp_path: Path, fake: FakeKube, strategy: str
+) -> None:
+    config = make_project(tmp_path, fake, {"staging": {"strategy": strategy, "mesh": "istio"}})
+    (tmp_path / "kubeconfig.json").unlink()
+    run = Run(config)
+    result = run("staging", V1, "--dry-run")
+    assert result.outcome == "planned", run.text
+    assert "planning against an empty cluster" in run.text
+    assert result.actions, run.text
+    assert list(fake.iter_requests()) == []
+    if strategy in {"rolling", "blue-green", "canary"}:
+        assert "kind: Deployment" in run.text and f'image: "{V1}"' in run.text
+
+
+def test_project_manifests_are_applied_with_the_new_image(tmp_path: Path, fake: FakeKube) -> None:
+    yaml = pytest.importorskip("yaml")
+    folder = tmp_path / "deploy" / "k8s"
+    folder.mkdir(parents=True)
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": "placeholder",
+                            "env": [{"name": "A", "value": "1"}],
+                        }
+                    ]
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]},
+    }
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "web-settings", "namespace": "shop"},
+        "data": {"MODE": "prod"},
+    }
+    (folder / "app.yaml").write_text(yaml.safe_dump_all([deployment, service, config_map]))
+    run = Run(make_project(tmp_path, fake, {"staging": {"manifests": "deploy/k8s"}}))
+    result = run("staging", V1)
+    assert result.outcome == "deployed", run.text
+    dep = fake.get("deployments", "shop", "web")
+    assert dep is not None
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    assert (container["image"], container["env"]) == (V1, [{"name": "A", "value": "1"}])
+    assert fake.get("configmaps", "shop", "web-settings") is not None
+    assert "create ConfigMap/web-settings" in result.actions
+
+
+def test_helm_chart_without_helm_is_reported(
+    tmp_path: Path, fake: FakeKube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    (tmp_path / "chart").mkdir(parents=True)
+    run = Run(make_project(tmp_path, fake, {"staging": {"helm_chart": "chart"}}))
+    result = run("staging", V1)
+    assert result.outcome == "failed"
+    assert "helm is not installed" in result.message

@@ -79,7 +79,13 @@ def _analyse(ctx: DeployContext, weight: int, name: str) -> None:
         if cfg.prometheus_url:
             rate = error_rate(cfg.prometheus_url, render_query(ctx, "canary"))
             record["error_rate"] = rate
-            if rate is not None and rate > cfg.error_rate_threshold:
+            if rate is None:
+                record["result"] = "failed"
+                raise AnalysisFailed(
+                    f"the error-rate query returned no data at {weight}% (round {round_no}); "
+                    "is the canary receiving traffic and scraped? check error_rate_query"
+                )
+            if rate > cfg.error_rate_threshold:
                 record["result"] = "failed"
                 raise AnalysisFailed(
                     f"canary error rate {rate:.2%} is above the threshold "
