@@ -94,7 +94,7 @@ def _job(job: Job) -> dict[str, Any]:
         body["services"] = services
     if variables:
         body["variables"] = variables
-    script: list[str] = []
+    script = [f"uv python install {py}" for py in job.pythons[:-1]]
     if job.matrix:
         script.append('uv python install "$PYTHON"')
     script.append(" ".join(job.nox_argv('"$PYTHON"' if job.matrix else None)))

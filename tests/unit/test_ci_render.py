@@ -1,0 +1,321 @@
+"""The three renderers: structure of the generated files (what every job runs, needs, rules,
+services, reports, permissions). Schema and linter validation is in tests/functional."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures.ci_projects import CASES, make_project
+
+from noxops.ci import github, gitlab, jenkins
+from noxops.ci.model import HEADER, Pipeline, build_pipeline
+from noxops.ci.yamldoc import dump
+
+yaml = pytest.importorskip("yaml")
+
+NOX_RE = re.compile(r"^nox --no-dependencies -s (?P<session>.+?)(?: -- (?P<args>.+))?$")
+
+
+def pipeline_for(tmp_path: Path, case: str) -> Pipeline:
+    config, stages = make_project(tmp_path / case, case)
+    return build_pipeline(config, stages)
+
+
+def load_yaml(text: str) -> dict[Any, Any]:
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def session_of(command: str) -> str:
+    match = NOX_RE.match(command)
+    assert match, f"not a nox session call: {command!r}"
+    return match["session"]
+
+
+# -- GitHub Actions -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_github_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, case: str) -> None:
+    pipeline = pipeline_for(tmp_path, case)
+    text = github.render(pipeline)
+    assert text.startswith(f"# {HEADER}\n")
+    workflow = load_yaml(text)
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert list(jobs) == [j.name for j in pipeline.jobs]
+    for job in pipeline.jobs:
+        body = jobs[job.name]
+        assert body.get("needs", []) == list(job.needs)
+        runs = [s["run"] for s in body["steps"] if "run" in s]
+        install, command = runs
+        assert install.startswith("uv pip install --system ")
+        session = job.session("${{ matrix.python }}" if job.matrix else None)
+        assert session_of(command) == session
+        for step in body["steps"]:
+            if "uses" not in step:
+                continue
+            action, _, version = step["uses"].partition("@")
+            assert step["uses"] in github.ACTIONS.values(), step["uses"]
+            assert re.fullmatch(r"v\d+", version), f"{action} not pinned to a major"
+            if action == "actions/checkout":
+                assert step["with"]["persist-credentials"] is False
+        uses = [s["uses"].split("@")[0] for s in body["steps"] if "uses" in s]
+        assert uses[:3] == ["actions/checkout", "actions/setup-python", "astral-sh/setup-uv"]
+        setup_uv = next(s for s in body["steps"] if s.get("uses", "").startswith("astral-sh"))
+        assert setup_uv["with"]["enable-cache"] is True
+
+
+def test_github_rules_matrix_services_reports_and_deploys(tmp_path: Path) -> None:
+    pipeline = pipeline_for(tmp_path, "service")
+    workflow = load_yaml(github.render(pipeline))
+    triggers = workflow[True]  # PyYAML reads the `on` key as a YAML 1.1 boolean
+    assert triggers["push"]["branches"] == ["main", "develop"]
+    assert "pull_request" in triggers
+    jobs = workflow["jobs"]
+    for name in ("lint", "type", "security", "tests", "coverage"):
+        assert "if" not in jobs[name], f"{name} must run on pull requests"
+    for name in ("integration", "build", "smoke", "docs", "report"):
+        assert "github.event_name == 'push'" in jobs[name]["if"], name
+    tests = jobs["tests"]
+    assert tests["strategy"] == {"fail-fast": False, "matrix": {"python": ["3.10", "3.11", "3.12"]}}
+    setup = next(s for s in tests["steps"] if s.get("name") == "Set up Python")
+    assert setup["with"]["python-version"].split() == ["${{", "matrix.python", "}}", "3.12"]
+
+    integration = jobs["integration"]
+    assert set(integration["services"]) == {"postgres", "redis"}
+    for svc in integration["services"].values():
+        assert "--health-cmd" in svc["options"]
+        host, container = svc["ports"][0].split(":")
+        assert host == container
+    assert integration["env"] == {
+        "NOXOPS_PROVIDER": "url",
+        "DATABASE_URL": "postgresql://noxops:noxops@localhost:5432/noxops",
+        "REDIS_URL": "redis://localhost:6379/0",
+    }
+
+    build = jobs["build"]
+    reference = "${{ secrets.REGISTRY_PASSWORD }}"
+    assert build["env"]["NOXOPS_REGISTRY_PASSWORD"] == reference
+    assert build["permissions"] == {"contents": "read", "packages": "write"}  # ghcr.io
+    assert [s["run"] for s in build["steps"] if "run" in s][-1] == (
+        "nox --no-dependencies -s build -- --push"
+    )
+    uploads = [s["with"]["name"] for s in build["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert uploads == ["reports-build", "dist-build"]
+
+    report = jobs["report"]
+    assert report["if"].startswith("${{ !cancelled()")
+    assert report["permissions"]["security-events"] == "write"
+    sarif = next(s for s in report["steps"] if "upload-sarif" in s.get("uses", ""))
+    assert sarif["with"]["sarif_file"] == "reports/results.sarif"
+
+    production, staging = jobs["deploy-production"], jobs["deploy-staging"]
+    assert production["environment"] == {"name": "production"}
+    assert "refs/heads/main" in production["if"] and "refs/heads/develop" in staging["if"]
+    assert production["env"]["NOXOPS_CI_ENVIRONMENT"] == "production"
+    assert production["env"]["PRODUCTION_KUBECONFIG_B64"] == (
+        "${{ secrets.PRODUCTION_KUBECONFIG_B64 }}"
+    )
+    # The approval itself is the environment's protection rule: the header says so.
+    assert "give the 'production' environment required reviewers" in github.render(pipeline)
+
+
+def test_github_coverage_data_survives_the_artifact_hop(tmp_path: Path) -> None:
+    jobs = load_yaml(github.render(pipeline_for(tmp_path, "library")))["jobs"]
+    upload = next(s for s in jobs["tests"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["include-hidden-files"] is True  # .coverage.<python> files
+    assert upload["with"]["name"] == "reports-tests-${{ matrix.python }}"
+    download = next(s for s in jobs["coverage"]["steps"] if "download" in s.get("uses", ""))
+    assert download["with"] == {"pattern": "reports-*", "path": "reports", "merge-multiple": True}
+
+
+# -- GitLab CI --------------------------------------------------------------------------------
+
+GITLAB_KEYWORDS = {"workflow", "stages", "variables", "default"}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, case: str) -> None:
+    pipeline = pipeline_for(tmp_path, case)
+    text = gitlab.render(pipeline)
+    assert text.startswith(f"# {HEADER}\n")
+    doc = load_yaml(text)
+    assert doc["stages"] == pipeline.stages
+    before = doc["default"]["before_script"]
+    assert before[0] == "python -m pip install --quiet uv"
+    assert before[1].startswith("uv pip install --system ")
+    assert doc["default"]["cache"]["paths"] == [".cache/uv", ".cache/pip"]
+    jobs = {k: v for k, v in doc.items() if k not in GITLAB_KEYWORDS}
+    assert list(jobs) == [j.name for j in pipeline.jobs]
+    for job in pipeline.jobs:
+        body = jobs[job.name]
+        assert body["stage"] == job.stage
+        assert body["needs"] == list(job.needs)
+        *setup, command = body["script"]
+        assert all(line.startswith("uv python install ") for line in setup)
+        assert session_of(command) == job.session('"$PYTHON"' if job.matrix else None)
+        assert body["artifacts"]["when"] == "always"
+
+
+def test_gitlab_rules_services_reports_and_manual_production(tmp_path: Path) -> None:
+    doc = load_yaml(gitlab.render(pipeline_for(tmp_path, "service")))
+    assert {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'} in doc["workflow"]["rules"]
+    for name in ("lint", "tests", "coverage"):
+        assert "rules" not in doc[name], f"{name} must run in merge request pipelines"
+    never_on_mrs = {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"', "when": "never"}
+    for name in ("integration", "build", "smoke", "report"):
+        assert doc[name]["rules"][0] == never_on_mrs, name
+    assert doc["report"]["rules"][-1] == {"when": "always"}
+    assert doc["tests"]["parallel"] == {"matrix": [{"PYTHON": ["3.10", "3.11", "3.12"]}]}
+    assert doc["tests"]["artifacts"]["reports"] == {"junit": "reports/junit-$PYTHON.xml"}
+    assert doc["coverage"]["artifacts"]["reports"]["coverage_report"] == {
+        "coverage_format": "cobertura",
+        "path": "reports/coverage.xml",
+    }
+    assert re.search(doc["coverage"]["coverage"].strip("/"), "TOTAL   120   6   95.5%")
+    assert doc["report"]["artifacts"]["reports"]["codequality"] == "reports/codequality.json"
+
+    integration = doc["integration"]
+    assert [(s["name"], s["alias"]) for s in integration["services"]] == [
+        ("postgres:15", "postgres"),
+        ("redis:7", "redis"),
+    ]
+    assert integration["variables"]["DATABASE_URL"].endswith("@postgres:5432/noxops")
+    assert integration["variables"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert integration["variables"]["NOXOPS_PROVIDER"] == "url"
+
+    build = doc["build"]
+    assert build["services"][-1]["name"].endswith("-dind")
+    assert build["variables"]["NOXOPS_REGISTRY_USER"] == "$REGISTRY_USER"
+    assert build["script"] == ["nox --no-dependencies -s build -- --push"]
+
+    production, staging = doc["deploy-production"], doc["deploy-staging"]
+    assert production["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"', "when": "manual"}]
+    assert staging["rules"] == [{"if": '$CI_COMMIT_BRANCH == "develop"'}]
+    assert production["environment"] == {"name": "production"}
+    assert production["interruptible"] is False
+
+
+def test_gitlab_tools_python_is_installed_with_uv(tmp_path: Path) -> None:
+    doc = load_yaml(gitlab.render(pipeline_for(tmp_path, "worker")))
+    assert doc["default"]["image"] == "python:3.13-slim"
+    assert doc["lint"]["script"] == ["uv python install 3.11", "nox --no-dependencies -s lint"]
+
+
+# -- Jenkins ----------------------------------------------------------------------------------
+
+SH_RE = re.compile(r"\bsh '((?:[^'\\]|\\.)*)'|\bsh '''\n(.*?)'''", re.S)
+
+
+def sh_commands(text: str) -> list[str]:
+    commands: list[str] = []
+    for one, block in SH_RE.findall(text):
+        commands += [one] if one else [line.strip() for line in block.strip().splitlines()]
+    return commands
+
+
+def stage_block(text: str, name: str) -> str:
+    """The text of ``stage('<name>') { ... }``, braces matched."""
+    start = text.index(f"stage('{name}') {{")
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0 and text[i] == "}":
+            return text[start : i + 1]
+    raise AssertionError(f"unbalanced stage {name}")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_jenkins_stages_only_set_up_python_and_run_their_session(tmp_path: Path, case: str) -> None:
+    pipeline = pipeline_for(tmp_path, case)
+    text = jenkins.render(pipeline)
+    assert text.startswith(f"// {HEADER}\n")
+    assert text.count("{") == text.count("}")
+    for job in pipeline.jobs:
+        block = stage_block(text, job.name)
+        *setup, command = sh_commands(block)
+        allowed = ("python -m venv ", ".ci-venv/bin/python -m pip install ", ".ci-venv/bin/uv ")
+        assert all(line.startswith(allowed) for line in setup), setup
+        assert command.startswith(".ci-venv/bin/")
+        session = job.session('"$PYTHON"' if job.matrix else None)
+        assert session_of(command.removeprefix(".ci-venv/bin/")) == session
+    titles = [jenkins.STAGE_TITLES[s] for s in pipeline.stages]
+    positions = [text.index(f"stage('{t}')") for t in titles]
+    assert positions == sorted(positions)
+
+
+def test_jenkins_sidecars_reports_rules_and_approval(tmp_path: Path) -> None:
+    text = jenkins.render(pipeline_for(tmp_path, "service"))
+    quality = stage_block(text, "Quality")
+    assert "changeRequest" not in quality  # runs for pull requests too
+    for title in ("Integration", "Build", "Smoke", "Report", "Deploy"):
+        assert "not { changeRequest() }" in stage_block(text, title), title
+    tests = stage_block(text, "tests")
+    assert "values '3.10', '3.11', '3.12'" in tests
+    assert 'junit allowEmptyResults: true, testResults: "reports/junit-${PYTHON}.xml"' in tests
+    assert 'stash name: "reports-tests-${PYTHON}"' in tests
+    assert "recordCoverage tools: [[parser: 'COBERTURA', pattern: 'reports/coverage.xml']]" in (
+        stage_block(text, "coverage")
+    )
+    coverage = stage_block(text, "coverage")
+    for py in ("3.10", "3.11", "3.12"):
+        assert f"unstash 'reports-tests-{py}'" in coverage
+
+    integration = stage_block(text, "integration")
+    assert "docker.image('postgres:15').withRun(" in integration
+    assert "docker.image('redis:7').withRun(" in integration
+    assert '.inside("--link ${postgres.id}:postgres --link ${redis.id}:redis")' in integration
+    assert "DATABASE_URL = 'postgresql://noxops:noxops@postgres:5432/noxops'" in integration
+    assert "NOXOPS_PROVIDER = 'url'" in integration
+
+    build = stage_block(text, "build")
+    assert "NOXOPS_REGISTRY_PASSWORD = credentials('REGISTRY_PASSWORD')" in build
+    assert "/var/run/docker.sock" in build
+
+    production = stage_block(text, "deploy-production")
+    assert "branch 'main'" in production and "beforeInput true" in production
+    assert "input {" in production and "NOXOPS_APPROVED = 'production'" in production
+    assert "credentials('PRODUCTION_KUBECONFIG_B64-production')" in production
+    staging = stage_block(text, "deploy-staging")
+    assert "branch 'develop'" in staging and "input {" not in staging
+
+
+def test_jenkins_quotes_what_it_writes() -> None:
+    assert jenkins.q("it's a \\ path") == "'it\\'s a \\\\ path'"
+    assert jenkins.qq('say "${X}"') == '"say \\"${X}\\""'
+
+
+# -- the YAML writer --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "3.10", "on", "yes", "No", "null", "~", "-e", ".", "", "a: b", "a #b", "#x", "*x", "&x",
+        "!x", "${{ matrix.python }}", "it's", 'say "hi"', "x:", " lead", "trail ", "1e3", "0x1F",
+        "12:30", "-", "a\tb", "tests-$PYTHON", "@v1", "%x", "`x", "[x]", "{x}", "|", ">",
+    ],
+)  # fmt: skip
+def test_yaml_scalars_read_back_as_written(value: str) -> None:
+    data = {"key": value, "list": [value], "nested": {"k": value}}
+    assert yaml.safe_load(dump(data)) == data
+
+
+def test_yaml_blocks_empty_collections_and_header() -> None:
+    data: dict[str, Any] = {
+        "script": "one\ntwo\n",
+        "bare": "one\ntwo",
+        "empty_map": {},
+        "empty_list": [],
+        "none": None,
+        "items": [{"a": 1, "b": [True, False]}, {}, 2.5],
+    }
+    text = dump(data, ["first line", ""])
+    assert text.startswith("# first line\n#\n")
+    assert yaml.safe_load(text) == data
+    assert dump(data) == dump(data)  # deterministic
