@@ -1,0 +1,532 @@
+"""Side-by-side timing of one pipeline under noxops, a hand-written noxfile, tox 4 and the floor.
+
+Run on demand (not part of CI)::
+
+    .venv/bin/python benchmarks/pipeline.py            # all runners, Pythons 3.10-3.13
+    .venv/bin/python benchmarks/pipeline.py --skip-tox --keep /tmp/bench
+
+It generates a fixture project into a temporary folder (a package of about 3,000 lines and 300
+unit tests), then times the same work: lint (black, isort, ruff), type (mypy), security
+(bandit) and the unit tests under coverage on every Python of the matrix, run by
+
+- noxops: cold (no environments, no tool caches) and warm (nothing changed), sequentially
+  and with ``nox -j 2``;
+- a hand-written noxfile in the usual style (virtualenv backend, one session per stage, no
+  reuse; its second run is timed, so pip's cache is warm);
+- tox 4 with an equivalent tox.ini (installed into a temporary virtualenv): first run (creates
+  its environments) and second run (reuses them);
+- the floor: the same commands run directly one after another in the environments noxops
+  prepared (what no sequential orchestrator can beat).
+
+Then it changes the project's ``test`` dependency group and reports which environments the
+next warm noxops run reinstalled. Every runner's output is kept in ``<work>/logs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Timing", "generate_project", "main"]
+
+PACKAGE = "ledgerkit"
+MODULES = 14
+FUNCTIONS_PER_MODULE = 22
+TESTS_PER_FUNCTION = 1
+TOOLS_PYTHON = "3.11"
+
+
+@dataclass
+class Timing:
+    """One timed run."""
+
+    label: str
+    seconds: float
+    ok: bool
+    log: Path
+
+
+# -- the fixture project ----------------------------------------------------------------------
+
+
+def _function(i: int, j: int) -> tuple[str, str]:
+    """One function of module ``i`` and its test, in one of three shapes."""
+    kind = j % 3
+    name = f"f{i}_{j}"
+    if kind == 0:
+        code = f'''
+            def {name}(values: list[int]) -> int:
+                """Sum the values above {j}, scaled by {j + 1}, minus the others."""
+                result = 0
+                for value in values:
+                    if value > {j}:
+                        result += value * {j + 1}
+                    else:
+                        result -= value
+                return result
+            '''
+        values = [j - 2, j + 3, 7, -4, j * 2]
+        expected = sum(v * (j + 1) if v > j else -v for v in values)
+        test = f"assert m.{name}({values!r}) == {expected}"
+    elif kind == 1:
+        code = f'''
+            def {name}(value: float, low: float = {-j}.0, high: float = {j + 10}.0) -> float:
+                """Clamp ``value`` into [low, high] and round it to {j % 4} places."""
+                if low > high:
+                    raise ValueError(f"low {{low}} is above high {{high}}")
+                clamped = min(max(value, low), high)
+                return round(clamped, {j % 4})
+            '''
+        value = j * 1.37 - 3.21
+        expected_f = round(min(max(value, float(-j)), float(j + 10)), j % 4)
+        test = f"assert m.{name}({value!r}) == {expected_f!r}"
+    else:
+        code = f'''
+            def {name}(words: Sequence[str], sep: str = "-") -> str:
+                """Normalise the words (strip, lower, drop empties) and join them with ``sep``."""
+                cleaned = [w.strip().lower() for w in words if w.strip()]
+                if len(cleaned) > {j % 5 + 2}:
+                    cleaned = cleaned[: {j % 5 + 2}]
+                return sep.join(cleaned)
+            '''
+        words = [" Alpha", "beta ", "", "Gamma", "DELTA", " epsilon", "zeta", "Eta"]
+        cleaned = [w.strip().lower() for w in words if w.strip()][: j % 5 + 2]
+        test = f"assert m.{name}({words!r}) == {'-'.join(cleaned)!r}"
+    return textwrap.dedent(code), test
+
+
+def generate_project(root: Path, pythons: Sequence[str]) -> tuple[int, int]:
+    """Write the fixture project into ``root``; return (source lines, unit tests)."""
+    pkg = root / "src" / PACKAGE
+    tests = root / "tests" / "unit"
+    pkg.mkdir(parents=True)
+    tests.mkdir(parents=True)
+    lowest = min(pythons, key=lambda v: tuple(int(p) for p in v.split(".")))
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(f"""\
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "{PACKAGE}"
+            version = "1.0.0"
+            requires-python = ">={lowest}"
+            dependencies = []
+
+            [dependency-groups]
+            test = ["pytest"]
+
+            [tool.noxops]
+            python = {list(pythons)!r}
+            tools_python = "{TOOLS_PYTHON}"
+
+            [tool.noxops.security]
+            # the advisory lookup needs the network and its answer changes daily; the
+            # benchmark times what a machine controls
+            audit = false
+
+            [tool.isort]
+            profile = "black"
+            """),
+        encoding="utf-8",
+    )
+    (root / "noxfile.py").write_text("import noxops\n\nnoxops.sessions()\n", encoding="utf-8")
+    (pkg / "__init__.py").write_text(f'"""{PACKAGE}: generated benchmark package."""\n')
+    (tests / "__init__.py").write_text("")
+    n_tests = 0
+    for i in range(MODULES):
+        parts = [
+            f'"""Ledger helpers, part {i}."""\n',
+            "from __future__ import annotations\n",
+            "from collections.abc import Sequence\n",
+            "from dataclasses import dataclass\n\n",
+            textwrap.dedent(f'''
+                @dataclass(frozen=True)
+                class Entry{i}:
+                    """A ledger entry of part {i}."""
+
+                    account: str
+                    amount: int
+
+                    def signed(self) -> int:
+                        """The amount, negative for credit accounts."""
+                        return -self.amount if self.account.startswith("cr") else self.amount
+                '''),
+        ]
+        test_lines = [f"from {PACKAGE} import mod{i} as m\n\n"]
+        for j in range(FUNCTIONS_PER_MODULE):
+            code, check = _function(i, j)
+            parts.append(code)
+            for k in range(TESTS_PER_FUNCTION):
+                test_lines.append(f"\ndef test_{i}_{j}_{k}() -> None:\n    {check}\n\n")
+                n_tests += 1
+        test_lines.append(
+            f"\ndef test_entry_{i}() -> None:\n"
+            f'    assert m.Entry{i}("cr-1", 5).signed() == -5\n'
+            f'    assert m.Entry{i}("db-1", 5).signed() == 5\n'
+        )
+        n_tests += 1
+        (pkg / f"mod{i}.py").write_text("\n".join(parts), encoding="utf-8")
+        (tests / f"test_mod{i}.py").write_text("".join(test_lines), encoding="utf-8")
+    # Format it once with the tools of this environment so lint passes.
+    bindir = Path(sys.executable).parent
+    subprocess.run(
+        [str(bindir / "isort"), "-q", "--profile", "black", "src", "tests"], cwd=root, check=False
+    )
+    subprocess.run(
+        [str(bindir / "black"), "-q", "src", "tests", "noxfile.py"], cwd=root, check=False
+    )
+    lines = sum(len(p.read_text().splitlines()) for p in pkg.glob("*.py"))
+    return lines, n_tests
+
+
+def _handwritten_noxfile(pythons: Sequence[str], lowest: str) -> str:
+    return textwrap.dedent(f'''\
+        """The pipeline as most projects write it: virtualenv + pip, fresh envs every run."""
+        import nox
+
+        nox.options.default_venv_backend = "virtualenv"
+        PYTHONS = {list(pythons)!r}
+
+
+        @nox.session(python="{TOOLS_PYTHON}")
+        def lint(session):
+            session.install("black", "isort", "ruff")
+            session.run("black", "--check", "--diff", "src", "tests", "noxfile.py")
+            session.run("isort", "--check-only", "--diff", "src", "tests", "noxfile.py")
+            session.run("ruff", "check", "src", "tests", "noxfile.py")
+
+
+        @nox.session(name="type", python="{TOOLS_PYTHON}")
+        def typecheck(session):
+            session.install("-e", ".", "pytest", "mypy")
+            session.run("mypy", "--python-version={lowest}", "src")
+
+
+        @nox.session(python="{TOOLS_PYTHON}")
+        def security(session):
+            session.install(".", "bandit")
+            session.run("bandit", "-r", "-q", "src")
+
+
+        @nox.session(python=PYTHONS)
+        def tests(session):
+            session.install("-e", ".", "pytest", "coverage[toml]")
+            session.run("coverage", "run", "--source=src", "-m", "pytest", "tests/unit")
+            py = session.python
+            session.run("coverage", "xml", "-q", "-o", f"reports/hand-coverage-{{py}}.xml")
+            session.run("coverage", "html", "-q", "-d", f"reports/hand-htmlcov-{{py}}")
+        ''')
+
+
+def _tox_ini(pythons: Sequence[str], lowest: str) -> str:
+    envs = ", ".join(["lint", "type", "security", *(f"py{v.replace('.', '')}" for v in pythons)])
+    return textwrap.dedent(f"""\
+        [tox]
+        env_list = {envs}
+
+        [testenv]
+        package = editable
+        dependency_groups = test
+        deps = coverage[toml]
+        setenv = COVERAGE_FILE = {{toxworkdir}}/.coverage.{{envname}}
+        commands =
+            coverage run --source=src -m pytest tests/unit
+            coverage xml -q -o reports/tox-coverage-{{envname}}.xml
+            coverage html -q -d reports/tox-htmlcov-{{envname}}
+
+        [testenv:lint]
+        skip_install = true
+        dependency_groups =
+        deps = black
+            isort
+            ruff
+        commands =
+            black --check --diff src tests noxfile.py
+            isort --check-only --diff src tests noxfile.py
+            ruff check src tests noxfile.py
+
+        [testenv:type]
+        base_python = python{TOOLS_PYTHON}
+        deps = mypy
+        commands = mypy --python-version={lowest} src
+
+        [testenv:security]
+        base_python = python{TOOLS_PYTHON}
+        package = wheel
+        dependency_groups =
+        deps = bandit
+        commands = bandit -r -q src
+        """)
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def _pyenv_bins() -> list[str]:
+    try:
+        root = subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        root = str(Path.home() / ".pyenv")
+    return sorted(str(p) for p in Path(root).glob("versions/*/bin"))
+
+
+def _env(extra_path: Sequence[str] = ()) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"CI", "VIRTUAL_ENV"}}
+    env.update({"NO_COLOR": "1", "FORCE_COLOR": "0", "PY_COLORS": "0"})
+    env["PATH"] = os.pathsep.join([*extra_path, env.get("PATH", "")])
+    return env
+
+
+def _clean(project: Path, *names: str) -> None:
+    for name in names:
+        target = project / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+_CACHES = (".mypy_cache", ".ruff_cache", ".pytest_cache", "reports")
+
+
+def _timed(
+    label: str,
+    argv: Sequence[str],
+    project: Path,
+    logs: Path,
+    env: dict[str, str] | None = None,
+) -> Timing:
+    log = logs / (re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-") + ".log")
+    start = time.perf_counter()
+    with log.open("w", encoding="utf-8") as fh:
+        proc = subprocess.run(
+            list(argv),
+            cwd=project,
+            env=env or _env(),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    seconds = time.perf_counter() - start
+    timing = Timing(label, seconds, proc.returncode == 0, log)
+    state = "ok" if timing.ok else f"FAILED (exit {proc.returncode}, see {log})"
+    print(f"  {label:<44} {seconds:7.1f} s  {state}", flush=True)
+    return timing
+
+
+def _floor_commands(project: Path, pythons: Sequence[str], lowest: str) -> list[list[str]]:
+    """What noxops runs in each session, as plain commands with the env's tools."""
+    nox_dir = project / ".nox"
+    reports = project / "reports"
+    lint = nox_dir / "lint" / "bin"
+    typ = nox_dir / "type" / "bin"
+    sec = nox_dir / "security" / "bin"
+    paths = ["src", "tests", "noxfile.py"]
+    cmds = [
+        [str(lint / "black"), "--check", "--diff", *paths],
+        [str(lint / "isort"), "--check-only", "--diff", *paths],
+        [str(lint / "ruff"), "check", "--output-format=concise", *paths],
+        [str(lint / "ruff"), "check", "--exit-zero", "--output-format=json",
+         f"--output-file={reports / 'ruff.json'}", *paths],
+        [str(typ / "mypy"), f"--python-version={lowest}",
+         f"--junit-xml={reports / 'mypy-junit.xml'}", "src"],
+        [str(sec / "bandit"), "-r", "-q", "-f", "json", "-o", str(reports / "bandit.json"), "src"],
+    ]  # fmt: skip
+    for py in pythons:
+        bindir = nox_dir / f"tests-{py.replace('.', '-')}" / "bin"
+        cov = str(bindir / "coverage")
+        data = reports / "coverage" / f".coverage.{py}"
+        cmds += [
+            ["env", f"COVERAGE_FILE={data}", cov, "run", "--source=src", "-m", "pytest",
+             f"--junitxml={reports / f'junit-{py}.xml'}", "-o", f"junit_suite_name=tests-{py}",
+             "tests/unit"],
+            ["env", f"COVERAGE_FILE={data}", cov, "xml", "-q", "-o",
+             str(reports / f"coverage-{py}.xml")],
+            ["env", f"COVERAGE_FILE={data}", cov, "html", "-q", "-d",
+             str(reports / f"htmlcov-{py}")],
+        ]  # fmt: skip
+    return cmds
+
+
+def _floor(project: Path, logs: Path, cmds: list[list[str]]) -> Timing:
+    script = logs / "floor.sh"
+    lines = ["set -e", f"cd {project}", f"mkdir -p {project / 'reports' / 'coverage'}"]
+    for cmd in cmds:
+        lines.append(" ".join(_quote(c) for c in cmd))
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return _timed("floor: the tools directly, one after another", ["sh", str(script)], project,
+                  logs)  # fmt: skip
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _reinstalled(log: Path) -> list[str]:
+    """Sessions whose environment the run recreated or installed into."""
+    found: list[str] = []
+    current = None
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = re.search(r"Running session (\S+)", line)
+        if match:
+            current = match.group(1)
+        installing = "recreating it" in line or "uv pip install" in line
+        if current and installing and current not in found:
+            found.append(current)
+    return found
+
+
+def _tox(work: Path, logs: Path) -> Path | None:
+    venv = work / "tox-venv"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "tox>=4.22"],
+            check=True,
+            stdout=(logs / "tox-install.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"  tox could not be installed ({exc}); skipping it", flush=True)
+        return None
+    return venv / "bin" / "tox"
+
+
+def _row(label: str, t: Timing | None, floor: float, hand: float | None) -> str:
+    if t is None:
+        return f"| {label} | (not run) | | |"
+    vs_hand = f"{t.seconds / hand:.2f}x" if hand else "-"
+    mark = "" if t.ok else " (FAILED)"
+    return f"| {label} | {t.seconds:.1f} s{mark} | {t.seconds / floor:.2f}x | {vs_hand} |"
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one script
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pythons", default="3.10,3.11,3.12,3.13")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--skip-tox", action="store_true")
+    parser.add_argument("--skip-handwritten", action="store_true")
+    args = parser.parse_args(argv)
+    pythons = [p.strip() for p in args.pythons.split(",") if p.strip()]
+    lowest = pythons[0]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="noxops-bench-"))
+    if args.keep and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    project = work / "project"
+    logs = work / "logs"
+    project.mkdir()
+    logs.mkdir()
+    lines, n_tests = generate_project(project, pythons)
+    (project / "noxfile_handwritten.py").write_text(_handwritten_noxfile(pythons, lowest))
+    (project / "tox.ini").write_text(_tox_ini(pythons, lowest))
+    print(
+        f"fixture: {lines} lines in {MODULES} modules, {n_tests} unit tests; "
+        f"Pythons {', '.join(pythons)}; {os.cpu_count()} CPUs; work folder {work}",
+        flush=True,
+    )
+    nox = [sys.executable, "-m", "nox", "--no-color"]
+    sessions = ["-s", "lint", "type", "security", "tests"]
+    t: dict[str, Timing | None] = {}
+
+    _clean(project, ".nox", *_CACHES)
+    t["cold"] = _timed("noxops cold, sequential", [*nox, *sessions], project, logs)
+    t["warm"] = _timed("noxops warm, sequential", [*nox, *sessions], project, logs)
+    _clean(project, ".nox", *_CACHES)
+    t["cold-j"] = _timed("noxops cold, -j 2", [*nox, "-j", "2", *sessions], project, logs)
+    t["warm-j"] = _timed("noxops warm, -j 2", [*nox, "-j", "2", *sessions], project, logs)
+    t["floor"] = _floor(project, logs, _floor_commands(project, pythons, lowest))
+    t["warm2"] = _timed("noxops warm, sequential (again)", [*nox, *sessions], project, logs)
+    t["warm-j2"] = _timed("noxops warm, -j 2 (again)", [*nox, "-j", "2", *sessions], project,
+                          logs)  # fmt: skip
+    t["floor2"] = _floor(project, logs, _floor_commands(project, pythons, lowest))
+
+    hand_argv = [*nox, "-f", "noxfile_handwritten.py", "--envdir", ".nox-hand"]
+    t["hand"] = None
+    if not args.skip_handwritten:
+        _timed("hand-written noxfile (priming pip's cache)", hand_argv, project, logs)
+        t["hand"] = _timed("hand-written noxfile", hand_argv, project, logs)
+
+    t["tox-cold"] = t["tox-warm"] = None
+    if not args.skip_tox:
+        tox = _tox(work, logs)
+        if tox is not None:
+            tox_env = _env(_pyenv_bins())
+            tox_argv = [str(tox), "--workdir", str(work / "tox-work")]
+            t["tox-cold"] = _timed("tox 4, first run", tox_argv, project, logs, tox_env)
+            t["tox-warm"] = _timed("tox 4, second run", tox_argv, project, logs, tox_env)
+
+    # A dependency change: only the environments installing the test group may reinstall.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('test = ["pytest"]', 'test = ["pytest", "iniconfig"]')
+    )
+    t["dep"] = _timed("noxops after a test-group change", [*nox, *sessions], project, logs)
+    reinstalled = _reinstalled(t["dep"].log) if t["dep"] else []
+    t["after"] = _timed("noxops warm after that", [*nox, *sessions], project, logs)
+    again = _reinstalled(t["after"].log) if t["after"] else []
+
+    floor = min(x.seconds for x in (t["floor"], t["floor2"]) if x is not None)
+    warm = min(t["warm"].seconds, t["warm2"].seconds) if t["warm"] and t["warm2"] else 0.0
+    warm_j = min(t["warm-j"].seconds, t["warm-j2"].seconds) if t["warm-j"] and t["warm-j2"] else 0
+    hand = t["hand"].seconds if t["hand"] else None
+    print()
+    print("| runner | wall time | vs floor | vs hand-written |")
+    print("|---|---:|---:|---:|")
+    rows = [
+        ("floor: tools directly, sequential (best of 2)", t["floor"] if t["floor"] and
+         t["floor"].seconds == floor else t["floor2"]),
+        ("noxops warm, sequential (best of 2)", t["warm"] if t["warm"] and
+         t["warm"].seconds == warm else t["warm2"]),
+        ("noxops warm, -j 2 (best of 2)", t["warm-j"] if t["warm-j"] and
+         t["warm-j"].seconds == warm_j else t["warm-j2"]),
+        ("noxops cold, sequential", t["cold"]),
+        ("noxops cold, -j 2", t["cold-j"]),
+        ("hand-written noxfile (virtualenv, no reuse)", t["hand"]),
+        ("tox 4, first run", t["tox-cold"]),
+        ("tox 4, second run (envs reused)", t["tox-warm"]),
+    ]  # fmt: skip
+    for label, timing in rows:
+        print(_row(label, timing, floor, hand))
+    print()
+    print("targets:")
+    checks = [
+        ("warm noxops <= 0.5x hand-written", hand is not None and warm <= 0.5 * hand),
+        ("warm noxops sequential <= 1.2x floor", warm <= 1.2 * floor),
+        ("warm noxops -j 2 <= 0.8x floor", warm_j <= 0.8 * floor),
+        ("cold noxops <= 0.5x hand-written",
+         hand is not None and t["cold"] is not None and t["cold"].seconds <= 0.5 * hand),
+    ]  # fmt: skip
+    for text, passed in checks:
+        print(f"  [{'x' if passed else ' '}] {text}")
+    print()
+    print(f"after adding iniconfig to the test group: reinstalled {', '.join(reinstalled) or '-'}")
+    print(f"the run after that reinstalled: {', '.join(again) or 'nothing'}")
+    print(f"logs: {logs}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+        print("(work folder removed; pass --keep DIR to keep the project, envs and logs)")
+    failed = [x.label for x in t.values() if x is not None and not x.ok]
+    if failed:
+        print(f"FAILED runs: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Real nox runs: warm reuse that stays correct, --changed-only, and nox -j.
+
+Each test copies the clean fixture project, runs nox cold once (uv's cache makes that a few
+seconds) and then checks what later runs did from their output and the environments.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nox")
+
+from noxops import interpreters
+from tests.support.noxrun import NoxRun, copy_fixture, run_nox
+
+OTHER = "3.12"  # the second Python of the matrix; the suite itself runs on 3.11
+
+pytestmark = pytest.mark.skipif(
+    interpreters.find("3.11") is None or interpreters.find(OTHER) is None,
+    reason=f"needs Python 3.11 and {OTHER} on this machine",
+)
+
+
+def _project(tmp_path: Path, tools_python: str = "3.11") -> Path:
+    project = copy_fixture("clean_project", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.noxops]\n",
+            f'[tool.noxops]\npython = ["3.11", "{OTHER}"]\ntools_python = "{tools_python}"\n',
+        )
+    )
+    return project
+
+
+def _sections(run: NoxRun) -> dict[str, str]:
+    """Each session's share of the output (sequential runs)."""
+    parts = re.split(r"^nox > Running session (\S+)\n", run.output, flags=re.MULTILINE)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def _installed(run: NoxRun) -> set[str]:
+    return {name for name, text in _sections(run).items() if "uv pip install" in text}
+
+
+def _ok(run: NoxRun) -> NoxRun:
+    assert run.returncode == 0, str(run)
+    return run
+
+
+SESSIONS = ("-s", "lint", "tests")
+
+
+def test_warm_runs_install_nothing_and_changes_reinstall_exactly_what_they_affect(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    cold = _ok(run_nox(project, *SESSIONS))
+    assert _installed(cold) == {"lint", "tests-3.11", f"tests-{OTHER}"}
+
+    warm = _ok(run_nox(project, *SESSIONS))
+    assert _installed(warm) == set(), str(warm)
+    assert "recreating" not in warm.output
+    for name, text in _sections(warm).items():
+        assert "noxops: environment up to date, skipped: install" in text, name
+
+    # A new requirement in the test group: both test environments, not lint's.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["pytest"]', '["pytest", "attrs"]'))
+    changed = _ok(run_nox(project, *SESSIONS))
+    assert _installed(changed) == {"tests-3.11", f"tests-{OTHER}"}, str(changed)
+    assert "what this environment installs changed; recreating it" in changed.output
+    _ok(run_nox(project, "-s", f"tests-{OTHER}"))
+    # Removing it again must not leave it behind (a stale dependency would).
+    site = next((project / ".nox" / "tests-3-11" / "lib").glob("python*/site-packages"))
+    assert list(site.glob("attrs-*.dist-info"))
+    pyproject.write_text(pyproject.read_text().replace('["pytest", "attrs"]', '["pytest"]'))
+    removed = _ok(run_nox(project, "-s", "tests-3.11"))
+    assert _installed(removed) == {"tests-3.11"}
+    assert not list(site.glob("attrs-*.dist-info"))  # no stale dependency left behind
+
+    # Another interpreter for the tools: lint's environment is rebuilt on it.
+    pyproject.write_text(pyproject.read_text().replace('tools_python = "3.11"',
+                                                       f'tools_python = "{OTHER}"'))  # fmt: skip
+    moved = _ok(run_nox(project, "-s", "lint"))
+    assert _installed(moved) == {"lint"}, str(moved)
+    cfg = (project / ".nox" / "lint" / "pyvenv.cfg").read_text()
+    assert re.search(rf"version_info = {re.escape(OTHER)}\.", cfg), cfg
+    again = _ok(run_nox(project, "-s", "lint"))
+    assert _installed(again) == set()
+
+
+def test_changed_only_reports_up_to_date_and_reruns_after_an_edit(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _ok(run_nox(project, "-s", "lint", "tests-3.11"))
+    quiet = _ok(run_nox(project, "-s", "lint", "tests-3.11", "--", "--changed-only"))
+    for name in ("lint", "tests-3.11"):
+        assert f"noxops: {name} is up to date" in quiet.output, str(quiet)
+        key = (project / "reports" / "fingerprints" / f"{name}.txt").read_text().strip()
+        assert f"fingerprint of {name}: {key}" in quiet.output
+    assert "coverage run" not in quiet.output and "black --check" not in quiet.output
+
+    source = next((project / "src").rglob("*.py"))
+    source.write_text(source.read_text() + "\n\nEDITED = True\n")
+    edited = _ok(run_nox(project, "-s", "lint", "tests-3.11", "--", "--changed-only"))
+    assert "noxops: lint runs: its inputs changed" in edited.output, str(edited)
+    assert "noxops: tests-3.11 runs: its inputs changed" in edited.output
+    assert "coverage run" in edited.output and "black --check" in edited.output
+    assert "--changed-only" not in _sections(edited)["tests-3.11"].split("coverage run", 1)[1]
+
+    docs = project / "NOTES.md"  # a new top-level file: both may read it
+    docs.write_text("notes\n")
+    env_run = _ok(run_nox(project, "-s", "lint", "tests-3.11", env={"NOXOPS_CHANGED_ONLY": "1"}))
+    assert "noxops: lint runs" in env_run.output
+    settled = _ok(run_nox(project, "-s", "lint", env={"NOXOPS_CHANGED_ONLY": "1"}))
+    assert "noxops: lint is up to date" in settled.output
+
+
+def test_parallel_runs_lint_and_tests_together_with_whole_blocks(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _ok(run_nox(project, *SESSIONS))  # cold, sequential: environments ready
+    run = _ok(run_nox(project, "-j", "2", *SESSIONS))
+    lines = run.output.splitlines()
+    first_block = next(i for i, line in enumerate(lines) if line.startswith("=========="))
+    started = [line for line in lines[:first_block] if line.startswith("Starting session")]
+    assert len(started) == 2, str(run)  # two sessions were running at once
+    blocks = re.split(r"^========== \S+ (\S+): \w+.*=+$", run.output, flags=re.MULTILINE)
+    seen = {}
+    for i in range(1, len(blocks) - 1, 2):
+        seen[blocks[i]] = blocks[i + 1]
+    assert set(seen) == {"lint", "tests-3.11", f"tests-{OTHER}"}, str(run)
+    for name, text in seen.items():
+        # Each block is that session's output alone, in one piece.
+        assert f"Running session {name}" in text
+        others = {"lint", "tests-3.11", f"tests-{OTHER}"} - {name}
+        assert not any(f"Running session {o}\n" in text for o in others), text
+    assert "black --check" in seen["lint"] and "coverage run" not in seen["lint"]
+    assert f"junit-{OTHER}.xml" in seen[f"tests-{OTHER}"]
+    assert "junit-3.11.xml" not in seen[f"tests-{OTHER}"]

@@ -1,0 +1,196 @@
+"""--changed-only: when a stage counts as up to date, and when any doubt makes it run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+pytest.importorskip("nox")
+
+import nox
+
+from noxops import changed, fingerprint
+from noxops.config import Config, load
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "1.0"
+
+[tool.noxops.security]
+audit = false
+"""
+
+
+class _Runner:
+    def __init__(self) -> None:
+        self.venv = None
+
+
+class FakeSession:
+    """The few Session attributes changed.py reads (no environment: python=False stages)."""
+
+    def __init__(self, name: str, posargs: list[str]) -> None:
+        self.name = name
+        self.posargs = posargs
+        self.python = "3.11"
+        self._runner = _Runner()
+        self.logged: list[str] = []
+
+    def log(self, message: str) -> None:
+        self.logged.append(message)
+
+
+def _project(tmp_path: Path) -> Config:
+    root = tmp_path / "demo"
+    (root / "src" / "demo").mkdir(parents=True)
+    (root / "src" / "demo" / "__init__.py").write_text("X = 1\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_x.py").write_text("def test_x() -> None: ...\n")
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_text("# demo\n")
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    return load(root)
+
+
+def _session(name: str = "lint", posargs: list[str] | None = None) -> Any:
+    return FakeSession(name, posargs if posargs is not None else [])
+
+
+def _stage(name: str) -> Any:
+    from noxops.stages import STAGES
+
+    return STAGES[name]
+
+
+def test_requested_by_flag_env_or_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _project(tmp_path)
+    monkeypatch.delenv(changed.ENV_VAR, raising=False)
+    session = _session(posargs=["-x", changed.FLAG, "tests"])
+    assert changed.requested(cast(nox.Session, session), config)
+    assert session.posargs == ["-x", "tests"]  # never handed to the tools
+    assert not changed.requested(cast(nox.Session, _session()), config)
+    monkeypatch.setenv(changed.ENV_VAR, "1")
+    assert changed.requested(cast(nox.Session, _session()), config)
+    (config.root / "pyproject.toml").write_text(
+        PYPROJECT.replace("[tool.noxops.security]", "[tool.noxops]\nchanged_only = true\n\n"
+                          "[tool.noxops.security]")
+    )  # fmt: skip
+    configured = load(config.root)
+    assert configured.changed_only
+    monkeypatch.setenv(changed.ENV_VAR, "0")  # the environment variable wins
+    assert not changed.requested(cast(nox.Session, _session()), configured)
+    monkeypatch.delenv(changed.ENV_VAR)
+    assert changed.requested(cast(nox.Session, _session()), configured)
+
+
+def _key(config: Config, stage: str, session: str = "lint") -> str:
+    return changed.stage_inputs(cast(nox.Session, _session(session)), _stage(stage), config).key
+
+
+def test_lint_inputs_cover_its_paths_and_top_level_files_only(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    before = _key(config, "lint")
+    (config.root / "docs" / "index.md").write_text("# changed docs\n")
+    assert _key(config, "lint") == before  # lint does not read docs/
+    (config.root / "reports").mkdir()
+    (config.root / "reports" / "ruff.json").write_text("[]")
+    assert _key(config, "lint") == before  # its own reports are outputs, not inputs
+    (config.root / "src" / "demo" / "__init__.py").write_text("X = 2\n")
+    after_source = _key(config, "lint")
+    assert after_source != before
+    (config.root / "ruff.toml").write_text("line-length = 90\n")  # top-level tool config
+    assert _key(config, "lint") != after_source
+
+
+def test_tests_read_the_whole_project(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    before = _key(config, "tests", "tests-3.11")
+    (config.root / "docs" / "index.md").write_text("# changed docs\n")
+    assert _key(config, "tests", "tests-3.11") != before
+    assert _key(config, "tests", "tests-3.12") != _key(config, "tests", "tests-3.11")
+
+
+def test_posargs_and_tool_environment_variables_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _project(tmp_path)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    plain = _key(config, "tests", "tests-3.11")
+    with_args = changed.stage_inputs(
+        cast(nox.Session, _session("tests-3.11", ["-k", "slow"])), _stage("tests"), config
+    ).key
+    assert with_args != plain
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
+    assert _key(config, "tests", "tests-3.11") != plain
+
+
+def test_stages_that_cannot_be_fingerprinted_always_run(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    with pytest.raises(LookupError):
+        _key(config, "coverage")  # not in SCOPES: reads other sessions' outputs
+    audited = load(config.root, {"security": {"audit": True}})
+    with pytest.raises(LookupError, match="advisory"):
+        _key(audited, "security")
+    assert _key(config, "security")  # bandit alone depends on files only
+
+
+def test_verdict_needs_a_record_the_same_fingerprint_and_the_reports(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    inputs = changed.StageInputs({"files": "a", "config": "b"})
+    assert changed._verdict(config, inputs, None) == "no successful run recorded"
+    old = {
+        "fingerprint": "other",
+        "inputs": {"files": "x", "config": fingerprint.digest("b")},
+    }
+    why = changed._verdict(config, inputs, old)
+    assert why is not None and "(files)" in why
+    record = {"fingerprint": inputs.key, "outputs": ["ruff.json"]}
+    missing = changed._verdict(config, inputs, record)
+    assert missing is not None and "ruff.json" in missing
+    (config.reports).mkdir()
+    (config.reports / "ruff.json").write_text("[]")
+    assert changed._verdict(config, inputs, record) is None
+
+
+def test_tracking_records_success_and_then_reports_up_to_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _project(tmp_path)
+    monkeypatch.delenv(changed.ENV_VAR, raising=False)
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    stage = _stage("lint")
+    first = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, first), stage, config) as needed:
+        assert needed
+        (config.reports / "ruff.json").parent.mkdir(parents=True, exist_ok=True)
+        (config.reports / "ruff.json").write_text("[]")
+    record = changed._load_record(config.reports / "fingerprints" / "lint.json")
+    assert record is not None and record["outputs"] == ["ruff.json"]
+    key = (config.reports / "fingerprints" / "lint.txt").read_text().strip()
+    assert key == record["fingerprint"] and len(key) == 64
+
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    second = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, second), stage, config) as needed:
+        assert not needed
+    assert any("up to date" in line for line in second.logged)
+    assert output.read_text() == f"fingerprint-lint={key}\n"
+
+    # A failed run leaves no record: the next one runs.
+    (config.root / "src" / "demo" / "__init__.py").write_text("X = 3\n")
+    third = _session("lint", [changed.FLAG])
+    with (
+        pytest.raises(RuntimeError),
+        changed.tracking(cast(nox.Session, third), stage, config) as needed,
+    ):
+        assert needed
+        raise RuntimeError("lint failed")
+    assert not (config.reports / "fingerprints" / "lint.json").exists()
+    (config.root / "src" / "demo" / "__init__.py").write_text("X = 1\n")  # back as it was
+    fourth = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, fourth), stage, config) as needed:
+        assert needed
