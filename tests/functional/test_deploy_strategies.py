@@ -207,6 +207,25 @@ def test_bluegreen_rollback_within_keep_window_and_after(tmp_path: Path, fake: F
     assert fake.names("deployments", "shop") == ["web-blue"]
 
 
+def test_bluegreen_rollback_while_the_old_colour_still_runs(tmp_path: Path, fake: FakeKube) -> None:
+    from noxops.deploy import manifests
+    from noxops.deploy.config import DeployEnvConfig
+
+    run = _bluegreen(tmp_path, fake)
+    assert run("production", V1, "--approve").outcome == "deployed"
+    assert run("production", V2, "--approve").outcome == "deployed"  # green is live
+    # as during keep_old: the old colour (blue, V1) still runs
+    cfg = DeployEnvConfig(namespace="shop")
+    fake.seed(manifests.deployment(cfg, "web", V1, name="web-blue", labels={"colour": "blue"}))
+    result = run("production", None, "--approve", action="rollback")
+    assert result.outcome == "deployed", run.text
+    assert "switching Service web back to blue" in run.text
+    assert "create Deployment/web-blue" not in result.actions  # instant: no new rollout
+    assert _selector(fake)["colour"] == "blue"
+    assert fake.names("deployments", "shop") == ["web-blue"]
+    assert fake.serving("shop", "web") == {V1}
+
+
 # -- canary -------------------------------------------------------------------------------
 
 
