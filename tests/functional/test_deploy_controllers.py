@@ -125,3 +125,12 @@ def test_flagger_success_and_failure(tmp_path: Path, fake: FakeKube) -> None:
     back = run("production", None, "--approve", action="rollback")
     assert back.outcome == "deployed", run.text
     assert (_image(fake, "web-primary"), _image(fake, "web")) == (V1, V1)
+
+
+def test_same_image_again_is_a_no_op(tmp_path: Path, fake: FakeKube) -> None:
+    _seed_flagger(fake, V1)
+    run = Run(make_project(tmp_path, fake, {"staging": {"strategy": "flagger"}}))
+    result = run("staging", V1)
+    assert result.outcome == "deployed"
+    assert "already runs" in run.text
+    assert [m for m, _ in fake.iter_requests() if m != "GET"] == []

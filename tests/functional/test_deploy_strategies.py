@@ -6,6 +6,7 @@ serving (checked in the fake cluster's own state, not in what the deploy reports
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -438,3 +439,24 @@ def test_helm_chart_without_helm_is_reported(
     result = run("staging", V1)
     assert result.outcome == "failed"
     assert "helm is not installed" in result.message
+
+
+def test_manifest_in_another_namespace_is_refused(tmp_path: Path, fake: FakeKube) -> None:
+    folder = tmp_path / "k8s"
+    folder.mkdir()
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "prod"}}
+    pod = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web"}]}}
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": pod},
+    }
+    (folder / "objects.json").write_text(
+        json.dumps({"kind": "List", "apiVersion": "v1", "items": [dep, cm]})
+    )
+    run = Run(make_project(tmp_path, fake, {"staging": {"manifests": "k8s"}}))
+    result = run("staging", V1)
+    assert result.outcome == "failed"
+    assert "ConfigMap/x names namespace 'prod'" in result.message
+    assert _writes(fake) == []

@@ -121,6 +121,12 @@ class DeployContext:
         kind = str(obj["kind"])
         name = str(obj["metadata"]["name"])
         version = str(obj.get("apiVersion", ""))
+        namespace = obj["metadata"].setdefault("namespace", self.ns)
+        if namespace != self.ns:
+            raise NoxopsError(
+                f"{kind}/{name} names namespace {namespace!r}, but [tool.noxops.deploy."
+                f"{self.env}] deploys to {self.ns!r}; remove the namespace from the manifest"
+            )
         current = self.get(kind, name, api_version=version)
         if current is None:
             self._record(Action("create", kind, name, obj))

@@ -199,6 +199,9 @@ def flagger_deploy(ctx: DeployContext) -> None:
     target = _target(ctx, canary)
     primary = ctx.get("Deployment", f"{target}-primary") or ctx.get("Deployment", target)
     ctx.previous_image = ctx.image_of(primary)
+    if ctx.previous_image == ctx.image and not ctx.dry_run:
+        ctx.log(f"the primary of Canary {ctx.app} already runs {ctx.image}")
+        return
     target_dep = ctx.get("Deployment", target) or {}
     old_previous = (
         target_dep.get("metadata", {}).get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION, "")
