@@ -234,3 +234,48 @@ def test_nothing_configured_means_skipped(monkeypatch: pytest.MonkeyPatch) -> No
     sent = notify.notify(cfg, result, "p", lines.append)
     assert sent["slack"].startswith("skipped") and sent["email"].startswith("skipped")
     assert len(lines) == 2
+
+
+KUBECONFIG_YAML = """\
+apiVersion: v1
+kind: Config
+current-context: staging
+clusters:
+  - name: c1
+    cluster:
+      server: https://k8s.example.test:6443/
+      insecure-skip-tls-verify: true
+users:
+  - name: ci
+    user:
+      tokenFile: token.txt
+contexts:
+  - name: staging
+    context: {cluster: c1, user: ci, namespace: shop}
+  - name: broken
+    context: {cluster: nowhere, user: ci}
+"""
+
+
+def test_yaml_kubeconfig(tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
+    from noxops.deploy.kube import load_kubeconfig
+
+    (tmp_path / "token.txt").write_text("tok-123\n")
+    path = tmp_path / "config"
+    path.write_text(KUBECONFIG_YAML)
+    cfg = load_kubeconfig(path)
+    assert (cfg.server, cfg.token, cfg.insecure, cfg.namespace) == (
+        "https://k8s.example.test:6443",
+        "tok-123",
+        True,
+        "shop",
+    )
+    assert "tok-123" not in repr(cfg)
+    with pytest.raises(KubeError, match="no cluster named 'nowhere'"):
+        load_kubeconfig(path, "broken")
+    path.write_text("clusters: [\n")
+    with pytest.raises(KubeError, match="is not valid YAML"):
+        load_kubeconfig(path)
+    with pytest.raises(KubeError, match="cannot read kubeconfig"):
+        load_kubeconfig(tmp_path / "missing")
