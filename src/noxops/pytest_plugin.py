@@ -4,9 +4,10 @@ Registered as the ``noxops`` pytest11 entry point. It is inert until a test asks
 its fixtures: importing it imports only pytest, and no service starts unless used.
 
 Under ``nox -s integration`` the services already run and ``DATABASE_URL`` / ``REDIS_URL``
-point at them; under plain ``pytest`` a fixture starts the service itself for the session
-(same automatic choice: the URL variable, else Docker, else a local server) and stops it at
-the end.
+point at them (a set URL variable always wins); under plain ``pytest`` a fixture starts the
+service itself for the session (the provider from ``NOXOPS_PROVIDER`` or ``[tool.noxops.
+integration]``, else automatic: Docker if an engine answers, else a local server) and stops
+it at the end.
 
 Session fixtures:
     ``noxops_postgres``, ``noxops_redis``: the :class:`~noxops.services.base.Service` handle
@@ -74,17 +75,22 @@ class _Provider:
     def get(self, name: str) -> Service:
         if name in self.started:
             return self.started[name]
-        from noxops.services.base import ServiceError
+        from noxops.services.base import ServiceError, kind
         from noxops.services.select import Services, plan
 
+        problem = ""
         try:
             provider, settings = self._settings()
+            if os.environ.get(kind(name).url_env):  # given (by nox -s integration, or CI)
+                provider = "url"
             group = Services(
                 plan([name], provider, engine_timeout=settings.engine_timeout), settings
             )
             running = group.__enter__()
         except ServiceError as exc:
-            pytest.fail(f"noxops could not provide {name}: {exc}", pytrace=False)
+            problem = str(exc)
+        if problem:
+            pytest.fail(f"noxops could not provide {name}: {problem}", pytrace=False)
         self._groups.append(group)
         self.started[name] = running[name]
         return running[name]
