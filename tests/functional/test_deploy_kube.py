@@ -92,9 +92,12 @@ def test_ca_file_and_token_then_wrong_ca_is_refused(
         assert err.value.status == 404
     other = make_ca()
     (tmp_path / "ca.crt").write_bytes(other.cert_pem)
-    with KubeClient(load_kubeconfig(path)) as kube:
-        with pytest.raises(KubeError, match="cannot reach the Kubernetes API"):  # noqa: SIM117
+    kube = KubeClient(load_kubeconfig(path))
+    try:
+        with pytest.raises(KubeError, match="cannot reach the Kubernetes API"):
             kube.list(api_path("Deployment", "shop"))
+    finally:
+        kube.close()
 
 
 def test_bad_token_is_unauthorized_and_not_printed(tmp_path: Path) -> None:
