@@ -107,6 +107,12 @@ def test_image_comes_from_the_build_manifest(tmp_path: Path) -> None:
     manifest.write_text("{}")
     with pytest.raises(NoxopsError, match="no 'image' entry"):
         runner.resolve_image(tmp_path, cfg)
+    elsewhere = tmp_path / "out" / "built.json"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(json.dumps({"image": "reg.test/web", "tags": ["7"]}))
+    assert runner.resolve_image(tmp_path, cfg, default_manifest=elsewhere) == "reg.test/web:7"
+    explicit = DeployEnvConfig(build_manifest="out/built.json")
+    assert runner.resolve_image(tmp_path, explicit) == "reg.test/web:7"
 
 
 def test_posargs() -> None:

@@ -98,9 +98,12 @@ class DeployEnvConfig:
             "build_manifest (its image, with its first tag when the image has none)."
         ),
     )
-    build_manifest: str = option(
-        "reports/build-manifest.json",
-        doc="The build stage's record {'image', 'tags', 'digest'} the image is read from.",
+    build_manifest: Optional[str] = option(
+        None,
+        doc=(
+            "The build stage's record {'image', 'tags', 'digest'} the image is read from; "
+            "unset means [tool.noxops.image] manifest in the reports folder."
+        ),
     )
     port: int = option(8000, check=_positive_int, doc="Port the container listens on.")
     health_path: str = option("/health", check=_url_path, doc="Liveness endpoint.")

@@ -80,16 +80,25 @@ def parse_posargs(posargs: Sequence[str]) -> DeployOptions:
     return DeployOptions(approve=approve, dry_run=dry_run, image=image)
 
 
-def resolve_image(root: Path, cfg: DeployEnvConfig, override: str | None = None) -> str:
+def resolve_image(
+    root: Path,
+    cfg: DeployEnvConfig,
+    override: str | None = None,
+    *,
+    default_manifest: Path | None = None,
+) -> str:
     """The image to deploy: --image, else the configured one, else the build manifest's."""
     if override:
         return override
     if cfg.image:
         return cfg.image
-    path = root / cfg.build_manifest
+    if cfg.build_manifest:
+        path = root / cfg.build_manifest
+    else:
+        path = default_manifest or root / "reports" / "build-manifest.json"
     if not path.is_file():
         raise NoxopsError(
-            f"no image to deploy: {cfg.build_manifest} does not exist; run the build session "
+            f"no image to deploy: {path} does not exist; run the build session "
             "first, set image in [tool.noxops.deploy.<env>], or pass -- --image=<ref>"
         )
     try:
@@ -216,7 +225,12 @@ def run(
     if cfg.needs_approval(env) and not opts.dry_run:
         source = approval.require_approval(env, posargs, environ)
         log(f"{env}: approved ({source})")
-    image = resolve_image(config.root, cfg, opts.image) if action == "deploy" else "(previous)"
+    manifest = config.reports / str(getattr(config.image, "manifest", "build-manifest.json"))
+    image = (
+        resolve_image(config.root, cfg, opts.image, default_manifest=manifest)
+        if action == "deploy"
+        else "(previous)"
+    )
     base, extra = _project_manifests(config, cfg, app)
     if action == "deploy":
         folder = _write_artifacts(config, env, cfg=cfg, app=app, image=image, base=base)
