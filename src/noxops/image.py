@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from noxops.schema import option, positive
+from noxops.schema import option, positive, python_version
 
 __all__ = [
     "ImageConfig",
@@ -187,8 +187,15 @@ class ImageConfig:
             "A folder (like 'build/wheelhouse') filled before the image build with the wheel "
             "and all its dependencies, by pip on this machine with its index, proxy and "
             "certificate settings, so the Dockerfile installs with `pip install --no-index "
-            "--find-links` and the image build needs no network. The Python running the build "
-            "session should match the image's."
+            "--find-links` and the image build needs no network."
+        ),
+    )
+    wheelhouse_python: Optional[str] = option(
+        None,
+        check=python_version,
+        doc=(
+            "The image's Python (major.minor) the wheelhouse is collected for; unset means "
+            "the build session's. Binary wheels are those of this machine's platform."
         ),
     )
     sbom: bool = option(

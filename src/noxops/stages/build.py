@@ -154,22 +154,52 @@ def _build_packages(session: nox.Session, config: Config) -> tuple[Optional[str]
 
 
 def _fill_wheelhouse(session: nox.Session, config: Config, wheel: Optional[str]) -> None:
-    """The project's wheel and every dependency, as wheels, in the configured folder."""
+    """The project's wheel and every dependency, as wheels, in the configured folder.
+
+    The dependencies are resolved for every Python from the image's minor version up (uv's
+    universal resolution): markers like ``python_full_version < '3.11.3'`` are decided
+    inside the image, whose patch version can differ from this machine's, so every
+    candidate is collected and ``pip install --no-index`` there picks what applies.
+    """
     folder = config.root / str(config.image.wheelhouse)
     if wheel is None:
         raise NoxopsError(
             "[tool.noxops.image] wheelhouse needs the project's wheel: the project has no "
             "[build-system], or packages = false"
         )
+    wheel_path = config.root / "dist" / wheel
+    python = config.image.wheelhouse_python or ".".join(
+        str(session.python or _current_minor()).split(".")[:2]
+    )
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     session.install("pip")
-    session.run(
-        "python", "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-        "--wheel-dir", str(folder), str(config.root / "dist" / wheel),
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="noxops-wheelhouse-") as tmp:
+        wanted = Path(tmp) / "wanted.txt"
+        wanted.write_text(f"{wheel.split('-')[0]} @ {wheel_path.as_uri()}\n", encoding="utf-8")
+        pinned = Path(tmp) / "pinned.txt"
+        session.run(
+            "uv", "pip", "compile", "--quiet", "--universal", "--python-version", python,
+            "--no-header", "--no-annotate", "-o", str(pinned), str(wanted),
+        )  # fmt: skip
+        lines = [line.split(";")[0].strip() for line in pinned.read_text().splitlines()]
+        requirements = Path(tmp) / "requirements.txt"
+        requirements.write_text(
+            "\n".join(sorted({ln for ln in lines if ln and not ln.startswith(("#", "-"))})) + "\n",
+            encoding="utf-8",
+        )
+        session.run(
+            "python", "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--wheel-dir", str(folder), "-r", str(requirements),
+        )  # fmt: skip
     count = len(list(folder.glob("*.whl")))
     session.log(f"wheelhouse: {count} wheels in {os.path.relpath(folder, config.root)}")
+
+
+def _current_minor() -> str:
+    import sys
+
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 # -- image --------------------------------------------------------------------------------
