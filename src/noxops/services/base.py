@@ -127,6 +127,7 @@ class ContainerSpec:
     endpoint: Endpoint  # host and port are filled in once the container runs
     env: Mapping[str, str] = field(default_factory=dict)
     command: Sequence[str] = ()
+    tmpfs: Sequence[str] = ()  # folders mounted in memory (world-writable)
 
 
 @dataclass(frozen=True)

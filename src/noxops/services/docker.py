@@ -155,13 +155,21 @@ class DockerRunning(Running):
             container.with_env(key, value)
         if spec.command:
             container.with_command(list(spec.command))
+        extra: dict[str, Any] = {}
+        if spec.tmpfs and hasattr(container, "with_tmpfs_mount"):
+            for folder in spec.tmpfs:
+                container.with_tmpfs_mount(folder)
+        elif spec.tmpfs:  # testcontainers before 4.13
+            extra["tmpfs"] = {folder: "" for folder in spec.tmpfs}
         # Published on 127.0.0.1 only when the engine runs here; a remote engine's port is
         # reached on its own address (DOCKER_HOST / TC_HOST).
         binding: Any = ("127.0.0.1", None) if _engine_is_local() else None
         container.ports[f"{spec.port}/tcp"] = binding
         # An explicit network keeps testcontainers from guessing one when it runs in a container.
         container.with_kwargs(
-            labels={LABEL: self.run_id, "noxops.service": self.kind.name}, network="bridge"
+            labels={LABEL: self.run_id, "noxops.service": self.kind.name},
+            network="bridge",
+            **extra,
         )
         with self._lock:
             self.check_cancelled()
