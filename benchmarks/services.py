@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from noxops.services.base import ServiceError  # noqa: E402
-from noxops.services.local import LocalRunning  # noqa: E402
-from noxops.services.postgres import KIND as POSTGRES  # noqa: E402
-from noxops.services.redis import KIND as REDIS  # noqa: E402
-from noxops.services.select import Services, Settings, plan  # noqa: E402
+from noxops.services.base import ServiceError
+from noxops.services.local import LocalRunning
+from noxops.services.postgres import KIND as POSTGRES
+from noxops.services.redis import KIND as REDIS
+from noxops.services.select import Services, Settings, plan
 
 GOALS = {"local": 2.0, "docker": 5.0}
 
