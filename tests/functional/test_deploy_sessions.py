@@ -70,8 +70,9 @@ def test_sessions_are_listed_but_not_default(project: Path) -> None:
 def test_deploy_staging_then_production_needs_approval(project: Path, fake: FakeKube) -> None:
     run = run_nox(project, "-s", "deploy-staging", env=_env(fake))
     assert run.returncode == 0, run
-    assert "deployed: web reg.test/web:1.0.0 is live in staging" in run.output
-    assert fake.serving("shop", "web") == {"reg.test/web:1.0.0"}
+    pinned = "reg.test/web@sha256:" + "c" * 64  # the build manifest's pushed digest
+    assert f"deployed: web {pinned} is live in staging" in run.output
+    assert fake.serving("shop", "web") == {pinned}
 
     refused = run_nox(project, "-s", "deploy-production", env=_env(fake))
     assert refused.returncode != 0

@@ -102,6 +102,12 @@ def test_image_comes_from_the_build_manifest(tmp_path: Path) -> None:
     assert runner.resolve_image(tmp_path, cfg) == "reg.test/web:1.2.3"
     manifest.write_text(json.dumps({"image": "reg.test:5000/web:9", "tags": ["9"]}))
     assert runner.resolve_image(tmp_path, cfg) == "reg.test:5000/web:9"
+    pushed = {"image": "reg.test:5000/web", "tags": ["9"], "digest": "sha256:" + "d" * 64}
+    manifest.write_text(json.dumps(pushed))
+    assert runner.resolve_image(tmp_path, cfg) == "reg.test:5000/web@sha256:" + "d" * 64
+    manifest.write_text(json.dumps({"image": None, "tags": []}))
+    with pytest.raises(NoxopsError, match="records no image"):
+        runner.resolve_image(tmp_path, cfg)
     assert runner.resolve_image(tmp_path, DeployEnvConfig(image="x/y:1")) == "x/y:1"
     assert runner.resolve_image(tmp_path, cfg, "over:2") == "over:2"
     manifest.write_text("{}")

@@ -95,7 +95,7 @@ class DeployEnvConfig:
         None,
         doc=(
             "Image to deploy; unset means the one recorded by the build stage in "
-            "build_manifest (its image, with its first tag when the image has none)."
+            "build_manifest (pinned by digest once pushed, else its first tag)."
         ),
     )
     build_manifest: Optional[str] = option(

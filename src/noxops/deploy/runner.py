@@ -87,7 +87,8 @@ def resolve_image(
     *,
     default_manifest: Path | None = None,
 ) -> str:
-    """The image to deploy: --image, else the configured one, else the build manifest's."""
+    """The image to deploy: --image, else the configured one, else the build manifest's
+    (pinned by its registry digest once pushed, else its first tag)."""
     if override:
         return override
     if cfg.image:
@@ -103,10 +104,20 @@ def resolve_image(
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        image = str(data["image"])
+        image = data["image"]
     except (ValueError, KeyError, TypeError):
         raise NoxopsError(f"{path} has no 'image' entry; rerun the build session") from None
+    if not image:
+        raise NoxopsError(
+            f"{path} records no image (the build made none: is there a Dockerfile?); "
+            "set image in [tool.noxops.deploy.<env>] or pass -- --image=<ref>"
+        )
+    image = str(image)
     last = image.rsplit("/", 1)[-1]
+    digest = data.get("digest")
+    if digest and "@" not in image:  # pushed: deploy exactly the image that was tested
+        repository = image.rsplit(":", 1)[0] if ":" in last else image
+        return f"{repository}@{digest}"
     if "@" in image or ":" in last:
         return image
     tags = [str(t) for t in data.get("tags") or []]
