@@ -291,3 +291,33 @@ def test_yaml_kubeconfig(tmp_path: Path) -> None:
         load_kubeconfig(path)
     with pytest.raises(KubeError, match="cannot read kubeconfig"):
         load_kubeconfig(tmp_path / "missing")
+
+
+class _Session:
+    def __init__(self, known: set[str]) -> None:
+        self.known = known
+        self.notified: list[tuple[str, list[str]]] = []
+        self.warnings: list[str] = []
+
+    def notify(self, target: str, posargs: list[str]) -> None:
+        if target not in self.known:
+            raise ValueError(target)
+        self.notified.append((target, posargs))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def test_smoke_is_queued_after_a_deploy() -> None:
+    from noxops.stages.deploy import _queue_smoke
+
+    session = _Session({"smoke"})
+    _queue_smoke(session, True, "https://shop.test", "prod")
+    assert session.notified == [("smoke", ["--base-url=https://shop.test"])]
+    _queue_smoke(session, False, "https://shop.test", "prod")
+    _queue_smoke(session, True, None, "prod")
+    assert len(session.notified) == 1
+    assert "needs url" in session.warnings[0]
+    lonely = _Session(set())
+    _queue_smoke(lonely, True, "https://shop.test", "prod")
+    assert "no smoke session" in lonely.warnings[0]

@@ -111,6 +111,13 @@ class DeployEnvConfig:
     url: Optional[str] = option(
         None, doc="Public URL of the service, checked (url + health_path) after going live."
     )
+    smoke: bool = option(
+        False,
+        doc=(
+            "After a successful deploy, run the smoke session against url "
+            "(nox -s smoke -- --base-url=<url>)."
+        ),
+    )
     approval: Optional[bool] = option(
         None,
         doc=(

@@ -32,8 +32,23 @@ def _session_func(env: str, action: str) -> Callable[[nox.Session, Config], None
             session.error(str(exc))
         if not result.ok:
             session.error(f"{action} to {env} {result.outcome}: {result.message}")
+        if action == "deploy" and result.outcome == "deployed":
+            _queue_smoke(session, config.deploy[env].smoke, config.deploy[env].url, env)
 
     return run
+
+
+def _queue_smoke(session: nox.Session, wanted: bool, url: str | None, env: str) -> None:
+    """Run the smoke tests against the live service next (``smoke = true``)."""
+    if not wanted:
+        return
+    if not url:
+        session.warn(f"[tool.noxops.deploy.{env}] smoke = true needs url; smoke tests skipped")
+        return
+    try:
+        session.notify("smoke", [f"--base-url={url}"])
+    except ValueError:
+        session.warn("smoke = true, but there is no smoke session (see [tool.noxops.image])")
 
 
 def _constant(value: float) -> Callable[[Config], float]:
