@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -70,6 +71,23 @@ def _published(wrapped: Any, port: int) -> tuple[str, int]:
     raise ServiceError(f"the container {wrapped.short_id} published no port for {port}/tcp")
 
 
+def _unix_socket_problem(timeout: float) -> Optional[str]:
+    """Why a ``unix://`` engine socket cannot be connected to (checked without the SDK)."""
+    url = engine_url()
+    if not url.startswith("unix://") or not hasattr(socket, "AF_UNIX"):
+        return None
+    path = url[len("unix://") :]
+    if not os.path.exists(path):  # noqa: PTH110 - a socket path, not a project file
+        return f"{path} does not exist (is the engine running?)"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(path)
+        except OSError as exc:
+            return f"cannot connect to {path}: {exc.strerror or exc}"
+    return None
+
+
 def engine_problem(timeout: float = 3.0) -> Optional[str]:
     """``None`` when a Docker engine answers a ping within ``timeout`` seconds, else why not.
 
@@ -77,6 +95,9 @@ def engine_problem(timeout: float = 3.0) -> Optional[str]:
     can keep the caller waiting longer than ``timeout``.
     """
     _quiet_clients()
+    refused = _unix_socket_problem(timeout)
+    if refused:
+        return f"no Docker engine answered at {engine_url()}: {refused}"
     try:
         import docker
     except ImportError:
