@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.noxrun import copy_fixture
 
 from noxops.ci.command import expected_files
 from noxops.config import load
-from support.noxrun import copy_fixture
 
 yaml = pytest.importorskip("yaml")
 BIN = Path(sys.executable).parent

@@ -112,7 +112,7 @@ def test_github_rules_matrix_services_reports_and_deploys(tmp_path: Path) -> Non
     assert report["if"].startswith("${{ !cancelled()")
     assert report["permissions"]["security-events"] == "write"
     sarif = next(s for s in report["steps"] if "upload-sarif" in s.get("uses", ""))
-    assert sarif["with"]["sarif_file"] == "reports/results.sarif"
+    assert sarif["with"]["sarif_file"] == "reports/noxops.sarif"  # what the report stage writes
 
     production, staging = jobs["deploy-production"], jobs["deploy-staging"]
     assert production["environment"] == {"name": "production"}
@@ -178,7 +178,9 @@ def test_gitlab_rules_services_reports_and_manual_production(tmp_path: Path) -> 
         "path": "reports/coverage.xml",
     }
     assert re.search(doc["coverage"]["coverage"].strip("/"), "TOTAL   120   6   95.5%")
-    assert doc["report"]["artifacts"]["reports"]["codequality"] == "reports/codequality.json"
+    assert doc["report"]["artifacts"]["reports"]["codequality"] == (
+        "reports/gl-code-quality-report.json"
+    )
 
     integration = doc["integration"]
     assert [(s["name"], s["alias"]) for s in integration["services"]] == [

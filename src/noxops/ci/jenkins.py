@@ -109,9 +109,9 @@ def _agent(out: _Out, pipeline: Pipeline, job: Job) -> None:
 
 def _environment(out: _Out, job: Job) -> None:
     out.open("environment")
-    out.line('UV_PYTHON_INSTALL_DIR = "${WORKSPACE}/.cache/python"')
-    out.line('UV_CACHE_DIR = "${WORKSPACE}/.cache/uv"')
-    out.line('PIP_CACHE_DIR = "${WORKSPACE}/.cache/pip"')
+    out.line('UV_PYTHON_INSTALL_DIR = "${env.WORKSPACE}/.cache/python"')
+    out.line('UV_CACHE_DIR = "${env.WORKSPACE}/.cache/uv"')
+    out.line('PIP_CACHE_DIR = "${env.WORKSPACE}/.cache/pip"')
     for var, value in job.env:
         out.line(f"{var} = {q(value)}")
     for svc in job.services:

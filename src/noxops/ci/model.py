@@ -284,16 +284,27 @@ def _deploy_secrets(config: Config, env: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs.items())
 
 
+def _report_outputs() -> tuple[str, str]:
+    """The report stage's Code Quality and SARIF file names."""
+    try:
+        from noxops.reports.output import OUTPUT_FILES
+    except ImportError:  # pragma: no cover - the report stage is not installed
+        return "codequality.json", "results.sarif"
+    return OUTPUT_FILES["gitlab"], OUTPUT_FILES["sarif"]
+
+
 def _reports(name: str, reports_dir: str) -> tuple[Report, ...]:
     base = reports_dir.rstrip("/")
+    codequality, sarif = _report_outputs()
     table: dict[str, tuple[Report, ...]] = {
         "tests": (Report("junit", f"{base}/junit-{{python}}.xml"),),
         "type": (Report("junit", f"{base}/mypy-junit.xml"),),
         "coverage": (Report("coverage", f"{base}/coverage.xml"),),
         "integration": (Report("junit", f"{base}/junit-integration.xml"),),
+        "smoke": (Report("junit", f"{base}/junit-smoke.xml"),),
         "report": (
-            Report("codequality", f"{base}/codequality.json"),
-            Report("sarif", f"{base}/results.sarif"),
+            Report("codequality", f"{base}/{codequality}"),
+            Report("sarif", f"{base}/{sarif}"),
         ),
     }
     return table.get(name, ())
