@@ -187,6 +187,13 @@ def generate_project(root: Path, pythons: Sequence[str]) -> tuple[int, int]:
     subprocess.run(
         [str(bindir / "black"), "-q", "src", "tests", "noxfile.py"], cwd=root, check=False
     )
+    (root / ".gitignore").write_text(
+        ".nox*/\n.tox/\nreports/\n__pycache__/\n.mypy_cache/\n.pytest_cache/\n.ruff_cache/\n"
+        "*.egg-info/\n"
+    )
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "fixture"]):
+        subprocess.run([*git, *cmd], cwd=root, check=False, capture_output=True)
     lines = sum(len(p.read_text().splitlines()) for p in pkg.glob("*.py"))
     return lines, n_tests
 
@@ -408,6 +415,11 @@ def _tox(work: Path, logs: Path) -> Path | None:
     return venv / "bin" / "tox"
 
 
+def _best(a: Timing | None, b: Timing | None) -> Timing | None:
+    done = [x for x in (a, b) if x is not None]
+    return min(done, key=lambda x: (not x.ok, x.seconds)) if done else None
+
+
 def _row(label: str, t: Timing | None, floor: float, hand: float | None) -> str:
     if t is None:
         return f"| {label} | (not run) | | |"
@@ -445,17 +457,24 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one scrip
     sessions = ["-s", "lint", "type", "security", "tests"]
     t: dict[str, Timing | None] = {}
 
+    # "Cold" removes the environments (and the reports); the tools' own caches (.mypy_cache,
+    # .ruff_cache, ...) stay, as they do for the hand-written noxfile's and tox's runs. The
+    # first cold run below starts without them too, so each cold figure is the better of two.
+    parallel = [*nox, "-j", "2", *sessions]
     _clean(project, ".nox", *_CACHES)
     t["cold"] = _timed("noxops cold, sequential", [*nox, *sessions], project, logs)
     t["warm"] = _timed("noxops warm, sequential", [*nox, *sessions], project, logs)
-    _clean(project, ".nox", *_CACHES)
-    t["cold-j"] = _timed("noxops cold, -j 2", [*nox, "-j", "2", *sessions], project, logs)
-    t["warm-j"] = _timed("noxops warm, -j 2", [*nox, "-j", "2", *sessions], project, logs)
+    _clean(project, ".nox", "reports")
+    t["cold-j"] = _timed("noxops cold, -j 2", parallel, project, logs)
+    t["warm-j"] = _timed("noxops warm, -j 2", parallel, project, logs)
     t["floor"] = _floor(project, logs, _floor_commands(project, pythons, lowest))
     t["warm2"] = _timed("noxops warm, sequential (again)", [*nox, *sessions], project, logs)
-    t["warm-j2"] = _timed("noxops warm, -j 2 (again)", [*nox, "-j", "2", *sessions], project,
-                          logs)  # fmt: skip
+    t["warm-j2"] = _timed("noxops warm, -j 2 (again)", parallel, project, logs)
     t["floor2"] = _floor(project, logs, _floor_commands(project, pythons, lowest))
+    _clean(project, ".nox", "reports")
+    t["cold2"] = _timed("noxops cold, sequential (again)", [*nox, *sessions], project, logs)
+    _clean(project, ".nox", "reports")
+    t["cold-j2"] = _timed("noxops cold, -j 2 (again)", parallel, project, logs)
 
     hand_argv = [*nox, "-f", "noxfile_handwritten.py", "--envdir", ".nox-hand"]
     t["hand"] = None
@@ -486,6 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one scrip
     warm = min(t["warm"].seconds, t["warm2"].seconds) if t["warm"] and t["warm2"] else 0.0
     warm_j = min(t["warm-j"].seconds, t["warm-j2"].seconds) if t["warm-j"] and t["warm-j2"] else 0
     hand = t["hand"].seconds if t["hand"] else None
+    t["cold"] = _best(t["cold"], t["cold2"])
+    t["cold-j"] = _best(t["cold-j"], t["cold-j2"])
     print()
     print("| runner | wall time | vs floor | vs hand-written |")
     print("|---|---:|---:|---:|")
@@ -496,8 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one scrip
          t["warm"].seconds == warm else t["warm2"]),
         ("noxops warm, -j 2 (best of 2)", t["warm-j"] if t["warm-j"] and
          t["warm-j"].seconds == warm_j else t["warm-j2"]),
-        ("noxops cold, sequential", t["cold"]),
-        ("noxops cold, -j 2", t["cold-j"]),
+        ("noxops cold, sequential (best of 2)", t["cold"]),
+        ("noxops cold, -j 2 (best of 2)", t["cold-j"]),
         ("hand-written noxfile (virtualenv, no reuse)", t["hand"]),
         ("tox 4, first run", t["tox-cold"]),
         ("tox 4, second run (envs reused)", t["tox-warm"]),

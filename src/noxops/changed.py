@@ -99,8 +99,8 @@ def _files_digest(config: Config, paths: Optional[list[str]]) -> dict[str, Any]:
     root = config.root.resolve()
     reports = os.path.relpath(config.reports.resolve(), root)
     exclude = [] if reports.startswith("..") else [Path(reports).as_posix()]
-    everything, count = fingerprint.tree_digest(root, ["."], exclude=exclude)
     if paths is None:
+        everything, count = fingerprint.tree_digest(root, ["."], exclude=exclude)
         return {"project": everything, "files": count}
     top = [p.name for p in sorted(root.iterdir()) if p.is_file()]
     scoped, scoped_count = fingerprint.tree_digest(root, [*paths, *top], exclude=exclude)
@@ -122,15 +122,7 @@ def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs
     if st.name not in SCOPES:
         raise LookupError(f"noxops does not know which files {st.name} reads")
     paths = SCOPES[st.name](config)
-    venv = getattr(session._runner, "venv", None)
-    location = getattr(venv, "location", None)
-    env: dict[str, Any] = {"kind": type(venv).__name__}
-    if location is not None:
-        record = fingerprint.EnvRecord.load(location)
-        if record is None:
-            raise LookupError("its environment has no fingerprint yet")
-        env["record"] = record.key
-        env["distributions"] = fingerprint.installed_distributions(location)
+    env = _environment(session)
     parts: dict[str, Any] = {
         "stage": st.name,
         "session": session.name,
@@ -146,6 +138,20 @@ def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs
         "files": _files_digest(config, paths),
     }
     return StageInputs(parts)
+
+
+def _environment(session: nox.Session) -> dict[str, Any]:
+    """The session's environment: its fingerprint record and installed distributions."""
+    venv = getattr(session._runner, "venv", None)
+    location = getattr(venv, "location", None)
+    env: dict[str, Any] = {"kind": type(venv).__name__}
+    if location is not None:
+        record = fingerprint.EnvRecord.load(location)
+        if record is None:
+            raise LookupError("its environment has no fingerprint yet")
+        env["record"] = record.key
+        env["distributions"] = fingerprint.installed_distributions(location)
+    return env
 
 
 def _noxops_version() -> str:
@@ -227,12 +233,14 @@ def tracking(session: nox.Session, st: Stage, config: Config) -> Iterator[bool]:
     snapshot = _report_snapshot(config)
     started = time.time()
     yield True
-    # Only a successful run gets here. Record what it was run from (the environment may have
-    # been installed during the run, so its fingerprint is taken now).
+    # Only a successful run gets here. Record what it was run from: the files as they were when
+    # it started (an edit made meanwhile is then seen as a change) and the environment as it is
+    # now (it may have been installed during the run).
     try:
-        after = stage_inputs(session, st, config)
+        env_now = _environment(session)
     except (LookupError, OSError):
         return
+    after = StageInputs({**before.parts, "environment": env_now})
     outputs = sorted(
         name for name, mtime in _report_snapshot(config).items() if snapshot.get(name) != mtime
     )

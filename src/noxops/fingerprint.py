@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -138,6 +139,16 @@ def _skipped(name: str) -> bool:
     )
 
 
+def _skipped_dir(path: Path) -> bool:
+    """Caches, build output and environments of any name (virtualenvs have a pyvenv.cfg)."""
+    return (
+        path.name in _SKIP_DIRS
+        or path.name.endswith(".egg-info")
+        or (path / "pyvenv.cfg").is_file()
+        or (path / "CACHEDIR.TAG").is_file()
+    )
+
+
 def _git_files(root: Path, paths: Sequence[str], *which: str) -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "-z", *which, "--", *paths],
@@ -166,7 +177,7 @@ def _walked_files(root: Path, paths: Sequence[str]) -> list[str]:
             found.add(Path(os.path.relpath(start, root)).as_posix())
             continue
         for folder, dirs, files in os.walk(start):
-            dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info")]
+            dirs[:] = [d for d in dirs if not _skipped_dir(Path(folder) / d)]
             for name in files:
                 relative = Path(os.path.relpath(Path(folder) / name, root)).as_posix()
                 if not _skipped(relative):
@@ -185,8 +196,9 @@ def tree_digest(
     files = _listed_files(root, paths)
     if files is None:
         files = _walked_files(root, paths)
-    excluded = tuple(e.rstrip("/") + "/" for e in exclude if e)
-    files = [f for f in files if not f.startswith(excluded)]
+    names = {e.rstrip("/") for e in exclude if e}
+    prefixes = tuple(f"{n}/" for n in names)
+    files = [f for f in files if f not in names and not f.startswith(prefixes)]
     h = hashlib.sha256()
     for name in files:
         h.update(name.encode("utf-8", "surrogateescape") + b"\0")
@@ -284,7 +296,8 @@ def install_key(args: Sequence[str], kwargs: Mapping[str, Any], cwd: Path) -> di
             if folder is not None:
                 entry = project_parts(folder)
                 if previous not in {"-e", "--editable"}:
-                    entry["source"] = tree_digest(folder)[0]
+                    # A built copy: its sources count (pyproject's relevant parts are above).
+                    entry["source"] = tree_digest(folder, exclude=["pyproject.toml"])[0]
                 local[f"project:{arg}"] = entry
         previous = arg
     key["local"] = local
@@ -332,6 +345,27 @@ class EnvRecord:
         return digest({"base": self.base, "installs": self.installs})
 
 
+def _requested_interpreter(venv: VirtualEnv) -> str:
+    """The interpreter the session asks for now (not the one its environment was made with).
+
+    ``X.Y`` is looked up the way noxops exposes it to nox (cheap: a few stat calls); anything
+    else goes through nox's own resolution.
+    """
+    from noxops import interpreters
+
+    wanted = venv.interpreter
+    if not wanted:
+        return sys.executable
+    if re.fullmatch(r"\d+\.\d+", str(wanted)):
+        found = interpreters.find(str(wanted))
+        if found is not None:
+            return str(found.executable)
+    try:
+        return str(venv._resolved_interpreter)
+    except Exception:  # nox reports a missing interpreter itself
+        return str(Path(venv.location) / "bin" / "python")
+
+
 class _Guard:
     """The install bookkeeping of one session."""
 
@@ -340,11 +374,7 @@ class _Guard:
         self.venv = venv
         self.location = venv.location
         self.cwd = Path.cwd()
-        try:
-            interpreter = venv._resolved_interpreter if venv.interpreter else sys.executable
-        except Exception:  # nox reports a missing interpreter itself
-            interpreter = str(Path(self.location) / "bin" / "python")
-        self.base_parts = base_parts(interpreter, venv.venv_backend)
+        self.base_parts = base_parts(_requested_interpreter(venv), venv.venv_backend)
         self.base = digest(self.base_parts)
         recorded = EnvRecord.load(self.location)
         # Fresh from nox: empty, nothing to undo. Reused: trust it only if its base matches.

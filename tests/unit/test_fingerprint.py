@@ -179,3 +179,21 @@ def test_env_record_round_trip_and_damage(tmp_path: Path) -> None:
     (tmp_path / fingerprint.ENV_FILE).write_text('{"base": "x"}')
     assert fingerprint.EnvRecord.load(tmp_path) is None
     assert fingerprint.EnvRecord.load(tmp_path / "missing") is None
+
+
+def test_walk_skips_environments_of_any_name(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    before = fingerprint.tree_digest(root, ["."])
+    env = root / ".nox-hand" / "lint"
+    (env / "lib").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (env / "lib" / "site.py").write_text("")
+    assert fingerprint.tree_digest(root, ["."]) == before
+
+
+def test_dependency_group_edit_leaves_a_non_editable_install_alone(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    before = _key(root, ".")
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text.replace('["pytest"]', '["pytest", "attrs"]'))
+    assert _key(root, ".") == before
