@@ -168,4 +168,11 @@ def render(pipeline: Pipeline) -> str:
         for job in pipeline.jobs
         if job.approval
     ]
-    return dump(workflow, header)
+    lines = dump(workflow, header).split("\n")
+    start = lines.index("jobs:")
+    spaced = lines[: start + 2]
+    for line in lines[start + 2 :]:
+        if line.startswith("  ") and not line.startswith("   "):  # the next job
+            spaced.append("")
+        spaced.append(line)
+    return "\n".join(spaced)
