@@ -131,6 +131,13 @@ def test_the_image_is_pushed_only_with_a_registry(tmp_path: Path) -> None:
     assert (wheel_only.args, wheel_only.secrets, wheel_only.registry) == ((), (), "")
     smoke = pipeline_for(tmp_path, "service").job("smoke")
     assert [a.name for a in smoke.downloads] == ["reports", "dist"]
+    assert smoke.before == ()  # the pushed image reaches the smoke job through the registry
+
+
+def test_without_a_registry_smoke_rebuilds_the_image_in_its_own_job(tmp_path: Path) -> None:
+    smoke = pipeline_for(tmp_path, "worker").job("smoke")
+    assert smoke.before == ("build",)
+    assert smoke.nox_argv() == ["nox", "--no-dependencies", "-s", "build", "smoke"]
 
 
 def test_tools_python_is_set_up_next_to_the_nox_python(tmp_path: Path) -> None:

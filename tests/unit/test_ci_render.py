@@ -55,7 +55,7 @@ def test_github_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
         install, command = runs
         assert install.startswith("uv pip install --system ")
         session = job.session("${{ matrix.python }}" if job.matrix else None)
-        assert session_of(command) == session
+        assert session_of(command) == " ".join([*job.before, session])
         for step in body["steps"]:
             if "uses" not in step:
                 continue
@@ -158,7 +158,8 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
         assert body["needs"] == list(job.needs)
         *setup, command = body["script"]
         assert all(line.startswith("uv python install ") for line in setup)
-        assert session_of(command) == job.session('"$PYTHON"' if job.matrix else None)
+        session = job.session('"$PYTHON"' if job.matrix else None)
+        assert session_of(command) == " ".join([*job.before, session])
         assert body["artifacts"]["when"] == "always"
 
 
@@ -245,7 +246,8 @@ def test_jenkins_stages_only_set_up_python_and_run_their_session(tmp_path: Path,
         assert all(line.startswith(allowed) for line in setup), setup
         assert command.startswith(".ci-venv/bin/")
         session = job.session('"$PYTHON"' if job.matrix else None)
-        assert session_of(command.removeprefix(".ci-venv/bin/")) == session
+        expected = " ".join([*job.before, session])
+        assert session_of(command.removeprefix(".ci-venv/bin/")) == expected
     titles = [jenkins.STAGE_TITLES[s] for s in pipeline.stages]
     positions = [text.index(f"stage('{t}')") for t in titles]
     assert positions == sorted(positions)

@@ -64,7 +64,7 @@ def _steps(pipeline: Pipeline, job: Job) -> list[dict[str, Any]]:
         )
     session = job.session(MATRIX_PYTHON if job.matrix else None)
     argv = job.nox_argv(MATRIX_PYTHON if job.matrix else None)
-    steps.append({"name": f"nox -s {session}", "run": " ".join(argv)})
+    steps.append({"name": f"nox -s {' '.join([*job.before, session])}", "run": " ".join(argv)})
     suffix = f"{job.name}-{MATRIX_PYTHON}" if job.matrix else job.name
     for art in job.artifacts:
         steps.append(

@@ -120,6 +120,9 @@ class Job:
     reports: tuple[Report, ...] = ()
     docker: bool = False
     registry: str = ""  # the image registry the build job pushes to
+    # Sessions run first in the same job: smoke rebuilds the image when no registry hands the
+    # built one over from the build job (each job runs on a fresh machine).
+    before: tuple[str, ...] = ()
     timeout_minutes: int = 60
 
     def session(self, python: str | None = None) -> str:
@@ -132,7 +135,7 @@ class Job:
 
     def nox_argv(self, python: str | None = None) -> list[str]:
         """The one command the job runs."""
-        argv = ["nox", "--no-dependencies", "-s", self.session(python)]
+        argv = ["nox", "--no-dependencies", "-s", *self.before, self.session(python)]
         if self.args:
             argv += ["--", *self.args]
         return argv
@@ -425,6 +428,10 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage] | None = None) ->
     drafts: list[Job] = []
     for name in sorted(chosen, key=lambda n: (CI_STAGES.index(placed[n]), order[n])):
         drafts.extend(_draft(name, chosen[name], placed[name], config))
+    names = [j.name for j in drafts]
+    if "build" in names and "smoke" in names and not drafts[names.index("build")].registry:
+        i = names.index("smoke")
+        drafts[i] = _replace(drafts[i], before=("build",))
     pipeline_jobs = tuple(_with_needs(drafts, chosen))
 
     # Downloads: the artifacts of every job this one (transitively) needs.
