@@ -155,8 +155,9 @@ def test_failing_smoke_tests_print_the_logs(built: tuple[Path, dict[str, object]
     assert _smoke_containers() == before
 
 
-def test_ctrl_c_during_the_tests_removes_the_container(
-    built: tuple[Path, dict[str, object]],
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_run_removes_the_container(
+    built: tuple[Path, dict[str, object]], signum: int
 ) -> None:
     project, _ = built
     before = _smoke_containers()
@@ -174,7 +175,7 @@ def test_ctrl_c_during_the_tests_removes_the_container(
                 lines.append(line)
                 if "slow smoke test started" in line:
                     assert len(_smoke_containers()) > len(before)  # it is running now
-                    proc.send_signal(signal.SIGINT)
+                    proc.send_signal(signum)
                     break
             lines.extend(proc.stdout.readlines())
             proc.wait(timeout=60)
