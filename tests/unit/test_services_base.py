@@ -214,3 +214,25 @@ def test_resp_command_reads_bulk_strings() -> None:
         assert resp_command(left, "ECHO", "hello") == "hello"
         right.sendall(b"$-1\r\n")
         assert resp_command(left, "GET", "missing") == ""
+
+
+def test_blocked_for_finds_the_folder_another_user_cannot_enter() -> None:
+    import pwd
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from noxops.services.postgres import blocked_for
+
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no 'nobody' account on this machine")
+    folder = Path(tempfile.mkdtemp())  # mode 0700, owned by whoever runs the tests
+    try:
+        (folder / "bin").mkdir()
+        assert blocked_for(folder / "bin", "nobody") == folder
+        folder.chmod(0o711)
+        assert blocked_for(folder / "bin", "nobody") is None
+    finally:
+        shutil.rmtree(folder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import grp
 import importlib.util
 import math
 import os
@@ -10,6 +11,7 @@ import pwd
 import re
 import shutil
 import signal
+import stat
 from pathlib import Path
 from typing import Optional
 
@@ -72,13 +74,36 @@ def candidate_folders() -> list[Path]:
     return folders
 
 
+def blocked_for(path: Path, user: str) -> Optional[Path]:
+    """The first folder on the way to ``path`` that ``user`` may not enter, else ``None``."""
+    entry = pwd.getpwnam(user)
+    gids = {entry.pw_gid, *(g.gr_gid for g in grp.getgrall() if user in g.gr_mem)}
+    for folder in [*reversed(path.parents), path]:
+        try:
+            info = folder.stat()
+        except OSError:
+            return folder
+        if info.st_uid == entry.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in gids:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return folder
+    return None
+
+
 def find_binaries() -> Optional[Path]:
-    """The first folder holding ``initdb`` and ``postgres``, or ``None``."""
-    return next((f for f in candidate_folders() if _has_binaries(f)), None)
+    """The first folder holding ``initdb`` and ``postgres`` the server's user can run."""
+    user = _account()
+    for folder in candidate_folders():
+        if _has_binaries(folder) and (user is None or blocked_for(folder, user) is None):
+            return folder
+    return None
 
 
-def server_user() -> Optional[str]:
-    """The user to run the server as: ``None`` when not root, else a non-root account."""
+def _account() -> Optional[str]:
     if os.geteuid() != 0:
         return None
     for name in _USERS:
@@ -86,6 +111,16 @@ def server_user() -> Optional[str]:
             pwd.getpwnam(name)
         except KeyError:
             continue
+        return name
+    return None
+
+
+def server_user() -> Optional[str]:
+    """The user to run the server as: ``None`` when not root, else a non-root account."""
+    if os.geteuid() != 0:
+        return None
+    name = _account()
+    if name is not None:
         return name
     raise ServiceError(
         "PostgreSQL refuses to run as root and neither a 'postgres' nor a 'nobody' user "
@@ -155,7 +190,21 @@ class PostgresKind(Kind):
         )
 
     def local_available(self) -> Optional[str]:
+        try:
+            user = server_user()
+        except ServiceError as exc:
+            return str(exc)
         if find_binaries() is None:
+            if user is not None:
+                for folder in candidate_folders():
+                    blocked = blocked_for(folder, user) if _has_binaries(folder) else None
+                    if blocked is not None:
+                        return (
+                            f"the PostgreSQL binaries in {folder} cannot be run by user {user!r} "
+                            f"(PostgreSQL refuses root): {blocked} is not searchable by it; "
+                            f"install PostgreSQL where {user!r} can reach it (apt-get install "
+                            "postgresql), make that folder searchable (chmod o+x), or use docker"
+                        )
             searched = ", ".join(str(f) for f in candidate_folders()) or "nothing found"
             return (
                 "no PostgreSQL server binaries (initdb, postgres) found on PATH or in "
@@ -163,10 +212,6 @@ class PostgresKind(Kind):
                 "(apt-get install postgresql), or `pip install noxops[local-servers]`, "
                 "or set NOXOPS_PG_BIN to their folder"
             )
-        try:
-            server_user()
-        except ServiceError as exc:
-            return str(exc)
         return None
 
     def local(self, workdir: Path, port: int, password: str) -> LocalSpec:
