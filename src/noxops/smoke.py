@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 import urllib.error
@@ -33,10 +34,12 @@ __all__ = [
     "SmokeError",
     "http_status",
     "noxops_requirement",
+    "reap_stale",
 ]
 
 LABEL = "org.noxops.smoke"  # every container and network a smoke run starts carries it
 _CLI_VARS = {"PATH", "HOME", "USER", "TMPDIR"}  # the docker CLI reads these itself
+_HOST = socket.gethostname()
 
 
 class SmokeError(NoxopsError):
@@ -158,9 +161,14 @@ class RunningService:
     # -- start ----------------------------------------------------------------------------
 
     def _labels(self) -> list[str]:
-        return engine.labels_args({LABEL: self.run_id, f"{LABEL}.pid": str(os.getpid())})
+        return engine.labels_args(
+            {LABEL: self.run_id, f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.host": _HOST}
+        )
 
     def _start(self) -> None:
+        reaped = reap_stale()
+        if reaped:
+            self.log(f"removed {reaped} container(s)/network(s) left by an earlier killed run")
         name = f"noxops-smoke-{self.run_id}"
         if self.sidecars:
             self.network = name
@@ -239,6 +247,32 @@ class RunningService:
             self.log(f"---- logs of helper {alias} ----\n{self.logs(container, tail=40)}")
         if self.container:
             self.log(f"---- logs of {self.image} ----\n{self.logs() or '(no output)'}")
+
+
+def reap_stale() -> int:
+    """Remove what smoke runs on this machine left behind when they were killed (SIGKILL, a
+    lost CI runner): their containers and networks name a process that no longer exists."""
+    import psutil
+
+    def dead(owner: str) -> bool:
+        return owner.isdigit() and not psutil.pid_exists(int(owner))
+
+    host = f"label={LABEL}.host={_HOST}"
+    pid = f'{{{{.ID}}}} {{{{.Label "{LABEL}.pid"}}}}'
+    removed = 0
+    listing = engine.docker("ps", "-a", "--filter", host, "--format", pid, check=False)
+    for line in listing.stdout.splitlines():
+        ident, _, owner = line.partition(" ")
+        if dead(owner.strip()):
+            engine.remove_container(ident)
+            removed += 1
+    listing = engine.docker("network", "ls", "--filter", host, "--format", pid, check=False)
+    for line in listing.stdout.splitlines():
+        ident, _, owner = line.partition(" ")
+        if dead(owner.strip()):
+            engine.remove_network(ident)
+            removed += 1
+    return removed
 
 
 def noxops_requirement() -> str:

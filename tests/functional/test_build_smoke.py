@@ -218,3 +218,30 @@ def test_push_is_refused_without_credentials(built: tuple[Path, dict[str, object
     assert "pushing to registry.example needs credentials: set NOXOPS_REGISTRY_USER/" in run.output
     assert "Successfully built" not in run.output  # refused before any work
     assert "Traceback" not in run.output
+
+
+def test_leftovers_of_a_killed_run_are_reaped() -> None:
+    """A run killed with SIGKILL cannot clean up; the next smoke run removes what it left."""
+    import socket
+
+    from noxops.smoke import reap_stale
+
+    def labels(pid: int) -> list[str]:
+        return engine.labels_args(
+            {LABEL: "t", f"{LABEL}.pid": str(pid), f"{LABEL}.host": socket.gethostname()}
+        )
+
+    dead_pid = 2**22 + 12345  # above any pid_max default: never a live process
+    stale = engine.docker("create", *labels(dead_pid), "debian:bookworm-slim").stdout.strip()
+    net = engine.docker("network", "create", *labels(dead_pid), f"t-{stale[:12]}").stdout.strip()
+    alive = engine.docker("create", *labels(os.getpid()), "debian:bookworm-slim").stdout.strip()
+    try:
+        assert reap_stale() >= 2
+        remaining = _smoke_containers()
+        assert stale[:12] not in {c[:12] for c in remaining}
+        assert net[:12] not in {c[:12] for c in remaining}
+        assert alive[:12] in {c[:12] for c in remaining}  # its owner (this process) lives
+    finally:
+        for container in (stale, alive):
+            engine.remove_container(container)
+        engine.remove_network(net)
