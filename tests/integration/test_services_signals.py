@@ -58,3 +58,41 @@ def test_local_services_are_stopped_on(snapshot: Callable[[], Any], signum: int)
 def test_docker_containers_are_removed_on_sigterm(snapshot: Callable[[], Any]) -> None:
     out = _interrupt(snapshot, "docker", signal.SIGTERM)
     assert "INTERRUPTED Terminated" in out
+
+
+STARTING = """
+import sys, time
+from noxops.services.select import Services, Settings, plan
+choices = plan(["postgres", "redis"], "local")
+print("STARTING", flush=True)
+try:
+    with Services(choices, Settings()) as running:
+        print("READY", flush=True)
+        time.sleep(120)
+except KeyboardInterrupt as exc:
+    print("INTERRUPTED", type(exc).__name__, flush=True)
+    raise SystemExit(130)
+"""
+
+
+def test_sigterm_while_starting_cancels_and_cleans_up(snapshot: Callable[[], Any]) -> None:
+    """Interrupted half way through initdb: the start is cancelled and nothing stays."""
+    before = snapshot()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STARTING],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("STARTING")
+    time.sleep(0.15)  # initdb is running now (it takes about half a second)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert "INTERRUPTED Terminated" in out
+    assert "READY" not in out
+    deadline = time.monotonic() + 10
+    while snapshot() - before:
+        assert time.monotonic() < deadline, f"left behind: {snapshot() - before}"
+        time.sleep(0.2)
