@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.noxrun import copy_fixture, run_nox
 
 from noxops import engine
-from support.noxrun import copy_fixture, run_nox
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
