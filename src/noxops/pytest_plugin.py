@@ -222,19 +222,14 @@ def _test_db_number() -> int:
 @pytest.fixture
 def noxops_redis_url(noxops_redis: Service) -> Iterator[str]:
     """The URL of a Redis database emptied before (and after) this test."""
-    import socket
-
     from noxops.services.base import Endpoint
-    from noxops.services.redis import resp_command
+    from noxops.services.redis import connect, resp_command
 
     e = noxops_redis.endpoint
     endpoint = Endpoint(e.scheme, e.host, e.port, e.user, e.password, str(_test_db_number()))
 
     def flush() -> None:
-        with socket.create_connection((e.host, e.port), timeout=10) as sock:
-            if e.password:
-                resp_command(sock, "AUTH", *((e.user,) if e.user else ()), e.password)
-            resp_command(sock, "SELECT", endpoint.database)
+        with connect(endpoint, 10) as sock:
             resp_command(sock, "FLUSHDB")
 
     flush()

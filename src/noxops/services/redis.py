@@ -10,12 +10,14 @@ import os
 import shutil
 import socket
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 from noxops.services.base import ContainerSpec, Endpoint, Kind, LocalSpec, NotReady
 
-__all__ = ["KIND", "RedisKind", "find_server", "resp_command"]
+__all__ = ["KIND", "RedisKind", "connect", "find_server", "resp_command"]
 
 _LOCATIONS = ("/usr/bin", "/usr/sbin", "/usr/local/bin", "/opt/homebrew/bin")
 _FATAL = ("WRONGPASS", "NOAUTH", "invalid password", "invalid username", "DB index")
@@ -73,6 +75,35 @@ def find_server() -> Optional[str]:
     return None
 
 
+@contextmanager
+def connect(endpoint: Endpoint, timeout: float) -> Iterator[socket.socket]:
+    """A socket to ``endpoint`` (TLS for ``rediss``), authenticated and on its database.
+
+    Every failure is a :class:`NotReady` (fatal for unknown hosts and bad passwords).
+    """
+    try:
+        raw = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+    except socket.gaierror as exc:
+        raise NotReady(f"cannot resolve {endpoint.host!r}: {exc}", fatal=True) from None
+    except OSError as exc:
+        raise NotReady(f"cannot connect to {endpoint.host}:{endpoint.port}: {exc}") from None
+    try:
+        sock: socket.socket = raw
+        if endpoint.scheme == "rediss":
+            sock = ssl.create_default_context().wrap_socket(raw, server_hostname=endpoint.host)
+        with sock:
+            if endpoint.password:
+                auth = (endpoint.user, endpoint.password) if endpoint.user else ()
+                resp_command(sock, "AUTH", *(auth or (endpoint.password,)))
+            if endpoint.database not in ("", "0"):
+                resp_command(sock, "SELECT", endpoint.database)
+            yield sock
+    except (OSError, ConnectionError) as exc:
+        raise NotReady(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        raw.close()
+
+
 class RedisKind(Kind):
     name = "redis"
     title = "Redis"
@@ -82,30 +113,10 @@ class RedisKind(Kind):
     default_image = "redis:7"
 
     def probe(self, endpoint: Endpoint, timeout: float) -> None:
-        try:
-            raw = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
-        except socket.gaierror as exc:
-            raise NotReady(f"cannot resolve {endpoint.host!r}: {exc}", fatal=True) from None
-        except OSError as exc:
-            raise NotReady(f"cannot connect to {endpoint.host}:{endpoint.port}: {exc}") from None
-        try:
-            sock: socket.socket = raw
-            if endpoint.scheme == "rediss":
-                context = ssl.create_default_context()
-                sock = context.wrap_socket(raw, server_hostname=endpoint.host)
-            with sock:
-                if endpoint.password:
-                    auth = (endpoint.user, endpoint.password) if endpoint.user else ()
-                    resp_command(sock, "AUTH", *(auth or (endpoint.password,)))
-                if endpoint.database not in ("", "0"):
-                    resp_command(sock, "SELECT", endpoint.database)
-                reply = resp_command(sock, "PING")
-                if reply != "PONG":
-                    raise NotReady(f"PING answered {reply!r}")
-        except (OSError, ConnectionError) as exc:
-            raise NotReady(f"{type(exc).__name__}: {exc}") from None
-        finally:
-            raw.close()
+        with connect(endpoint, timeout) as sock:
+            reply = resp_command(sock, "PING")
+        if reply != "PONG":
+            raise NotReady(f"PING answered {reply!r}")
 
     def env(self, endpoint: Endpoint) -> dict[str, str]:
         return {
