@@ -120,6 +120,10 @@ def test_requested_provider_reads_the_environment_first() -> None:
     assert requested_provider("", {}) == "auto"
     with pytest.raises(ServiceError, match="NOXOPS_PROVIDER='podman' is not a provider"):
         requested_provider("auto", {"NOXOPS_PROVIDER": "podman"})
+    # The command line wins over the environment, which wins over the configuration.
+    assert requested_provider("docker", {"NOXOPS_PROVIDER": "local"}, override="url") == "url"
+    with pytest.raises(ServiceError, match="--provider='k8s' is not a provider"):
+        requested_provider("auto", {}, override="k8s")
 
 
 def test_signals_raise_while_installed_and_are_restored_after() -> None:

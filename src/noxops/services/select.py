@@ -74,13 +74,24 @@ class Choice:
     url: str = ""
 
 
-def requested_provider(configured: str = "auto", env: Optional[Mapping[str, str]] = None) -> str:
-    """The provider to use: ``NOXOPS_PROVIDER`` if set, else ``configured``."""
+def requested_provider(
+    configured: str = "auto",
+    env: Optional[Mapping[str, str]] = None,
+    override: Optional[str] = None,
+) -> str:
+    """The provider to use: ``override`` (the command line), else ``NOXOPS_PROVIDER``, else
+    ``configured``."""
     env = os.environ if env is None else env
-    value = (env.get(PROVIDER_ENV) or configured or "auto").strip().lower()
+    if override:
+        source, value = "--provider", override
+    elif env.get(PROVIDER_ENV):
+        source, value = PROVIDER_ENV, env[PROVIDER_ENV]
+    else:
+        source, value = "provider", configured or "auto"
+    value = value.strip().lower()
     if value not in _PROVIDERS:
         raise ServiceError(
-            f"{PROVIDER_ENV}={value!r} is not a provider; use one of {', '.join(_PROVIDERS)}"
+            f"{source}={value!r} is not a provider; use one of {', '.join(_PROVIDERS)}"
         )
     return value
 

@@ -99,7 +99,7 @@ def integration(session: nox.Session, config: Config) -> None:
     junit = report_path(config, "junit-integration.xml")
     started = time.monotonic()
     try:
-        provider = requested_provider(forced or section.provider)
+        provider = requested_provider(section.provider, override=forced)
         choices = plan(section.services, provider, engine_timeout=section.engine_timeout)
         for choice in choices:
             session.log(f"{choice.kind.name}: {choice.provider} provider ({choice.why})")
