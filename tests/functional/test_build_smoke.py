@@ -245,3 +245,36 @@ def test_leftovers_of_a_killed_run_are_reaped() -> None:
         for container in (stale, alive):
             engine.remove_container(container)
         engine.remove_network(net)
+
+
+def _fresh(tmp_path: Path, extra: str = "") -> Path:
+    project = copy_fixture("service_project", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("[tool.noxops.image]\n", f"[tool.noxops.image]\n{extra}")
+    )
+    return project
+
+
+@pytest.mark.skipif(engine.has_buildx(), reason="this engine has buildx")
+def test_several_platforms_without_buildx_are_refused_up_front(tmp_path: Path) -> None:
+    project = _fresh(tmp_path, 'platforms = ["linux/amd64", "linux/arm64"]\n')
+    run = run_nox(project, "-s", "build")
+    assert run.returncode == 1, run
+    assert "building for several platforms (linux/amd64, linux/arm64) needs docker buildx" in (
+        run.output
+    )
+    assert "Successfully built" not in run.output and "Traceback" not in run.output
+
+
+def test_no_engine_is_a_clear_error_and_packages_build_without_it(tmp_path: Path) -> None:
+    project = _fresh(tmp_path)
+    no_engine = {"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
+    run = run_nox(project, "-s", "build", env=no_engine)
+    assert run.returncode == 1, run
+    assert "no Docker engine answers" in run.output and "--no-image" in run.output
+    run = run_nox(project, "-s", "build", "--", "--no-image", env=no_engine)
+    assert run.returncode == 0, run
+    data = json.loads((project / "reports" / "build-manifest.json").read_text())
+    assert data["wheel"] == "pingsvc-0.3.0-py3-none-any.whl"
+    assert data["image"] is None and data["tags"] == []

@@ -10,12 +10,14 @@ release part of a pipeline is asked for by name (``nox -s build smoke``) or list
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -249,6 +251,7 @@ def _build_image(
     buildx: bool,
     push_multi: bool,
     workdir: Path,
+    env: Optional[dict[str, str]] = None,
 ) -> Optional[str]:
     image_cfg = config.image
     iidfile = workdir / "iid"
@@ -267,21 +270,35 @@ def _build_image(
     if buildx:
         argv += ["--push"] if push_multi else ["--load"]
     argv.append(str(config.root / image_cfg.context))
-    session.run(*argv, external=True)
+    session.run(*argv, external=True, env=env or {})
     return iidfile.read_text().strip() if iidfile.is_file() else None
 
 
-def _push(session: nox.Session, refs: list[str], creds: Optional[Credentials]) -> None:
+@contextlib.contextmanager
+def _logged_in(creds: Optional[Credentials]) -> Iterator[dict[str, str]]:
+    """The environment for docker commands that talk to the registry.
+
+    With credentials: a private, temporary ``DOCKER_CONFIG`` (mode 0700) logged in by stdin,
+    deleted afterwards (the user's CLI plugins, like buildx, stay reachable through a link).
+    """
+    if creds is None:
+        yield {}
+        return
     config_dir = tempfile.mkdtemp(prefix="noxops-docker-")  # mode 0700
     try:
-        env = {}
-        if creds is not None:
-            _login(creds, config_dir)
-            env["DOCKER_CONFIG"] = config_dir
-        for ref in refs:
-            session.run("docker", "push", ref, external=True, env=env)
+        plugins = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "cli-plugins"
+        if plugins.is_dir():
+            (Path(config_dir) / "cli-plugins").symlink_to(plugins)
+        _login(creds, config_dir)
+        yield {"DOCKER_CONFIG": config_dir}
     finally:
         shutil.rmtree(config_dir, ignore_errors=True)
+
+
+def _push(session: nox.Session, refs: list[str], creds: Optional[Credentials]) -> None:
+    with _logged_in(creds) as env:
+        for ref in refs:
+            session.run("docker", "push", ref, external=True, env=env)
 
 
 def _repo_digest(image_id: str, repository: str) -> Optional[str]:
@@ -354,10 +371,14 @@ def _build(session: nox.Session, config: Config) -> None:
         )  # fmt: skip
         refs = [f"{repository}:{tag}" for tag in tag_list]
         multi = len(image_cfg.platforms) > 1
-        with tempfile.TemporaryDirectory(prefix="noxops-build-") as work:
+        with (
+            tempfile.TemporaryDirectory(prefix="noxops-build-") as work,
+            _logged_in(creds if multi and push else None) as env,
+        ):
             image_id = _build_image(
-                session, config, refs, labels, buildx=buildx, push_multi=multi, workdir=Path(work)
-            )
+                session, config, refs, labels, buildx=buildx, push_multi=multi,
+                workdir=Path(work), env=env,
+            )  # fmt: skip
         sbom_rel = None
         if image_cfg.sbom and image_id and not multi:
             sbom_rel = _write_sbom(session, config, image_id, repository, tag_list[0])
@@ -365,6 +386,8 @@ def _build(session: nox.Session, config: Config) -> None:
         if push and not multi:
             _push(session, refs, creds)
             digest = _repo_digest(image_id, repository) if image_id else None
+        elif multi:  # buildx pushed an image index; its id is the registry digest
+            digest, image_id = image_id, None
         result = dataclasses.replace(
             result, image=repository, tags=tag_list, image_id=image_id, digest=digest,
             pushed=push, sbom=sbom_rel, labels=labels,
