@@ -25,7 +25,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 __all__ = ["GitRef", "compute_tags", "detect", "sanitize", "semver"]
 
@@ -138,27 +138,34 @@ def _git_default_branch(cwd: Path) -> str:
     return head.rsplit("refs/remotes/origin/", 1)[-1] if head else ""
 
 
-def _github_default_branch(env: Mapping[str, str]) -> str:
-    """``repository.default_branch`` of the event payload, as metadata-action reads it."""
+def _github_payload(env: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload (``$GITHUB_EVENT_PATH``), as metadata-action reads it."""
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
-        return ""
+        return {}
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return ""
-    repo = payload.get("repository") if isinstance(payload, dict) else None
-    branch = repo.get("default_branch") if isinstance(repo, dict) else None
-    return branch if isinstance(branch, str) else ""
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def _github(env: Mapping[str, str]) -> GitRef:
     ref = env.get("GITHUB_REF", "")
     sha = env.get("GITHUB_SHA", "")
-    default = _github_default_branch(env)
+    payload = _github_payload(env)
+    repo = payload.get("repository")
+    default = repo.get("default_branch", "") if isinstance(repo, dict) else ""
+    default = default if isinstance(default, str) else ""
+    head = env.get("GITHUB_HEAD_REF", "")
     pr = re.match(r"^refs/pull/(\d+)/(?:merge|head)$", ref)
     if pr:
-        return GitRef("pr", env.get("GITHUB_HEAD_REF", ""), int(pr[1]), sha, default, "github")
+        return GitRef("pr", head, int(pr[1]), sha, default, "github")
+    # pull_request_target runs on the base branch's ref; the payload names the PR
+    pull = payload.get("pull_request")
+    number = pull.get("number") if isinstance(pull, dict) else None
+    if env.get("GITHUB_EVENT_NAME", "").startswith("pull_request") and isinstance(number, int):
+        return GitRef("pr", head, number, sha, default, "github")
     if ref.startswith("refs/tags/"):
         return GitRef("tag", ref[len("refs/tags/") :], None, sha, default, "github")
     if ref.startswith("refs/heads/"):

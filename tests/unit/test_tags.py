@@ -208,3 +208,18 @@ def test_ci_without_a_sha_falls_back_to_git(repo: Path) -> None:
     ref = detect(env, repo)
     assert ref.sha == _head(repo)
     assert compute_tags(ref)[-1] == "latest"
+
+
+def test_github_pull_request_target_takes_the_number_from_the_payload(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps({"pull_request": {"number": 91}, "repository": {"default_branch": "main"}})
+    )
+    env = {
+        **GITHUB,
+        "GITHUB_EVENT_NAME": "pull_request_target",
+        "GITHUB_REF": "refs/heads/main",  # the base branch: must not get `latest`
+        "GITHUB_HEAD_REF": "fork/feature",
+        "GITHUB_EVENT_PATH": str(event),
+    }
+    assert compute_tags(detect(env, tmp_path)) == ["pr-91", f"sha-{S7}"]
