@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,7 @@ class Timing:
     seconds: float
     ok: bool
     log: Path
+    cpu: float = 0.0  # user + system seconds of everything the run started
 
 
 # -- the fixture project ----------------------------------------------------------------------
@@ -188,7 +190,7 @@ def generate_project(root: Path, pythons: Sequence[str]) -> tuple[int, int]:
         [str(bindir / "black"), "-q", "src", "tests", "noxfile.py"], cwd=root, check=False
     )
     (root / ".gitignore").write_text(
-        ".nox*/\n.tox/\nreports/\n__pycache__/\n.mypy_cache/\n.pytest_cache/\n.ruff_cache/\n"
+        ".nox*/\n.tox/\n.venv\nreports/\n__pycache__/\n.mypy_cache/\n.pytest_cache/\n.ruff_cache/\n"
         "*.egg-info/\n"
     )
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
@@ -319,6 +321,7 @@ def _timed(
 ) -> Timing:
     log = logs / (re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-") + ".log")
     start = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("w", encoding="utf-8") as fh:
         proc = subprocess.run(
             list(argv),
@@ -329,9 +332,11 @@ def _timed(
             check=False,
         )
     seconds = time.perf_counter() - start
-    timing = Timing(label, seconds, proc.returncode == 0, log)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
+    timing = Timing(label, seconds, proc.returncode == 0, log, cpu)
     state = "ok" if timing.ok else f"FAILED (exit {proc.returncode}, see {log})"
-    print(f"  {label:<44} {seconds:7.1f} s  {state}", flush=True)
+    print(f"  {label:<44} {seconds:7.1f} s  (cpu {cpu:6.1f} s)  {state}", flush=True)
     return timing
 
 
@@ -422,10 +427,13 @@ def _best(a: Timing | None, b: Timing | None) -> Timing | None:
 
 def _row(label: str, t: Timing | None, floor: float, hand: float | None) -> str:
     if t is None:
-        return f"| {label} | (not run) | | |"
+        return f"| {label} | (not run) | | | |"
     vs_hand = f"{t.seconds / hand:.2f}x" if hand else "-"
     mark = "" if t.ok else " (FAILED)"
-    return f"| {label} | {t.seconds:.1f} s{mark} | {t.seconds / floor:.2f}x | {vs_hand} |"
+    return (
+        f"| {label} | {t.seconds:.1f} s{mark} | {t.seconds / floor:.2f}x | {vs_hand} "
+        f"| {t.cpu:.1f} s |"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one script
@@ -508,8 +516,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one scrip
     t["cold"] = _best(t["cold"], t["cold2"])
     t["cold-j"] = _best(t["cold-j"], t["cold-j2"])
     print()
-    print("| runner | wall time | vs floor | vs hand-written |")
-    print("|---|---:|---:|---:|")
+    print("| runner | wall time | vs floor | vs hand-written | CPU time |")
+    print("|---|---:|---:|---:|---:|")
     rows = [
         ("floor: tools directly, sequential (best of 2)", t["floor"] if t["floor"] and
          t["floor"].seconds == floor else t["floor2"]),

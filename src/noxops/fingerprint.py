@@ -134,7 +134,7 @@ def _skipped(name: str) -> bool:
     parts = name.split("/")
     return (
         name.endswith((".pyc", ".pyo"))
-        or any(p in _SKIP_DIRS or p.endswith(".egg-info") for p in parts[:-1])
+        or any(p in _SKIP_DIRS or p.endswith(".egg-info") for p in parts)
         or parts[-1].startswith(".coverage")
     )
 
