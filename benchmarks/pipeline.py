@@ -539,8 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one scrip
         ("warm noxops <= 0.5x hand-written", hand is not None and warm <= 0.5 * hand),
         ("warm noxops sequential <= 1.2x floor", warm <= 1.2 * floor),
         ("warm noxops -j 2 <= 0.8x floor", warm_j <= 0.8 * floor),
-        ("cold noxops <= 0.5x hand-written",
+        ("cold noxops sequential <= 0.5x hand-written",
          hand is not None and t["cold"] is not None and t["cold"].seconds <= 0.5 * hand),
+        ("cold noxops -j 2 <= 0.5x hand-written",
+         hand is not None and t["cold-j"] is not None and t["cold-j"].seconds <= 0.5 * hand),
     ]  # fmt: skip
     for text, passed in checks:
         print(f"  [{'x' if passed else ' '}] {text}")
