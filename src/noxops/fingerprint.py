@@ -441,7 +441,7 @@ class GuardedSession(nox.Session):  # type: ignore[misc]
         self.noxops_guard = guard
 
     def install(self, *args: str, **kwargs: Any) -> None:
-        if self.noxops_guard is None or self._runner.global_config.no_install:
+        if self.noxops_guard is None:
             super().install(*args, **kwargs)
             return
         self.noxops_guard.install(super().install, args, kwargs)
@@ -454,4 +454,6 @@ def guard(session: nox.Session) -> nox.Session:
     venv = getattr(session._runner, "venv", None)
     if isinstance(session, GuardedSession) or not isinstance(venv, VirtualEnv):
         return session
+    if session._runner.global_config.no_install:
+        return session  # -R / --no-install: the user asked to use the environment as it is
     return GuardedSession(session, _Guard(session, venv))

@@ -91,6 +91,12 @@ def test_warm_runs_install_nothing_and_changes_reinstall_exactly_what_they_affec
     assert re.search(rf"version_info = {re.escape(OTHER)}\.", cfg), cfg
     again = _ok(run_nox(project, "-s", "lint"))
     assert _installed(again) == set()
+    # -R (reuse, no install) uses the environment as it is, even a stale one.
+    pyproject.write_text(pyproject.read_text().replace(f'tools_python = "{OTHER}"',
+                                                       'tools_python = "3.11"'))  # fmt: skip
+    as_is = _ok(run_nox(project, "-R", "-s", "lint"))
+    assert "recreating" not in as_is.output and _installed(as_is) == set()
+    assert f"version_info = {OTHER}." in (project / ".nox" / "lint" / "pyvenv.cfg").read_text()
 
 
 def test_changed_only_reports_up_to_date_and_reruns_after_an_edit(tmp_path: Path) -> None:
