@@ -13,8 +13,9 @@ import pytest
 
 pytest.importorskip("nox")
 
+from support.noxrun import NoxRun, copy_fixture, run_nox
+
 from noxops import interpreters
-from tests.support.noxrun import NoxRun, copy_fixture, run_nox
 
 OTHER = "3.12"  # the second Python of the matrix; the suite itself runs on 3.11
 
