@@ -144,14 +144,17 @@ def _environment(session: nox.Session) -> dict[str, Any]:
     """The session's environment: its fingerprint record and installed distributions."""
     venv = getattr(session._runner, "venv", None)
     location = getattr(venv, "location", None)
-    env: dict[str, Any] = {"kind": type(venv).__name__}
-    if location is not None:
-        record = fingerprint.EnvRecord.load(location)
-        if record is None:
-            raise LookupError("its environment has no fingerprint yet")
-        env["record"] = record.key
-        env["distributions"] = fingerprint.installed_distributions(location)
-    return env
+    if location is None:
+        # No environment of its own (--no-venv, a conda env, ...): its tools are unknown.
+        raise LookupError("it does not run in an environment noxops fingerprints")
+    record = fingerprint.EnvRecord.load(location)
+    if record is None:
+        raise LookupError("its environment has no fingerprint yet")
+    return {
+        "kind": type(venv).__name__,
+        "record": record.key,
+        "distributions": fingerprint.installed_distributions(location),
+    }
 
 
 def _noxops_version() -> str:

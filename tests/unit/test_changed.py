@@ -24,19 +24,24 @@ audit = false
 """
 
 
+class _Venv:
+    def __init__(self, location: Path | None) -> None:
+        self.location = None if location is None else str(location)
+
+
 class _Runner:
-    def __init__(self) -> None:
-        self.venv = None
+    def __init__(self, location: Path | None) -> None:
+        self.venv = _Venv(location)
 
 
 class FakeSession:
-    """The few Session attributes changed.py reads (no environment: python=False stages)."""
+    """The few Session attributes changed.py reads; its environment is a folder with a record."""
 
-    def __init__(self, name: str, posargs: list[str]) -> None:
+    def __init__(self, name: str, posargs: list[str], location: Path | None) -> None:
         self.name = name
         self.posargs = posargs
         self.python = "3.11"
-        self._runner = _Runner()
+        self._runner = _Runner(location)
         self.logged: list[str] = []
 
     def log(self, message: str) -> None:
@@ -55,8 +60,22 @@ def _project(tmp_path: Path) -> Config:
     return load(root)
 
 
+ENV_DIR: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def _environment(tmp_path: Path) -> None:
+    """A fake environment folder: a fingerprint record and one installed distribution."""
+    location = tmp_path / "env"
+    (location / "lib" / "python3.11" / "site-packages" / "black-24.1.0.dist-info").mkdir(
+        parents=True
+    )
+    fingerprint.EnvRecord("base", ["install-1"]).save(location)
+    ENV_DIR[:] = [location]
+
+
 def _session(name: str = "lint", posargs: list[str] | None = None) -> Any:
-    return FakeSession(name, posargs if posargs is not None else [])
+    return FakeSession(name, posargs if posargs is not None else [], ENV_DIR[0])
 
 
 def _stage(name: str) -> Any:
@@ -125,6 +144,23 @@ def test_posargs_and_tool_environment_variables_count(
     assert with_args != plain
     monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
     assert _key(config, "tests", "tests-3.11") != plain
+
+
+def test_environment_and_tool_versions_count(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    before = _key(config, "lint")
+    site = ENV_DIR[0] / "lib" / "python3.11" / "site-packages"
+    (site / "black-24.1.0.dist-info").rename(site / "black-24.2.0.dist-info")
+    upgraded = _key(config, "lint")
+    assert upgraded != before
+    fingerprint.EnvRecord("base", ["install-2"]).save(ENV_DIR[0])
+    assert _key(config, "lint") != upgraded
+    (ENV_DIR[0] / fingerprint.ENV_FILE).unlink()
+    with pytest.raises(LookupError, match="no fingerprint"):
+        _key(config, "lint")
+    outside = FakeSession("lint", [], None)  # --no-venv: the tools are unknown
+    with pytest.raises(LookupError, match="environment"):
+        changed.stage_inputs(cast(nox.Session, outside), _stage("lint"), config)
 
 
 def test_stages_that_cannot_be_fingerprinted_always_run(tmp_path: Path) -> None:
