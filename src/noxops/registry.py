@@ -51,7 +51,7 @@ def _make_session(st: Stage, config: Config) -> Any:
     def run(session: nox.Session) -> None:
         limit = st.timeout(config)
         # reports/sessions/<session>.json and .log: the outcome and full output, for `report`
-        with recording(session, config) as record, Watchdog(limit) as dog:
+        with recording(session, config) as record, Watchdog(limit, label=session.name) as dog:
             record.expired = dog.expired
             try:
                 session = fingerprint.guard(session)  # reuse the env only while it is right

@@ -48,10 +48,11 @@ class ReportConfig:
         doc="The highest bandit severity tolerated: 'none' fails on any finding, 'low' lets "
         "low-severity findings pass (shown as warnings), and so on.",
     )
-    session_logs: bool = option(
-        True,
+    session_logs: Optional[bool] = option(
+        None,
         doc="Keep each noxops session's full output in reports/sessions/<session>.log (the "
-        "terminal still shows it as it runs).",
+        "terminal still shows it as it runs). Unset means only when the output is not a "
+        "terminal (CI logs), so tools keep their colours and live output locally.",
     )
     sonar_project_key: Optional[str] = option(
         None, doc="sonar.projectKey for sonar-project.properties; unset means the project name."

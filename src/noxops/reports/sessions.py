@@ -152,7 +152,10 @@ def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
     start = time.monotonic()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        if config.report.session_logs:
+        keep = config.report.session_logs
+        if keep is None:
+            keep = not sys.stdout.isatty()
+        if keep:
             tee = _Tee(log_path)
             tee.start()
     except OSError as exc:
