@@ -321,3 +321,12 @@ def test_smoke_is_queued_after_a_deploy() -> None:
     lonely = _Session(set())
     _queue_smoke(lonely, True, "https://shop.test", "prod")
     assert "no smoke session" in lonely.warnings[0]
+
+
+def test_deploy_opens_only_http_urls() -> None:
+    from noxops.deploy.http import open_url
+    from noxops.errors import NoxopsError
+
+    for url in ("file:///etc/passwd", "ftp://example.invalid/x", "gopher://h/"):
+        with pytest.raises(NoxopsError, match="only http:// and https:// URLs"):
+            open_url(url, timeout=1)

@@ -62,7 +62,8 @@ class CIConfig:
     registry_secrets: dict[str, str] = option(
         factory=lambda: {
             "NOXOPS_REGISTRY_USER": "REGISTRY_USER",
-            "NOXOPS_REGISTRY_PASSWORD": "REGISTRY_PASSWORD",
+            # the names of secrets, not secrets
+            "NOXOPS_REGISTRY_PASSWORD": "REGISTRY_PASSWORD",  # nosec B105
         },
         doc=(
             "Environment variable -> provider secret (Jenkins: credentials id) handed to the "

@@ -17,6 +17,7 @@ from typing import Any
 from noxops.deploy import manifests, rolling
 from noxops.deploy.context import DeployContext, DeployFailed
 from noxops.deploy.health import HealthFailed, RolloutFailed, check_service, wait_rollout
+from noxops.deploy.http import open_url
 from noxops.errors import NoxopsError
 
 __all__ = ["AnalysisFailed", "canary_replicas", "deploy", "error_rate", "render_query"]
@@ -37,7 +38,7 @@ def error_rate(prometheus_url: str, query: str, timeout: float = 10.0) -> float 
     """The query's value (first series); ``None`` when there is no data yet."""
     url = prometheus_url.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+        with open_url(url, timeout=timeout) as response:
             data = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise AnalysisFailed(f"Prometheus query failed: {getattr(exc, 'reason', exc)}") from None

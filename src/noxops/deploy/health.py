@@ -14,6 +14,7 @@ import urllib.request
 from typing import Any
 
 from noxops.deploy.context import DeployContext
+from noxops.deploy.http import open_url
 from noxops.deploy.manifests import SERVICE_PORT
 from noxops.errors import NoxopsError
 
@@ -118,7 +119,7 @@ def check_url(ctx: DeployContext, url: str, *, attempts: int = 3, timeout: float
     status, detail = 0, ""
     for attempt in range(attempts):
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            with open_url(url, timeout=timeout) as response:
                 status = int(response.status)
         except urllib.error.HTTPError as exc:
             status, detail = int(exc.code), str(exc.reason)

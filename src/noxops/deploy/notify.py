@@ -17,6 +17,7 @@ from typing import Callable
 
 from noxops.deploy.config import NotifyConfig
 from noxops.deploy.context import DeployResult
+from noxops.deploy.http import open_url
 
 __all__ = ["email_message", "notify", "send_email", "send_slack", "slack_payload"]
 
@@ -82,7 +83,7 @@ def send_slack(webhook: str, payload: dict[str, object], timeout: float = 10.0) 
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with open_url(request, timeout=timeout) as response:
         if not 200 <= response.status < 300:
             raise OSError(f"HTTP {response.status}")
 

@@ -120,6 +120,14 @@ def _bandit_findings(path: Path) -> list[str]:
     ]
 
 
+def _bandit_config_args(config: Config) -> list[str]:
+    """``-c pyproject.toml`` when the project configures bandit there (bandit does not look)."""
+    pyproject = config.root / "pyproject.toml"
+    if pyproject.is_file() and "[tool.bandit]" in pyproject.read_text(encoding="utf-8"):
+        return ["-c", str(pyproject)]
+    return []
+
+
 def _pip_audit(session: nox.Session, requirements: Path, output: Path) -> dict[str, Any]:
     session.run(
         "pip-audit", "--requirement", str(requirements), "--no-deps", "--disable-pip",
@@ -150,7 +158,8 @@ def security(session: nox.Session, config: Config) -> None:
     bandit_json = report_path(config, "bandit.json")
     paths = list(cfg.paths) or config.sources
     ok = run_tool(
-        session, "bandit", "-r", "-q", "-f", "json", "-o", str(bandit_json), *cfg.bandit_args,
+        session, "bandit", "-r", "-q", "-f", "json", "-o", str(bandit_json),
+        *_bandit_config_args(config), *cfg.bandit_args,
         *paths, success_codes=[0, 1], silent=True,
     )  # fmt: skip
     findings = _bandit_findings(bandit_json) if ok and bandit_json.is_file() else []
