@@ -1,2 +1,0 @@
-# The repository's own lint and type sessions, through its own noxfile.
-.venv/bin/nox -s lint type
