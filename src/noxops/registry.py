@@ -146,6 +146,6 @@ def sessions(
             requires=requires or None,
             default=st.default if default is None else name in default,
             reuse_venv=True,  # noxops.fingerprint recreates an environment when it is stale
-            allow_parallel=st.parallel,
+            allow_parallel=st.allow_parallel,
         )
     return Pipeline(config=config, stages=chosen, missing_pythons=missing)

@@ -71,3 +71,17 @@ def test_unknown_stage_name_is_refused(
     with pytest.raises(SystemExit):
         sessions(_project(tmp_path), exclude=["lnt"])
     assert "unknown stage(s) lnt" in capsys.readouterr().err
+
+
+def test_sessions_sharing_ports_images_or_reports_run_alone_under_j(
+    tmp_path: Path, registry: dict[str, Any]
+) -> None:
+    project = _project(tmp_path, "[tool.noxops.deploy.staging]\n")
+    (project / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    (project / "tests" / "integration").mkdir(parents=True)
+    sessions(project)
+    parallel = {name for name, func in registry.items() if func.allow_parallel is not False}
+    alone = set(registry) - parallel
+    assert {"lint", "type", "security", "tests", "coverage"} <= parallel
+    assert {"fmt", "integration", "build", "smoke", "report"} <= alone
+    assert {"deploy-staging", "rollback-staging"} <= alone

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from noxops.config import Config
 
 __all__ = [
-    "EXCLUSIVE",
     "STAGES",
     "Stage",
     "StageFunc",
@@ -42,21 +41,12 @@ class Stage:
     enabled: Callable[[Config], bool] = field(default=lambda config: True)
     timeout: Callable[[Config], float] = field(default=lambda config: 1800.0)
     section: Optional[str] = None  # the [tool.noxops.<section>] it reads
-    # False: never runs alongside another session under `nox -j` (shared ports, images or
-    # output files); None: decided by the name (see EXCLUSIVE).
-    allow_parallel: Optional[bool] = None
-
-    @property
-    def parallel(self) -> bool:
-        """Whether ``nox -j`` may run this stage next to other sessions."""
-        if self.allow_parallel is not None:
-            return self.allow_parallel
-        return self.name.split("-", 1)[0] not in EXCLUSIVE
+    # False: never runs alongside another session under `nox -j` (it shares ports, images,
+    # deployments or the files other stages read).
+    allow_parallel: bool = True
 
 
 STAGES: dict[str, Stage] = {}
-# Stages that share ports, images, deployments or the files others read: run alone under -j.
-EXCLUSIVE = frozenset({"integration", "build", "smoke", "deploy", "rollback", "fmt", "report"})
 
 
 def stage(
@@ -66,13 +56,13 @@ def stage(
     requires: Sequence[str] = (),
     default: bool = True,
     section: str | None = None,
-    allow_parallel: bool | None = None,
+    allow_parallel: bool = True,
 ) -> Callable[[StageFunc], StageFunc]:
     """Register a stage function under ``name``; its docstring is the session's description.
 
     ``section`` names the ``[tool.noxops.<section>]`` table whose ``enabled`` and ``timeout``
     keys govern the stage.  ``allow_parallel=False`` keeps ``nox -j`` from running it
-    alongside other sessions (the default is False for the names in ``EXCLUSIVE``).
+    alongside other sessions.
     """
 
     def register(func: StageFunc) -> StageFunc:

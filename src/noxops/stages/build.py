@@ -312,7 +312,7 @@ def _repo_digest(image_id: str, repository: str) -> Optional[str]:
     return None
 
 
-@stage("build", default=False, section="image")
+@stage("build", default=False, section="image", allow_parallel=False)
 def build(session: nox.Session, config: Config) -> None:
     """Build the wheel, sdist and container image; write its SBOM and the build manifest."""
     try:
@@ -441,7 +441,7 @@ def _wait_deployed(url: str, timeout: float) -> None:
     )
 
 
-@stage("smoke", default=False, section="image")
+@stage("smoke", default=False, section="image", allow_parallel=False)
 def smoke(session: nox.Session, config: Config) -> None:
     """Start the built image, wait for its health check, run tests/smoke against it."""
     try:

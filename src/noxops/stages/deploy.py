@@ -75,6 +75,7 @@ def expand(config: Config) -> list[Stage]:
                     default=False,
                     timeout=_constant(limit),
                     section=f"deploy.{env}",
+                    allow_parallel=False,  # one change to a cluster at a time
                 )
             )
     return stages

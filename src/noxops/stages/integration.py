@@ -72,7 +72,7 @@ def plugin_requirements(config: Config) -> list[str]:
     return [f"noxops=={version('noxops')}", *_PLUGIN_DEPS]
 
 
-@stage("integration", python="tools", section="integration")
+@stage("integration", python="tools", section="integration", allow_parallel=False)
 def integration(session: nox.Session, config: Config) -> None:
     """Run the integration tests against real services (PostgreSQL, Redis)."""
     from noxops.services.base import ServiceError

@@ -48,7 +48,7 @@ def lint(session: nox.Session, config: Config) -> None:
         session.error(f"lint failed: {', '.join(failed)}; `nox -s fmt` fixes {fixable}")
 
 
-@stage("fmt", default=False, section="lint")
+@stage("fmt", default=False, section="lint", allow_parallel=False)
 def fmt(session: nox.Session, config: Config) -> None:
     """Apply fixes: ruff check --fix, isort, black."""
     paths = lint_paths(config)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["report"]
 
 
-@stage("report", python="none", section="report")
+@stage("report", python="none", section="report", allow_parallel=False)
 def report(session: nox.Session, config: Config) -> None:
     """Gate on every stage's results; write the summary, SARIF, Code Quality, HTML."""
     from noxops.reports.output import run_report
