@@ -129,23 +129,26 @@ def _local_servers(config: Config) -> Iterator[Finding]:
 
 
 def _services(config: Config) -> Iterator[Finding]:
+    """Which provider would serve each configured service, or why none can."""
+    from noxops.services.base import ServiceError
+    from noxops.services.select import plan, requested_provider
+
+    names = list(config.integration.services)
+    if not names or not config.integration.enabled:
+        return
     try:
-        from noxops.services import select
-    except ImportError:  # pragma: no cover - until the selection module exists
+        provider = requested_provider(config.integration.provider)
+        choices = plan(names, provider, engine_timeout=config.integration.engine_timeout)
+    except ServiceError as exc:
+        yield Finding(
+            "services",
+            FAIL,
+            str(exc),
+            fix="start Docker, install the servers, or set DATABASE_URL / REDIS_URL",
+        )
         return
-    explain: Callable[[Config], Any] | None = getattr(select, "explain", None)
-    if explain is None:
-        return
-    for service, provider, problem in explain(config):
-        if problem:
-            yield Finding(
-                f"service {service}",
-                FAIL,
-                problem,
-                fix="start Docker, install the server, or set its URL (DATABASE_URL / REDIS_URL)",
-            )
-        else:
-            yield Finding(f"service {service}", OK, f"would be provided by: {provider}")
+    for choice in choices:
+        yield Finding(f"service {choice.kind.name}", OK, f"{choice.provider} ({choice.why})")
 
 
 def _ci(config: Config) -> Iterator[Finding]:

@@ -170,3 +170,28 @@ def test_doctor_with_no_python_at_all_and_no_engine(src_project: Path, tmp_path:
     assert "Python 3.9" in out and "tests cannot run" in out
     assert "FAIL  Docker engine" in out and "fix: start the engine" in out
     assert "problem(s) stop an enabled stage here" in out
+
+
+def test_doctor_says_which_provider_serves_each_service(src_project: Path, tmp_path: Path) -> None:
+    pyproject = src_project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.noxops.integration]\nservices = ["postgres", "redis"]\n'
+    )
+    given = _noxops(
+        "doctor",
+        cwd=src_project,
+        env={
+            "DATABASE_URL": "postgresql://u:secret@127.0.0.1:5/db",
+            "REDIS_URL": "redis://127.0.0.1:6/0",
+        },
+    )
+    assert "service postgres     url (DATABASE_URL is set)" in given.stdout
+    assert "service redis        url (REDIS_URL is set)" in given.stdout
+    assert "secret" not in given.stdout
+    forced = _noxops(
+        "doctor",
+        cwd=src_project,
+        env={"NOXOPS_PROVIDER": "docker", "DOCKER_HOST": f"unix://{tmp_path}/no.sock"},
+    )
+    assert forced.returncode == 1
+    assert "FAIL  services" in forced.stdout and "provider 'docker' cannot run" in forced.stdout
