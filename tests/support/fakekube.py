@@ -27,9 +27,9 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
-__all__ = ["FakeKube", "FakePrometheus"]
+__all__ = ["FakeKube", "FakePrometheus", "LoopbackServer"]
 
 Key = tuple[str, str, str]  # (plural, namespace, name)
 
@@ -72,7 +72,35 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-class FakeKube:
+_Server = TypeVar("_Server", bound="LoopbackServer")
+
+
+class LoopbackServer:
+    """An HTTP(S) server on 127.0.0.1, served from a thread while used as a context manager."""
+
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], tls: Optional[ssl.SSLContext] = None
+    ) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self: _Server) -> _Server:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+class FakeKube(LoopbackServer):
     """The server; use as a context manager. Attributes steer the simulated controllers."""
 
     def __init__(
@@ -94,23 +122,7 @@ class FakeKube:
         self._version = 0
         self._progress: dict[Key, int] = {}
         self._ticks: dict[Key, int] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        scheme = "https" if tls is not None else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> FakeKube:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(5)
+        super().__init__(self._handler(), tls)
 
     # -- helpers for tests ----------------------------------------------------------------
 
@@ -574,7 +586,7 @@ class _Status(Exception):
         self.msg = msg
 
 
-class FakePrometheus:
+class FakePrometheus(LoopbackServer):
     """``/api/v1/query`` on 127.0.0.1 answering :attr:`value` for every query (``None``: no
     data); the queries asked are kept in :attr:`queries`."""
 
@@ -603,17 +615,4 @@ class FakePrometheus:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> FakePrometheus:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(5)
+        super().__init__(Handler)
