@@ -8,76 +8,28 @@ failing tests, after bad input, and after SIGINT or SIGTERM to the running nox.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
 from support.noxrun import NoxRun, copy_fixture, run_nox
+from support.traces import assert_clean, traces
 
-from noxops.services.docker import LABEL, engine_problem
-from noxops.services.local import TEMP_PREFIX, LocalRunning
+from noxops.services.docker import engine_problem
+from noxops.services.local import LocalRunning
 from noxops.services.postgres import KIND as POSTGRES
 from noxops.services.redis import KIND as REDIS
 
 pytestmark = pytest.mark.slow
 
 DEAD_ENGINE = "unix:///nonexistent/docker.sock"
-
-
-@dataclass(frozen=True)
-class Traces:
-    processes: frozenset[int]
-    folders: frozenset[str]
-    containers: frozenset[str]
-
-    def __sub__(self, other: Traces) -> Traces:
-        return Traces(
-            self.processes - other.processes,
-            self.folders - other.folders,
-            self.containers - other.containers,
-        )
-
-    def __bool__(self) -> bool:
-        return bool(self.processes or self.folders or self.containers)
-
-
-def traces() -> Traces:
-    """Server processes in noxops temp folders, those folders, and noxops's containers."""
-    temp = tempfile.gettempdir()
-    prefix = os.path.join(temp, TEMP_PREFIX)  # noqa: PTH118 - a string prefix
-    processes = set()
-    for proc in psutil.process_iter():
-        with contextlib.suppress(psutil.Error):
-            if proc.cwd().startswith(prefix):
-                processes.add(proc.pid)
-    containers: set[str] = set()
-    if engine_problem(3.0) is None:
-        import docker
-
-        client = docker.from_env(timeout=10)
-        try:
-            containers = {c.id for c in client.containers.list(all=True, filters={"label": LABEL})}
-        finally:
-            client.close()
-    folders = {str(p) for p in Path(temp).glob(f"{TEMP_PREFIX}*")}
-    return Traces(frozenset(processes), frozenset(folders), frozenset(containers))
-
-
-def assert_clean(before: Traces, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while traces() - before:
-        assert time.monotonic() < deadline, f"left behind: {traces() - before}"
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
