@@ -38,6 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from noxops.stages.tests import REPORTS_SCRIPT
+
 __all__ = ["Timing", "generate_project", "main"]
 
 PACKAGE = "ledgerkit"
@@ -359,17 +361,19 @@ def _floor_commands(project: Path, pythons: Sequence[str], lowest: str) -> list[
         [str(sec / "bandit"), "-r", "-q", "-f", "json", "-o", str(reports / "bandit.json"), "src"],
     ]  # fmt: skip
     for py in pythons:
-        bindir = nox_dir / f"tests-{py.replace('.', '-')}" / "bin"
-        cov = str(bindir / "coverage")
+        envdir = nox_dir / f"tests-{py.replace('.', '-')}"
+        cov = str(envdir / "bin" / "coverage")
         data = reports / "coverage" / f".coverage.{py}"
+        env = ["env", f"COVERAGE_FILE={data}"]
+        if py in {"3.12", "3.13"}:  # noxops measures with sys.monitoring there
+            env.append("COVERAGE_CORE=sysmon")
         cmds += [
-            ["env", f"COVERAGE_FILE={data}", cov, "run", "--source=src", "-m", "pytest",
+            [*env, cov, "run", "--source=src", "-m", "pytest",
              f"--junitxml={reports / f'junit-{py}.xml'}", "-o", f"junit_suite_name=tests-{py}",
              "tests/unit"],
-            ["env", f"COVERAGE_FILE={data}", cov, "xml", "-q", "-o",
-             str(reports / f"coverage-{py}.xml")],
-            ["env", f"COVERAGE_FILE={data}", cov, "html", "-q", "-d",
-             str(reports / f"htmlcov-{py}")],
+            # noxops writes the XML and HTML reports from one process, with this script
+            [*env, str(envdir / "bin" / "python"), str(envdir / REPORTS_SCRIPT),
+             str(reports / f"coverage-{py}.xml"), str(reports / f"htmlcov-{py}")],
         ]  # fmt: skip
     return cmds
 

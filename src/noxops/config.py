@@ -180,6 +180,13 @@ class Config:
             "got --changed-only); NOXOPS_CHANGED_ONLY=0/1 overrides it."
         ),
     )
+    prepare_ahead: bool = option(
+        True,
+        doc=(
+            "In a sequential run, build the environments of the queued sessions in the "
+            "background while earlier sessions run; NOXOPS_PREPARE_AHEAD=0/1 overrides it."
+        ),
+    )
     lint: LintConfig = option(factory=LintConfig, doc="The lint and fmt stages.")
     type: TypeConfig = option(factory=TypeConfig, doc="The type stage.")
     security: SecurityConfig = option(factory=SecurityConfig, doc="The security stage.")

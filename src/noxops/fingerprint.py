@@ -47,6 +47,7 @@ __all__ = [
     "install_key",
     "installed_distributions",
     "project_parts",
+    "requested_interpreter",
     "tree_digest",
 ]
 
@@ -345,7 +346,7 @@ class EnvRecord:
         return digest({"base": self.base, "installs": self.installs})
 
 
-def _requested_interpreter(venv: VirtualEnv) -> str:
+def requested_interpreter(venv: VirtualEnv) -> str:
     """The interpreter the session asks for now (not the one its environment was made with).
 
     ``X.Y`` is looked up the way noxops exposes it to nox (cheap: a few stat calls); anything
@@ -374,7 +375,7 @@ class _Guard:
         self.venv = venv
         self.location = venv.location
         self.cwd = Path.cwd()
-        self.base_parts = base_parts(_requested_interpreter(venv), venv.venv_backend)
+        self.base_parts = base_parts(requested_interpreter(venv), venv.venv_backend)
         self.base = digest(self.base_parts)
         recorded = EnvRecord.load(self.location)
         # Fresh from nox: empty, nothing to undo. Reused: trust it only if its base matches.

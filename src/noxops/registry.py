@@ -11,7 +11,7 @@ from typing import Any
 
 import nox
 
-from noxops import changed, fingerprint, interpreters
+from noxops import changed, fingerprint, interpreters, prepare
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.stages import STAGES, Stage
@@ -45,10 +45,23 @@ def _python_for(st: Stage, config: Config) -> Any:
     return config.tools_python or interpreters.current()
 
 
-def _make_session(st: Stage, config: Config) -> Any:
+def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, Config]]) -> Any:
     from noxops.reports.sessions import recording
 
     def run(session: nox.Session) -> None:
+        # Sequential runs: build the environments of the sessions queued after this one while
+        # this one runs (noxops.prepare); each waits for its own; Ctrl-C stops the building.
+        prepare.begin(session, registered, config)
+        try:
+            _run(session)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # Ctrl-C, SystemExit
+                prepare.stop()
+            raise
+        finally:
+            prepare.settle(session)
+
+    def _run(session: nox.Session) -> None:
         limit = st.timeout(config)
         # reports/sessions/<session>.json and .log: the outcome and full output, for `report`
         with recording(session, config) as record, Watchdog(limit, label=session.name) as dog:
@@ -69,6 +82,7 @@ def _make_session(st: Stage, config: Config) -> Any:
             if dog.expired.is_set():  # pragma: no cover - the stage swallowed the kill
                 session.error(f"{st.name} timed out after {limit:g}s")
 
+    setattr(run, prepare.MARK, st.name)
     run.__name__ = st.name.replace("-", "_")
     run.__qualname__ = run.__name__
     run.__doc__ = st.doc
@@ -133,6 +147,7 @@ def sessions(
     nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
     default = config.default_sessions
 
+    registered = {name: (st, config) for name, st in chosen.items()}
     for name, st in chosen.items():
         requires = [r for r in st.requires if r in chosen]
         requires = [
@@ -140,7 +155,7 @@ def sessions(
             for r in requires
         ]
         nox.session(
-            _make_session(st, config),
+            _make_session(st, config, registered),
             name=name,
             python=_python_for(st, config),
             requires=requires or None,

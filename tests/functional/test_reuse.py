@@ -59,12 +59,14 @@ def test_warm_runs_install_nothing_and_changes_reinstall_exactly_what_they_affec
     tmp_path: Path,
 ) -> None:
     project = _project(tmp_path)
-    cold = _ok(run_nox(project, *SESSIONS))
+    cold = _ok(run_nox(project, *SESSIONS, env={"NOXOPS_PREPARE_AHEAD": "0"}))
     assert _installed(cold) == {"lint", "tests-3.11", f"tests-{OTHER}"}
+    assert "in the background" not in cold.output
 
     warm = _ok(run_nox(project, *SESSIONS))
     assert _installed(warm) == set(), str(warm)
     assert "recreating" not in warm.output
+    assert "preparing the environments" not in warm.output  # they all exist
     for name, text in _sections(warm).items():
         assert "noxops: environment up to date, skipped: install" in text, name
 

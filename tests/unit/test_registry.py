@@ -10,6 +10,7 @@ import pytest
 # nox runs on Python 3.10+; on 3.9 noxops is a library only.
 nox_registry = pytest.importorskip("nox.registry")
 
+from noxops.config import load  # noqa: E402
 from noxops.registry import sessions  # noqa: E402
 
 
@@ -85,3 +86,19 @@ def test_sessions_sharing_ports_images_or_reports_run_alone_under_j(
     assert {"lint", "type", "security", "tests", "coverage"} <= parallel
     assert {"fmt", "integration", "build", "smoke", "report"} <= alone
     assert {"deploy-staging", "rollback-staging"} <= alone
+
+
+def test_prepare_ahead_is_on_by_default_and_the_variable_beats_the_configuration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from noxops import prepare
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.noxops]\n')
+    on = load(tmp_path)
+    off = load(tmp_path, {"prepare_ahead": False})
+    monkeypatch.delenv(prepare.ENV_VAR, raising=False)
+    assert prepare.enabled(on) and not prepare.enabled(off)
+    monkeypatch.setenv(prepare.ENV_VAR, "0")
+    assert not prepare.enabled(on)
+    monkeypatch.setenv(prepare.ENV_VAR, "1")
+    assert prepare.enabled(off)

@@ -15,9 +15,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STAGES",
+    "EnvPlan",
+    "Install",
     "Stage",
     "StageFunc",
+    "install_plan",
     "install_project",
+    "project_install",
     "report_path",
     "run_tool",
     "stage",
@@ -25,6 +29,10 @@ __all__ = [
 ]
 
 StageFunc = Callable[["nox.Session", "Config"], None]
+Install = tuple[str, ...]  # the arguments of one ``session.install(...)`` call
+# The install calls, in order, that make a stage's environment, given the configuration and
+# the session's Python. Known before the session starts, so noxops.prepare can build it ahead.
+EnvPlan = Callable[["Config", Optional[str]], list[Install]]
 PythonSpec = Literal["tools", "matrix", "none"]
 
 
@@ -44,6 +52,8 @@ class Stage:
     # False: never runs alongside another session under `nox -j` (it shares ports, images,
     # deployments or the files other stages read).
     allow_parallel: bool = True
+    # What its environment is made of, when that is known ahead (None: only the stage knows).
+    env: Optional[EnvPlan] = None
 
 
 STAGES: dict[str, Stage] = {}
@@ -57,12 +67,15 @@ def stage(
     default: bool = True,
     section: str | None = None,
     allow_parallel: bool = True,
+    env: EnvPlan | None = None,
 ) -> Callable[[StageFunc], StageFunc]:
     """Register a stage function under ``name``; its docstring is the session's description.
 
     ``section`` names the ``[tool.noxops.<section>]`` table whose ``enabled`` and ``timeout``
     keys govern the stage.  ``allow_parallel=False`` keeps ``nox -j`` from running it
-    alongside other sessions.
+    alongside other sessions. ``env`` gives the install calls of its environment (the stage
+    function makes them with :func:`install_plan`), so the environment can be prepared while
+    earlier sessions run.
     """
 
     def register(func: StageFunc) -> StageFunc:
@@ -83,6 +96,7 @@ def stage(
             timeout=timeout,
             section=section,
             allow_parallel=allow_parallel,
+            env=env,
         )
         return func
 
@@ -112,6 +126,35 @@ def run_tool(session: nox.Session, *args: str, **kwargs: Any) -> bool:
     return True
 
 
+def project_install(
+    config: Config,
+    *requirements: str,
+    groups: Sequence[str] = (),
+    extras: Sequence[str] = (),
+    editable: bool = True,
+) -> Install:
+    """The arguments installing the project (editable by default), dependency groups and tools.
+
+    Raises :class:`~noxops.errors.NoxopsError` when a named group is not defined.
+    """
+    import nox.project
+
+    from noxops.errors import NoxopsError
+
+    target = "." + (f"[{','.join(extras)}]" if extras else "")
+    pyproject = nox.project.load_toml(str(config.root / "pyproject.toml"))
+    defined = pyproject.get("dependency-groups", {})
+    missing = [g for g in groups if g not in defined]
+    if missing:
+        raise NoxopsError(
+            f"dependency group(s) {', '.join(missing)} named in [tool.noxops] are not defined in "
+            f"[dependency-groups] of {config.file}"
+        )
+    group_reqs = list(nox.project.dependency_groups(pyproject, *groups)) if groups else []
+    args = ["-e", target] if editable else [target]
+    return (*args, *group_reqs, *requirements)
+
+
 def install_project(
     session: nox.Session,
     config: Config,
@@ -121,17 +164,23 @@ def install_project(
     editable: bool = True,
 ) -> None:
     """Install the project (editable by default), some of its dependency groups, and tools."""
-    import nox.project
+    install_plan(
+        session,
+        config,
+        lambda cfg, _python: [
+            project_install(cfg, *requirements, groups=groups, extras=extras, editable=editable)
+        ],
+    )
 
-    target = "." + (f"[{','.join(extras)}]" if extras else "")
-    pyproject = nox.project.load_toml(str(config.root / "pyproject.toml"))
-    defined = pyproject.get("dependency-groups", {})
-    group_reqs = list(nox.project.dependency_groups(pyproject, *groups)) if groups else []
-    missing = [g for g in groups if g not in defined]
-    if missing:
-        session.error(
-            f"dependency group(s) {', '.join(missing)} named in [tool.noxops] are not defined in "
-            f"[dependency-groups] of {config.file}"
-        )
-    args = ["-e", target] if editable else [target]
-    session.install(*args, *group_reqs, *requirements)
+
+def install_plan(session: nox.Session, config: Config, plan: EnvPlan) -> list[Install]:
+    """Make the install calls of ``plan`` (a stage's ``env``); a bad configuration stops it."""
+    from noxops.errors import NoxopsError
+
+    try:
+        calls = plan(config, None if session.python is None else str(session.python))
+    except NoxopsError as exc:
+        session.error(str(exc))
+    for args in calls:
+        session.install(*args)
+    return calls

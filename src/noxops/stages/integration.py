@@ -18,14 +18,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from noxops.stages.base import STAGES, install_project, report_path, stage, write_json
+from noxops.stages.base import (
+    STAGES,
+    Install,
+    install_plan,
+    project_install,
+    report_path,
+    stage,
+    write_json,
+)
 
 if TYPE_CHECKING:
     import nox
 
     from noxops.config import Config
 
-__all__ = ["integration", "plugin_requirements", "split_provider", "wanted"]
+__all__ = ["integration", "integration_env", "plugin_requirements", "split_provider", "wanted"]
 
 _PLUGIN_DEPS = ("psycopg[binary]>=3.1", "redis>=5")
 
@@ -72,7 +80,22 @@ def plugin_requirements(config: Config) -> list[str]:
     return [f"noxops=={version('noxops')}", *_PLUGIN_DEPS]
 
 
-@stage("integration", python="tools", section="integration", allow_parallel=False)
+def integration_env(config: Config, python: str | None) -> list[Install]:
+    """The project with its integration groups and extras, pytest and the noxops plugin."""
+    from noxops.stages.tests import default_groups
+
+    section = config.integration
+    groups = section.groups if section.groups is not None else default_groups(config)
+    return [
+        project_install(
+            config, "pytest", *plugin_requirements(config), groups=groups, extras=section.extras
+        )
+    ]
+
+
+@stage(
+    "integration", python="tools", section="integration", allow_parallel=False, env=integration_env
+)
 def integration(session: nox.Session, config: Config) -> None:
     """Run the integration tests against real services (PostgreSQL, Redis)."""
     from noxops.services.base import ServiceError
@@ -84,15 +107,10 @@ def integration(session: nox.Session, config: Config) -> None:
         requested_provider,
         services_env,
     )
-    from noxops.stages.tests import default_groups
 
     section = config.integration
     forced, pytest_posargs = split_provider(session.posargs)
-    groups = section.groups if section.groups is not None else default_groups(config)
-    install_project(
-        session, config, "pytest", *plugin_requirements(config),
-        groups=groups, extras=section.extras,
-    )  # fmt: skip
+    install_plan(session, config, integration_env)
     paths = list(section.paths) or (
         ["tests/integration"] if (config.root / "tests" / "integration").is_dir() else ["tests"]
     )

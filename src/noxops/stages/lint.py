@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noxops.stages.base import report_path, run_tool, stage
+from noxops.stages.base import Install, install_plan, report_path, run_tool, stage
 
 if TYPE_CHECKING:
     import nox
 
     from noxops.config import Config
 
-__all__ = ["fmt", "lint", "lint_paths"]
+__all__ = ["fmt", "lint", "lint_env", "lint_paths"]
 
 TOOLS = ("black", "isort", "ruff")
 
@@ -26,11 +26,16 @@ def lint_paths(config: Config) -> list[str]:
     return paths
 
 
-@stage("lint", section="lint")
+def lint_env(config: Config, python: str | None) -> list[Install]:
+    """The lint and fmt environment: the three tools."""
+    return [TOOLS]
+
+
+@stage("lint", section="lint", env=lint_env)
 def lint(session: nox.Session, config: Config) -> None:
     """Check formatting and style: black --check, isort --check-only, ruff check."""
     paths = lint_paths(config)
-    session.install(*TOOLS)
+    install_plan(session, config, lint_env)
     ruff_json = report_path(config, "ruff.json")
     checks = {
         "black": ["black", "--check", "--diff", *config.lint.black_args, *paths],
@@ -48,11 +53,11 @@ def lint(session: nox.Session, config: Config) -> None:
         session.error(f"lint failed: {', '.join(failed)}; `nox -s fmt` fixes {fixable}")
 
 
-@stage("fmt", default=False, section="lint", allow_parallel=False)
+@stage("fmt", default=False, section="lint", allow_parallel=False, env=lint_env)
 def fmt(session: nox.Session, config: Config) -> None:
     """Apply fixes: ruff check --fix, isort, black."""
     paths = lint_paths(config)
-    session.install(*TOOLS)
+    install_plan(session, config, lint_env)
     run_tool(session, "ruff", "check", "--fix", *config.lint.ruff_args, *paths)
     session.run("isort", *config.lint.isort_args, *paths)
     session.run("black", *config.lint.black_args, *paths)

@@ -15,14 +15,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noxops.stages.base import install_project, report_path, run_tool, stage, write_json
+from noxops.stages.base import (
+    Install,
+    project_install,
+    report_path,
+    run_tool,
+    stage,
+    write_json,
+)
 
 if TYPE_CHECKING:
     import nox
 
     from noxops.config import Config
 
-__all__ = ["AuditResult", "classify_audit", "security"]
+__all__ = ["AuditResult", "classify_audit", "security", "security_env"]
 
 # A release with long-published advisories: if the audit finds nothing here, it found nothing
 # anywhere because it could not reach its data.
@@ -141,19 +148,30 @@ def _pip_audit(session: nox.Session, requirements: Path, output: Path) -> dict[s
     return loaded
 
 
-@stage("security", section="security")
+def security_env(config: Config, python: str | None) -> list[Install]:
+    """The project as users get it (not editable), then bandit and pip-audit.
+
+    Two calls: the project's dependency closure is listed for the audit before the tools are
+    installed beside it.
+    """
+    tools = ("bandit", *(["pip-audit"] if config.security.audit else []))
+    return [project_install(config, editable=False), tools]
+
+
+@stage("security", section="security", env=security_env)
 def security(session: nox.Session, config: Config) -> None:
     """Scan the sources with bandit and audit the resolved dependencies."""
     cfg = config.security
     problems: list[str] = []
-    install_project(session, config, editable=False)
+    project_args, tool_args = security_env(config, None)
+    session.install(*project_args)
     frozen = ""
     if cfg.audit:
         script = Path(str(session.virtualenv.location)) / "noxops-list-deps.py"
         script.write_text(_LIST_DEPS, encoding="utf-8")
         listed = session.run("python", str(script), config.project_name, silent=True)
         frozen = str(listed or "")
-    session.install("bandit", *(["pip-audit"] if cfg.audit else []))
+    session.install(*tool_args)
 
     bandit_json = report_path(config, "bandit.json")
     paths = list(cfg.paths) or config.sources

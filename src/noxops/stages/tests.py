@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from noxops.stages.base import install_project, report_path, stage
+from noxops.stages.base import Install, install_plan, project_install, report_path, stage
 
 if TYPE_CHECKING:
     import nox
 
     from noxops.config import Config
 
-__all__ = ["coverage", "default_groups", "tests"]
+__all__ = [
+    "REPORTS_SCRIPT",
+    "coverage",
+    "coverage_core",
+    "coverage_env",
+    "default_groups",
+    "tests",
+    "tests_env",
+]
 
 _GROUP_CANDIDATES = ("test", "tests", "dev")
 
@@ -43,17 +54,100 @@ def _coverage_source_args(config: Config) -> list[str]:
     return [f"--source={','.join(config.sources)}"]
 
 
-@stage("tests", python="matrix", section="tests")
+def tests_env(config: Config, python: str | None) -> list[Install]:
+    """The project with its test groups and extras, pytest and coverage."""
+    groups = default_groups(config)
+    return [
+        project_install(
+            config, "pytest", "coverage[toml]", groups=groups, extras=config.tests.extras
+        )
+    ]
+
+
+def coverage_env(config: Config, python: str | None) -> list[Install]:
+    return [("coverage[toml]",)]
+
+
+# Both reports from one process: one interpreter start and one read of the data, not two.
+# (Per-Python reports are for reading; the gate is enforced once, by the coverage stage.)
+REPORTS_SCRIPT = "noxops-coverage-reports.py"  # written into the session's environment
+_REPORTS = """
+import sys
+import coverage
+from coverage.exceptions import CoverageException
+try:
+    cov = coverage.Coverage()
+    cov.load()
+    cov.xml_report(outfile=sys.argv[1])
+    cov.html_report(directory=sys.argv[2])
+except CoverageException as exc:
+    sys.exit(f"coverage: {exc}")
+"""
+
+
+def _coverage_run_keys(root: Path) -> set[str]:
+    """The keys of the project's coverage ``[run]`` settings, wherever coverage reads them."""
+    import configparser
+
+    keys: set[str] = set()
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        try:
+            with pyproject.open("rb") as fh:
+                run = tomllib.load(fh).get("tool", {}).get("coverage", {}).get("run", {})
+            keys |= set(run) if isinstance(run, dict) else set()
+        except (OSError, ValueError):
+            keys.add("unreadable")
+    ini_files = {
+        ".coveragerc": ("run", "coverage:run"),
+        "setup.cfg": ("coverage:run",),
+        "tox.ini": ("coverage:run",),
+    }
+    for name, sections in ini_files.items():
+        path = root / name
+        if not path.is_file():
+            continue
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            keys.add("unreadable")
+            continue
+        for section in sections:
+            if parser.has_section(section):
+                keys |= set(parser.options(section))
+    return keys
+
+
+def coverage_core(config: Config, python: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """``COVERAGE_CORE=sysmon`` where it measures the same for less: Python 3.12 and 3.13.
+
+    (From 3.14 coverage picks it itself.) sys.monitoring cannot measure branches before 3.14,
+    so it is not chosen when the project's coverage settings set ``branch`` or a ``core``
+    (or cannot be read), nor when ``COVERAGE_CORE`` or ``COVERAGE_RCFILE`` is set.
+    """
+    major, minor = (int(p) for p in python.split(".")[:2])
+    if (major, minor) not in {(3, 12), (3, 13)}:
+        return {}
+    if environ.get("COVERAGE_CORE") or environ.get("COVERAGE_RCFILE"):
+        return {}
+    if _coverage_run_keys(config.root) & {"branch", "core", "timid", "unreadable"}:
+        return {}
+    return {"COVERAGE_CORE": "sysmon"}
+
+
+@stage("tests", python="matrix", section="tests", env=tests_env)
 def tests(session: nox.Session, config: Config) -> None:
     """Run the unit tests under coverage on each Python of the matrix."""
     py = str(session.python)
-    install_project(
-        session, config, "pytest", "coverage[toml]",
-        groups=default_groups(config), extras=config.tests.extras,
-    )  # fmt: skip
+    install_plan(session, config, tests_env)
     data = report_path(config, "coverage", f".coverage.{py}")
     junit = report_path(config, f"junit-{py}.xml")
-    env = {"COVERAGE_FILE": str(data)}
+    env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
     try:
         session.run(
             "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
@@ -62,28 +156,17 @@ def tests(session: nox.Session, config: Config) -> None:
         )  # fmt: skip
     finally:
         if data.exists():
-            session.run(
-                "coverage",
-                "xml",
-                "-q",
-                "-o",
-                str(report_path(config, f"coverage-{py}.xml")),
-                env=env,
-            )
-            session.run(
-                "coverage",
-                "html",
-                "-q",
-                "-d",
-                str(report_path(config, f"htmlcov-{py}", "index.html").parent),
-                env=env,
-            )
+            xml = report_path(config, f"coverage-{py}.xml")
+            html = report_path(config, f"htmlcov-{py}", "index.html").parent
+            script = Path(str(session.virtualenv.location)) / REPORTS_SCRIPT
+            script.write_text(_REPORTS, encoding="utf-8")
+            session.run("python", str(script), str(xml), str(html), env=env)
 
 
-@stage("coverage", requires=("tests",), section="tests")
+@stage("coverage", requires=("tests",), section="tests", env=coverage_env)
 def coverage(session: nox.Session, config: Config) -> None:
     """Combine the coverage of every tests run and enforce fail_under."""
-    session.install("coverage[toml]")
+    install_plan(session, config, coverage_env)
     data_dir = report_path(config, "coverage", ".keep").parent
     runs = sorted(p.name for p in data_dir.glob(".coverage.*"))
     if not runs:

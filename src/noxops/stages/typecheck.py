@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noxops.stages.base import install_project, report_path, stage
+from noxops.stages.base import Install, install_plan, project_install, report_path, stage
 from noxops.stages.tests import default_groups
 
 if TYPE_CHECKING:
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from noxops.config import Config
 
-__all__ = ["mypy_requirement", "typecheck"]
+__all__ = ["mypy_requirement", "type_env", "typecheck"]
 
 
 def mypy_requirement(target: str) -> str:
@@ -21,12 +21,18 @@ def mypy_requirement(target: str) -> str:
     return "mypy<2" if (major, minor) < (3, 10) else "mypy"
 
 
-@stage("type", section="type")
+def type_env(config: Config, python: str | None) -> list[Install]:
+    """The project with its type-checking groups, and mypy."""
+    target = config.type.python_version or config.lowest_python
+    groups = config.type.groups if config.type.groups is not None else default_groups(config)
+    return [project_install(config, mypy_requirement(target), groups=groups)]
+
+
+@stage("type", section="type", env=type_env)
 def typecheck(session: nox.Session, config: Config) -> None:
     """Type-check with mypy, targeting the lowest supported Python."""
     target = config.type.python_version or config.lowest_python
-    groups = config.type.groups if config.type.groups is not None else default_groups(config)
-    install_project(session, config, mypy_requirement(target), groups=groups)
+    install_plan(session, config, type_env)
     paths = list(config.type.paths) or config.sources
     junit = report_path(config, "mypy-junit.xml")
     session.run(

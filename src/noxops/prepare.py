@@ -1,0 +1,374 @@
+"""Environments prepared ahead: while one session runs, the next sessions' environments are built.
+
+A sequential ``nox`` run builds each session's environment when that session's turn comes, so
+on a cold run the tools keep waiting for installs while the second CPU idles. Stages declare
+the install calls their environment is made of (``Stage.env``), so noxops knows them before a
+session starts. When the first noxops session of a sequential run starts, one background worker
+builds the environments of the noxops sessions queued after it, one at a time and in queue
+order, the way nox and the session would: the same interpreter, ``uv venv``, the same
+``uv pip install`` calls in the project folder. It then stores their fingerprint
+(:mod:`noxops.fingerprint`). When a session's turn comes, nox reuses that environment and the
+fingerprint guard finds every install already done (``environment up to date, skipped``).
+
+Correctness first:
+
+- only environments that do not exist yet are prepared (a stale one is recreated by its own
+  session, as always), only with the uv backend, and only when nox would reuse them;
+- nox never touches an environment while it is being built: the queued session's own venv
+  step waits for it, whatever ran before (a noxfile's own sessions, a reordered queue);
+- whatever fails in the background is removed, so the session builds its environment itself
+  and shows the real error; Ctrl-C, a failure that ends nox, and nox's exit stop the worker,
+  kill its install and remove the half-built environment;
+- the session's fingerprint guard still checks every install call.
+
+It is off under ``nox -j`` (sessions overlap already), with ``-R``/``--no-install``, and with
+``NOXOPS_PREPARE_AHEAD=0`` or ``prepare_ahead = false`` in ``[tool.noxops]``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from noxops import fingerprint
+
+if TYPE_CHECKING:
+    import nox
+
+    from noxops.config import Config
+    from noxops.stages.base import Install, Stage
+
+__all__ = ["ENV_VAR", "Job", "Worker", "begin", "enabled", "jobs_for", "settle", "stop"]
+
+ENV_VAR = "NOXOPS_PREPARE_AHEAD"
+_FALSE = {"0", "false", "no", "off"}
+# The attribute registry.py sets on each stage's session function: the stage's name.
+MARK = "noxops_stage"
+
+
+@dataclass
+class Job:
+    """One environment to build: where, from which interpreter, with which installs."""
+
+    session: str
+    location: str
+    interpreter: str
+    record: fingerprint.EnvRecord  # what the session's guard will expect, stored when done
+    installs: list[Install]
+    runner: Any = field(default=None, repr=False)  # the queued nox SessionRunner
+    state: str = "pending"  # pending, running, done, failed, cancelled
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in {"done", "failed", "cancelled"}
+
+
+@dataclass
+class Worker:
+    """One background thread building :class:`Job` environments in order, with uv."""
+
+    uv: str
+    cwd: Path
+    venv_params: Sequence[str] = ("--clear",)
+    jobs: list[Job] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._cond = threading.Condition()
+        self._proc: Optional[subprocess.Popen[bytes]] = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="noxops-prepare", daemon=True)
+
+    # -- control, from the main thread -----------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def job_for(self, location: str) -> Optional[Job]:
+        return next((j for j in self.jobs if j.location == location), None)
+
+    def wait(self, job: Job) -> float:
+        """Block until ``job`` is finished; returns how long that took."""
+        started = time.monotonic()
+        with self._cond:
+            while not (job.finished or self._stopping):
+                self._cond.wait(0.2)  # short waits: Ctrl-C gets through at once
+        return time.monotonic() - started
+
+    def stop(self, grace: float = 3.0) -> None:
+        """Cancel what has not started, end the running install, remove what it left."""
+        with self._cond:
+            self._stopping = True
+            for job in self.jobs:
+                if job.state == "pending":
+                    job.state = "cancelled"
+            proc = self._proc
+            self._cond.notify_all()
+        if proc is not None and proc.poll() is None:
+            _stop_tree(proc.pid, grace)
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(grace + 10)
+
+    # -- the worker thread -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                job = next((j for j in self.jobs if j.state == "pending"), None)
+                if job is None or self._stopping:
+                    return
+                job.state = "running"
+            started = time.monotonic()
+            ok = self._build(job)
+            with self._cond:
+                job.seconds = time.monotonic() - started
+                job.state = "done" if ok else ("cancelled" if self._stopping else "failed")
+                self._cond.notify_all()
+
+    def _env(self, location: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "CONDA_PREFIX"}
+        env.update(VIRTUAL_ENV=location, UV_PROJECT_ENVIRONMENT=location, UV_PYTHON=location)
+        env["PATH"] = os.pathsep.join([str(Path(location) / "bin"), env.get("PATH", "")])
+        return env
+
+    def _build(self, job: Job) -> bool:
+        commands: list[tuple[list[str], Optional[dict[str, str]]]] = [
+            ([self.uv, "venv", "-p", job.interpreter, job.location, *self.venv_params], None)
+        ]
+        env = self._env(job.location)
+        commands += [([self.uv, "pip", "install", *args], env) for args in job.installs]
+        for argv, cmd_env in commands:
+            with self._cond:
+                if self._stopping:
+                    break
+                try:
+                    self._proc = subprocess.Popen(
+                        argv,
+                        cwd=self.cwd,
+                        env=cmd_env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                    )
+                except OSError as exc:
+                    job.error = str(exc)
+                    break
+            proc = self._proc
+            _, err = proc.communicate()
+            with self._cond:
+                self._proc = None
+            if proc.returncode != 0:
+                job.error = err.decode("utf-8", "replace").strip()[-2000:]
+                break
+        else:
+            job.record.save(job.location)
+            return True
+        shutil.rmtree(job.location, ignore_errors=True)  # the session builds it itself
+        return False
+
+
+def _stop_tree(pid: int, grace: float) -> None:
+    """Terminate a process and everything it started (uv runs build backends), then kill."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+
+
+def enabled(config: Config) -> bool:
+    """``NOXOPS_PREPARE_AHEAD`` (0/1) wins over ``prepare_ahead`` in the configuration."""
+    value = os.environ.get(ENV_VAR, "").strip().lower()
+    if value:
+        return value not in _FALSE
+    return bool(getattr(config, "prepare_ahead", True))
+
+
+def _stage_name(runner: Any) -> Optional[str]:
+    """The noxops stage a queued nox session runs (None for a noxfile's own sessions)."""
+    name = getattr(runner.func, MARK, None)
+    return name if isinstance(name, str) else None
+
+
+def jobs_for(
+    runners: Sequence[Any], stages: dict[str, tuple[Stage, Config]], cwd: Path
+) -> list[Job]:
+    """The environments worth preparing for the queued ``runners``: noxops sessions with a
+    known environment plan whose environment nox would create with uv and then reuse, and
+    which does not exist yet."""
+    from nox.sessions import (
+        resolve_download_python,
+        resolve_reuse_existing_venv,
+        resolve_venv_backends,
+    )
+    from nox.virtualenv import InterpreterNotFound, VirtualEnv, get_virtualenv
+
+    from noxops.errors import NoxopsError
+
+    jobs: list[Job] = []
+    seen: set[str] = set()
+    for runner in runners:
+        st, config = stages.get(_stage_name(runner) or "", (None, None))
+        plan = None if st is None else st.env
+        if plan is None or config is None:
+            continue
+        gc = runner.global_config
+        location = os.path.realpath(runner.envdir)
+        if location in seen or os.path.lexists(location) or not hasattr(runner, "_create_venv"):
+            continue
+        if not resolve_reuse_existing_venv(gc, runner.func):
+            continue  # nox would build it afresh anyway
+        try:
+            venv = get_virtualenv(
+                *resolve_venv_backends(gc, runner.func),
+                download_python=resolve_download_python(gc, runner.func),
+                envdir=runner.envdir,
+                reuse_existing=True,
+                interpreter=runner.func.python,
+                venv_params=runner.func.venv_params,
+            )
+            if not isinstance(venv, VirtualEnv) or venv.venv_backend != "uv":
+                continue
+            interpreter = venv._resolved_interpreter
+            python = runner.func.python
+            installs = plan(config, None if python is None else str(python))
+        except (InterpreterNotFound, NoxopsError, ValueError, OSError):
+            continue  # the session reports it itself
+        if not installs or any(not args for args in installs):
+            continue
+        base = fingerprint.digest(
+            fingerprint.base_parts(fingerprint.requested_interpreter(venv), "uv")
+        )
+        keys = [fingerprint.digest(fingerprint.install_key(args, {}, cwd)) for args in installs]
+        seen.add(location)
+        jobs.append(
+            Job(
+                session=runner.friendly_name,
+                location=location,
+                interpreter=str(interpreter),
+                record=fingerprint.EnvRecord(base, keys),
+                installs=installs,
+                runner=runner,
+            )
+        )
+    return jobs
+
+
+# -- the hooks registry.py calls around every noxops session -----------------------------------
+
+_state: dict[str, Any] = {"begun": False, "worker": None}
+
+
+def _uv() -> Optional[str]:
+    import nox.virtualenv
+
+    has_uv, uv, _ = nox.virtualenv.find_uv()
+    if not has_uv:
+        return None
+    return uv if uv != "uv" else shutil.which("uv")
+
+
+def _venv_params() -> list[str]:
+    """What nox adds to ``uv venv`` (``--clear`` from uv 0.8 on, where uv asks otherwise)."""
+    import nox.virtualenv
+    from packaging import version
+
+    _, _, uv_version = nox.virtualenv.find_uv()
+    return ["--clear"] if version.Version("0.8") <= uv_version else []
+
+
+def begin(session: nox.Session, stages: dict[str, tuple[Stage, Config]], config: Config) -> None:
+    """At the first noxops session of a sequential run: start preparing the queued ones."""
+    if _state["begun"]:
+        return
+    _state["begun"] = True
+    runner = session._runner
+    gc = runner.global_config
+    queue = getattr(runner.manifest, "_queue", None)
+    if (
+        not enabled(config)
+        or not isinstance(queue, list)
+        or not queue
+        or (gc.parallel or 1) > 1
+        or gc.no_install
+    ):
+        return
+    uv = _uv()
+    if uv is None:
+        return
+    cwd = Path(os.path.realpath(Path(gc.noxfile).parent))  # where nox runs sessions
+    jobs = jobs_for(list(queue), stages, cwd)
+    if not jobs:
+        return
+    worker = Worker(uv=uv, cwd=cwd, venv_params=_venv_params(), jobs=jobs)
+    _state["worker"] = worker
+    for job in jobs:
+        _wait_before_creating(job, worker)
+    atexit.register(stop)
+    session.log(
+        "noxops: preparing the environments of "
+        f"{', '.join(j.session for j in jobs)} in the background ({ENV_VAR}=0 turns this off)"
+    )
+    worker.start()
+
+
+def _wait_before_creating(job: Job, worker: Worker) -> None:
+    """Make nox wait for ``job`` right before it looks at that session's environment.
+
+    Wrapping the queued session's own venv step (not the end of the session before it) keeps
+    this right whatever runs in between: a noxfile's own sessions, a session that fails before
+    its function runs, a reordered queue.
+    """
+    from nox.logger import logger
+
+    original = job.runner._create_venv
+
+    def create_venv() -> None:
+        if not job.finished:
+            waited = worker.wait(job)
+            if waited >= 0.5:
+                logger.info(
+                    f"noxops: waited {waited:.1f}s for this environment, being prepared in the "
+                    "background"
+                )
+        if job.state == "failed":
+            logger.info(
+                "noxops: preparing this environment in the background failed; building it "
+                "here, with the installer's messages"
+            )
+        original()
+
+    job.runner._create_venv = create_venv
+
+
+def settle(session: nox.Session) -> None:
+    """At the end of a noxops session: when nothing is queued any more, stop the worker."""
+    if _state["worker"] is not None and not getattr(session._runner.manifest, "_queue", None):
+        stop()
+
+
+def stop() -> None:
+    """Stop preparing (Ctrl-C, nox's exit): nothing is left running or half built."""
+    worker: Optional[Worker] = _state["worker"]
+    if worker is not None:
+        _state["worker"] = None
+        worker.stop()
