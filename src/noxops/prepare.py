@@ -87,6 +87,7 @@ class Worker:
         self._cond = threading.Condition()
         self._proc: Optional[subprocess.Popen[bytes]] = None
         self._stopping = False
+        self._environ = dict(os.environ)  # taken here: sessions may change os.environ later
         self._thread = threading.Thread(target=self._loop, name="noxops-prepare", daemon=True)
 
     # -- control, from the main thread -----------------------------------------------------
@@ -136,7 +137,7 @@ class Worker:
                 self._cond.notify_all()
 
     def _env(self, location: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != "CONDA_PREFIX"}
+        env = {k: v for k, v in self._environ.items() if k != "CONDA_PREFIX"}
         env.update(VIRTUAL_ENV=location, UV_PROJECT_ENVIRONMENT=location, UV_PYTHON=location)
         env["PATH"] = os.pathsep.join([str(Path(location) / "bin"), env.get("PATH", "")])
         return env
@@ -155,7 +156,7 @@ class Worker:
                     self._proc = subprocess.Popen(
                         argv,
                         cwd=self.cwd,
-                        env=cmd_env,
+                        env=cmd_env or self._environ,
                         stdin=subprocess.DEVNULL,
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE,
@@ -355,6 +356,7 @@ def _wait_before_creating(job: Job, worker: Worker) -> None:
                 "noxops: preparing this environment in the background failed; building it "
                 "here, with the installer's messages"
             )
+            logger.debug(f"noxops: the background attempt said: {job.error}")
         original()
 
     job.runner._create_venv = create_venv
