@@ -22,7 +22,7 @@ import pytest
 
 pytest.importorskip("nox")
 
-from support.noxrun import NoxRun, copy_fixture, run_nox
+from support.noxrun import installed, matrix_project, run_nox, sections
 
 from noxops import interpreters
 from noxops.fingerprint import ENV_FILE
@@ -36,29 +36,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _project(tmp_path: Path, name: str = "clean_project") -> Path:
-    project = copy_fixture(name, tmp_path)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            "[tool.noxops]\n",
-            f'[tool.noxops]\npython = ["3.11", "{OTHER}"]\ntools_python = "3.11"\n',
-        )
-    )
-    return project
-
-
-def _sections(run: NoxRun) -> dict[str, str]:
-    parts = re.split(r"^nox > Running session (\S+)\n", run.output, flags=re.MULTILINE)
-    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
-
-
-def _installed(run: NoxRun) -> set[str]:
-    return {name for name, text in _sections(run).items() if "uv pip install" in text}
-
-
 def test_a_cold_run_builds_the_queued_environments_while_lint_runs(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = matrix_project(tmp_path, OTHER)
     cold = run_nox(project, *SESSIONS)
     assert cold.returncode == 0, str(cold)
     prepared = ("type", "tests-3.11", f"tests-{OTHER}")
@@ -68,11 +47,11 @@ def test_a_cold_run_builds_the_queued_environments_while_lint_runs(tmp_path: Pat
     ), str(cold)
     # Only the first session installed anything itself; the others found every install done,
     # which also proves each stage's declared plan is exactly what the stage installs.
-    assert _installed(cold) == {"lint"}, str(cold)
-    sections = _sections(cold)
+    assert installed(cold) == {"lint"}, str(cold)
+    parts = sections(cold)
     for name in prepared:
-        assert "noxops: environment up to date, skipped: install" in sections[name], name
-        assert "recreating" not in sections[name]
+        assert "noxops: environment up to date, skipped: install" in parts[name], name
+        assert "recreating" not in parts[name]
         record = json.loads((project / ".nox" / name.replace(".", "-") / ENV_FILE).read_text())
         assert record["installs"], name
     # Built on the interpreter each session asks for, and usable: the tests really ran.
@@ -83,12 +62,12 @@ def test_a_cold_run_builds_the_queued_environments_while_lint_runs(tmp_path: Pat
     assert (project / "reports" / f"coverage-{OTHER}.xml").is_file()
 
     warm = run_nox(project, *SESSIONS)
-    assert warm.returncode == 0 and _installed(warm) == set(), str(warm)
+    assert warm.returncode == 0 and installed(warm) == set(), str(warm)
     assert "in the background" not in warm.output
 
 
 def test_turned_off_every_session_installs_for_itself(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = matrix_project(tmp_path, OTHER)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace("[tool.noxops]\n", "[tool.noxops]\nprepare_ahead = false\n")
@@ -96,19 +75,19 @@ def test_turned_off_every_session_installs_for_itself(tmp_path: Path) -> None:
     run = run_nox(project, "-s", "lint", "tests-3.11")
     assert run.returncode == 0, str(run)
     assert "in the background" not in run.output
-    assert _installed(run) == {"lint", "tests-3.11"}
+    assert installed(run) == {"lint", "tests-3.11"}
     # The variable wins over the configuration.
     (project / ".nox" / "tests-3-11").rename(project / "old-env")
     forced = run_nox(project, "-s", "lint", "tests-3.11", env={"NOXOPS_PREPARE_AHEAD": "1"})
     assert forced.returncode == 0, str(forced)
     assert "preparing the environments of tests-3.11 in the background" in forced.output
-    assert _installed(forced) == set()
+    assert installed(forced) == set()
 
 
 def test_a_failed_background_install_is_redone_by_its_session_with_the_error(
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path)
+    project = matrix_project(tmp_path, OTHER)
     pyproject = project / "pyproject.toml"
     missing = "noxops-no-such-distribution-4f2a"
     pyproject.write_text(
@@ -116,9 +95,9 @@ def test_a_failed_background_install_is_redone_by_its_session_with_the_error(
     )
     run = run_nox(project, "-s", "lint", "tests-3.11")
     assert run.returncode != 0, str(run)
-    sections = _sections(run)
+    parts = sections(run)
     assert "Session lint was successful" in run.output
-    tests = sections["tests-3.11"]
+    tests = parts["tests-3.11"]
     assert "preparing this environment in the background failed; building it here" in tests
     assert "uv pip install" in tests and missing in tests  # the installer's own error, shown
     assert "Session tests-3.11 failed" in run.output
@@ -161,7 +140,7 @@ def test_ctrl_c_stops_the_background_install_and_removes_its_environment(
 ) -> None:
     """Ctrl-C in a terminal reaches every process of the group; a signal to nox alone (sent
     while ``type`` waits for its environment) must be enough too."""
-    project = _project(tmp_path)
+    project = matrix_project(tmp_path, OTHER)
     backend = project / "_backend"
     backend.mkdir()
     (backend / "slow_backend.py").write_text(textwrap.dedent(SLOW_BACKEND))

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("nox")
 
-from support.noxrun import NoxRun, copy_fixture, run_nox
+from support.noxrun import NoxRun, installed, matrix_project, run_nox, sections
 
 from noxops import interpreters
 
@@ -23,28 +23,6 @@ pytestmark = pytest.mark.skipif(
     interpreters.find("3.11") is None or interpreters.find(OTHER) is None,
     reason=f"needs Python 3.11 and {OTHER} on this machine",
 )
-
-
-def _project(tmp_path: Path, tools_python: str = "3.11") -> Path:
-    project = copy_fixture("clean_project", tmp_path)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            "[tool.noxops]\n",
-            f'[tool.noxops]\npython = ["3.11", "{OTHER}"]\ntools_python = "{tools_python}"\n',
-        )
-    )
-    return project
-
-
-def _sections(run: NoxRun) -> dict[str, str]:
-    """Each session's share of the output (sequential runs)."""
-    parts = re.split(r"^nox > Running session (\S+)\n", run.output, flags=re.MULTILINE)
-    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
-
-
-def _installed(run: NoxRun) -> set[str]:
-    return {name for name, text in _sections(run).items() if "uv pip install" in text}
 
 
 def _ok(run: NoxRun) -> NoxRun:
@@ -58,23 +36,23 @@ SESSIONS = ("-s", "lint", "tests")
 def test_warm_runs_install_nothing_and_changes_reinstall_exactly_what_they_affect(
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path)
+    project = matrix_project(tmp_path, OTHER)
     cold = _ok(run_nox(project, *SESSIONS, env={"NOXOPS_PREPARE_AHEAD": "0"}))
-    assert _installed(cold) == {"lint", "tests-3.11", f"tests-{OTHER}"}
+    assert installed(cold) == {"lint", "tests-3.11", f"tests-{OTHER}"}
     assert "in the background" not in cold.output
 
     warm = _ok(run_nox(project, *SESSIONS))
-    assert _installed(warm) == set(), str(warm)
+    assert installed(warm) == set(), str(warm)
     assert "recreating" not in warm.output
     assert "preparing the environments" not in warm.output  # they all exist
-    for name, text in _sections(warm).items():
+    for name, text in sections(warm).items():
         assert "noxops: environment up to date, skipped: install" in text, name
 
     # A new requirement in the test group: both test environments, not lint's.
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('["pytest"]', '["pytest", "attrs"]'))
     changed = _ok(run_nox(project, *SESSIONS))
-    assert _installed(changed) == {"tests-3.11", f"tests-{OTHER}"}, str(changed)
+    assert installed(changed) == {"tests-3.11", f"tests-{OTHER}"}, str(changed)
     assert "what this environment installs changed; recreating it" in changed.output
     _ok(run_nox(project, "-s", f"tests-{OTHER}"))
     # Removing it again must not leave it behind (a stale dependency would).
@@ -82,28 +60,28 @@ def test_warm_runs_install_nothing_and_changes_reinstall_exactly_what_they_affec
     assert list(site.glob("attrs-*.dist-info"))
     pyproject.write_text(pyproject.read_text().replace('["pytest", "attrs"]', '["pytest"]'))
     removed = _ok(run_nox(project, "-s", "tests-3.11"))
-    assert _installed(removed) == {"tests-3.11"}
+    assert installed(removed) == {"tests-3.11"}
     assert not list(site.glob("attrs-*.dist-info"))  # no stale dependency left behind
 
     # Another interpreter for the tools: lint's environment is rebuilt on it.
     pyproject.write_text(pyproject.read_text().replace('tools_python = "3.11"',
                                                        f'tools_python = "{OTHER}"'))  # fmt: skip
     moved = _ok(run_nox(project, "-s", "lint"))
-    assert _installed(moved) == {"lint"}, str(moved)
+    assert installed(moved) == {"lint"}, str(moved)
     cfg = (project / ".nox" / "lint" / "pyvenv.cfg").read_text()
     assert re.search(rf"version_info = {re.escape(OTHER)}\.", cfg), cfg
     again = _ok(run_nox(project, "-s", "lint"))
-    assert _installed(again) == set()
+    assert installed(again) == set()
     # -R (reuse, no install) uses the environment as it is, even a stale one.
     pyproject.write_text(pyproject.read_text().replace(f'tools_python = "{OTHER}"',
                                                        'tools_python = "3.11"'))  # fmt: skip
     as_is = _ok(run_nox(project, "-R", "-s", "lint"))
-    assert "recreating" not in as_is.output and _installed(as_is) == set()
+    assert "recreating" not in as_is.output and installed(as_is) == set()
     assert f"version_info = {OTHER}." in (project / ".nox" / "lint" / "pyvenv.cfg").read_text()
 
 
 def test_changed_only_reports_up_to_date_and_reruns_after_an_edit(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = matrix_project(tmp_path, OTHER)
     _ok(run_nox(project, "-s", "lint", "tests-3.11"))
     quiet = _ok(run_nox(project, "-s", "lint", "tests-3.11", "--", "--changed-only"))
     for name in ("lint", "tests-3.11"):
@@ -118,7 +96,7 @@ def test_changed_only_reports_up_to_date_and_reruns_after_an_edit(tmp_path: Path
     assert "noxops: lint runs: its inputs changed" in edited.output, str(edited)
     assert "noxops: tests-3.11 runs: its inputs changed" in edited.output
     assert "coverage run" in edited.output and "black --check" in edited.output
-    assert "--changed-only" not in _sections(edited)["tests-3.11"].split("coverage run", 1)[1]
+    assert "--changed-only" not in sections(edited)["tests-3.11"].split("coverage run", 1)[1]
 
     docs = project / "NOTES.md"  # a new top-level file: both may read it
     docs.write_text("notes\n")
@@ -129,7 +107,7 @@ def test_changed_only_reports_up_to_date_and_reruns_after_an_edit(tmp_path: Path
 
 
 def test_parallel_runs_lint_and_tests_together_with_whole_blocks(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = matrix_project(tmp_path, OTHER)
     _ok(run_nox(project, *SESSIONS))  # cold, sequential: environments ready
     run = _ok(run_nox(project, "-j", "2", *SESSIONS))
     lines = run.output.splitlines()

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FIXTURES", "NoxRun", "copy_fixture", "run_nox"]
+__all__ = [
+    "FIXTURES",
+    "NoxRun",
+    "copy_fixture",
+    "installed",
+    "matrix_project",
+    "run_nox",
+    "sections",
+]
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -60,3 +69,27 @@ def run_nox(
         check=False,
     )
     return NoxRun(proc.returncode, proc.stdout)
+
+
+def matrix_project(destination: Path, other: str, tools_python: str = "3.11") -> Path:
+    """The clean fixture with a two-Python matrix (3.11 and ``other``)."""
+    project = copy_fixture("clean_project", destination)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.noxops]\n",
+            f'[tool.noxops]\npython = ["3.11", "{other}"]\ntools_python = "{tools_python}"\n',
+        )
+    )
+    return project
+
+
+def sections(run: NoxRun) -> dict[str, str]:
+    """Each session's share of the output of a sequential run."""
+    parts = re.split(r"^nox > Running session (\S+)\n", run.output, flags=re.MULTILINE)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def installed(run: NoxRun) -> set[str]:
+    """Sessions that ran an install themselves."""
+    return {name for name, text in sections(run).items() if "uv pip install" in text}
