@@ -358,6 +358,17 @@ class Running:
             alive=self.gone,
         )
 
+    def ready(self, endpoint: Endpoint, detail: str) -> Service:
+        """Wait for ``endpoint`` (see :meth:`wait`), then describe it as this provider's service."""
+        self.wait(endpoint)
+        return Service(
+            kind=self.kind.name,
+            provider=self.provider,
+            endpoint=endpoint,
+            env=self.kind.env(endpoint),
+            detail=detail,
+        )
+
     def __enter__(self) -> Service:
         started = time.monotonic()
         try:

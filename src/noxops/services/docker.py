@@ -208,13 +208,8 @@ class DockerRunning(Running):
         endpoint = Endpoint(
             template.scheme, host, port, template.user, template.password, template.database
         )
-        self.wait(endpoint)
-        return Service(
-            kind=self.kind.name,
-            provider=self.provider,
-            endpoint=endpoint,
-            env=self.kind.env(endpoint),
-            detail=f"{self.image} (container {container.get_wrapped_container().short_id})",
+        return self.ready(
+            endpoint, f"{self.image} (container {container.get_wrapped_container().short_id})"
         )
 
     def stop(self) -> None:

@@ -104,14 +104,7 @@ class LocalRunning(Running):
         proc = self._spawn(list(spec.command), spec)
         with self._lock:
             self.proc = proc
-        self.wait(spec.endpoint)
-        return Service(
-            kind=self.kind.name,
-            provider=self.provider,
-            endpoint=spec.endpoint,
-            env=self.kind.env(spec.endpoint),
-            detail=f"{spec.binary} (pid {proc.pid}, in {self.workdir})",
-        )
+        return self.ready(spec.endpoint, f"{spec.binary} (pid {proc.pid}, in {self.workdir})")
 
     def cancel(self) -> None:
         super().cancel()

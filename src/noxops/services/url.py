@@ -19,14 +19,7 @@ class UrlRunning(Running):
 
     def start(self) -> Service:
         endpoint = self.kind.parse(self.url, what=self.source)  # malformed: fails at once
-        self.wait(endpoint)
-        return Service(
-            kind=self.kind.name,
-            provider=self.provider,
-            endpoint=endpoint,
-            env=self.kind.env(endpoint),
-            detail=f"from {self.source}",
-        )
+        return self.ready(endpoint, f"from {self.source}")
 
     def stop(self) -> None:
         """Nothing to stop: the server belongs to whoever started it."""
