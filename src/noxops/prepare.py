@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from noxops.config import Config
     from noxops.stages.base import Install, Stage
 
-__all__ = ["ENV_VAR", "Job", "Worker", "begin", "enabled", "jobs_for", "settle", "stop"]
+__all__ = ["ENV_VAR", "Job", "Worker", "begin", "enabled", "jobs_for", "stop"]
 
 ENV_VAR = "NOXOPS_PREPARE_AHEAD"
 _FALSE = {"0", "false", "no", "off"}
@@ -66,7 +66,6 @@ class Job:
     installs: list[Install]
     runner: Any = field(default=None, repr=False)  # the queued nox SessionRunner
     state: str = "pending"  # pending, running, done, failed, cancelled
-    seconds: float = 0.0
     error: str = ""
 
     @property
@@ -94,9 +93,6 @@ class Worker:
 
     def start(self) -> None:
         self._thread.start()
-
-    def job_for(self, location: str) -> Optional[Job]:
-        return next((j for j in self.jobs if j.location == location), None)
 
     def wait(self, job: Job) -> float:
         """Block until ``job`` is finished; returns how long that took."""
@@ -129,10 +125,8 @@ class Worker:
                 if job is None or self._stopping:
                     return
                 job.state = "running"
-            started = time.monotonic()
             ok = self._build(job)
             with self._cond:
-                job.seconds = time.monotonic() - started
                 job.state = "done" if ok else ("cancelled" if self._stopping else "failed")
                 self._cond.notify_all()
 
@@ -360,12 +354,6 @@ def _wait_before_creating(job: Job, worker: Worker) -> None:
         original()
 
     job.runner._create_venv = create_venv
-
-
-def settle(session: nox.Session) -> None:
-    """At the end of a noxops session: when nothing is queued any more, stop the worker."""
-    if _state["worker"] is not None and not getattr(session._runner.manifest, "_queue", None):
-        stop()
 
 
 def stop() -> None:

@@ -55,11 +55,9 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
         try:
             _run(session)
         except BaseException as exc:
-            if not isinstance(exc, Exception):  # Ctrl-C, SystemExit
+            if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: at once, not at exit
                 prepare.stop()
             raise
-        finally:
-            prepare.settle(session)
 
     def _run(session: nox.Session) -> None:
         limit = st.timeout(config)

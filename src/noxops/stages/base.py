@@ -20,7 +20,6 @@ __all__ = [
     "Stage",
     "StageFunc",
     "install_plan",
-    "install_project",
     "project_install",
     "report_path",
     "run_tool",
@@ -155,25 +154,7 @@ def project_install(
     return (*args, *group_reqs, *requirements)
 
 
-def install_project(
-    session: nox.Session,
-    config: Config,
-    *requirements: str,
-    groups: Sequence[str] = (),
-    extras: Sequence[str] = (),
-    editable: bool = True,
-) -> None:
-    """Install the project (editable by default), some of its dependency groups, and tools."""
-    install_plan(
-        session,
-        config,
-        lambda cfg, _python: [
-            project_install(cfg, *requirements, groups=groups, extras=extras, editable=editable)
-        ],
-    )
-
-
-def install_plan(session: nox.Session, config: Config, plan: EnvPlan) -> list[Install]:
+def install_plan(session: nox.Session, config: Config, plan: EnvPlan) -> None:
     """Make the install calls of ``plan`` (a stage's ``env``); a bad configuration stops it."""
     from noxops.errors import NoxopsError
 
@@ -183,4 +164,3 @@ def install_plan(session: nox.Session, config: Config, plan: EnvPlan) -> list[In
         session.error(str(exc))
     for args in calls:
         session.install(*args)
-    return calls
