@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,12 +32,15 @@ def default_groups(config: Config) -> list[str]:
     """The configured test groups, else whichever of test, tests and dev the project has."""
     if config.tests.groups is not None:
         return list(config.tests.groups)
-    import nox.project
-
     pyproject = config.root / "pyproject.toml"
     if not pyproject.is_file():
         return []
-    defined = nox.project.load_toml(str(pyproject)).get("dependency-groups", {})
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    with pyproject.open("rb") as fh:
+        defined = tomllib.load(fh).get("dependency-groups", {})
     return [g for g in _GROUP_CANDIDATES if g in defined]
 
 
@@ -85,14 +89,16 @@ def _coverage_run_keys(root: Path) -> set[str]:
     """The keys of the project's coverage ``[run]`` settings, wherever coverage reads them."""
     import configparser
 
-    import nox.project
-
     keys: set[str] = set()
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
         try:
-            data = nox.project.load_toml(str(pyproject))
-            run = data.get("tool", {}).get("coverage", {}).get("run", {})
+            with pyproject.open("rb") as fh:
+                run = tomllib.load(fh).get("tool", {}).get("coverage", {}).get("run", {})
             keys |= set(run) if isinstance(run, dict) else set()
         except (OSError, ValueError):
             keys.add("unreadable")
