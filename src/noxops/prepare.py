@@ -112,7 +112,7 @@ class Worker:
             proc = self._proc
             self._cond.notify_all()
         if proc is not None and proc.poll() is None:
-            _stop_tree(proc.pid, grace)
+            _stop_tree(proc, grace)
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(grace + 10)
 
@@ -162,7 +162,8 @@ class Worker:
             _, err = proc.communicate()
             with self._cond:
                 self._proc = None
-            if proc.returncode != 0:
+                stopped = self._stopping  # stopped mid-command: never trust its exit code
+            if proc.returncode != 0 or stopped:
                 job.error = err.decode("utf-8", "replace").strip()[-2000:]
                 break
         else:
@@ -172,22 +173,30 @@ class Worker:
         return False
 
 
-def _stop_tree(pid: int, grace: float) -> None:
-    """Terminate a process and everything it started (uv runs build backends), then kill."""
+def _stop_tree(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """Terminate a process and everything it started (uv runs build backends), then kill.
+
+    The process itself is waited for through its ``Popen`` only: were psutil to reap it, the
+    worker's ``communicate()`` would find no child and report exit code 0.
+    """
     import psutil
 
     try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        children = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
-        return
-    for proc in procs:
+        children = []
+    for child in children:
         with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for proc in alive:
+            child.terminate()
+    proc.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace)
+    for child in alive:
         with contextlib.suppress(psutil.Error):
-            proc.kill()
+            child.kill()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def enabled(config: Config) -> bool:
