@@ -14,9 +14,9 @@ After a successful run the fingerprint and the report files the run wrote are re
 ``nox -- --changed-only``), ``NOXOPS_CHANGED_ONLY=1`` or ``changed_only = true`` in
 ``[tool.noxops]``, a stage whose fingerprint equals that record, and whose recorded reports are
 still there, is reported "up to date" and not run; it still succeeds, so sessions that require
-it go ahead. Correctness first: stages not listed in :data:`SCOPES` (integration, build,
-deploy, ...), the security stage while it audits dependencies (the advisory data changes on
-its own), and anything that cannot be fingerprinted always run.
+it go ahead. Correctness first: stages whose declaration gives no ``inputs`` (integration,
+build, deploy, ...), the security stage while it audits dependencies (the advisory data
+changes on its own), and anything that cannot be fingerprinted always run.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from noxops import fingerprint
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FLAG",
-    "SCOPES",
     "StageInputs",
     "requested",
     "stage_inputs",
@@ -51,36 +50,6 @@ FLAG = "--changed-only"
 ENV_VAR = "NOXOPS_CHANGED_ONLY"
 _TOOL_ENV = re.compile(r"^(PYTEST_|MYPY|COVERAGE_|RUFF_|BLACK_|ISORT_|BANDIT|PYTHON(?!_KEYRING))")
 _TRUE = {"1", "true", "yes", "on"}
-
-
-def _lint_paths(config: Config) -> Optional[list[str]]:
-    from noxops.stages.lint import lint_paths
-
-    return lint_paths(config)
-
-
-def _type_paths(config: Config) -> Optional[list[str]]:
-    return list(config.type.paths) or config.sources
-
-
-def _security_paths(config: Config) -> Optional[list[str]]:
-    if config.security.audit:
-        raise LookupError("the dependency audit depends on advisory data that changes daily")
-    return list(config.security.paths) or config.sources
-
-
-def _whole_project(config: Config) -> Optional[list[str]]:
-    return None
-
-
-# Stage name -> the paths (besides the top-level files) it reads; None means the whole project.
-# A function may raise LookupError to say "cannot tell": the stage always runs.
-SCOPES: dict[str, Callable[[Config], Optional[list[str]]]] = {
-    "lint": _lint_paths,
-    "type": _type_paths,
-    "security": _security_paths,
-    "tests": _whole_project,
-}
 
 
 def requested(session: nox.Session, config: Config) -> bool:
@@ -119,9 +88,9 @@ def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs
     """Everything the stage's result depends on; raises LookupError when that cannot be told."""
     import nox as nox_module
 
-    if st.name not in SCOPES:
-        raise LookupError(f"noxops does not know which files {st.name} reads")
-    paths = SCOPES[st.name](config)
+    if st.inputs is None:
+        raise LookupError(f"its declaration does not say which files {st.name} reads")
+    paths = st.inputs(config)
     env = _environment(session)
     parts: dict[str, Any] = {
         "stage": st.name,

@@ -13,10 +13,15 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from noxops import interpreters
 from noxops.config import Config, load
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from noxops.stages.base import Stage
 
 __all__ = ["Finding", "add_parser", "diagnose", "render"]
 
@@ -33,10 +38,11 @@ class Finding:
     fix: str = ""
 
 
-Check = Callable[[Config], Iterator[Finding]]
+# A check looks at the machine for the enabled stages' declarations.
+Check = Callable[[Config, "Mapping[str, Stage]"], Iterator[Finding]]
 
 
-def _pythons(config: Config) -> Iterator[Finding]:
+def _pythons(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     found = interpreters.find_all(config.pythons)
     for version, interp in found.items():
         if interp is not None:
@@ -61,7 +67,7 @@ def _pythons(config: Config) -> Iterator[Finding]:
         )
 
 
-def _uv(config: Config) -> Iterator[Finding]:
+def _uv(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     try:
         from uv import find_uv_bin
 
@@ -79,13 +85,13 @@ def _uv(config: Config) -> Iterator[Finding]:
         )
 
 
-def _docker(config: Config) -> Iterator[Finding]:
+def _docker(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     try:
         from noxops.services.docker import engine_problem
     except ImportError:  # pragma: no cover - services are part of noxops
         return
     problem = engine_problem(timeout=3.0)
-    needs_engine = (config.root / "Dockerfile").is_file() and config.image.enabled
+    needing = [st.name for st in stages.values() if st.ci.needs_docker(config)]
     if problem is None:
         yield Finding(
             "Docker engine", OK, f"reachable ({os.environ.get('DOCKER_HOST') or 'local socket'})"
@@ -93,13 +99,13 @@ def _docker(config: Config) -> Iterator[Finding]:
     else:
         yield Finding(
             "Docker engine",
-            FAIL if needs_engine else WARN,
-            problem + ("; the build and smoke stages need it" if needs_engine else ""),
+            FAIL if needing else WARN,
+            problem + (f"; {_and(needing)} need(s) it" if needing else ""),
             fix="start the engine (sudo systemctl start docker) or set DOCKER_HOST",
         )
 
 
-def _local_servers(config: Config) -> Iterator[Finding]:
+def _local_servers(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     try:
         from noxops.services import postgres, redis
     except ImportError:  # pragma: no cover
@@ -128,13 +134,13 @@ def _local_servers(config: Config) -> Iterator[Finding]:
     )
 
 
-def _services(config: Config) -> Iterator[Finding]:
+def _services(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     """Which provider would serve each configured service, or why none can."""
     from noxops.services.base import ServiceError
     from noxops.services.select import plan, requested_provider
 
     names = list(config.integration.services)
-    if not names or not config.integration.enabled:
+    if not names or not any(st.ci.services for st in stages.values()):
         return
     try:
         provider = requested_provider(config.integration.provider)
@@ -151,7 +157,7 @@ def _services(config: Config) -> Iterator[Finding]:
         yield Finding(f"service {choice.kind.name}", OK, f"{choice.provider} ({choice.why})")
 
 
-def _ci(config: Config) -> Iterator[Finding]:
+def _ci(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     for variable, name in [
         ("GITHUB_ACTIONS", "GitHub Actions"),
         ("GITLAB_CI", "GitLab CI"),
@@ -167,8 +173,19 @@ def _ci(config: Config) -> Iterator[Finding]:
 CHECKS: tuple[Check, ...] = (_pythons, _uv, _docker, _local_servers, _services, _ci)
 
 
-def diagnose(config: Config) -> list[Finding]:
-    return [finding for check in CHECKS for finding in check(config)]
+def _and(names: list[str]) -> str:
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
+def diagnose(config: Config, stages: Mapping[str, Stage] | None = None) -> list[Finding]:
+    """Every check's findings for the stages enabled by ``config`` (default: every stage
+    declared for it)."""
+    if stages is None:
+        from noxops.stages import STAGES
+
+        stages = STAGES.for_config(config)
+    enabled = {name: st for name, st in stages.items() if st.enabled(config)}
+    return [finding for check in CHECKS for finding in check(config, enabled)]
 
 
 def render(findings: list[Finding], color: bool = False) -> str:

@@ -15,8 +15,6 @@ from noxops import changed, fingerprint, interpreters, prepare
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.stages import STAGES, Stage
-from noxops.stages import deploy as deploy_stages
-from noxops.stages import ordered
 from noxops.watchdog import Watchdog
 
 __all__ = ["Pipeline", "sessions"]
@@ -31,10 +29,7 @@ class Pipeline:
     missing_pythons: list[str]
 
     def session_names(self, name: str) -> list[str]:
-        st = self.stages[name]
-        if st.python == "matrix":
-            return [f"{name}-{py}" for py in self.config.pythons]
-        return [name]
+        return self.stages[name].sessions(self.config.pythons)
 
 
 def _python_for(st: Stage, config: Config) -> Any:
@@ -116,18 +111,16 @@ def sessions(
         _fail(str(exc))
         raise  # pragma: no cover - _fail exits
 
-    # Per-environment stages (deploy-<env>, rollback-<env>) come from the configuration.
-    candidates = sorted(
-        [*ordered(), *deploy_stages.expand(config)], key=lambda st: st.name == "report"
-    )
+    # Every declared stage, plus the per-environment ones (deploy-<env>, rollback-<env>).
+    candidates = STAGES.for_config(config)
     chosen = {
-        st.name: st
-        for st in candidates
-        if st.enabled(config) and (only is None or st.name in only) and st.name not in exclude
+        name: st
+        for name, st in candidates.items()
+        if st.enabled(config) and (only is None or name in only) and name not in exclude
     }
-    unknown = (set(only or ()) | set(exclude)) - {st.name for st in candidates}
+    unknown = (set(only or ()) | set(exclude)) - set(candidates)
     if unknown:
-        _fail(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(STAGES)}")
+        _fail(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(candidates)}")
 
     found = interpreters.find_all(config.pythons)
     interpreters.expose(found)

@@ -154,8 +154,9 @@ def test_unknown_stages_follow_requires_or_configuration() -> None:
     )
     assert ci_stage_of("x", [], {}, {}) == "quality"
     assert ci_stage_of("x", [], {}, {"x": "integration"}) == "integration"
-    assert ci_stage_of("deploy-eu", [], {}, {}) == "deploy"
-    assert ci_stage_of("lint", [], {}, {"lint": "tests"}) == "tests"
+    # A declared CI stage wins over requires; the configuration wins over both.
+    assert ci_stage_of("deploy-eu", ["build"], {"build": "build"}, {}, "deploy") == "deploy"
+    assert ci_stage_of("lint", [], {}, {"lint": "tests"}, "quality") == "tests"
 
 
 def test_a_configured_ci_stage_places_an_unknown_stage(tmp_path: Path) -> None:
@@ -192,11 +193,11 @@ def test_bad_ci_configuration_is_refused(tmp_path: Path, table: str, problem: st
 
 def test_the_model_comes_from_noxops_own_registry() -> None:
     """Without a fake registry: the stages noxops registers for this repository."""
-    from noxops.ci.model import registered_stages
+    from noxops.stages import STAGES
 
     config = load(REPO)
-    registered = registered_stages(config)
-    pipeline = build_pipeline(config)
+    registered = STAGES.for_config(config)
+    pipeline = build_pipeline(config, registered)
     for job in pipeline.jobs:
         assert job.name in registered
         declared = {r for r in registered[job.name].requires if r in registered}

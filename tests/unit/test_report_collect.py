@@ -14,6 +14,7 @@ from noxops.cli import main
 from noxops.config import Config, load
 from noxops.reports.collect import build_report, expected_checks
 from noxops.reports.model import Check, Report
+from noxops.stages import STAGES
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "report_samples"
 PYPROJECT = """\
@@ -24,6 +25,15 @@ python = ["3.11"]
 [tool.noxops.security]
 audit = {audit}
 """
+
+
+def _report(config: Config, nox_report: Path | None = None) -> Report:
+    """The report over every stage noxops declares for ``config``."""
+    return build_report(config, STAGES.for_config(config), nox_report)
+
+
+def _expected(config: Config) -> dict[str, str]:
+    return expected_checks(config, STAGES.for_config(config))
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +71,7 @@ def _by_name(report: Report) -> dict[str, Check]:
 
 def test_failing_sample(tmp_path: Path) -> None:
     config = _project(tmp_path, "failing", "/tmp/rx", {"security": {"allow_unaudited": True}})
-    report = build_report(config)
+    report = _report(config)
     checks = _by_name(report)
     assert {n: c.status for n, c in checks.items()} == {
         "lint": "failed",
@@ -83,7 +93,7 @@ def test_failing_sample(tmp_path: Path) -> None:
 
 
 def test_clean_sample_passes(tmp_path: Path) -> None:
-    report = build_report(_project(tmp_path, "clean", "/tmp/rc", audit=False))
+    report = _report(_project(tmp_path, "clean", "/tmp/rc", audit=False))
     assert {c.name: c.status for c in report.checks} == {
         "lint": "passed",
         "type": "passed",
@@ -100,13 +110,13 @@ def test_coverage_threshold_from_report_settings(tmp_path: Path) -> None:
     # The failing sample's per-Python coverage, as if it were the combined one: 53.3%.
     config = _project(tmp_path, "clean", "/tmp/rc", {"report": {"coverage_fail_under": 90}})
     shutil.copy(SAMPLES / "failing" / "coverage-3.11.xml", config.reports / "coverage.xml")
-    coverage = _by_name(build_report(config))["coverage"]
+    coverage = _by_name(_report(config))["coverage"]
     assert (coverage.status, coverage.summary) == ("failed", "53.3% (min 90%)")
     assert coverage.blocks
 
 
 def test_nothing_ran_is_not_a_pass(tmp_path: Path) -> None:
-    report = build_report(_project(tmp_path, None, str(tmp_path)))
+    report = _report(_project(tmp_path, None, str(tmp_path)))
     assert {c.status for c in report.checks} == {"not-run"}
     assert [c.name for c in report.checks] == [
         "lint",
@@ -138,7 +148,7 @@ def test_unreadable_report_is_not_run_never_a_pass(
     config = _project(tmp_path, "clean", "/tmp/rc")
     shutil.rmtree(config.reports / "sessions")  # no session says otherwise
     (config.reports / file).write_text(content, encoding="utf-8")
-    report = build_report(config)
+    report = _report(config)
     result = _by_name(report)[check]
     assert result.status == "not-run"
     assert result.summary.startswith("could not read /")  # the reports are outside the root
@@ -150,7 +160,7 @@ def test_unreadable_report_is_not_run_never_a_pass(
 def test_a_failed_session_with_an_unreadable_report_is_failed(tmp_path: Path) -> None:
     config = _project(tmp_path, "failing", "/tmp/rx")
     (config.reports / "ruff.json").unlink()
-    lint = _by_name(build_report(config))["lint"]
+    lint = _by_name(_report(config))["lint"]
     assert lint.status == "failed"
     assert "lint failed: lint failed: ruff" in lint.summary
     assert "reports/ruff.json: the file is missing" in lint.summary
@@ -162,7 +172,7 @@ def test_stale_report_is_not_trusted(tmp_path: Path) -> None:
     data = json.loads(record.read_text())
     data["started"] = "2099-01-01T00:00:00+00:00"  # the session started after ruff.json
     record.write_text(json.dumps(data))
-    lint = _by_name(build_report(config))["lint"]
+    lint = _by_name(_report(config))["lint"]
     assert lint.status == "not-run"
     assert "older than the last lint session" in lint.summary
 
@@ -173,7 +183,7 @@ def test_session_failure_overrides_a_clean_report(tmp_path: Path) -> None:
     data = json.loads(record.read_text())
     data.update(status="failed", reason="lint failed: black, isort")
     record.write_text(json.dumps(data))
-    lint = _by_name(build_report(config))["lint"]
+    lint = _by_name(_report(config))["lint"]
     assert lint.status == "failed"
     assert lint.summary == "no ruff findings; session failed: lint failed: black, isort"
 
@@ -188,7 +198,7 @@ def test_timed_out_and_skipped_sessions(tmp_path: Path) -> None:
         data = json.loads((sessions / f"{name}.json").read_text())
         data.update(status=status, reason=reason)
         (sessions / f"{name}.json").write_text(json.dumps(data))
-    checks = _by_name(build_report(config))
+    checks = _by_name(_report(config))
     assert checks["type"].status == "failed"
     assert "timed-out" in checks["type"].summary
     assert checks["tests-3.11"].status == "skipped"
@@ -202,7 +212,7 @@ def test_other_sessions_and_unreadable_records(tmp_path: Path) -> None:
         json.dumps({"name": "docs", "status": "failed", "reason": "sphinx", "duration": 2})
     )
     (sessions / "broken.json").write_text("{")
-    report = build_report(config)
+    report = _report(config)
     docs = _by_name(report)["docs"]
     assert (docs.status, docs.summary, docs.blocks) == ("failed", "session failed: sphinx", True)
     assert "sessions/broken.json: not valid JSON" in report.verdict
@@ -211,7 +221,7 @@ def test_other_sessions_and_unreadable_records(tmp_path: Path) -> None:
 def test_nox_report_fills_in_what_noxops_did_not_record(tmp_path: Path) -> None:
     config = _project(tmp_path, "failing", "/tmp/rx", audit=False)
     shutil.rmtree(config.reports / "sessions")
-    report = build_report(config, SAMPLES / "failing" / "nox-report.json")
+    report = _report(config, SAMPLES / "failing" / "nox-report.json")
     checks = _by_name(report)
     assert checks["coverage"].summary == (
         "not run: Prerequisite session tests-3.11 was not successful"
@@ -221,7 +231,7 @@ def test_nox_report_fills_in_what_noxops_did_not_record(tmp_path: Path) -> None:
 
 def test_expected_checks_follow_the_configuration(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT.format(audit="false"), encoding="utf-8")
-    assert list(expected_checks(load(tmp_path))) == [
+    assert list(_expected(load(tmp_path))) == [
         "lint",
         "type",
         "bandit",
@@ -229,7 +239,7 @@ def test_expected_checks_follow_the_configuration(tmp_path: Path) -> None:
         "coverage",
     ]
     narrowed = load(tmp_path, {"default_sessions": ["lint", "tests"], "type": {"enabled": False}})
-    assert list(expected_checks(narrowed)) == ["lint", "tests-3.11"]
+    assert list(_expected(narrowed)) == ["lint", "tests-3.11"]
 
 
 def test_build_manifest(tmp_path: Path) -> None:
@@ -248,12 +258,12 @@ def test_build_manifest(tmp_path: Path) -> None:
             }
         )
     )
-    build = _by_name(build_report(config))["build"]
+    build = _by_name(_report(config))["build"]
     assert build.status == "passed"
     assert build.summary == (
         "ghcr.io/acme/calc:1.0.0, sha256:0123456789ab, calc-1.0.0-py3-none-any.whl"
     )
-    assert "build" not in expected_checks(config)  # build is not in a plain `nox`
+    assert "build" not in _expected(config)  # build is not in a plain `nox`
 
 
 # -- the command ----------------------------------------------------------------------------

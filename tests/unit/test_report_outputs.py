@@ -29,6 +29,7 @@ from noxops.reports.sarif import sarif
 from noxops.reports.sonar import sonar_properties
 from noxops.reports.summary import summary
 from noxops.reports.terminal import render, use_colour
+from noxops.stages import STAGES
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "report_samples"
 
@@ -44,7 +45,7 @@ def failing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
     config = dataclasses.replace(
         load(tmp_path), root=Path("/tmp/rx"), reports_dir=str(tmp_path / "reports")
     )
-    return build_report(config)
+    return build_report(config, STAGES.for_config(config))
 
 
 def _many(n: int, level: str = "error") -> Report:
@@ -280,11 +281,9 @@ def test_sonar_properties(tmp_path: Path) -> None:
     reports.mkdir()
     for name in ("coverage.xml", "ruff.json", "bandit.json"):
         (reports / name).write_text("x", encoding="utf-8")
-    props = dict(
-        line.split("=", 1)
-        for line in sonar_properties(load(tmp_path)).splitlines()
-        if line and not line.startswith("#")
-    )
+    config = load(tmp_path)
+    text = sonar_properties(config, STAGES.for_config(config))
+    props = dict(line.split("=", 1) for line in text.splitlines() if line and "#" not in line[:1])
     assert props == {
         "sonar.projectKey": "my_calc",
         "sonar.projectName": "my calc",

@@ -29,6 +29,11 @@ RENDERERS: dict[str, tuple[str, Callable[[Pipeline], str]]] = {
 
 
 def _pipeline(config: Config, stages: Mapping[str, Stage] | None) -> Pipeline:
+    """The pipeline of the given stages, default: every stage declared for ``config``."""
+    if stages is None:
+        from noxops.stages import STAGES
+
+        stages = STAGES.for_config(config)
     try:
         return build_pipeline(config, stages)
     except ValueError as exc:

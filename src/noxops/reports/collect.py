@@ -8,15 +8,15 @@ not run, with the reason; a check whose stage is part of the pipeline but left n
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
-from noxops.reports.cobertura import Coverage, read_coverage
+from noxops.reports.cobertura import read_coverage
 from noxops.reports.files import display, mtime, read_json
 from noxops.reports.gate import apply_gate, bandit_blocking, coverage_passes, fail_under
 from noxops.reports.junit import Suite, mypy_findings, read_junit
@@ -26,54 +26,89 @@ from noxops.reports.sessions import SessionRecord, read_nox_report, read_records
 
 if TYPE_CHECKING:
     from noxops.config import Config
+    from noxops.stages.base import Output, Stage
 
-__all__ = ["build_report", "expected_checks", "gather"]
+__all__ = ["Expected", "build_report", "expected_checks", "gather"]
 
 _T = TypeVar("_T")
 _STALE_SLACK = 2.0  # seconds
-# Sessions that are not checks: the report itself and the fixer.
-_NOT_CHECKS = {"report", "fmt"}
+Stages = Mapping[str, "Stage"]
 
 
-def expected_checks(config: Config) -> dict[str, str]:
-    """The checks a plain ``nox`` produces with this configuration: check -> its session."""
-    from noxops.stages import STAGES
+@dataclass(frozen=True)
+class Expected:
+    """One check a stage's declared output feeds: which session writes which file."""
 
+    check: str
+    session: str
+    file: str
+    stage: Stage
+    output: Output
+    python: Optional[str] = None
+
+
+def _runs(st: Stage, config: Config) -> bool:
+    """Whether a plain ``nox`` runs the stage with this configuration."""
     default = config.default_sessions
-    expected: dict[str, str] = {}
+    if not st.enabled(config):
+        return False
+    return st.default if default is None else st.name in default
 
-    def runs(stage_name: str) -> bool:
-        st = STAGES.get(stage_name)
-        if st is None or not st.enabled(config):
-            return False
-        return st.default if default is None else stage_name in default
 
-    if runs("lint"):
-        expected["lint"] = "lint"
-    if runs("type"):
-        expected["type"] = "type"
-    if runs("security"):
-        expected["bandit"] = "security"
-        if config.security.audit:
-            expected["audit"] = "security"
-    if runs("tests"):
-        for py in config.pythons:
-            expected[f"tests-{py}"] = f"tests-{py}"
-    if runs("coverage"):
-        expected["coverage"] = "coverage"
-    for name in ("integration", "build", "smoke"):
-        if runs(name):
-            expected[name] = name
-    return expected
+def _entries(config: Config, stages: Stages, pythons: Sequence[str]) -> list[Expected]:
+    """Every (check, session, file) the stages' declarations give, in pipeline order."""
+    found: list[Expected] = []
+    for st in stages.values():
+        if not st.check:
+            continue
+        for out in st.outputs:
+            if out.check is None:
+                continue
+            if "{python}" in out.check:
+                found += [
+                    Expected(
+                        check=out.check.replace("{python}", py),
+                        session=f"{st.name}-{py}",
+                        file=out.name(config, py),
+                        stage=st,
+                        output=out,
+                        python=py,
+                    )
+                    for py in pythons
+                ]
+            else:
+                found.append(Expected(out.check, st.name, out.name(config), st, out))
+    return found
+
+
+def expected_checks(config: Config, stages: Stages) -> dict[str, str]:
+    """The checks a plain ``nox`` produces with this configuration: check -> its session."""
+    return {
+        e.check: e.session
+        for e in _entries(config, stages, config.pythons)
+        if _runs(e.stage, config) and e.output.when(config)
+    }
 
 
 class _Reader:
     """Builds checks from report files and session records."""
 
-    def __init__(self, config: Config, records: dict[str, SessionRecord]) -> None:
+    def __init__(self, config: Config, records: dict[str, SessionRecord], stages: Stages) -> None:
         self.config = config
         self.root = config.root
         self.records = records
+        self.stages = stages
+        self.coverage_files: list[tuple[str, float, int, int]] = []
+        # How each kind of declared output is read into its check.
+        self.by_kind: dict[str, Callable[[str, str, str], Check]] = {
+            "ruff": self.ruff,
+            "mypy": self.mypy,
+            "bandit": self.bandit,
+            "audit": self.audit,
+            "junit": self.junit,
+            "coverage": self.coverage,
+            "manifest": self.manifest,
+        }
 
     def path(self, name: str) -> Path:
         return self.config.reports / name
@@ -127,9 +162,7 @@ class _Reader:
 
     def blocked_by(self, session: str) -> list[str]:
         """The sessions ``session`` requires that did not succeed (so nox did not run it)."""
-        from noxops.stages import STAGES
-
-        st = STAGES.get(session)
+        st = self.stages.get(session)
         required = st.requires if st is not None else ()
         return sorted(
             name
@@ -149,23 +182,23 @@ class _Reader:
 
     # -- the checks -------------------------------------------------------------------
 
-    def lint(self) -> Check:
-        check = self.base("lint", "lint", [self.shown("ruff.json")])
-        findings = self.read(check, "lint", "ruff.json", read_ruff)
+    def ruff(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        findings = self.read(check, session, file, read_ruff)
         if findings is None:
             return check
         check.findings = findings
         check.metrics["findings"] = len(findings)
         figure = f"{len(findings)} ruff finding(s)" if findings else "no ruff findings"
         check.status, check.summary = ("failed" if findings else "passed"), figure
-        rec = self.records.get("lint")
-        if not findings and not self.session_failed(check, "lint", figure) and rec is None:
+        rec = self.records.get(session)
+        if not findings and not self.session_failed(check, session, figure) and rec is None:
             check.details.append("black and isort: no session record, only ruff's report read")
         return check
 
-    def type(self) -> Check:
-        check = self.base("type", "type", [self.shown("mypy-junit.xml")])
-        parsed = self.read(check, "type", "mypy-junit.xml", mypy_findings)
+    def mypy(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        parsed = self.read(check, session, file, mypy_findings)
         if parsed is None:
             return check
         suite, findings = parsed
@@ -178,12 +211,12 @@ class _Reader:
                 check.details += [c.text.strip()[:500] for c in suite.failed]
         else:
             check.status, check.summary = "passed", "mypy clean"
-            self.session_failed(check, "type", "mypy clean")
+            self.session_failed(check, session, "mypy clean")
         return check
 
-    def bandit(self) -> Check:
-        check = self.base("bandit", "security", [self.shown("bandit.json")])
-        parsed = self.read(check, "security", "bandit.json", read_bandit)
+    def bandit(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        parsed = self.read(check, session, file, read_bandit)
         if parsed is None:
             return check
         findings, errors = parsed
@@ -202,9 +235,9 @@ class _Reader:
             check.summary = "no findings"
         return check
 
-    def audit(self) -> Check:
-        check = self.base("audit", "security", [self.shown("audit.json")])
-        data = self.read(check, "security", "audit.json", read_json)
+    def audit(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        data = self.read(check, session, file, read_json)
         if data is None:
             return check
         status = data.get("status")
@@ -226,7 +259,7 @@ class _Reader:
             check.summary = f"not audited: {data.get('reason') or 'no reason given'}"
             check.details += [f"skipped {s}" for s in data.get("skipped") or []]
         else:
-            problem = ReadProblem(self.shown("audit.json"), f"unknown audit status {status!r}")
+            problem = ReadProblem(self.shown(file), f"unknown audit status {status!r}")
             check.problems.append(str(problem))
             check.summary = str(problem)
         return check
@@ -242,24 +275,24 @@ class _Reader:
             self.session_failed(check, session, check.summary)
         return check
 
-    def coverage(self) -> tuple[Check, Optional[Coverage]]:
-        check = self.base("coverage", "coverage", [self.shown("coverage.xml")])
-        cov = self.read(check, "coverage", "coverage.xml", read_coverage)
+    def coverage(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        cov = self.read(check, session, file, read_coverage)
         if cov is None:
-            return check, None
+            return check
         threshold = fail_under(self.config)
         check.metrics["percent"] = round(cov.percent, 2)
         check.metrics["fail_under"] = threshold
         check.summary = f"{cov.percent:.1f}% (min {threshold:g}%)"
         check.status = "passed" if coverage_passes(cov.percent, threshold) else "failed"
         if check.status == "passed":
-            self.session_failed(check, "coverage", check.summary)
-        return check, cov
+            self.session_failed(check, session, check.summary)
+        self.coverage_files.extend((f.path, f.percent, f.covered, f.statements) for f in cov.files)
+        return check
 
-    def build(self) -> Check:
-        file = str(getattr(self.config.image, "manifest", "build-manifest.json"))
-        check = self.base("build", "build", [self.shown(file)])
-        data = self.read(check, "build", file, read_json)
+    def manifest(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        data = self.read(check, session, file, read_json)
         if data is None:
             return check
         parts = []
@@ -275,7 +308,7 @@ class _Reader:
                 parts.append(Path(str(data[key])).name)
         check.status, check.summary = "passed", ", ".join(parts) or "built"
         check.details += [f"{k}: {v}" for k, v in sorted(data.items()) if isinstance(v, str) and v]
-        self.session_failed(check, "build", check.summary)
+        self.session_failed(check, session, check.summary)
         return check
 
     def session_only(self, rec: SessionRecord) -> Check:
@@ -341,13 +374,31 @@ def _missing_locally(version: str) -> bool:
     return interpreters.find(version) is None
 
 
-_PY = re.compile(r"^junit-(\d+\.\d+)\.xml$")
+def _pythons(config: Config, stages: Stages, records: Mapping[str, SessionRecord]) -> list[str]:
+    """The configured Pythons plus those an earlier run left files or records for."""
+    pythons = list(config.pythons)
+    reports = config.reports
+    for st in stages.values():
+        for out in st.outputs:
+            if out.check is None or "{python}" not in out.check:
+                continue
+            before, _, after = out.name(config, "\0").partition("\0")
+            pattern = re.compile(re.escape(before) + r"(\d+\.\d+)" + re.escape(after) + "$")
+            files = sorted(reports.glob(before + "*" + after)) if reports.is_dir() else []
+            found = [m.group(1) for p in files if (m := pattern.match(p.name))]
+            prefix = f"{st.name}-"
+            found += [n[len(prefix) :] for n in records if n.startswith(prefix)]
+            pythons += [py for py in found if py not in pythons and re.match(r"^\d+\.\d+$", py)]
+    return pythons
 
 
 def gather(
-    config: Config, nox_report: Optional[Path] = None
+    config: Config, stages: Stages, nox_report: Optional[Path] = None
 ) -> tuple[list[Check], list[tuple[str, float, int, int]], list[str]]:
-    """Every check's result (before the gate), coverage per file, and general problems."""
+    """Every check's result (before the gate), coverage per file, and general problems.
+
+    The checks are those the ``stages`` declare (their outputs with a check), in order.
+    """
     records: dict[str, SessionRecord] = {}
     problems: list[str] = []
     if nox_report is not None:
@@ -359,83 +410,41 @@ def gather(
     problems += bad_records
     records.update(own)  # noxops's own records know more (timeouts, logs)
 
-    reader = _Reader(config, records)
-    expected = expected_checks(config)
+    reader = _Reader(config, records, stages)
+    expected = expected_checks(config, stages)
     reports = config.reports
-    pythons = list(config.pythons)
-    for path in sorted(reports.glob("junit-*.xml")) if reports.is_dir() else []:
-        match = _PY.match(path.name)
-        if match and match.group(1) not in pythons:
-            pythons.append(match.group(1))
-    pythons += [
-        n[len("tests-") :]
-        for n in records
-        if n.startswith("tests-") and n[len("tests-") :] not in pythons
-    ]
-
-    candidates: list[tuple[str, str, Callable[[], Check]]] = [
-        ("lint", "ruff.json", reader.lint),
-        ("type", "mypy-junit.xml", reader.type),
-        ("bandit", "bandit.json", reader.bandit),
-        ("audit", "audit.json", reader.audit),
-    ]
-    for py in pythons:
-        candidates.append(
-            (
-                f"tests-{py}",
-                f"junit-{py}.xml",
-                functools.partial(reader.junit, f"tests-{py}", f"tests-{py}", f"junit-{py}.xml"),
-            )
-        )
-    coverage_files: list[tuple[str, float, int, int]] = []
-
-    def coverage_check() -> Check:
-        check, cov = reader.coverage()
-        if cov is not None:
-            coverage_files.extend((f.path, f.percent, f.covered, f.statements) for f in cov.files)
-        return check
-
-    candidates += [
-        ("coverage", "coverage.xml", coverage_check),
-        (
-            "integration",
-            "junit-integration.xml",
-            lambda: reader.junit("integration", "integration", "junit-integration.xml"),
-        ),
-        ("build", str(getattr(config.image, "manifest", "build-manifest.json")), reader.build),
-        ("smoke", "junit-smoke.xml", lambda: reader.junit("smoke", "smoke", "junit-smoke.xml")),
-    ]
-    session_of = {"bandit": "security", "audit": "security"}
     checks: list[Check] = []
-    covered_sessions: set[str] = set()
-    for name, file, build in candidates:
-        session = session_of.get(name, name)
-        covered_sessions.add(session)
-        present = (reports / file).exists() or session in records
-        if name == "audit" and not config.security.audit and not (reports / file).exists():
+    covered_sessions = {name for name, st in stages.items() if not st.check}
+    for entry in _entries(config, stages, _pythons(config, stages, records)):
+        covered_sessions.add(entry.session)
+        read = reader.by_kind.get(entry.output.kind)
+        file_there = (reports / entry.file).exists()
+        present = file_there or entry.session in records
+        if read is None or (not entry.output.when(config) and not file_there):
             continue
-        if not present and name not in expected:
+        if not present and entry.check not in expected:
             continue
-        if not present and name.startswith("tests-") and _missing_locally(name[len("tests-") :]):
+        if not present and entry.python is not None and _missing_locally(entry.python):
             checks.append(
                 Check(
-                    name=name,
+                    name=entry.check,
                     status="skipped",
-                    summary=f"skipped: Python {name[len('tests-') :]} is not installed here "
+                    summary=f"skipped: Python {entry.python} is not installed here "
                     "(in CI a missing Python fails the run)",
                 )
             )
             continue
-        checks.append(build())
+        checks.append(read(entry.check, entry.session, entry.file))
     for name, rec in records.items():
-        if name not in covered_sessions and name not in _NOT_CHECKS:
+        if name not in covered_sessions:
             checks.append(reader.session_only(rec))
-    return checks, coverage_files, problems
+    return checks, reader.coverage_files, problems
 
 
-def build_report(config: Config, nox_report: Optional[Path] = None) -> Report:
-    """Gather, apply the gate, and return the report every output is written from."""
-    checks, coverage_files, problems = gather(config, nox_report)
+def build_report(config: Config, stages: Stages, nox_report: Optional[Path] = None) -> Report:
+    """Gather the ``stages``' checks, apply the gate, and return the report every output is
+    written from."""
+    checks, coverage_files, problems = gather(config, stages, nox_report)
     kept, passed, verdict = apply_gate(checks, config)
     if problems:
         verdict += f" ({len(problems)} unreadable session record(s): {'; '.join(problems)})"

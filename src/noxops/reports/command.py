@@ -38,6 +38,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     from noxops.config import load
     from noxops.reports.output import run_report
+    from noxops.stages import STAGES
 
     root = Path(args.root)
     if not root.is_dir():
@@ -48,4 +49,7 @@ def main(args: argparse.Namespace) -> int:
         raise NoxopsError(
             f"--nox-report {args.nox_report}: no such file; write it with " "`nox --report FILE`"
         )
-    return run_report(config, nox_report, colour=False if args.no_color else None)
+    stages = STAGES.for_config(config)
+    return run_report(
+        config, stages, nox_report=nox_report, colour=False if args.no_color else None
+    )

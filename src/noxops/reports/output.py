@@ -22,6 +22,7 @@ from noxops.reports.terminal import render, use_colour
 
 if TYPE_CHECKING:
     from noxops.config import Config
+    from noxops.reports.collect import Stages
 
 __all__ = ["OUTPUT_FILES", "run_report", "write_outputs"]
 
@@ -46,7 +47,7 @@ def _json(data: Any) -> str:
 
 
 def write_outputs(
-    report: Report, config: Config, env: Optional[Mapping[str, str]] = None
+    report: Report, config: Config, stages: Stages, env: Optional[Mapping[str, str]] = None
 ) -> dict[str, Path]:
     """Write every file output (and the GitHub step summary when it is set); returns them."""
     env = os.environ if env is None else env
@@ -56,7 +57,7 @@ def write_outputs(
     _write(paths["html"], render_html(report, folder, config.root))
     _write(paths["gitlab"], _json(code_quality(report)))
     _write(paths["sarif"], _json(sarif(report)))
-    _write(paths["sonar"], sonar_properties(config))
+    _write(paths["sonar"], sonar_properties(config, stages))
     step_summary = env.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         append_step_summary(report, Path(step_summary))
@@ -66,16 +67,19 @@ def write_outputs(
 
 def run_report(
     config: Config,
+    stages: Stages,
+    *,
     nox_report: Optional[Path] = None,
     stream: Optional[IO[str]] = None,
     env: Optional[Mapping[str, str]] = None,
     colour: Optional[bool] = None,
 ) -> int:
-    """Gather, gate, print the table (and GitHub annotations), write the files: the exit code."""
+    """Gather the ``stages``' checks, gate, print the table (and GitHub annotations), write the
+    files: the exit code."""
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
-    report = build_report(config, nox_report)
-    paths = write_outputs(report, config, env)
+    report = build_report(config, stages, nox_report)
+    paths = write_outputs(report, config, stages, env)
     if env.get("GITHUB_ACTIONS") == "true":
         for line in annotation_commands(report):
             stream.write(line + "\n")

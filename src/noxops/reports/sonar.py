@@ -8,12 +8,14 @@ relative to the project root, so the scanner runs from the root:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Optional
 
 from noxops.reports.files import display
 
 if TYPE_CHECKING:
     from noxops.config import Config
+    from noxops.stages.base import OutputKind, Stage
 
 __all__ = ["sonar_properties"]
 
@@ -27,7 +29,29 @@ def _key(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.:-]", "_", name) or "project"
 
 
-def sonar_properties(config: Config) -> str:
+def _pattern(config: Config, stages: Mapping[str, Stage], kind: OutputKind) -> Optional[str]:
+    """One glob for every declared output of ``kind`` (``{python}`` as ``*``), or None."""
+    names = [
+        out.name(config, "*") for st in stages.values() for out in st.outputs if out.kind == kind
+    ]
+    if len(names) <= 1:
+        return names[0] if names else None
+    prefix = _common_start(names)
+    suffix = _common_start([n[len(prefix) :][::-1] for n in names])[::-1]
+    return f"{prefix}*{suffix}"
+
+
+def _common_start(texts: list[str]) -> str:
+    """The longest text every one of ``texts`` starts with (characters, not path parts)."""
+    first = min(texts, key=len)
+    for i, char in enumerate(first):
+        if any(t[i] != char for t in texts):
+            return first[:i]
+    return first
+
+
+def sonar_properties(config: Config, stages: Mapping[str, Stage]) -> str:
+    """The properties for the reports the ``stages`` declare."""
     reports = config.reports
     rel = display(reports, config.root)
     props: dict[str, str] = {
@@ -40,16 +64,20 @@ def sonar_properties(config: Config) -> str:
     }
     if (config.root / "tests").is_dir():
         props["sonar.tests"] = "tests"
-    combined = reports / "coverage.xml"
-    per_python = reports.is_dir() and not combined.is_file()
-    props["sonar.python.coverage.reportPaths"] = (
-        f"{rel}/coverage-*.xml" if per_python else f"{rel}/coverage.xml"
-    )
-    props["sonar.python.xunit.reportPath"] = f"{rel}/junit-*.xml"
-    if (reports / "ruff.json").is_file():
-        props["sonar.python.ruff.reportPaths"] = f"{rel}/ruff.json"
-    if (reports / "bandit.json").is_file():
-        props["sonar.python.bandit.reportPaths"] = f"{rel}/bandit.json"
+    combined = _pattern(config, stages, "coverage")
+    parts = _pattern(config, stages, "coverage-part")
+    per_python = reports.is_dir() and not (combined and (reports / combined).is_file())
+    coverage = parts if per_python and parts else combined
+    if coverage:
+        props["sonar.python.coverage.reportPaths"] = f"{rel}/{coverage}"
+    junit = _pattern(config, stages, "junit")
+    if junit:
+        props["sonar.python.xunit.reportPath"] = f"{rel}/{junit}"
+    scanners: tuple[OutputKind, ...] = ("ruff", "bandit")
+    for kind in scanners:
+        file = _pattern(config, stages, kind)
+        if file and (reports / file).is_file():
+            props[f"sonar.python.{kind}.reportPaths"] = f"{rel}/{file}"
     lines = [
         "# Written by `noxops report` from the reports of the last pipeline run.",
         "# Run the scanner from the project root:",

@@ -1,45 +1,41 @@
-"""The pipeline's stages, one module each, gathered in one registry.
+"""The pipeline's stages, one module each, each declared once (:class:`Stage`).
 
-A stage is a function ``(session, config) -> None`` plus how nox should register it: its
-Pythons (the tools Python, the test matrix, or none), what it requires, whether a plain
-``nox`` runs it, and its timeout. :mod:`noxops.registry` turns the enabled stages into nox
-sessions, in :data:`PIPELINE_ORDER`.
+A stage is a function ``(session, config) -> None`` plus its declaration: how nox should
+register it (Pythons, requires, default, timeout), its environment, the files it reads and
+writes, and what its CI job needs. :mod:`noxops.registry` turns the enabled stages into nox
+sessions; the report, ``--changed-only``, the CI generator and ``noxops doctor`` read the same
+declarations. Adding a stage is one module that calls :func:`stage`.
 """
 
 from __future__ import annotations
 
-# Importing a stage module registers its stages.
-from noxops.stages import (  # noqa: F401
-    build,
-    deploy,
-    integration,
-    lint,
-    report,
-    security,
-    tests,
-    typecheck,
-)
-from noxops.stages.base import STAGES, Stage, stage
+# Importing a stage module declares its stages; within a CI stage, the pipeline runs them in
+# this order.
+# isort: off
+from noxops.stages import lint, typecheck, security, tests, integration  # noqa: F401
+from noxops.stages import build, report, deploy  # noqa: F401
 
-__all__ = ["PIPELINE_ORDER", "STAGES", "Stage", "ordered", "stage"]
-
-# The order of a plain `nox` run and of `nox -l`; stages not named here come after, in the
-# order they were registered, and `report` always last.
-PIPELINE_ORDER = (
-    "lint",
-    "fmt",
-    "type",
-    "security",
-    "tests",
-    "coverage",
-    "integration",
-    "build",
-    "smoke",
+# isort: on
+from noxops.stages.base import (
+    CI,
+    CI_ORDER,
+    STAGES,
+    Output,
+    Registry,
+    Stage,
+    ordered,
+    stage,
+    whole_project,
 )
 
-
-def ordered() -> list[Stage]:
-    """Every registered stage in pipeline order."""
-    rank = {name: i for i, name in enumerate(PIPELINE_ORDER)}
-    stages = sorted(STAGES.values(), key=lambda st: rank.get(st.name, len(rank)))
-    return sorted(stages, key=lambda st: st.name == "report")
+__all__ = [
+    "CI",
+    "CI_ORDER",
+    "STAGES",
+    "Output",
+    "Registry",
+    "Stage",
+    "ordered",
+    "stage",
+    "whole_project",
+]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 if TYPE_CHECKING:
     import nox
@@ -14,16 +14,24 @@ if TYPE_CHECKING:
     from noxops.config import Config
 
 __all__ = [
+    "CI",
+    "CI_ORDER",
     "STAGES",
     "EnvPlan",
+    "Inputs",
     "Install",
+    "Output",
+    "OutputKind",
+    "Registry",
     "Stage",
     "StageFunc",
     "install_plan",
+    "ordered",
     "project_install",
     "report_path",
     "run_tool",
     "stage",
+    "whole_project",
     "write_json",
 ]
 
@@ -32,12 +40,89 @@ Install = tuple[str, ...]  # the arguments of one ``session.install(...)`` call
 # The install calls, in order, that make a stage's environment, given the configuration and
 # the session's Python. Known before the session starts, so noxops.prepare can build it ahead.
 EnvPlan = Callable[["Config", Optional[str]], list[Install]]
+# The paths a stage reads (besides the project's top-level files, where tool configuration
+# lives), for ``--changed-only``; None means the whole project. Raising LookupError says
+# "cannot tell now" (the stage then always runs).
+Inputs = Callable[["Config"], Optional[list[str]]]
 PythonSpec = Literal["tools", "matrix", "none"]
+# What a report file holds, which says how the report stage reads it and how CI publishes it.
+OutputKind = Literal[
+    "junit",  # JUnit XML of a test run
+    "mypy",  # mypy's JUnit XML
+    "coverage",  # a Cobertura XML coverage report (the gate's)
+    "coverage-part",  # one Python's Cobertura XML, combined later
+    "ruff",  # ruff's JSON findings
+    "bandit",  # bandit's JSON report
+    "audit",  # noxops's dependency-audit verdict
+    "manifest",  # the build manifest
+    "codequality",  # GitLab Code Quality
+    "sarif",  # SARIF 2.1.0
+    "file",  # anything else a person may read
+]
+CIStage = Literal["quality", "tests", "integration", "build", "smoke", "report", "deploy"]
+
+
+def _always(config: Config) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Output:
+    """A report file a stage writes under the reports folder.
+
+    ``file`` may hold ``{python}`` (one file per matrix Python), or be a function of the
+    configuration when a setting names it. ``check`` is the report check the file feeds
+    (``{python}`` too), None when it feeds none; ``when`` says whether the check is expected
+    with this configuration.
+    """
+
+    file: str | Callable[[Config], str]
+    kind: OutputKind
+    check: Optional[str] = None
+    when: Callable[[Config], bool] = _always
+
+    def name(self, config: Config, python: str | None = None) -> str:
+        """The file's name under the reports folder."""
+        raw = self.file(config) if callable(self.file) else self.file
+        return raw.replace("{python}", python) if python is not None else raw
+
+    def path(self, config: Config, python: str | None = None) -> Path:
+        """The file's path, its folder created (what a stage writes to)."""
+        return report_path(config, self.name(config, python))
+
+
+@dataclass(frozen=True)
+class CI:
+    """What a stage's CI job needs, read by the CI model.
+
+    ``stage`` is the CI stage it belongs to (None: after the stages it requires, else
+    quality); ``docker`` says its session drives a Docker engine (or a function of the
+    configuration that says whether it does); ``services`` that it talks to
+    the integration services (PostgreSQL, Redis) CI starts beside the job; ``extras`` are the
+    noxops extras the nox process itself needs; ``artifacts`` the folders it hands on to later
+    jobs (``reports`` always).
+    """
+
+    stage: Optional[CIStage] = None
+    docker: Union[bool, Callable[[Config], bool]] = False
+    services: bool = False
+    extras: tuple[str, ...] = ()
+    artifacts: tuple[str, ...] = ("reports",)
+
+    def needs_docker(self, config: Config) -> bool:
+        """Whether the session drives a Docker engine with this configuration."""
+        return self.docker(config) if callable(self.docker) else self.docker
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A pipeline stage and how it becomes a nox session."""
+    """A pipeline stage: the one declaration everything else in noxops reads.
+
+    How it becomes a nox session (Pythons, requires, default, timeout, parallelism), its
+    environment (``env``), the files it reads (``inputs``, for ``--changed-only``), the report
+    files it writes (``outputs``, read by the report stage, Sonar and CI) and what its CI job
+    needs (``ci``).
+    """
 
     name: str
     func: StageFunc
@@ -45,7 +130,7 @@ class Stage:
     python: PythonSpec = "tools"
     requires: tuple[str, ...] = ()
     default: bool = True
-    enabled: Callable[[Config], bool] = field(default=lambda config: True)
+    enabled: Callable[[Config], bool] = field(default=_always)
     timeout: Callable[[Config], float] = field(default=lambda config: 1800.0)
     section: Optional[str] = None  # the [tool.noxops.<section>] it reads
     # False: never runs alongside another session under `nox -j` (it shares ports, images,
@@ -53,9 +138,117 @@ class Stage:
     allow_parallel: bool = True
     # What its environment is made of, when that is known ahead (None: only the stage knows).
     env: Optional[EnvPlan] = None
+    # The files it reads, for --changed-only (None: it cannot be told, so it always runs).
+    inputs: Optional[Inputs] = None
+    outputs: tuple[Output, ...] = ()
+    ci: CI = CI()
+    # Not a check of its own in the report (the report itself, the fixer).
+    check: bool = True
+
+    def sessions(self, pythons: Sequence[str]) -> list[str]:
+        """Its nox session names: one per matrix Python, else its name."""
+        if self.python == "matrix":
+            return [f"{self.name}-{py}" for py in pythons]
+        return [self.name]
+
+    def output(self, kind: OutputKind) -> Output:
+        """Its first output of ``kind`` (a stage states its report files once, here)."""
+        for out in self.outputs:
+            if out.kind == kind:
+                return out
+        raise KeyError(f"stage {self.name} declares no {kind} output")
 
 
-STAGES: dict[str, Stage] = {}
+class Registry(Mapping[str, Stage]):
+    """The stages noxops knows, in pipeline order: read-only, one declaration per name.
+
+    Stages are registered by :func:`stage` (the stage modules, or a project's own module) and
+    listed in pipeline order: by CI stage (quality, tests, ... report), then in the order they
+    were registered.
+    """
+
+    def __init__(self) -> None:
+        self._stages: dict[str, Stage] = {}
+        self._expanders: list[Callable[[Config], list[Stage]]] = []
+
+    def add_expander(self, expander: Callable[[Config], list[Stage]]) -> None:
+        """Stages that exist per configuration (``deploy-<env>``) come from ``expander``."""
+        self._expanders.append(expander)
+
+    def for_config(self, config: Config) -> dict[str, Stage]:
+        """Every stage :func:`noxops.sessions` considers for ``config``, in pipeline order:
+        the declared ones plus those the expanders make from the configuration."""
+        found = [*self._stages.values()]
+        for expander in self._expanders:
+            found += expander(config)
+        return {st.name: st for st in ordered(found)}
+
+    def register(self, st: Stage) -> None:
+        """Add ``st``; a second stage of the same name is an error, not a silent override."""
+        if st.name in self._stages:
+            old = self._stages[st.name].func
+            raise ValueError(
+                f"stage {st.name!r} is already declared (by {old.__module__}.{old.__qualname__}); "
+                "choose another name, or leave the stage out with noxops.sessions(exclude=...)"
+            )
+        self._stages[st.name] = st
+
+    def unregister(self, name: str) -> None:
+        """Remove a stage (tests that declare toy stages clean up with this)."""
+        self._stages.pop(name, None)
+
+    def __getitem__(self, name: str) -> Stage:
+        return self._stages[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([st.name for st in ordered(self._stages.values())])
+
+    def __len__(self) -> int:
+        return len(self._stages)
+
+
+STAGES = Registry()
+
+# The CI stages in the order a pipeline runs them (noxops.ci.config.CI_STAGES checks this).
+CI_ORDER: tuple[CIStage, ...] = (
+    "quality",
+    "tests",
+    "integration",
+    "build",
+    "smoke",
+    "report",
+    "deploy",
+)
+
+
+def ordered(stages: Iterable[Stage]) -> list[Stage]:
+    """``stages`` in pipeline order: by the CI stage each declares (one without a CI stage
+    comes after what it requires), then in declaration order."""
+    chosen = list(stages)
+    by_name = {st.name: st for st in chosen}
+    rank: dict[str, int] = {}
+
+    def place(st: Stage, trail: tuple[str, ...] = ()) -> int:
+        if st.name not in rank:
+            if st.ci.stage is not None:
+                rank[st.name] = CI_ORDER.index(st.ci.stage)
+            else:
+                after = [
+                    place(by_name[r], (*trail, st.name))
+                    for r in st.requires
+                    if r in by_name and r not in trail
+                ]
+                rank[st.name] = max(after, default=0)
+        return rank[st.name]
+
+    for st in chosen:
+        place(st)
+    return sorted(chosen, key=lambda st: rank[st.name])  # stable: declaration order within
+
+
+def whole_project(config: Config) -> Optional[list[str]]:
+    """``inputs`` of a stage that reads the whole project."""
+    return None
 
 
 def stage(
@@ -65,37 +258,50 @@ def stage(
     requires: Sequence[str] = (),
     default: bool = True,
     section: str | None = None,
+    enabled: Callable[[Config], bool] | None = None,
     allow_parallel: bool = True,
     env: EnvPlan | None = None,
+    inputs: Inputs | None = None,
+    outputs: Sequence[Output] = (),
+    ci: CI = CI(),
+    check: bool = True,
+    registry: Registry | None = None,
 ) -> Callable[[StageFunc], StageFunc]:
-    """Register a stage function under ``name``; its docstring is the session's description.
+    """Declare a stage: its function ``(session, config)``, whose docstring describes it.
 
     ``section`` names the ``[tool.noxops.<section>]`` table whose ``enabled`` and ``timeout``
-    keys govern the stage.  ``allow_parallel=False`` keeps ``nox -j`` from running it
-    alongside other sessions. ``env`` gives the install calls of its environment (the stage
-    function makes them with :func:`install_plan`), so the environment can be prepared while
-    earlier sessions run.
+    keys govern it; ``enabled`` replaces that test. ``allow_parallel=False`` keeps ``nox -j``
+    from running it alongside other sessions. ``env`` gives the install calls of its
+    environment (the function makes them with :func:`install_plan`), so the environment can
+    be prepared while earlier sessions run. ``inputs``, ``outputs`` and ``ci`` tell
+    ``--changed-only``, the report and the CI generator what it reads, writes and needs.
     """
 
     def register(func: StageFunc) -> StageFunc:
-        def enabled(config: Config) -> bool:
+        def section_enabled(config: Config) -> bool:
             return section is None or bool(getattr(config, section).enabled)
 
         def timeout(config: Config) -> float:
             return 1800.0 if section is None else float(getattr(config, section).timeout)
 
-        STAGES[name] = Stage(
-            name=name,
-            func=func,
-            doc=(func.__doc__ or name).strip().splitlines()[0],
-            python=python,
-            requires=tuple(requires),
-            default=default,
-            enabled=enabled,
-            timeout=timeout,
-            section=section,
-            allow_parallel=allow_parallel,
-            env=env,
+        (STAGES if registry is None else registry).register(
+            Stage(
+                name=name,
+                func=func,
+                doc=(func.__doc__ or name).strip().splitlines()[0],
+                python=python,
+                requires=tuple(requires),
+                default=default,
+                enabled=enabled or section_enabled,
+                timeout=timeout,
+                section=section,
+                allow_parallel=allow_parallel,
+                env=env,
+                inputs=inputs,
+                outputs=tuple(outputs),
+                ci=ci,
+                check=check,
+            )
         )
         return func
 

@@ -25,7 +25,7 @@ from noxops import engine, manifest, sbom, tags
 from noxops.errors import NoxopsError
 from noxops.image import ImageConfig, image_name, oci_labels, project_metadata
 from noxops.smoke import RunningService, SidecarSpec, SmokeError, http_status, noxops_requirement
-from noxops.stages.base import STAGES, report_path, stage, write_json
+from noxops.stages.base import CI, Output, stage, write_json
 
 if TYPE_CHECKING:
     import nox
@@ -312,7 +312,37 @@ def _repo_digest(image_id: str, repository: str) -> Optional[str]:
     return None
 
 
-@stage("build", default=False, section="image", allow_parallel=False)
+# Registered only when there is something to build or smoke-test (see the module docstring).
+def _build_enabled(config: Config) -> bool:
+    return config.image.enabled and (
+        _dockerfile(config).is_file() or (config.image.packages and has_build_system(config.root))
+    )
+
+
+def _smoke_enabled(config: Config) -> bool:
+    return config.image.enabled and (
+        _dockerfile(config).is_file() or bool(config.image.smoke.base_url)
+    )
+
+
+def _wants_image(config: Config) -> bool:
+    return _dockerfile(config).is_file()
+
+
+MANIFEST = Output(lambda config: str(config.image.manifest), kind="manifest", check="build")
+SBOM = Output("sbom.cdx.json", kind="file")
+SMOKE_JUNIT = Output("junit-smoke.xml", kind="junit", check="smoke")
+
+
+@stage(
+    "build",
+    default=False,
+    section="image",
+    enabled=_build_enabled,
+    allow_parallel=False,
+    outputs=[MANIFEST],
+    ci=CI(stage="build", docker=_wants_image, artifacts=("reports", "dist")),
+)
 def build(session: nox.Session, config: Config) -> None:
     """Build the wheel, sdist and container image; write its SBOM and the build manifest."""
     try:
@@ -393,7 +423,7 @@ def _build(session: nox.Session, config: Config) -> None:
             pushed=push, sbom=sbom_rel, labels=labels,
         )  # fmt: skip
         session.log(f"image {image_id}: {', '.join(refs)}")
-    path = manifest.manifest_path(config)
+    path = MANIFEST.path(config)
     manifest.write(path, result)
     if manifest.write_github_output(result):
         session.log("build outputs appended to $GITHUB_OUTPUT")
@@ -411,7 +441,7 @@ def _write_sbom(
         project=config.project_name,
         tool_version=_noxops_version(),
     )
-    sbom_file = report_path(config, "sbom.cdx.json")
+    sbom_file = SBOM.path(config)
     write_json(sbom_file, document)
     relative = os.path.relpath(sbom_file, config.root)
     session.log(f"SBOM: {relative} ({len(document['components'])} Python packages)")
@@ -441,7 +471,15 @@ def _wait_deployed(url: str, timeout: float) -> None:
     )
 
 
-@stage("smoke", default=False, section="image", allow_parallel=False)
+@stage(
+    "smoke",
+    default=False,
+    section="image",
+    enabled=_smoke_enabled,
+    allow_parallel=False,
+    outputs=[SMOKE_JUNIT],
+    ci=CI(stage="smoke", docker=True),
+)
 def smoke(session: nox.Session, config: Config) -> None:
     """Start the built image, wait for its health check, run tests/smoke against it."""
     try:
@@ -469,7 +507,7 @@ def _smoke(session: nox.Session, config: Config) -> None:
                 f"was {config.image.dockerfile} there when `nox -s build` ran?"
             )
     session.install("pytest", *sc.requirements, noxops_requirement())
-    junit = report_path(config, "junit-smoke.xml")
+    junit = SMOKE_JUNIT.path(config)
 
     def run_tests(url: str) -> None:
         target = [f"--base-url={url}"] if url else []
@@ -516,20 +554,3 @@ def _smoke(session: nox.Session, config: Config) -> None:
         except BaseException:
             service.print_logs()
             raise
-
-
-# Registered only when there is something to build or smoke-test (see the module docstring).
-def _build_enabled(config: Config) -> bool:
-    return config.image.enabled and (
-        _dockerfile(config).is_file() or (config.image.packages and has_build_system(config.root))
-    )
-
-
-def _smoke_enabled(config: Config) -> bool:
-    return config.image.enabled and (
-        _dockerfile(config).is_file() or bool(config.image.smoke.base_url)
-    )
-
-
-STAGES["build"] = dataclasses.replace(STAGES["build"], enabled=_build_enabled)
-STAGES["smoke"] = dataclasses.replace(STAGES["smoke"], enabled=_smoke_enabled)

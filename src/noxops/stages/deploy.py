@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from noxops.stages.base import Stage
+from noxops.stages.base import CI, STAGES, Stage
 
 if TYPE_CHECKING:
     import nox
@@ -76,6 +76,11 @@ def expand(config: Config) -> list[Stage]:
                     timeout=_constant(limit),
                     section=f"deploy.{env}",
                     allow_parallel=False,  # one change to a cluster at a time
+                    ci=CI(stage="deploy"),
                 )
             )
     return stages
+
+
+# The registry asks this module for the per-environment stages of a configuration.
+STAGES.add_expander(expand)

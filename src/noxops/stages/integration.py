@@ -12,18 +12,17 @@ The provider is forced with ``nox -s integration -- --provider=local`` (docker, 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from noxops.stages.base import (
-    STAGES,
+    CI,
     Install,
+    Output,
     install_plan,
     project_install,
-    report_path,
     stage,
     write_json,
 )
@@ -93,8 +92,21 @@ def integration_env(config: Config, python: str | None) -> list[Install]:
     ]
 
 
+JUNIT = Output("junit-integration.xml", kind="junit", check="integration")
+SERVICES_RECORD = Output("integration-services.json", kind="file")
+
+
 @stage(
-    "integration", python="tools", section="integration", allow_parallel=False, env=integration_env
+    "integration",
+    python="tools",
+    section="integration",
+    enabled=wanted,
+    allow_parallel=False,
+    env=integration_env,
+    outputs=[JUNIT, SERVICES_RECORD],
+    # The clients of the services (psycopg, redis) run in the nox process, as do
+    # testcontainers where a Docker engine provides them.
+    ci=CI(stage="integration", services=True, extras=("services", "docker")),
 )
 def integration(session: nox.Session, config: Config) -> None:
     """Run the integration tests against real services (PostgreSQL, Redis)."""
@@ -114,7 +126,7 @@ def integration(session: nox.Session, config: Config) -> None:
     paths = list(section.paths) or (
         ["tests/integration"] if (config.root / "tests" / "integration").is_dir() else ["tests"]
     )
-    junit = report_path(config, "junit-integration.xml")
+    junit = JUNIT.path(config)
     started = time.monotonic()
     try:
         provider = requested_provider(section.provider, override=forced)
@@ -139,7 +151,7 @@ def integration(session: nox.Session, config: Config) -> None:
                     for name, s in running.items()
                 },
             }
-            write_json(report_path(config, "integration-services.json"), record)
+            write_json(SERVICES_RECORD.path(config), record)
             session.run(
                 "python", "-m", "pytest", f"--junitxml={junit}",
                 "-o", "junit_suite_name=integration",
@@ -148,6 +160,3 @@ def integration(session: nox.Session, config: Config) -> None:
             )  # fmt: skip
     except ServiceError as exc:
         session.error(str(exc))
-
-
-STAGES["integration"] = dataclasses.replace(STAGES["integration"], enabled=wanted)

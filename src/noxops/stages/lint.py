@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noxops.stages.base import Install, install_plan, report_path, run_tool, stage
+from noxops.stages.base import CI, Install, Output, install_plan, run_tool, stage
 
 if TYPE_CHECKING:
     import nox
 
     from noxops.config import Config
 
-__all__ = ["fmt", "lint", "lint_env", "lint_paths"]
+__all__ = ["RUFF", "fmt", "lint", "lint_env", "lint_paths"]
 
 TOOLS = ("black", "isort", "ruff")
+# ruff's findings, machine-readable, for the report (black and isort say only pass or fail).
+RUFF = Output("ruff.json", kind="ruff", check="lint")
+QUALITY = CI(stage="quality")
 
 
 def lint_paths(config: Config) -> list[str]:
@@ -31,12 +34,12 @@ def lint_env(config: Config, python: str | None) -> list[Install]:
     return [TOOLS]
 
 
-@stage("lint", section="lint", env=lint_env)
+@stage("lint", section="lint", env=lint_env, inputs=lint_paths, outputs=[RUFF], ci=QUALITY)
 def lint(session: nox.Session, config: Config) -> None:
     """Check formatting and style: black --check, isort --check-only, ruff check."""
     paths = lint_paths(config)
     install_plan(session, config, lint_env)
-    ruff_json = report_path(config, "ruff.json")
+    ruff_json = RUFF.path(config)
     checks = {
         "black": ["black", "--check", "--diff", *config.lint.black_args, *paths],
         "isort": ["isort", "--check-only", "--diff", *config.lint.isort_args, *paths],
@@ -53,7 +56,15 @@ def lint(session: nox.Session, config: Config) -> None:
         session.error(f"lint failed: {', '.join(failed)}; `nox -s fmt` fixes {fixable}")
 
 
-@stage("fmt", default=False, section="lint", allow_parallel=False, env=lint_env)
+@stage(
+    "fmt",
+    default=False,
+    section="lint",
+    allow_parallel=False,
+    env=lint_env,
+    ci=QUALITY,
+    check=False,  # it changes files; lint is the check
+)
 def fmt(session: nox.Session, config: Config) -> None:
     """Apply fixes: ruff check --fix, isort, black."""
     paths = lint_paths(config)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from noxops.stages.base import (
+    CI,
     Install,
+    Output,
     project_install,
     report_path,
     run_tool,
@@ -29,7 +31,20 @@ if TYPE_CHECKING:
 
     from noxops.config import Config
 
-__all__ = ["AuditResult", "classify_audit", "security", "security_env"]
+__all__ = [
+    "AUDIT",
+    "BANDIT",
+    "AuditResult",
+    "classify_audit",
+    "security",
+    "security_env",
+    "security_paths",
+]
+
+BANDIT = Output("bandit.json", kind="bandit", check="bandit")
+# noxops's verdict on the audit (pip-audit's own output is kept beside it).
+AUDIT = Output("audit.json", kind="audit", check="audit", when=lambda config: config.security.audit)
+PIP_AUDIT = Output("pip-audit.json", kind="file")
 
 # A release with long-published advisories: if the audit finds nothing here, it found nothing
 # anywhere because it could not reach its data.
@@ -158,7 +173,22 @@ def security_env(config: Config, python: str | None) -> list[Install]:
     return [project_install(config, editable=False), tools]
 
 
-@stage("security", section="security", env=security_env)
+def security_paths(config: Config) -> list[str]:
+    """What bandit scans; with the audit on, the stage's result also depends on advisory data
+    that changes daily, so ``--changed-only`` cannot tell (LookupError)."""
+    if config.security.audit:
+        raise LookupError("the dependency audit depends on advisory data that changes daily")
+    return list(config.security.paths) or config.sources
+
+
+@stage(
+    "security",
+    section="security",
+    env=security_env,
+    inputs=security_paths,
+    outputs=[BANDIT, AUDIT, PIP_AUDIT],
+    ci=CI(stage="quality"),
+)
 def security(session: nox.Session, config: Config) -> None:
     """Scan the sources with bandit and audit the resolved dependencies."""
     cfg = config.security
@@ -173,7 +203,7 @@ def security(session: nox.Session, config: Config) -> None:
         frozen = str(listed or "")
     session.install(*tool_args)
 
-    bandit_json = report_path(config, "bandit.json")
+    bandit_json = BANDIT.path(config)
     paths = list(cfg.paths) or config.sources
     ok = run_tool(
         session, "bandit", "-r", "-q", "-f", "json", "-o", str(bandit_json),
@@ -194,12 +224,12 @@ def security(session: nox.Session, config: Config) -> None:
         return _finish(session, problems)
     requirements = report_path(config, "audit-requirements.txt")
     requirements.write_text(frozen, encoding="utf-8")
-    project = _pip_audit(session, requirements, report_path(config, "pip-audit.json"))
+    project = _pip_audit(session, requirements, PIP_AUDIT.path(config))
     canary_req = report_path(config, ".audit-canary.txt")
     canary_req.write_text(CANARY + "\n", encoding="utf-8")
     canary = _pip_audit(session, canary_req, report_path(config, ".audit-canary.json"))
     result = classify_audit(project, canary)
-    write_json(report_path(config, "audit.json"), asdict(result))
+    write_json(AUDIT.path(config), asdict(result))
     session.log(result.summary)
     if result.status == "vulnerable":
         problems.append("dependency audit found known vulnerabilities")

@@ -8,7 +8,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from noxops.stages.base import Install, install_plan, project_install, report_path, stage
+from noxops.stages.base import (
+    CI,
+    Install,
+    Output,
+    install_plan,
+    project_install,
+    report_path,
+    stage,
+    whole_project,
+)
 
 if TYPE_CHECKING:
     import nox
@@ -16,6 +25,8 @@ if TYPE_CHECKING:
     from noxops.config import Config
 
 __all__ = [
+    "COVERAGE_XML",
+    "JUNIT",
     "REPORTS_SCRIPT",
     "coverage",
     "coverage_core",
@@ -26,6 +37,10 @@ __all__ = [
 ]
 
 _GROUP_CANDIDATES = ("test", "tests", "dev")
+
+JUNIT = Output("junit-{python}.xml", kind="junit", check="tests-{python}")
+COVERAGE_PART = Output("coverage-{python}.xml", kind="coverage-part")
+COVERAGE_XML = Output("coverage.xml", kind="coverage", check="coverage")
 
 
 def default_groups(config: Config) -> list[str]:
@@ -140,13 +155,21 @@ def coverage_core(config: Config, python: str, environ: Mapping[str, str]) -> di
     return {"COVERAGE_CORE": "sysmon"}
 
 
-@stage("tests", python="matrix", section="tests", env=tests_env)
+@stage(
+    "tests",
+    python="matrix",
+    section="tests",
+    env=tests_env,
+    inputs=whole_project,
+    outputs=[JUNIT, COVERAGE_PART],
+    ci=CI(stage="tests"),
+)
 def tests(session: nox.Session, config: Config) -> None:
     """Run the unit tests under coverage on each Python of the matrix."""
     py = str(session.python)
     install_plan(session, config, tests_env)
     data = report_path(config, "coverage", f".coverage.{py}")
-    junit = report_path(config, f"junit-{py}.xml")
+    junit = JUNIT.path(config, py)
     env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
     try:
         session.run(
@@ -156,14 +179,21 @@ def tests(session: nox.Session, config: Config) -> None:
         )  # fmt: skip
     finally:
         if data.exists():
-            xml = report_path(config, f"coverage-{py}.xml")
+            xml = COVERAGE_PART.path(config, py)
             html = report_path(config, f"htmlcov-{py}", "index.html").parent
             script = Path(str(session.virtualenv.location)) / REPORTS_SCRIPT
             script.write_text(_REPORTS, encoding="utf-8")
             session.run("python", str(script), str(xml), str(html), env=env)
 
 
-@stage("coverage", requires=("tests",), section="tests", env=coverage_env)
+@stage(
+    "coverage",
+    requires=("tests",),
+    section="tests",
+    env=coverage_env,
+    outputs=[COVERAGE_XML],
+    ci=CI(stage="tests"),
+)
 def coverage(session: nox.Session, config: Config) -> None:
     """Combine the coverage of every tests run and enforce fail_under."""
     install_plan(session, config, coverage_env)
@@ -177,7 +207,7 @@ def coverage(session: nox.Session, config: Config) -> None:
         f"combining {len(runs)} run(s): {', '.join(r.removeprefix('.coverage.') for r in runs)}"
     )
     session.run("coverage", "combine", "--keep", "-q", str(data_dir), env=env)
-    session.run("coverage", "xml", "-q", "-o", str(report_path(config, "coverage.xml")), env=env)
+    session.run("coverage", "xml", "-q", "-o", str(COVERAGE_XML.path(config)), env=env)
     session.run(
         "coverage",
         "html",

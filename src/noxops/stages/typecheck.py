@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noxops.stages.base import Install, install_plan, project_install, report_path, stage
+from noxops.stages.base import CI, Install, Output, install_plan, project_install, stage
 from noxops.stages.tests import default_groups
 
 if TYPE_CHECKING:
@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
     from noxops.config import Config
 
-__all__ = ["mypy_requirement", "type_env", "typecheck"]
+__all__ = ["MYPY_JUNIT", "mypy_requirement", "type_env", "type_paths", "typecheck"]
+
+MYPY_JUNIT = Output("mypy-junit.xml", kind="mypy", check="type")
 
 
 def mypy_requirement(target: str) -> str:
@@ -28,13 +30,25 @@ def type_env(config: Config, python: str | None) -> list[Install]:
     return [project_install(config, mypy_requirement(target), groups=groups)]
 
 
-@stage("type", section="type", env=type_env)
+def type_paths(config: Config) -> list[str]:
+    """What mypy checks: ``[tool.noxops.type] paths``, else the sources."""
+    return list(config.type.paths) or config.sources
+
+
+@stage(
+    "type",
+    section="type",
+    env=type_env,
+    inputs=type_paths,
+    outputs=[MYPY_JUNIT],
+    ci=CI(stage="quality"),
+)
 def typecheck(session: nox.Session, config: Config) -> None:
     """Type-check with mypy, targeting the lowest supported Python."""
     target = config.type.python_version or config.lowest_python
     install_plan(session, config, type_env)
-    paths = list(config.type.paths) or config.sources
-    junit = report_path(config, "mypy-junit.xml")
+    paths = type_paths(config)
+    junit = MYPY_JUNIT.path(config)
     session.run(
         "mypy", f"--python-version={target}", f"--junit-xml={junit}",
         *config.type.mypy_args, *session.posargs, *paths,
