@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from noxops.distribution import __version__
+
 __all__ = ["__version__", "sessions"]
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from noxops.registry import Pipeline

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from noxops import fingerprint
+from noxops.distribution import __version__
 
 if TYPE_CHECKING:
     import nox
@@ -97,7 +98,7 @@ def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs
         "session": session.name,
         "posargs": list(session.posargs),
         "config": repr(config),
-        "noxops": _noxops_version(),
+        "noxops": __version__,
         "nox": getattr(nox_module, "__version__", "?"),
         "python": str(session.python),
         "env_vars": fingerprint.digest(
@@ -124,12 +125,6 @@ def _environment(session: nox.Session) -> dict[str, Any]:
         "record": record.key,
         "distributions": fingerprint.installed_distributions(location),
     }
-
-
-def _noxops_version() -> str:
-    from noxops import __version__
-
-    return __version__
 
 
 def _safe_name(name: str) -> str:

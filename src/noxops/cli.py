@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from noxops import __version__
+from noxops.distribution import __version__
 from noxops.errors import NoxopsError
 
 __all__ = ["COMMANDS", "main"]

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import nox
 
+from noxops.distribution import __version__
+
 if TYPE_CHECKING:
     from nox.virtualenv import VirtualEnv
 
@@ -252,8 +254,6 @@ def base_parts(
     interpreter: str, backend: str, env: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The environment-wide part of the fingerprint."""
-    from noxops import __version__
-
     env = os.environ if env is None else env
     installer = {k: digest(env[k]) for k in _INSTALLER_ENV if env.get(k)}
     return {

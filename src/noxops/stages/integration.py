@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from noxops.distribution import requirement
 from noxops.stages.base import (
     CI,
     Install,
@@ -68,15 +69,7 @@ def plugin_requirements(config: Config) -> list[str]:
     """noxops itself (for its pytest plugin) and the plugin's clients, for the test env."""
     if config.project_name == "noxops":  # this repository: the project install is noxops
         return list(_PLUGIN_DEPS)
-    import noxops
-
-    source = Path(noxops.__file__).resolve().parent.parent.parent
-    pyproject = source / "pyproject.toml"
-    if pyproject.is_file() and 'name = "noxops"' in pyproject.read_text(encoding="utf-8"):
-        return [str(source), *_PLUGIN_DEPS]  # a source checkout: install the same code
-    from importlib.metadata import version
-
-    return [f"noxops=={version('noxops')}", *_PLUGIN_DEPS]
+    return [requirement(), *_PLUGIN_DEPS]  # the very noxops that runs nox
 
 
 def integration_env(config: Config, python: str | None) -> list[Install]:
