@@ -70,10 +70,15 @@ def plugin_requirements(config: Config) -> list[str]:
     if config.project_name == "noxops":  # this repository: the project install is noxops
         return list(_PLUGIN_DEPS)
     import noxops
+    from noxops.errors import NoxopsError
+    from noxops.project import Project
 
     source = Path(noxops.__file__).resolve().parent.parent.parent
-    pyproject = source / "pyproject.toml"
-    if pyproject.is_file() and 'name = "noxops"' in pyproject.read_text(encoding="utf-8"):
+    try:
+        checkout = Project.read(source / "pyproject.toml").name == "noxops"
+    except NoxopsError:
+        checkout = False
+    if checkout:
         return [str(source), *_PLUGIN_DEPS]  # a source checkout: install the same code
     from importlib.metadata import version
 
