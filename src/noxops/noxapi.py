@@ -85,12 +85,14 @@ def _expect(condition: bool, what: str) -> None:
         raise _Changed(what)
 
 
-def _params(func: Any, *names: str) -> None:
-    where = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', func)}"
-    _expect(callable(func), f"{where} is not callable")
-    params = inspect.signature(func).parameters
-    missing = [n for n in names if n not in params]
-    _expect(not missing, f"{where}() has no parameter {', '.join(missing)}")
+def _params(module: Any, name: str, *params: str) -> None:
+    """``module.name`` is a function taking (at least) ``params``."""
+    where = f"{module.__name__}.{name}"
+    func: Any = getattr(module, name, None)
+    _expect(callable(func), where)
+    found = inspect.signature(func).parameters
+    missing = [p for p in params if p not in found]
+    _expect(not missing, f"{where}({', '.join(missing)})")
 
 
 def _verify() -> None:
@@ -104,20 +106,21 @@ def _verify() -> None:
 
     sessions, virtualenv = nox.sessions, nox.virtualenv
     for name in ("resolve_download_python", "resolve_reuse_existing_venv", "resolve_venv_backends"):
-        _params(getattr(sessions, name, None), "global_config", "func")
+        _params(sessions, name, "global_config", "func")
     _params(
-        getattr(virtualenv, "get_virtualenv", None),
+        virtualenv,
+        "get_virtualenv",
         "download_python",
         "envdir",
         "reuse_existing",
         "interpreter",
         "venv_params",
     )
-    _params(getattr(virtualenv, "find_uv", None))
+    _params(virtualenv, "find_uv")
     not_found = getattr(virtualenv, "InterpreterNotFound", None)
     _expect(
         isinstance(not_found, type) and issubclass(not_found, Exception),
-        "nox.virtualenv.InterpreterNotFound is not an exception",
+        "nox.virtualenv.InterpreterNotFound",
     )
     for level in ("info", "debug"):
         _expect(callable(getattr(nox.logger.logger, level, None)), f"nox.logger.logger.{level}")
@@ -125,7 +128,7 @@ def _verify() -> None:
     # The objects nox makes for a run, made the same way.
     config = nox._options.NoxConfig()
     for option in ("parallel", "no_install", "noxfile", "envdir"):
-        _expect(hasattr(config, option), f"nox's configuration has no {option!r}")
+        _expect(hasattr(config, option), f"NoxConfig.{option}")
     manifest = nox.manifest.Manifest({}, config)
     _expect(isinstance(getattr(manifest, "_queue", None), list), "Manifest._queue")
     func = types.SimpleNamespace(python=None, venv_params=[], parametrize=None, reuse_venv=True)
