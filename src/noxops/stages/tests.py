@@ -59,6 +59,7 @@ def coverage_env(config: Config, python: str | None) -> list[Install]:
 # (Per-Python reports are for reading; the gate is enforced once, by the coverage stage.)
 REPORTS_SCRIPT = "noxops-coverage-reports.py"  # written into the session's environment
 _REPORTS = """
+import sys
 import coverage
 from coverage.exceptions import CoverageException
 try:
