@@ -112,7 +112,9 @@ def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs
 
 def _environment(session: nox.Session) -> dict[str, Any]:
     """The session's environment: its fingerprint record and installed distributions."""
-    venv = getattr(session._runner, "venv", None)
+    from noxops.noxapi import session_env
+
+    venv = session_env(session)
     location = getattr(venv, "location", None)
     if location is None:
         # No environment of its own (--no-venv, a conda env, ...): its tools are unknown.

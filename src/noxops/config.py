@@ -27,6 +27,7 @@ from noxops.ci.config import CIConfig
 from noxops.deploy.config import DeployEnvConfig
 from noxops.errors import ConfigError
 from noxops.image import ImageConfig
+from noxops.project import Project
 from noxops.reports.config import ReportConfig
 from noxops.schema import (
     PYTHON_RE,
@@ -206,6 +207,10 @@ class Config:
     file: str = field(default="pyproject.toml", metadata={"internal": True})
     project_name: str = field(default="", metadata={"internal": True})
     classifiers: tuple[str, ...] = field(default=(), metadata={"internal": True})
+    # pyproject.toml as a whole, read once: metadata, dependency groups, build system and the
+    # other tools' tables (noxops.project). Left out of repr: the configuration's repr is part
+    # of what --changed-only compares, and pyproject.toml is compared as a file already.
+    project: Project = field(default_factory=Project, repr=False, metadata={"internal": True})
 
     # -- derived values -------------------------------------------------------------------
 
@@ -393,7 +398,8 @@ def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> 
     """Read and validate ``[tool.noxops]`` from ``root/pyproject.toml``.
 
     ``overrides`` is merged over the table (section by section), as a noxfile may do.
-    A missing pyproject or table means all defaults.
+    A missing pyproject or table means all defaults. The rest of the file is kept, read
+    once, as ``config.project`` (:class:`~noxops.project.Project`).
     """
     root = Path(root).resolve()
     pyproject = root / "pyproject.toml"
@@ -411,13 +417,14 @@ def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> 
     if overrides:
         table = _merge(table, overrides)
     config = _build(Config, table, "tool.noxops", file, root)
-    project = data.get("project", {})
+    project = Project.from_data(pyproject, data) if pyproject.is_file() else Project(path=pyproject)
     return dataclasses.replace(
         config,
         root=root,
         file=file,
-        project_name=str(project.get("name", root.name)),
-        classifiers=tuple(project.get("classifiers", ())),
+        project_name=project.name or root.name,
+        classifiers=project.classifiers,
+        project=project,
     )
 
 

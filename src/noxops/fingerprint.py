@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import nox
 
+from noxops import noxapi
 from noxops.distribution import __version__
 
 if TYPE_CHECKING:
-    from nox.virtualenv import VirtualEnv
+    from noxops.noxapi import VirtualEnv
 
 __all__ = [
     "ENV_FILE",
@@ -362,7 +363,7 @@ def requested_interpreter(venv: VirtualEnv) -> str:
         if found is not None:
             return str(found.executable)
     try:
-        return str(venv._resolved_interpreter)
+        return noxapi.resolved_interpreter(venv)
     except Exception:  # nox reports a missing interpreter itself
         return str(Path(venv.location) / "bin" / "python")
 
@@ -379,7 +380,7 @@ class _Guard:
         self.base = digest(self.base_parts)
         recorded = EnvRecord.load(self.location)
         # Fresh from nox: empty, nothing to undo. Reused: trust it only if its base matches.
-        self.fresh = not getattr(venv, "_reused", False)
+        self.fresh = not noxapi.venv_reused(venv)
         self.recorded = recorded if recorded and recorded.base == self.base else None
         self.stale = not self.fresh and self.recorded is None
         self.done: list[tuple[tuple[str, ...], dict[str, Any], str]] = []
@@ -396,9 +397,7 @@ class _Guard:
             EnvRecord(self.base).save(self.location)
 
     def _recreate(self) -> None:
-        self.venv.reuse_existing = False
-        self.venv.create()
-        self.venv._reused = False
+        noxapi.recreate_venv(self.venv)
         self.fresh = True
         self.live = True
         EnvRecord(self.base).save(self.location)
@@ -438,7 +437,7 @@ class GuardedSession(nox.Session):  # type: ignore[misc]
     """A nox session whose ``install`` skips work the environment already has."""
 
     def __init__(self, session: nox.Session, guard: Optional[_Guard]) -> None:
-        super().__init__(session._runner)
+        super().__init__(noxapi.session_runner(session))
         self.noxops_guard = guard
 
     def install(self, *args: str, **kwargs: Any) -> None:
@@ -449,12 +448,13 @@ class GuardedSession(nox.Session):  # type: ignore[misc]
 
 
 def guard(session: nox.Session) -> nox.Session:
-    """``session`` with fingerprinted installs (unchanged if it has no virtualenv of its own)."""
-    from nox.virtualenv import VirtualEnv
-
-    venv = getattr(session._runner, "venv", None)
-    if isinstance(session, GuardedSession) or not isinstance(venv, VirtualEnv):
+    """``session`` with fingerprinted installs (unchanged if it has no virtualenv of its own,
+    and when nox's internals are not what :mod:`noxops.noxapi` expects)."""
+    if isinstance(session, GuardedSession) or not noxapi.enabled():
         return session
-    if session._runner.global_config.no_install:
+    venv = noxapi.session_virtualenv(session)
+    if venv is None:
+        return session
+    if noxapi.run_options(session).no_install:
         return session  # -R / --no-install: the user asked to use the environment as it is
     return GuardedSession(session, _Guard(session, venv))

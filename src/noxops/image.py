@@ -8,12 +8,13 @@ and ``smoke`` stages in :mod:`noxops.stages.build`.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from noxops.schema import option, positive, python_version
+
+if TYPE_CHECKING:
+    from noxops.project import Project
 
 __all__ = [
     "ImageConfig",
@@ -208,18 +209,12 @@ class ImageConfig:
     smoke: SmokeConfig = option(factory=SmokeConfig, doc="The smoke session.")
 
 
-def project_metadata(root: Path) -> dict[str, Any]:
-    """The ``[project]`` table of ``root/pyproject.toml`` (empty when there is none)."""
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    with pyproject.open("rb") as fh:
-        project = tomllib.load(fh).get("project", {})
-    return project if isinstance(project, dict) else {}
+def project_metadata(project: Project) -> dict[str, Any]:
+    """The project's ``[project]`` table, as plain TOML data (empty when there is none)."""
+    from noxops.project import thaw
+
+    metadata: dict[str, Any] = thaw(project.metadata)
+    return metadata
 
 
 def image_name(config: ImageConfig, project_name: str) -> str:

@@ -21,8 +21,9 @@ Correctness first:
   kill its install and remove the half-built environment;
 - the session's fingerprint guard still checks every install call.
 
-It is off under ``nox -j`` (sessions overlap already), with ``-R``/``--no-install``, and with
-``NOXOPS_PREPARE_AHEAD=0`` or ``prepare_ahead = false`` in ``[tool.noxops]``.
+It is off under ``nox -j`` (sessions overlap already), with ``-R``/``--no-install``, with
+``NOXOPS_PREPARE_AHEAD=0`` or ``prepare_ahead = false`` in ``[tool.noxops]``, and when nox's
+internals are not what :mod:`noxops.noxapi` (the only module that touches them) expects.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import fingerprint
+from noxops import fingerprint, noxapi
 
 if TYPE_CHECKING:
     import nox
@@ -209,7 +210,7 @@ def enabled(config: Config) -> bool:
 
 def _stage_name(runner: Any) -> Optional[str]:
     """The noxops stage a queued nox session runs (None for a noxfile's own sessions)."""
-    name = getattr(runner.func, MARK, None)
+    name = getattr(noxapi.runner_function(runner), MARK, None)
     return name if isinstance(name, str) else None
 
 
@@ -219,13 +220,6 @@ def jobs_for(
     """The environments worth preparing for the queued ``runners``: noxops sessions with a
     known environment plan whose environment nox would create with uv and then reuse, and
     which does not exist yet."""
-    from nox.sessions import (
-        resolve_download_python,
-        resolve_reuse_existing_venv,
-        resolve_venv_backends,
-    )
-    from nox.virtualenv import InterpreterNotFound, VirtualEnv, get_virtualenv
-
     from noxops.errors import NoxopsError
 
     jobs: list[Job] = []
@@ -235,27 +229,19 @@ def jobs_for(
         plan = None if st is None else st.env
         if plan is None or config is None:
             continue
-        gc = runner.global_config
-        location = os.path.realpath(runner.envdir)
-        if location in seen or os.path.lexists(location) or not hasattr(runner, "_create_venv"):
+        location = os.path.realpath(noxapi.runner_envdir(runner))
+        if location in seen or os.path.lexists(location):
             continue
-        if not resolve_reuse_existing_venv(gc, runner.func):
+        if not noxapi.would_reuse_venv(runner):
             continue  # nox would build it afresh anyway
+        planned = noxapi.planned_uv_env(runner)
+        if planned is None:
+            continue  # another backend, or no interpreter (the session reports it itself)
+        venv, interpreter = planned
+        python = noxapi.runner_python(runner)
         try:
-            venv = get_virtualenv(
-                *resolve_venv_backends(gc, runner.func),
-                download_python=resolve_download_python(gc, runner.func),
-                envdir=runner.envdir,
-                reuse_existing=True,
-                interpreter=runner.func.python,
-                venv_params=runner.func.venv_params,
-            )
-            if not isinstance(venv, VirtualEnv) or venv.venv_backend != "uv":
-                continue
-            interpreter = venv._resolved_interpreter
-            python = runner.func.python
             installs = plan(config, None if python is None else str(python))
-        except (InterpreterNotFound, NoxopsError, ValueError, OSError):
+        except (NoxopsError, ValueError, OSError):
             continue  # the session reports it itself
         if not installs or any(not args for args in installs):
             continue
@@ -266,9 +252,9 @@ def jobs_for(
         seen.add(location)
         jobs.append(
             Job(
-                session=runner.friendly_name,
+                session=noxapi.runner_name(runner),
                 location=location,
-                interpreter=str(interpreter),
+                interpreter=interpreter,
                 record=fingerprint.EnvRecord(base, keys),
                 installs=installs,
                 runner=runner,
@@ -283,9 +269,7 @@ _state: dict[str, Any] = {"begun": False, "worker": None}
 
 
 def _uv() -> Optional[str]:
-    import nox.virtualenv
-
-    has_uv, uv, _ = nox.virtualenv.find_uv()
+    has_uv, uv, _ = noxapi.find_uv()
     if not has_uv:
         return None
     return uv if uv != "uv" else shutil.which("uv")
@@ -293,10 +277,9 @@ def _uv() -> Optional[str]:
 
 def _venv_params() -> list[str]:
     """What nox adds to ``uv venv`` (``--clear`` from uv 0.8 on, where uv asks otherwise)."""
-    import nox.virtualenv
     from packaging import version
 
-    _, _, uv_version = nox.virtualenv.find_uv()
+    _, _, uv_version = noxapi.find_uv()
     return ["--clear"] if version.Version("0.8") <= uv_version else []
 
 
@@ -305,28 +288,25 @@ def begin(session: nox.Session, stages: dict[str, tuple[Stage, Config]], config:
     if _state["begun"]:
         return
     _state["begun"] = True
-    runner = session._runner
-    gc = runner.global_config
-    queue = getattr(runner.manifest, "_queue", None)
-    if (
-        not enabled(config)
-        or not isinstance(queue, list)
-        or not queue
-        or (gc.parallel or 1) > 1
-        or gc.no_install
-    ):
+    if not enabled(config) or not noxapi.enabled():
+        return
+    options = noxapi.run_options(session)
+    queue = noxapi.queued_runners(session)
+    if not queue or options.parallel > 1 or options.no_install:
         return
     uv = _uv()
     if uv is None:
         return
-    cwd = Path(os.path.realpath(Path(gc.noxfile).parent))  # where nox runs sessions
-    jobs = jobs_for(list(queue), stages, cwd)
+    cwd = Path(os.path.realpath(options.noxfile.parent))  # where nox runs sessions
+    jobs = jobs_for(queue, stages, cwd)
     if not jobs:
         return
     worker = Worker(uv=uv, cwd=cwd, venv_params=_venv_params(), jobs=jobs)
+    jobs = [job for job in jobs if _wait_before_creating(job, worker)]
+    if not jobs:
+        return
+    worker.jobs = jobs
     _state["worker"] = worker
-    for job in jobs:
-        _wait_before_creating(job, worker)
     atexit.register(stop)
     session.log(
         "noxops: preparing the environments of "
@@ -335,34 +315,31 @@ def begin(session: nox.Session, stages: dict[str, tuple[Stage, Config]], config:
     worker.start()
 
 
-def _wait_before_creating(job: Job, worker: Worker) -> None:
+def _wait_before_creating(job: Job, worker: Worker) -> bool:
     """Make nox wait for ``job`` right before it looks at that session's environment.
 
     Wrapping the queued session's own venv step (not the end of the session before it) keeps
     this right whatever runs in between: a noxfile's own sessions, a session that fails before
-    its function runs, a reordered queue.
+    its function runs, a reordered queue. ``False`` when nox has no such step to wrap (then
+    the job is not prepared).
     """
-    from nox.logger import logger
 
-    original = job.runner._create_venv
-
-    def create_venv() -> None:
+    def before_venv() -> None:
         if not job.finished:
             waited = worker.wait(job)
             if waited >= 0.5:
-                logger.info(
+                noxapi.log_info(
                     f"noxops: waited {waited:.1f}s for this environment, being prepared in the "
                     "background"
                 )
         if job.state == "failed":
-            logger.info(
+            noxapi.log_info(
                 "noxops: preparing this environment in the background failed; building it "
                 "here, with the installer's messages"
             )
-            logger.debug(f"noxops: the background attempt said: {job.error}")
-        original()
+            noxapi.log_debug(f"noxops: the background attempt said: {job.error}")
 
-    job.runner._create_venv = create_venv
+    return noxapi.wait_before_venv(job.runner, before_venv)
 
 
 def stop() -> None:

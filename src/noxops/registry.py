@@ -11,7 +11,7 @@ from typing import Any
 
 import nox
 
-from noxops import changed, fingerprint, interpreters, prepare
+from noxops import changed, fingerprint, interpreters, noxapi, prepare
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.stages import STAGES, Stage
@@ -100,7 +100,9 @@ def sessions(
     ``root`` defaults to the folder of the calling noxfile (nox runs from there). ``only`` and
     ``exclude`` pick stages by name; ``overrides`` is merged over ``[tool.noxops]`` (for
     example ``{"tests": {"pytest_args": ["-x"]}}``). A noxfile can still define its own
-    sessions, or replace a stage by defining a session of the same name after this call.
+    sessions. To replace a stage, leave it out with ``exclude=["lint"]`` and define a session
+    of that name: defining a session whose name this call registered stops nox with a message
+    (nox warns that redefining a session will become an error).
     """
     project_root = Path(root) if root is not None else Path.cwd()
     only = None if only is None else set(only)
@@ -121,6 +123,10 @@ def sessions(
     unknown = (set(only or ()) | set(exclude)) - set(candidates)
     if unknown:
         _fail(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(candidates)}")
+
+    # Prepare-ahead and environment fingerprints use nox internals: off, with one warning
+    # line, when they are not what noxops expects.
+    noxapi.check()
 
     found = interpreters.find_all(config.pythons)
     interpreters.expose(found)
@@ -154,4 +160,5 @@ def sessions(
             reuse_venv=True,  # noxops.fingerprint recreates an environment when it is stale
             allow_parallel=st.allow_parallel,
         )
+    noxapi.refuse_redefinition(chosen)
     return Pipeline(config=config, stages=chosen, missing_pythons=missing)

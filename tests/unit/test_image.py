@@ -77,7 +77,7 @@ def test_image_name_defaults_to_the_project_name() -> None:
 
 def test_oci_labels_default_from_project_and_config_wins(tmp_path: Path) -> None:
     _project(tmp_path, project="[project.urls]\nSource = 'https://git.example/acme/notes'\n")
-    project = project_metadata(tmp_path)
+    project = project_metadata(load(tmp_path).project)
     labels = oci_labels(
         ImageConfig(labels={"org.opencontainers.image.vendor": "Acme"}),
         project,

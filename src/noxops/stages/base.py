@@ -342,20 +342,16 @@ def project_install(
 
     Raises :class:`~noxops.errors.NoxopsError` when a named group is not defined.
     """
-    import nox.project
-
     from noxops.errors import NoxopsError
 
     target = "." + (f"[{','.join(extras)}]" if extras else "")
-    pyproject = nox.project.load_toml(str(config.root / "pyproject.toml"))
-    defined = pyproject.get("dependency-groups", {})
-    missing = [g for g in groups if g not in defined]
+    missing = [g for g in groups if not config.project.has_group(g)]
     if missing:
         raise NoxopsError(
             f"dependency group(s) {', '.join(missing)} named in [tool.noxops] are not defined in "
             f"[dependency-groups] of {config.file}"
         )
-    group_reqs = list(nox.project.dependency_groups(pyproject, *groups)) if groups else []
+    group_reqs = list(config.project.group_requirements(*groups))
     args = ["-e", target] if editable else [target]
     return (*args, *group_reqs, *requirements)
 

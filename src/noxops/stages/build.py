@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import nox
 
     from noxops.config import Config
+    from noxops.project import Project
 
 __all__ = [
     "Credentials",
@@ -68,11 +69,9 @@ def smoke_args(posargs: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(posargs)
 
 
-def has_build_system(root: Path) -> bool:
-    pyproject = root / "pyproject.toml"
-    if (root / "setup.py").is_file():
-        return True
-    return pyproject.is_file() and "[build-system]" in pyproject.read_text(encoding="utf-8")
+def has_build_system(project: Project) -> bool:
+    """Whether the project builds into packages: a ``[build-system]`` table or a setup.py."""
+    return project.build_system is not None or (project.root / "setup.py").is_file()
 
 
 def _dockerfile(config: Config) -> Path:
@@ -315,7 +314,8 @@ def _repo_digest(image_id: str, repository: str) -> Optional[str]:
 # Registered only when there is something to build or smoke-test (see the module docstring).
 def _build_enabled(config: Config) -> bool:
     return config.image.enabled and (
-        _dockerfile(config).is_file() or (config.image.packages and has_build_system(config.root))
+        _dockerfile(config).is_file()
+        or (config.image.packages and has_build_system(config.project))
     )
 
 
@@ -354,7 +354,7 @@ def build(session: nox.Session, config: Config) -> None:
 def _build(session: nox.Session, config: Config) -> None:
     image_cfg = config.image
     opts = build_args(list(session.posargs))
-    project = project_metadata(config.root)
+    project = project_metadata(config.project)
     want_image = _dockerfile(config).is_file() and not opts.no_image
     push = image_cfg.push if opts.push is None else bool(opts.push)
     if push and not want_image:
@@ -376,7 +376,7 @@ def _build(session: nox.Session, config: Config) -> None:
     session.log(f"{ref.provider}: {ref.event} {ref.name or ''} at {ref.short_sha or '-'}")
 
     wheel = sdist = None
-    if image_cfg.packages and has_build_system(config.root):
+    if image_cfg.packages and has_build_system(config.project):
         wheel, sdist = _build_packages(session, config)
     if want_image and image_cfg.wheelhouse:
         _fill_wheelhouse(session, config, wheel)

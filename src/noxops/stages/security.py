@@ -144,9 +144,8 @@ def _bandit_findings(path: Path) -> list[str]:
 
 def _bandit_config_args(config: Config) -> list[str]:
     """``-c pyproject.toml`` when the project configures bandit there (bandit does not look)."""
-    pyproject = config.root / "pyproject.toml"
-    if pyproject.is_file() and "[tool.bandit]" in pyproject.read_text(encoding="utf-8"):
-        return ["-c", str(pyproject)]
+    if "bandit" in config.project.tool:
+        return ["-c", str(config.project.path)]
     return []
 
 

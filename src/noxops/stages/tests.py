@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,25 +46,13 @@ def default_groups(config: Config) -> list[str]:
     """The configured test groups, else whichever of test, tests and dev the project has."""
     if config.tests.groups is not None:
         return list(config.tests.groups)
-    pyproject = config.root / "pyproject.toml"
-    if not pyproject.is_file():
-        return []
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    with pyproject.open("rb") as fh:
-        defined = tomllib.load(fh).get("dependency-groups", {})
-    return [g for g in _GROUP_CANDIDATES if g in defined]
+    return [g for g in _GROUP_CANDIDATES if config.project.has_group(g)]
 
 
 def _coverage_source_args(config: Config) -> list[str]:
-    """``--source`` for coverage, unless the project configures what to measure itself."""
-    pyproject = config.root / "pyproject.toml"
-    if pyproject.is_file():
-        text = pyproject.read_text(encoding="utf-8")
-        if "[tool.coverage.run]" in text and ("source" in text or "source_pkgs" in text):
-            return []
+    """``--source`` for coverage, unless the project's coverage settings say what to measure."""
+    if _coverage_run_keys(config) & {"source", "source_pkgs"}:
+        return []
     return [f"--source={','.join(config.sources)}"]
 
 
@@ -100,23 +87,12 @@ except CoverageException as exc:
 """
 
 
-def _coverage_run_keys(root: Path) -> set[str]:
+def _coverage_run_keys(config: Config) -> set[str]:
     """The keys of the project's coverage ``[run]`` settings, wherever coverage reads them."""
     import configparser
 
-    keys: set[str] = set()
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover
-            import tomli as tomllib
-        try:
-            with pyproject.open("rb") as fh:
-                run = tomllib.load(fh).get("tool", {}).get("coverage", {}).get("run", {})
-            keys |= set(run) if isinstance(run, dict) else set()
-        except (OSError, ValueError):
-            keys.add("unreadable")
+    root = config.root
+    keys: set[str] = set(config.project.tool_table("coverage", "run"))
     ini_files = {
         ".coveragerc": ("run", "coverage:run"),
         "setup.cfg": ("coverage:run",),
@@ -150,7 +126,7 @@ def coverage_core(config: Config, python: str, environ: Mapping[str, str]) -> di
         return {}
     if environ.get("COVERAGE_CORE") or environ.get("COVERAGE_RCFILE"):
         return {}
-    if _coverage_run_keys(config.root) & {"branch", "core", "timid", "unreadable"}:
+    if _coverage_run_keys(config) & {"branch", "core", "timid", "unreadable"}:
         return {}
     return {"COVERAGE_CORE": "sysmon"}
 

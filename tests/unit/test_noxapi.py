@@ -1,0 +1,123 @@
+"""noxops.noxapi: nox's internals checked once; when they changed, the features that use them
+turn off with one warning line and sessions still run."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+# nox runs on Python 3.10+; on 3.9 noxops is a library only.
+nox_sessions = pytest.importorskip("nox.sessions")
+nox_registry = pytest.importorskip("nox.registry")
+
+import nox  # noqa: E402
+
+from noxops import fingerprint, noxapi, prepare  # noqa: E402
+from noxops.config import load  # noqa: E402
+from noxops.registry import _make_session, sessions  # noqa: E402
+from noxops.stages.base import Stage  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    noxapi.reset()
+    monkeypatch.setitem(prepare._state, "begun", False)
+    monkeypatch.setitem(prepare._state, "worker", None)
+    monkeypatch.setattr(nox_registry, "_REGISTRY", {})
+    monkeypatch.setenv("XDG_CACHE_HOME", "/tmp/noxops-test-cache")
+    monkeypatch.delenv("CI", raising=False)
+    yield
+    noxapi.reset()
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "pkg"\n[tool.noxops]\n')
+    return tmp_path
+
+
+class _Session:
+    """Just enough of a nox.Session for a stage to run outside nox (no runner, no venv)."""
+
+    def __init__(self) -> None:
+        self.name = "custom"
+        self.posargs: list[str] = []
+        self.python = None
+        self.logged: list[str] = []
+
+    def log(self, message: str) -> None:
+        self.logged.append(message)
+
+    def error(self, message: str) -> None:
+        raise AssertionError(message)
+
+
+def test_the_installed_nox_passes_the_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert noxapi.check() and noxapi.enabled()
+    assert capsys.readouterr().err == ""
+
+
+def test_a_missing_internal_turns_the_features_off_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delattr(nox_sessions.SessionRunner, "_create_venv")
+    assert not noxapi.check()
+    assert not noxapi.check() and not noxapi.enabled()  # checked once, said once
+    noxapi.disable("something else")  # a later problem is not repeated either
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("nox > noxops: nox ")
+    assert "SessionRunner._create_venv is missing or has changed" in err[0]
+    assert noxapi.NOX_SUPPORTED in err[0]
+
+    config = load(_project(tmp_path))
+    session = _Session()
+    # Neither feature touches the session (which has no nox runner to look into).
+    prepare.begin(cast(nox.Session, session), {}, config)
+    assert prepare._state["worker"] is None
+    assert fingerprint.guard(cast(nox.Session, session)) is session
+
+    # A noxops session still runs its stage, plainly.
+    ran: list[Any] = []
+    st = Stage(name="custom", func=lambda s, c: ran.append(s), doc="A custom stage.")
+    run = _make_session(st, config, {"custom": (st, config)})
+    run(session)
+    assert ran == [session]
+    assert (config.reports / "sessions" / "custom.json").is_file()
+
+
+def test_sessions_runs_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(nox_sessions, "resolve_venv_backends", None)
+    sessions(_project(tmp_path))
+    err = capsys.readouterr().err
+    assert err.count("nox > noxops: nox ") == 1
+    assert "(nox.sessions.resolve_venv_backends is missing or has changed)" in err
+    assert not noxapi.enabled()
+
+
+def test_a_session_named_like_a_stage_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(noxapi._hook, "installed", False)
+    monkeypatch.setattr(noxapi, "_stage_sessions", set())
+
+    def lint(session: nox.Session) -> None:
+        """Mine."""
+
+    with warnings.catch_warnings(record=True):  # nox's own warnings go to stderr
+        warnings.simplefilter("always")
+        sessions(_project(tmp_path), exclude=["security"])
+        sessions(tmp_path, exclude=["security"])  # noxops registering again is not refused
+        nox.session(lint, name="security")  # an excluded stage's name is the user's
+        with pytest.raises(SystemExit) as caught:
+            nox.session(lint, name="lint")
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "defines a session 'lint' after noxops.sessions() registered the 'lint' stage" in err
+    assert 'noxops.sessions(exclude=["lint"])' in err
