@@ -8,6 +8,7 @@ found are put on ``PATH`` for the nox process so that nox and uv pick the same i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -94,7 +95,9 @@ def expose(
 
     Only version-named links are exposed (in a folder of links put first on ``PATH``), so
     ``python``, ``pip`` and the tools of those installations do not shadow the user's own.
-    Returns the folder, or ``None`` when nothing was found.
+    The default folder is named after the interpreters it links, so runs that found other
+    interpreters (another PATH, another checkout's environment) never repoint each other's
+    links. Returns the folder, or ``None`` when nothing was found.
     """
     target: MutableMapping[str, str] = os.environ if env is None else env
     interps = [i for i in found.values() if i is not None]
@@ -102,7 +105,9 @@ def expose(
         return None
     if link_dir is None:
         cache = target.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        link_dir = Path(cache) / "noxops" / "pythons"
+        chosen = "\n".join(sorted(f"{i.version}={i.executable}" for i in interps))
+        key = hashlib.sha256(chosen.encode()).hexdigest()[:12]
+        link_dir = Path(cache) / "noxops" / f"pythons-{key}"
     link_dir.mkdir(parents=True, exist_ok=True)
     for interp in interps:
         link = link_dir / f"python{interp.version}"

@@ -47,7 +47,8 @@ def test_expose_links_only_versioned_names_first_on_path(tmp_path: Path) -> None
     env = {"PATH": "/usr/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     found = {"3.9": interpreters.Interpreter("3.9", real, "pyenv"), "3.8": None}
     links = interpreters.expose(found, env)
-    assert links == tmp_path / "cache" / "noxops" / "pythons"
+    assert links is not None and links.parent == tmp_path / "cache" / "noxops"
+    assert links.name.startswith("pythons-")
     assert env["PATH"].split(os.pathsep) == [str(links), "/usr/bin"]
     assert sorted(p.name for p in links.iterdir()) == ["python3.9"]
     out = subprocess.run(
@@ -57,6 +58,14 @@ def test_expose_links_only_versioned_names_first_on_path(tmp_path: Path) -> None
     # Idempotent: a second call neither duplicates the PATH entry nor breaks the link.
     interpreters.expose(found, env)
     assert env["PATH"].split(os.pathsep) == [str(links), "/usr/bin"]
+    # A run that found another 3.9 gets a folder of its own: neither repoints the other.
+    other = _fake_python(tmp_path / "elsewhere" / "bin", "3.9")
+    other_links = interpreters.expose(
+        {"3.9": interpreters.Interpreter("3.9", other, "PATH")},
+        {"PATH": "/usr/bin", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert other_links is not None and other_links != links
+    assert (links / "python3.9").readlink() == real
 
 
 def test_expose_with_nothing_found_changes_nothing(tmp_path: Path) -> None:
