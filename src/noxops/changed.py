@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from noxops import fingerprint
 from noxops.distribution import __version__
+from noxops.noxapi import session_env
 
 if TYPE_CHECKING:
     import nox
@@ -112,8 +113,6 @@ def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs
 
 def _environment(session: nox.Session) -> dict[str, Any]:
     """The session's environment: its fingerprint record and installed distributions."""
-    from noxops.noxapi import session_env
-
     venv = session_env(session)
     location = getattr(venv, "location", None)
     if location is None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from noxops import interpreters
 from noxops.config import Config, load
+from noxops.stages import STAGES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -181,8 +182,6 @@ def diagnose(config: Config, stages: Mapping[str, Stage] | None = None) -> list[
     """Every check's findings for the stages enabled by ``config`` (default: every stage
     declared for it)."""
     if stages is None:
-        from noxops.stages import STAGES
-
         stages = STAGES.for_config(config)
     enabled = {name: st for name, st in stages.items() if st.enabled(config)}
     return [finding for check in CHECKS for finding in check(config, enabled)]

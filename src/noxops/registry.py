@@ -14,6 +14,7 @@ import nox
 from noxops import changed, fingerprint, interpreters, noxapi, prepare
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
+from noxops.reports.sessions import recording
 from noxops.stages import STAGES, Stage
 from noxops.watchdog import Watchdog
 
@@ -41,8 +42,6 @@ def _python_for(st: Stage, config: Config) -> Any:
 
 
 def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, Config]]) -> Any:
-    from noxops.reports.sessions import recording
-
     def run(session: nox.Session) -> None:
         # Sequential runs: build the environments of the sessions queued after this one while
         # this one runs (noxops.prepare); each waits for its own; Ctrl-C stops the building.

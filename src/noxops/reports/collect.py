@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
+from noxops import interpreters
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.files import display, mtime, read_json
 from noxops.reports.gate import apply_gate, bandit_blocking, coverage_passes, fail_under
@@ -369,8 +370,6 @@ def _missing_locally(version: str) -> bool:
     """Outside CI, nox skips the tests of a Python this machine does not have."""
     if os.environ.get("CI"):
         return False
-    from noxops import interpreters
-
     return interpreters.find(version) is None
 
 

@@ -6,7 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from noxops.config import load
 from noxops.errors import NoxopsError
+from noxops.reports.output import run_report
+from noxops.stages import STAGES
 
 __all__ = ["add_parser", "main"]
 
@@ -36,10 +39,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    from noxops.config import load
-    from noxops.reports.output import run_report
-    from noxops.stages import STAGES
-
     root = Path(args.root)
     if not root.is_dir():
         raise NoxopsError(f"--root {args.root}: no such folder")

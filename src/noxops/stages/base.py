@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
+from noxops.errors import NoxopsError
+
 if TYPE_CHECKING:
     import nox
 
@@ -342,8 +344,6 @@ def project_install(
 
     Raises :class:`~noxops.errors.NoxopsError` when a named group is not defined.
     """
-    from noxops.errors import NoxopsError
-
     target = "." + (f"[{','.join(extras)}]" if extras else "")
     missing = [g for g in groups if not config.project.has_group(g)]
     if missing:
@@ -358,8 +358,6 @@ def project_install(
 
 def install_plan(session: nox.Session, config: Config, plan: EnvPlan) -> None:
     """Make the install calls of ``plan`` (a stage's ``env``); a bad configuration stops it."""
-    from noxops.errors import NoxopsError
-
     try:
         calls = plan(config, None if session.python is None else str(session.python))
     except NoxopsError as exc:
