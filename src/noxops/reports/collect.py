@@ -257,23 +257,32 @@ class _Reader:
         return check, cov
 
     def build(self) -> Check:
+        from noxops.build.manifest import Manifest, ManifestError, load
+        from noxops.reports.files import read_text
+
+        def parse(path: Path, root: Path) -> Manifest:
+            read_text(path, root)  # missing, empty, not UTF-8: said as for every report
+            try:
+                return load(path)
+            except ManifestError as exc:
+                raise ReadProblem(display(path, root), exc.why) from None
+
         file = str(getattr(self.config.image, "manifest", "build-manifest.json"))
         check = self.base("build", "build", [self.shown(file)])
-        data = self.read(check, "build", file, read_json)
-        if data is None:
+        built = self.read(check, "build", file, parse)
+        if built is None:
             return check
         parts = []
-        image, tags = data.get("image"), data.get("tags")
-        if image:
-            first = tags[0] if isinstance(tags, list) and tags else None
-            parts.append(f"{image}:{first}" if first else str(image))
-        digest = data.get("digest") or data.get("image_id")
+        if built.image:
+            parts.append(built.references[0] if built.references else built.image)
+        digest = built.digest or built.image_id
         if digest:
-            parts.append(str(digest)[:19])
-        for key in ("wheel", "sdist"):
-            if data.get(key):
-                parts.append(Path(str(data[key])).name)
+            parts.append(digest[:19])
+        for name in (built.wheel, built.sdist):
+            if name:
+                parts.append(Path(name).name)
         check.status, check.summary = "passed", ", ".join(parts) or "built"
+        data = built.to_dict()
         check.details += [f"{k}: {v}" for k, v in sorted(data.items()) if isinstance(v, str) and v]
         self.session_failed(check, "build", check.summary)
         return check

@@ -16,6 +16,7 @@ from noxops.stages import (  # noqa: F401
     lint,
     report,
     security,
+    smoke,
     tests,
     typecheck,
 )

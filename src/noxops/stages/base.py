@@ -67,6 +67,7 @@ def stage(
     section: str | None = None,
     allow_parallel: bool = True,
     env: EnvPlan | None = None,
+    enabled: Callable[[Config], bool] | None = None,
 ) -> Callable[[StageFunc], StageFunc]:
     """Register a stage function under ``name``; its docstring is the session's description.
 
@@ -74,12 +75,14 @@ def stage(
     keys govern the stage.  ``allow_parallel=False`` keeps ``nox -j`` from running it
     alongside other sessions. ``env`` gives the install calls of its environment (the stage
     function makes them with :func:`install_plan`), so the environment can be prepared while
-    earlier sessions run.
+    earlier sessions run. ``enabled`` further limits when the stage is registered (for
+    example: only when the project has a Dockerfile).
     """
 
     def register(func: StageFunc) -> StageFunc:
-        def enabled(config: Config) -> bool:
-            return section is None or bool(getattr(config, section).enabled)
+        def is_enabled(config: Config) -> bool:
+            on = section is None or bool(getattr(config, section).enabled)
+            return on and (enabled is None or enabled(config))
 
         def timeout(config: Config) -> float:
             return 1800.0 if section is None else float(getattr(config, section).timeout)
@@ -91,7 +94,7 @@ def stage(
             python=python,
             requires=tuple(requires),
             default=default,
-            enabled=enabled,
+            enabled=is_enabled,
             timeout=timeout,
             section=section,
             allow_parallel=allow_parallel,

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Callable, Optional
 
-from noxops import engine
+from noxops.build import engine
 from noxops.errors import NoxopsError
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
     "reap_stale",
 ]
 
-LABEL = "org.noxops.smoke"  # every container and network a smoke run starts carries it
+LABEL = engine.SMOKE_LABEL  # every container and network a smoke run starts carries it
 _CLI_VARS = {"PATH", "HOME", "USER", "TMPDIR"}  # the docker CLI reads these itself
 _HOST = socket.gethostname()
 
