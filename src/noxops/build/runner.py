@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from noxops.build import engine, manifest, packages, sbom, tags
-from noxops.build.auth import credentials, logged_in
+from noxops.build.auth import Credentials, credentials, logged_in
 from noxops.build.command import Command, Install, no_install, run_command
 from noxops.build.config import ImageConfig
 from noxops.build.image import ci_source, created, image_name, oci_labels, project_metadata
@@ -174,6 +174,56 @@ def _write_sbom(
     return relative
 
 
+def _image(
+    config: Config,
+    result: manifest.Manifest,
+    *,
+    project: dict[str, Any],
+    repository: str,
+    tags: list[str],
+    push: bool,
+    creds: Optional[Credentials],
+    buildx: bool,
+    command: Command,
+    docker: engine.Docker,
+    log: Callable[[str], None],
+    environ: Mapping[str, str],
+) -> manifest.Manifest:
+    """Build (and push) the image tagged ``result.tags``; ``result`` with what was made."""
+    image_cfg = config.image
+    labels = oci_labels(
+        image_cfg, project, revision=result.revision, version=result.version,
+        created=result.created, source=ci_source(environ),
+    )  # fmt: skip
+    refs = [f"{repository}:{tag}" for tag in tags]
+    multi = len(image_cfg.platforms) > 1
+    with (
+        tempfile.TemporaryDirectory(prefix="noxops-build-") as work,
+        logged_in(creds if multi and push else None, environ, docker=docker) as env,
+    ):
+        iidfile = Path(work) / "iid"
+        command(
+            image_argv(config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile), env
+        )
+        image_id = iidfile.read_text().strip() if iidfile.is_file() else None
+    sbom_rel = None
+    if image_cfg.sbom and image_id and not multi:
+        sbom_rel = _write_sbom(config, image_id, repository, tags[0], docker=docker, log=log)
+    digest = None
+    if push and not multi:
+        with logged_in(creds, environ, docker=docker) as env:
+            for pushed in refs:
+                command(["docker", "push", pushed], env)
+        digest = _repo_digest(image_id, repository, docker) if image_id else None
+    elif multi:  # buildx pushed an image index; its id is the registry digest
+        digest, image_id = image_id, None
+    log(f"image {image_id}: {', '.join(refs)}")
+    return dataclasses.replace(
+        result, image=repository, tags=tags, image_id=image_id, digest=digest, pushed=push,
+        sbom=sbom_rel, labels=labels,
+    )  # fmt: skip
+
+
 # -- build --------------------------------------------------------------------------------
 
 
@@ -243,40 +293,10 @@ def run(
         created=when,
     )
     if want_image:
-        labels = oci_labels(
-            image_cfg, project, revision=ref.sha, version=version, created=when,
-            source=ci_source(environ),
+        result = _image(
+            config, result, project=project, repository=repository, tags=tag_list, push=push,
+            creds=creds, buildx=buildx, command=command, docker=capture, log=log, environ=environ,
         )  # fmt: skip
-        refs = [f"{repository}:{tag}" for tag in tag_list]
-        multi = len(image_cfg.platforms) > 1
-        with (
-            tempfile.TemporaryDirectory(prefix="noxops-build-") as work,
-            logged_in(creds if multi and push else None, environ, docker=capture) as env,
-        ):
-            iidfile = Path(work) / "iid"
-            argv = image_argv(
-                config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile
-            )
-            command(argv, env)
-            image_id = iidfile.read_text().strip() if iidfile.is_file() else None
-        sbom_rel = None
-        if image_cfg.sbom and image_id and not multi:
-            sbom_rel = _write_sbom(
-                config, image_id, repository, tag_list[0], docker=capture, log=log
-            )
-        digest = None
-        if push and not multi:
-            with logged_in(creds, environ, docker=capture) as env:
-                for pushed in refs:
-                    command(["docker", "push", pushed], env)
-            digest = _repo_digest(image_id, repository, capture) if image_id else None
-        elif multi:  # buildx pushed an image index; its id is the registry digest
-            digest, image_id = image_id, None
-        result = dataclasses.replace(
-            result, image=repository, tags=tag_list, image_id=image_id, digest=digest,
-            pushed=push, sbom=sbom_rel, labels=labels,
-        )  # fmt: skip
-        log(f"image {image_id}: {', '.join(refs)}")
     path = manifest.manifest_path(config)
     manifest.write(path, result)
     if manifest.write_github_output(result, environ):
