@@ -23,10 +23,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
+from noxops.build.config import ImageConfig
 from noxops.ci.config import CIConfig
 from noxops.deploy.config import DeployEnvConfig
 from noxops.errors import ConfigError
-from noxops.image import ImageConfig
 from noxops.project import Project
 from noxops.reports.config import ReportConfig
 from noxops.schema import (

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from support.noxrun import copy_fixture, run_nox
 
-from noxops import engine
+from noxops.build import engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

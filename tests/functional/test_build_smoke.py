@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from support.noxrun import copy_fixture, run_nox
 
-from noxops import engine
-from noxops.smoke import LABEL
+from noxops.build import engine
+from noxops.build.smoke import LABEL
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -224,7 +224,7 @@ def test_leftovers_of_a_killed_run_are_reaped() -> None:
     """A run killed with SIGKILL cannot clean up; the next smoke run removes what it left."""
     import socket
 
-    from noxops.smoke import reap_stale
+    from noxops.build.smoke import reap_stale
 
     def labels(pid: int) -> list[str]:
         return engine.labels_args(

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from support.noxrun import run_nox
 
-from noxops import engine
-from noxops.smoke import LABEL
+from noxops.build import engine
+from noxops.build.smoke import LABEL
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from noxops import manifest
+from noxops.build import manifest
+from noxops.build.config import ImageConfig
+from noxops.build.image import image_name, oci_labels, project_metadata
 from noxops.config import load
 from noxops.errors import ConfigError, NoxopsError
-from noxops.image import ImageConfig, image_name, oci_labels, project_metadata
 
 
 def _project(tmp_path: Path, noxops_table: str = "", project: str = "") -> Path:
@@ -166,8 +167,7 @@ def test_github_output(tmp_path: Path) -> None:
 
 
 def test_push_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("nox")
-    from noxops.stages.build import credentials
+    from noxops.build.auth import credentials
 
     with pytest.raises(NoxopsError, match=r"needs \[tool.noxops.image\] registry"):
         credentials(ImageConfig(), {})
@@ -199,8 +199,7 @@ def test_push_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_posargs() -> None:
-    pytest.importorskip("nox")
-    from noxops.stages.build import build_args, smoke_args
+    from noxops.build.runner import build_args, smoke_args
 
     assert build_args([]).push is None
     assert build_args(["--push"]).push is True
@@ -236,17 +235,25 @@ def test_stages_are_registered_only_with_something_to_build(tmp_path: Path) -> N
 
 
 def test_noxops_requirement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from noxops.smoke import noxops_requirement
+    """Sessions install the noxops that runs nox: an override, this checkout, where pip
+    installed it from (PEP 610), else the release of the same version."""
+    from noxops import distribution
 
-    monkeypatch.delenv("NOXOPS_REQUIREMENT", raising=False)
-    assert (Path(noxops_requirement()) / "src" / "noxops").is_dir()  # this checkout
-    monkeypatch.setenv("NOXOPS_REQUIREMENT", str(tmp_path))
-    with pytest.raises(NoxopsError, match="holds no noxops"):
-        noxops_requirement()
+    assert (Path(distribution.requirement({})) / "src" / "noxops").is_dir()  # this checkout
+    with pytest.raises(NoxopsError, match="without noxops-"):
+        distribution.requirement({"NOXOPS_REQUIREMENT": str(tmp_path)})
     (tmp_path / "noxops-0.1.0-py3-none-any.whl").write_bytes(b"")
-    assert noxops_requirement() == str(tmp_path / "noxops-0.1.0-py3-none-any.whl")
-    monkeypatch.setenv("NOXOPS_REQUIREMENT", "noxops==9.9")
-    assert noxops_requirement() == "noxops==9.9"
+    assert distribution.requirement({"NOXOPS_REQUIREMENT": str(tmp_path)}) == str(
+        tmp_path / "noxops-0.1.0-py3-none-any.whl"
+    )
+    assert distribution.requirement({"NOXOPS_REQUIREMENT": "noxops==9.9"}) == "noxops==9.9"
+    # Installed (not a checkout): pip's record of a local wheel, else the same version.
+    monkeypatch.setattr(distribution, "_source_checkout", lambda: None)
+    wheel = tmp_path / "noxops-0.1.0-py3-none-any.whl"
+    monkeypatch.setattr(distribution, "_recorded_origin", lambda: str(wheel))
+    assert distribution.requirement({}) == str(wheel)
+    monkeypatch.setattr(distribution, "_recorded_origin", lambda: None)
+    assert distribution.requirement({}) == f"noxops=={distribution.__version__}"
 
 
 def test_smoke_plugin_hands_the_target_to_tests(tmp_path: Path) -> None:
@@ -261,7 +268,7 @@ def test_smoke_plugin_hands_the_target_to_tests(tmp_path: Path) -> None:
         "-m",
         "pytest",
         "-p",
-        "noxops.smoke_plugin",
+        "noxops.build.smoke_plugin",
         "-p",
         "no:cacheprovider",
     ]

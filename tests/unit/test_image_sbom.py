@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from noxops.sbom import INSPECT, cyclonedx, purl
-from noxops.smoke import _env_split, http_status
+from noxops.build.sbom import INSPECT, cyclonedx, purl
+from noxops.build.smoke import _env_split, http_status
 
 INSPECTED = {
     "python": "3.11.2",

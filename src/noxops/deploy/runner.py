@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from noxops.build.manifest import load as load_manifest
+from noxops.build.manifest import manifest_path
 from noxops.deploy import (
     alerts,
     approval,
@@ -102,26 +104,13 @@ def resolve_image(
             f"no image to deploy: {path} does not exist; run the build session "
             "first, set image in [tool.noxops.deploy.<env>], or pass -- --image=<ref>"
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        image = data["image"]
-    except (ValueError, KeyError, TypeError):
-        raise NoxopsError(f"{path} has no 'image' entry; rerun the build session") from None
-    if not image:
+    reference = load_manifest(path).deploy_ref  # pushed: exactly the image that was tested
+    if not reference:
         raise NoxopsError(
             f"{path} records no image (the build made none: is there a Dockerfile?); "
             "set image in [tool.noxops.deploy.<env>] or pass -- --image=<ref>"
         )
-    image = str(image)
-    last = image.rsplit("/", 1)[-1]
-    digest = data.get("digest")
-    if digest and "@" not in image:  # pushed: deploy exactly the image that was tested
-        repository = image.rsplit(":", 1)[0] if ":" in last else image
-        return f"{repository}@{digest}"
-    if "@" in image or ":" in last:
-        return image
-    tags = [str(t) for t in data.get("tags") or []]
-    return f"{image}:{tags[0]}" if tags else image
+    return reference
 
 
 def _kubeconfig_path(root: Path, cfg: DeployEnvConfig) -> Path | None:
@@ -236,9 +225,8 @@ def run(
     if cfg.needs_approval(env) and not opts.dry_run:
         source = approval.require_approval(env, posargs, environ)
         log(f"{env}: approved ({source})")
-    manifest = config.reports / str(getattr(config.image, "manifest", "build-manifest.json"))
     image = (
-        resolve_image(config.root, cfg, opts.image, default_manifest=manifest)
+        resolve_image(config.root, cfg, opts.image, default_manifest=manifest_path(config))
         if action == "deploy"
         else "(previous)"
     )

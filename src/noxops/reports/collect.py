@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
 from noxops import interpreters
+from noxops.build.manifest import Manifest, ManifestError
+from noxops.build.manifest import load as load_manifest
 from noxops.reports.cobertura import read_coverage
-from noxops.reports.files import display, mtime, read_json
+from noxops.reports.files import display, mtime, read_json, read_text
 from noxops.reports.gate import apply_gate, bandit_blocking, coverage_passes, fail_under
 from noxops.reports.junit import Suite, mypy_findings, read_junit
 from noxops.reports.model import Check, Finding, ReadProblem, Report
@@ -292,22 +294,28 @@ class _Reader:
         return check
 
     def manifest(self, name: str, session: str, file: str) -> Check:
+        def parse(path: Path, root: Path) -> Manifest:
+            read_text(path, root)  # missing, empty, not UTF-8: said as for every report
+            try:
+                return load_manifest(path)
+            except ManifestError as exc:
+                raise ReadProblem(display(path, root), exc.why) from None
+
         check = self.base(name, session, [self.shown(file)])
-        data = self.read(check, session, file, read_json)
-        if data is None:
+        built = self.read(check, session, file, parse)
+        if built is None:
             return check
         parts = []
-        image, tags = data.get("image"), data.get("tags")
-        if image:
-            first = tags[0] if isinstance(tags, list) and tags else None
-            parts.append(f"{image}:{first}" if first else str(image))
-        digest = data.get("digest") or data.get("image_id")
+        if built.image:
+            parts.append(built.references[0] if built.references else built.image)
+        digest = built.digest or built.image_id
         if digest:
-            parts.append(str(digest)[:19])
-        for key in ("wheel", "sdist"):
-            if data.get(key):
-                parts.append(Path(str(data[key])).name)
+            parts.append(digest[:19])
+        for dist in (built.wheel, built.sdist):
+            if dist:
+                parts.append(Path(dist).name)
         check.status, check.summary = "passed", ", ".join(parts) or "built"
+        data = built.to_dict()
         check.details += [f"{k}: {v}" for k, v in sorted(data.items()) if isinstance(v, str) and v]
         self.session_failed(check, session, check.summary)
         return check

@@ -13,18 +13,23 @@ import contextlib
 import logging
 import os
 import secrets
-import socket
 import threading
 import time
 import uuid
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
+from noxops.build.engine import (
+    SERVICE_LABEL,
+    engine_url,
+    is_local,
+    published_host,
+    unix_socket_problem,
+)
 from noxops.services.base import Endpoint, Kind, Running, Service, ServiceError, indent_tail
 
 __all__ = ["LABEL", "DockerRunning", "engine_problem", "engine_url"]
 
-LABEL = "noxops.run"  # every container noxops starts carries it: value = one id per service
+LABEL = SERVICE_LABEL  # every container noxops starts carries it: value = one id per service
 
 
 def _quiet_clients() -> None:
@@ -35,27 +40,14 @@ def _quiet_clients() -> None:
             logger.setLevel(logging.WARNING)
 
 
-def engine_url() -> str:
-    """Where the docker SDK will look for an engine, for messages."""
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-def _engine_is_local() -> bool:
-    url = engine_url()
-    if url.startswith(("unix://", "npipe://")):
-        return True
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "127.0.0.1", "::1")
-
-
-def _host() -> str:
-    """The address published ports are reached on: TC_HOST, else the engine's host."""
-    override = os.environ.get("TC_HOST") or os.environ.get("TESTCONTAINERS_HOST_OVERRIDE")
-    if override:
-        return override
-    if _engine_is_local():
-        return "127.0.0.1"
-    return urlsplit(engine_url()).hostname or "127.0.0.1"
+def _wrapped(container: Any) -> Any:
+    """The docker SDK's container behind a testcontainers one; None before it was created."""
+    if container is None:
+        return None
+    try:
+        return container.get_wrapped_container()
+    except Exception:  # testcontainers 4.14+ raises when the container was never created
+        return None
 
 
 def _published(wrapped: Any, port: int) -> tuple[str, int]:
@@ -64,28 +56,11 @@ def _published(wrapped: Any, port: int) -> tuple[str, int]:
         wrapped.reload()
         bindings = (wrapped.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp")
         if bindings:
-            return _host(), int(bindings[0]["HostPort"])
+            return published_host(), int(bindings[0]["HostPort"])
         if wrapped.status in ("exited", "dead"):
             break
         time.sleep(0.05)
     raise ServiceError(f"the container {wrapped.short_id} published no port for {port}/tcp")
-
-
-def _unix_socket_problem(timeout: float) -> Optional[str]:
-    """Why a ``unix://`` engine socket cannot be connected to (checked without the SDK)."""
-    url = engine_url()
-    if not url.startswith("unix://") or not hasattr(socket, "AF_UNIX"):
-        return None
-    path = url[len("unix://") :]
-    if not os.path.exists(path):  # noqa: PTH110 - a socket path, not a project file
-        return f"{path} does not exist (is the engine running?)"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(path)
-        except OSError as exc:
-            return f"cannot connect to {path}: {exc.strerror or exc}"
-    return None
 
 
 def engine_problem(timeout: float = 3.0) -> Optional[str]:
@@ -95,7 +70,7 @@ def engine_problem(timeout: float = 3.0) -> Optional[str]:
     can keep the caller waiting longer than ``timeout``.
     """
     _quiet_clients()
-    refused = _unix_socket_problem(timeout)
+    refused = unix_socket_problem(timeout)
     if refused:
         return f"no Docker engine answered at {engine_url()}: {refused}"
     try:
@@ -141,7 +116,7 @@ class DockerRunning(Running):
         self._lock = threading.Lock()
 
     def log_tail(self) -> str:
-        wrapped = getattr(self.container, "_container", None)
+        wrapped = _wrapped(self.container)
         if wrapped is None:
             return ""
         try:
@@ -150,7 +125,7 @@ class DockerRunning(Running):
             return ""
 
     def gone(self) -> Optional[str]:
-        wrapped = getattr(self.container, "_container", None)
+        wrapped = _wrapped(self.container)
         if wrapped is not None:
             with contextlib.suppress(Exception):
                 wrapped.reload()
@@ -184,7 +159,7 @@ class DockerRunning(Running):
             extra["tmpfs"] = {folder: "" for folder in spec.tmpfs}
         # Published on 127.0.0.1 only when the engine runs here; a remote engine's port is
         # reached on its own address (DOCKER_HOST / TC_HOST).
-        binding: Any = ("127.0.0.1", None) if _engine_is_local() else None
+        binding: Any = ("127.0.0.1", None) if is_local() else None
         container.ports[f"{spec.port}/tcp"] = binding
         # An explicit network keeps testcontainers from guessing one when it runs in a container.
         container.with_kwargs(
@@ -222,7 +197,7 @@ class DockerRunning(Running):
             client = container.get_docker_client().client
         if client is None:  # pragma: no cover - testcontainers made its client in __init__
             return
-        wrapped = getattr(container, "_container", None)
+        wrapped = _wrapped(container)
         if wrapped is not None:
             with contextlib.suppress(Exception):
                 wrapped.remove(force=True, v=True)

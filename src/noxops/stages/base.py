@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 from noxops.errors import NoxopsError
+from noxops.outputs import Output, OutputKind, report_path
 
 if TYPE_CHECKING:
     import nox
@@ -32,6 +33,7 @@ __all__ = [
     "project_install",
     "report_path",
     "run_tool",
+    "runner_hooks",
     "stage",
     "whole_project",
     "write_json",
@@ -47,50 +49,11 @@ EnvPlan = Callable[["Config", Optional[str]], list[Install]]
 # "cannot tell now" (the stage then always runs).
 Inputs = Callable[["Config"], Optional[list[str]]]
 PythonSpec = Literal["tools", "matrix", "none"]
-# What a report file holds, which says how the report stage reads it and how CI publishes it.
-OutputKind = Literal[
-    "junit",  # JUnit XML of a test run
-    "mypy",  # mypy's JUnit XML
-    "coverage",  # a Cobertura XML coverage report (the gate's)
-    "coverage-part",  # one Python's Cobertura XML, combined later
-    "ruff",  # ruff's JSON findings
-    "bandit",  # bandit's JSON report
-    "audit",  # noxops's dependency-audit verdict
-    "manifest",  # the build manifest
-    "codequality",  # GitLab Code Quality
-    "sarif",  # SARIF 2.1.0
-    "file",  # anything else a person may read
-]
 CIStage = Literal["quality", "tests", "integration", "build", "smoke", "report", "deploy"]
 
 
 def _always(config: Config) -> bool:
     return True
-
-
-@dataclass(frozen=True)
-class Output:
-    """A report file a stage writes under the reports folder.
-
-    ``file`` may hold ``{python}`` (one file per matrix Python), or be a function of the
-    configuration when a setting names it. ``check`` is the report check the file feeds
-    (``{python}`` too), None when it feeds none; ``when`` says whether the check is expected
-    with this configuration.
-    """
-
-    file: str | Callable[[Config], str]
-    kind: OutputKind
-    check: Optional[str] = None
-    when: Callable[[Config], bool] = _always
-
-    def name(self, config: Config, python: str | None = None) -> str:
-        """The file's name under the reports folder."""
-        raw = self.file(config) if callable(self.file) else self.file
-        return raw.replace("{python}", python) if python is not None else raw
-
-    def path(self, config: Config, python: str | None = None) -> Path:
-        """The file's path, its folder created (what a stage writes to)."""
-        return report_path(config, self.name(config, python))
 
 
 @dataclass(frozen=True)
@@ -272,16 +235,18 @@ def stage(
     """Declare a stage: its function ``(session, config)``, whose docstring describes it.
 
     ``section`` names the ``[tool.noxops.<section>]`` table whose ``enabled`` and ``timeout``
-    keys govern it; ``enabled`` replaces that test. ``allow_parallel=False`` keeps ``nox -j``
-    from running it alongside other sessions. ``env`` gives the install calls of its
-    environment (the function makes them with :func:`install_plan`), so the environment can
-    be prepared while earlier sessions run. ``inputs``, ``outputs`` and ``ci`` tell
-    ``--changed-only``, the report and the CI generator what it reads, writes and needs.
+    keys govern it; ``enabled`` further limits when it exists (for example: only when the
+    project has a Dockerfile). ``allow_parallel=False`` keeps ``nox -j`` from running it
+    alongside other sessions. ``env`` gives the install calls of its environment (the function
+    makes them with :func:`install_plan`), so the environment can be prepared while earlier
+    sessions run. ``inputs``, ``outputs`` and ``ci`` tell ``--changed-only``, the report and
+    the CI generator what it reads, writes and needs.
     """
 
     def register(func: StageFunc) -> StageFunc:
-        def section_enabled(config: Config) -> bool:
-            return section is None or bool(getattr(config, section).enabled)
+        def is_enabled(config: Config) -> bool:
+            on = section is None or bool(getattr(config, section).enabled)
+            return on and (enabled is None or enabled(config))
 
         def timeout(config: Config) -> float:
             return 1800.0 if section is None else float(getattr(config, section).timeout)
@@ -294,7 +259,7 @@ def stage(
                 python=python,
                 requires=tuple(requires),
                 default=default,
-                enabled=enabled or section_enabled,
+                enabled=is_enabled,
                 timeout=timeout,
                 section=section,
                 allow_parallel=allow_parallel,
@@ -310,11 +275,20 @@ def stage(
     return register
 
 
-def report_path(config: Config, *parts: str) -> Path:
-    """A path under the reports folder, its parent created."""
-    path = config.reports.joinpath(*parts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+def runner_hooks(
+    session: nox.Session,
+) -> tuple[Callable[[Sequence[str], Mapping[str, str]], None], Callable[[Sequence[str]], None]]:
+    """The ``command`` and ``install`` a nox-free runner (``noxops.build.runner``) is handed:
+    commands run through ``session.run`` (logged, stoppable), packages through
+    ``session.install``."""
+
+    def command(argv: Sequence[str], env: Mapping[str, str]) -> None:
+        session.run(*argv, external=True, env=dict(env))
+
+    def install(requirements: Sequence[str]) -> None:
+        session.install(*requirements)
+
+    return command, install
 
 
 def write_json(path: Path, data: Any) -> None:

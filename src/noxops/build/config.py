@@ -1,29 +1,19 @@
-"""Container images: tags, labels, build and push (``[tool.noxops.image]``).
+"""``[tool.noxops.image]`` and its ``smoke`` tables: how the image is built and smoke-tested.
 
-The configuration lives here (it is imported by :mod:`noxops.config`); the work is done by
-:mod:`noxops.tags` (which tags), :mod:`noxops.manifest` (what was built) and the ``build``
-and ``smoke`` stages in :mod:`noxops.stages.build`.
+Imported by :mod:`noxops.config`; the work is done by :mod:`noxops.build.runner` (the
+``build`` and ``smoke`` stages' nox layers are :mod:`noxops.stages.build` and
+:mod:`noxops.stages.smoke`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from noxops.schema import option, positive, python_version
 
-if TYPE_CHECKING:
-    from noxops.project import Project
-
-__all__ = [
-    "ImageConfig",
-    "SmokeConfig",
-    "SmokeServiceConfig",
-    "image_name",
-    "oci_labels",
-    "project_metadata",
-]
+__all__ = ["ImageConfig", "SmokeConfig", "SmokeServiceConfig"]
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAME_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
@@ -207,62 +197,3 @@ class ImageConfig:
         doc="The build manifest's file name, in the reports folder; smoke and deploy read it.",
     )
     smoke: SmokeConfig = option(factory=SmokeConfig, doc="The smoke session.")
-
-
-def project_metadata(project: Project) -> dict[str, Any]:
-    """The project's ``[project]`` table, as plain TOML data (empty when there is none)."""
-    from noxops.project import thaw
-
-    metadata: dict[str, Any] = thaw(project.metadata)
-    return metadata
-
-
-def image_name(config: ImageConfig, project_name: str) -> str:
-    """The full image repository: ``<registry>/<name>``, the name defaulting to the project's."""
-    name = config.name or re.sub(r"[^a-z0-9._-]+", "-", project_name.lower()).strip(".-_")
-    name = name or "app"
-    return f"{config.registry.rstrip('/')}/{name}" if config.registry else name
-
-
-def _license(project: dict[str, Any]) -> str | None:
-    value = project.get("license")
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("text"), str):
-        text = value["text"].strip()
-        return text if text and "\n" not in text else None
-    return None
-
-
-def _source(project: dict[str, Any]) -> str | None:
-    urls = project.get("urls", {})
-    if isinstance(urls, dict):
-        for key, url in urls.items():
-            if key.lower() in {"source", "repository", "source code", "code"}:
-                return str(url)
-    return None
-
-
-def oci_labels(
-    config: ImageConfig,
-    project: dict[str, Any],
-    *,
-    revision: str,
-    version: str,
-    created: str,
-    source: str | None,
-) -> dict[str, str]:
-    """The ``org.opencontainers.image.*`` labels, with the configured labels over them."""
-    prefix = "org.opencontainers.image."
-    labels = {
-        f"{prefix}title": str(project.get("name", "")),
-        f"{prefix}description": str(project.get("description", "")),
-        f"{prefix}source": config.source or _source(project) or source or "",
-        f"{prefix}revision": revision,
-        f"{prefix}version": version,
-        f"{prefix}created": created,
-        f"{prefix}licenses": _license(project) or "",
-    }
-    labels = {k: v for k, v in labels.items() if v}
-    labels.update(config.labels)
-    return labels

@@ -1,6 +1,6 @@
 """A pytest plugin for smoke tests: ``--base-url``/``--image`` and their fixtures.
 
-The ``smoke`` stage loads it explicitly (``pytest -p noxops.smoke_plugin``); it is not an
+The ``smoke`` stage loads it explicitly (``pytest -p noxops.build.smoke_plugin``); it is not an
 entry point, so it never changes other pytest runs. The URL comes from ``--base-url``, else
 ``$NOXOPS_BASE_URL``; the image under test from ``--image``, else ``$NOXOPS_IMAGE``. Tests
 that need one are skipped with the reason when it is not given.

@@ -16,7 +16,7 @@ import re
 import uuid
 from typing import Any
 
-from noxops import engine
+from noxops.build import engine
 from noxops.errors import NoxopsError
 
 __all__ = ["INSPECT", "cyclonedx", "inspect_image", "purl"]
@@ -46,11 +46,13 @@ json.dump({"python": sys.version.split()[0], "packages": out}, sys.stdout)
 """
 
 
-def inspect_image(image: str, python: str = "python") -> dict[str, Any]:
+def inspect_image(
+    image: str, python: str = "python", *, docker: engine.Docker = engine.docker
+) -> dict[str, Any]:
     """The image's Python version and installed distributions (see :data:`INSPECT`)."""
     last = ""
     for interpreter in dict.fromkeys([python, "python3"]):
-        proc = engine.docker(
+        proc = docker(
             "run", "--rm", "--network", "none", "--entrypoint", interpreter, image,
             "-c", INSPECT, check=False, timeout=120,
         )  # fmt: skip

@@ -20,11 +20,10 @@ import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Callable, Optional
 
-from noxops import engine
+from noxops.build import engine
 from noxops.errors import NoxopsError
 
 __all__ = [
@@ -33,11 +32,10 @@ __all__ = [
     "SidecarSpec",
     "SmokeError",
     "http_status",
-    "noxops_requirement",
     "reap_stale",
 ]
 
-LABEL = "org.noxops.smoke"  # every container and network a smoke run starts carries it
+LABEL = engine.SMOKE_LABEL  # every container and network a smoke run starts carries it
 _CLI_VARS = {"PATH", "HOME", "USER", "TMPDIR"}  # the docker CLI reads these itself
 _HOST = socket.gethostname()
 
@@ -273,27 +271,3 @@ def reap_stale() -> int:
             engine.remove_network(ident)
             removed += 1
     return removed
-
-
-def noxops_requirement() -> str:
-    """How to install this noxops into a session's environment (for its pytest plugins).
-
-    ``$NOXOPS_REQUIREMENT`` wins (a requirement, a wheel, or a folder holding noxops wheels:
-    the runner image points it at the wheel it ships); a source checkout or editable install
-    gives its folder; otherwise ``noxops==<version>``.
-    """
-    override = os.environ.get("NOXOPS_REQUIREMENT")
-    if override and Path(override).is_dir() and not (Path(override) / "pyproject.toml").exists():
-        wheels = sorted(Path(override).glob("noxops-*.whl"), key=lambda p: p.stat().st_mtime)
-        if not wheels:
-            raise NoxopsError(f"$NOXOPS_REQUIREMENT={override} holds no noxops-*.whl")
-        return str(wheels[-1])
-    if override:
-        return override
-    import noxops
-
-    package = Path(noxops.__file__).resolve().parent
-    root = package.parent.parent
-    if package.parent.name == "src" and (root / "pyproject.toml").is_file():
-        return str(root)
-    return f"noxops=={noxops.__version__}"

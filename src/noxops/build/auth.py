@@ -1,0 +1,93 @@
+"""Registry credentials: which environment variables hold them, and a private docker login.
+
+The password only ever travels on ``docker login``'s stdin, into a temporary ``DOCKER_CONFIG``
+folder (mode 0700) that is deleted afterwards; messages name the variable it came from,
+never its value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Optional
+
+from noxops.build import engine
+from noxops.build.config import ImageConfig
+from noxops.errors import NoxopsError
+
+__all__ = ["Credentials", "credentials", "logged_in", "login"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    registry: str  # host[:port]
+    username: str
+    password: str = dataclasses.field(repr=False)
+    source: str  # which variables they came from (for messages; never the values)
+
+
+def credentials(image_cfg: ImageConfig, env: Mapping[str, str]) -> Credentials:
+    """Registry credentials from the environment; a clear error naming what to set."""
+    if not image_cfg.registry:
+        raise NoxopsError(
+            "pushing needs [tool.noxops.image] registry, like 'ghcr.io/acme' or "
+            "'registry.gitlab.com/acme/app'"
+        )
+    host = image_cfg.registry.split("/", 1)[0]
+    candidates = [("NOXOPS_REGISTRY_USER", "NOXOPS_REGISTRY_PASSWORD")]
+    if env.get("CI_REGISTRY") == host:
+        candidates.append(("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
+    if host == "ghcr.io":
+        candidates.append(("GITHUB_ACTOR", "GITHUB_TOKEN"))
+    for user_var, password_var in candidates:
+        if env.get(user_var) and env.get(password_var):
+            return Credentials(host, env[user_var], env[password_var], f"${password_var}")
+    names = " and ".join(f"{u}/{p}" for u, p in candidates)
+    raise NoxopsError(
+        f"pushing to {host} needs credentials: set {names} in the environment (or log in with "
+        "`docker login` yourself and set [tool.noxops.image] login = false)"
+    )
+
+
+def login(creds: Credentials, config_dir: str, *, docker: engine.Docker = engine.docker) -> None:
+    """``docker login --password-stdin`` into a private config folder (mode 0700)."""
+    proc = docker(
+        "login", "--username", creds.username, "--password-stdin", creds.registry,
+        input=creds.password + "\n", env={"DOCKER_CONFIG": config_dir}, check=False, timeout=60,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).replace(creds.password, "****").strip()
+        raise NoxopsError(
+            f"docker login to {creds.registry} as {creds.username} (password from "
+            f"{creds.source}) failed: {detail}"
+        )
+
+
+@contextlib.contextmanager
+def logged_in(
+    creds: Optional[Credentials],
+    environ: Mapping[str, str],
+    *,
+    docker: engine.Docker = engine.docker,
+) -> Iterator[dict[str, str]]:
+    """The environment for docker commands that talk to the registry.
+
+    With credentials: a private, temporary ``DOCKER_CONFIG`` (mode 0700) logged in by stdin,
+    deleted afterwards (the user's CLI plugins, like buildx, stay reachable through a link).
+    """
+    if creds is None:
+        yield {}
+        return
+    config_dir = tempfile.mkdtemp(prefix="noxops-docker-")  # mode 0700
+    try:
+        plugins = Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "cli-plugins"
+        if plugins.is_dir():
+            (Path(config_dir) / "cli-plugins").symlink_to(plugins)
+        login(creds, config_dir, docker=docker)
+        yield {"DOCKER_CONFIG": config_dir}
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)

@@ -1,0 +1,261 @@
+"""noxops.build without nox: the build manifest's one reader, and the build runner's commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from noxops.build import manifest, runner
+from noxops.build.manifest import Manifest, ManifestError
+from noxops.config import load
+from noxops.errors import NoxopsError
+
+DIGEST = "sha256:" + "d" * 64
+SHA = "1a2b3c4" + "0" * 33
+
+# -- the manifest -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("built", "expected"),
+    [
+        (Manifest(), None),
+        (Manifest(image="reg.test/web"), "reg.test/web"),
+        (Manifest(image="reg.test/web", tags=["1.2.3", "latest"]), "reg.test/web:1.2.3"),
+        (Manifest(image="reg.test/web", tags=["9"], digest=DIGEST), f"reg.test/web@{DIGEST}"),
+        (Manifest(image="reg.test:5000/web", tags=["9"]), "reg.test:5000/web:9"),
+        (Manifest(image="reg.test:5000/web:9", tags=["1"]), "reg.test:5000/web:9"),
+        (Manifest(image="reg.test:5000/web:9", digest=DIGEST), f"reg.test:5000/web@{DIGEST}"),
+        (Manifest(image=f"reg.test/web@{DIGEST}", tags=["1"]), f"reg.test/web@{DIGEST}"),
+        # the local image id is not a registry reference
+        (Manifest(image="web", tags=["main"], image_id=DIGEST), "web:main"),
+    ],
+)
+def test_deploy_ref(built: Manifest, expected: Optional[str]) -> None:
+    assert built.deploy_ref == expected
+
+
+def test_load_takes_a_hand_written_manifest(tmp_path: Path) -> None:
+    path = tmp_path / "build-manifest.json"
+    path.write_text(json.dumps({"image": "reg.test/web", "tags": ["1.0.0"], "digest": None}))
+    built = manifest.load(path)
+    assert (built.image, built.tags, built.project) == ("reg.test/web", ["1.0.0"], "")
+    assert built.deploy_ref == "reg.test/web:1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "is not a valid build manifest (Expecting property name"),
+        (b"\xff\xfe{}", "is not a valid build manifest ("),
+        (b"[1, 2]", "expected a JSON object, found list"),
+        (b'"image"', "expected a JSON object, found str"),
+        (b"{}", "has no 'image' entry; rerun the build session"),
+        (b'{"image": "web", "schema_version": 99}', "schema_version 99, expected 1"),
+        (b'{"image": "w", "image_id": 12345}', "'image_id' must be a string or null, not 12345"),
+        (b'{"image": ["web"]}', "'image' must be a string or null"),
+        (b'{"image": "web", "tags": "latest"}', "'tags' must be strings"),
+        (b'{"image": "web", "tags": [1]}', "'tags' must be strings"),
+        (b'{"image": "web", "pushed": "yes"}', "'pushed' must be true or false"),
+        (b'{"image": "web", "labels": {"a": 1}}', "'labels' must be an object of strings"),
+        (b'{"image": "web", "schema_version": true}', "'schema_version' must be a number"),
+    ],
+)
+def test_load_refuses_a_malformed_manifest_in_one_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "build-manifest.json"
+    path.write_bytes(content)
+    with pytest.raises(ManifestError) as info:
+        manifest.load(path)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+    assert str(path) in text and str(path) not in info.value.why
+
+
+def test_load_of_a_missing_manifest_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="run `nox -s build` first"):
+        manifest.load(tmp_path / "nothing.json")
+    with pytest.raises(ManifestError, match="run `nox -s build` first"):
+        manifest.load(tmp_path)  # a folder
+
+
+def test_deploy_uses_the_manifest_reader(tmp_path: Path) -> None:
+    from noxops.deploy.config import DeployEnvConfig
+    from noxops.deploy.runner import resolve_image
+
+    path = tmp_path / "reports" / "build-manifest.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"image": "web", "image_id": 12345}))
+    with pytest.raises(NoxopsError, match="'image_id' must be a string or null"):
+        resolve_image(tmp_path, DeployEnvConfig())
+
+
+# -- the build runner, with fake commands ---------------------------------------------------
+
+
+class FakeEngine:
+    """Records the commands the runner would run; answers the captured docker ones."""
+
+    def __init__(self, *, buildx: bool = False, image_id: str = DIGEST) -> None:
+        self.buildx = buildx
+        self.image_id = image_id
+        self.commands: list[tuple[list[str], dict[str, str]]] = []
+        self.captured: list[tuple[str, ...]] = []
+        self.installed: list[list[str]] = []
+
+    def command(self, argv: Sequence[str], env: Mapping[str, str]) -> None:
+        self.commands.append((list(argv), dict(env)))
+        if "--iidfile" in argv:
+            Path(argv[list(argv).index("--iidfile") + 1]).write_text(self.image_id + "\n")
+
+    def install(self, requirements: Sequence[str]) -> None:
+        self.installed.append(list(requirements))
+
+    def docker(
+        self,
+        *args: str,
+        input: Optional[str] = None,
+        env: Optional[Mapping[str, str]] = None,
+        check: bool = True,
+        timeout: Optional[float] = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        self.captured.append(args)
+        if args[0] == "version":
+            return subprocess.CompletedProcess(list(args), 0, "27.1.0\n", "")
+        if args[:2] == ("buildx", "version"):
+            return subprocess.CompletedProcess(list(args), 0 if self.buildx else 1, "", "")
+        if args[:2] == ("image", "inspect"):
+            return subprocess.CompletedProcess(list(args), 0, f"reg.test/acme/notes@{DIGEST}\n", "")
+        if args[0] == "login":
+            assert input == "s3cret\n" and "s3cret" not in args
+            return subprocess.CompletedProcess(list(args), 0, "Login Succeeded\n", "")
+        raise AssertionError(f"unexpected docker {args}")
+
+
+def _project(root: Path, image_table: str = "") -> Path:
+    (root / "pyproject.toml").write_text(
+        "[project]\nname = 'notes'\nversion = '1.4.0'\ndescription = 'Notes'\n"
+        "[tool.noxops.image]\nsbom = false\npackages = false\n" + image_table
+    )
+    (root / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    return root
+
+
+GITLAB = {
+    "GITLAB_CI": "true",
+    "CI_COMMIT_SHA": SHA,
+    "CI_COMMIT_BRANCH": "main",
+    "CI_DEFAULT_BRANCH": "main",
+    "CI_PROJECT_URL": "https://gitlab.example/acme/notes",
+    "SOURCE_DATE_EPOCH": "1700000000",
+}
+
+
+def test_build_runs_docker_build_with_tags_and_labels(tmp_path: Path) -> None:
+    config = load(_project(tmp_path, "build_args = {PY = '3.12'}\ntarget = 'runtime'\n"))
+    fake = FakeEngine()
+    lines: list[str] = []
+    built = runner.run(
+        config, [], command=fake.command, install=fake.install, docker=fake.docker,
+        log=lines.append, environ=GITLAB,
+    )  # fmt: skip
+
+    assert len(fake.commands) == 1
+    argv, env = fake.commands[0]
+    assert env == {}
+    assert argv[:3] == ["docker", "build", "--force-rm"]
+    assert argv[argv.index("--file") + 1] == str(tmp_path / "Dockerfile")
+    assert argv[-1] == str(tmp_path / ".")
+    tags = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--tag"]
+    assert tags == ["notes:main", "notes:main-1a2b3c4", "notes:sha-1a2b3c4", "notes:latest"]
+    labels = dict(argv[i + 1].split("=", 1) for i, arg in enumerate(argv) if arg == "--label")
+    assert labels == {
+        "org.opencontainers.image.title": "notes",
+        "org.opencontainers.image.description": "Notes",
+        "org.opencontainers.image.source": "https://gitlab.example/acme/notes",
+        "org.opencontainers.image.revision": SHA,
+        "org.opencontainers.image.version": "1.4.0",
+        "org.opencontainers.image.created": "2023-11-14T22:13:20Z",
+    }
+    assert argv[argv.index("--build-arg") + 1] == "PY=3.12"
+    assert argv[argv.index("--target") + 1] == "runtime"
+    assert "--push" not in argv and "--load" not in argv
+    assert fake.installed == []  # no packages, no wheelhouse
+
+    assert built.image_id == DIGEST and built.digest is None and not built.pushed
+    assert built.tags == [t.split(":")[1] for t in tags]
+    assert built.labels == labels
+    assert manifest.load(manifest.manifest_path(config)) == built
+    assert lines[0] == "gitlab: branch main at 1a2b3c4"
+    assert f"image {DIGEST}: {', '.join(tags)}" in lines
+
+
+def test_build_pushes_every_tag_logged_in_privately(tmp_path: Path) -> None:
+    config = load(_project(tmp_path, "registry = 'reg.test/acme'\n"))
+    fake = FakeEngine()
+    environ = {**GITLAB, "NOXOPS_REGISTRY_USER": "bot", "NOXOPS_REGISTRY_PASSWORD": "s3cret"}
+    lines: list[str] = []
+    built = runner.run(
+        config, ["--push"], command=fake.command, docker=fake.docker, log=lines.append,
+        environ=environ,
+    )  # fmt: skip
+    pushes = [(argv, env) for argv, env in fake.commands if argv[:2] == ["docker", "push"]]
+    assert [argv[2] for argv, _ in pushes] == [f"reg.test/acme/notes:{t}" for t in built.tags]
+    config_dir = pushes[0][1]["DOCKER_CONFIG"]
+    assert not Path(config_dir).exists()  # the private login is gone afterwards
+    login = next(args for args in fake.captured if args[0] == "login")
+    assert login[-1] == "reg.test" and "--password-stdin" in login
+    assert built.pushed and built.digest == DIGEST
+    assert built.deploy_ref == f"reg.test/acme/notes@{DIGEST}"
+    assert not any("s3cret" in line for line in lines)
+
+
+def test_build_refuses_before_any_work(tmp_path: Path) -> None:
+    config = load(_project(tmp_path, "registry = 'reg.test/acme'\n"))
+    fake = FakeEngine()
+    with pytest.raises(NoxopsError, match="needs credentials"):
+        runner.run(config, ["--push"], command=fake.command, docker=fake.docker, environ=GITLAB)
+    multi = load(_project(tmp_path, "platforms = ['linux/amd64', 'linux/arm64']\n"))
+    with pytest.raises(NoxopsError, match="needs docker buildx"):
+        runner.run(multi, [], command=fake.command, docker=fake.docker, environ=GITLAB)
+    with pytest.raises(NoxopsError, match="cannot be loaded into the local engine"):
+        runner.run(multi, [], command=fake.command, docker=FakeEngine(buildx=True).docker,
+                   environ=GITLAB)  # fmt: skip
+    with pytest.raises(NoxopsError, match="unrecognized arguments: --bogus"):
+        runner.run(config, ["--bogus"], command=fake.command, docker=fake.docker, environ=GITLAB)
+    assert fake.commands == []
+
+
+def test_build_multi_platform_pushes_with_buildx(tmp_path: Path) -> None:
+    table = (
+        "registry = 'reg.test/acme'\nlogin = false\nplatforms = ['linux/amd64', 'linux/arm64']\n"
+    )
+    config = load(_project(tmp_path, table))
+    fake = FakeEngine(buildx=True)
+    built = runner.run(
+        config, ["--push"], command=fake.command, docker=fake.docker, log=lambda _: None,
+        environ=GITLAB,
+    )  # fmt: skip
+    (argv, _), *others = fake.commands
+    assert argv[:3] == ["docker", "buildx", "build"] and others == []
+    assert argv[argv.index("--platform") + 1] == "linux/amd64,linux/arm64"
+    assert "--push" in argv
+    assert (built.digest, built.image_id) == (DIGEST, None)
+
+
+def test_no_image_builds_only_the_manifest(tmp_path: Path) -> None:
+    config = load(_project(tmp_path))
+    fake = FakeEngine()
+    built = runner.run(
+        config, ["--no-image"], command=fake.command, docker=fake.docker, log=lambda _: None,
+        environ=GITLAB,
+    )  # fmt: skip
+    assert fake.commands == [] and fake.captured == []
+    assert built.image is None and built.deploy_ref is None
