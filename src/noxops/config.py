@@ -31,7 +31,7 @@ from noxops.project import Project
 from noxops.reports.config import ReportConfig
 from noxops.schema import (
     PYTHON_RE,
-    Check,
+    Validator,
     option,
     percent,
     positive,
@@ -380,7 +380,7 @@ def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root
         converted = _convert(
             table[name], tp, key, file, root, is_path=f.metadata.get("path", False)
         )
-        check: Check | None = f.metadata.get("check")
+        check: Validator | None = f.metadata.get("check")
         if check is not None and converted is not None:
             problem = check(converted)
             if problem:

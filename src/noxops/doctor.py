@@ -40,7 +40,7 @@ class Finding:
 
 
 # A check looks at the machine for the enabled stages' declarations.
-Check = Callable[[Config, "Mapping[str, Stage]"], Iterator[Finding]]
+Probe = Callable[[Config, "Mapping[str, Stage]"], Iterator[Finding]]
 
 
 def _pythons(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
@@ -171,7 +171,7 @@ def _ci(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     yield Finding("CI provider", OK, detail)
 
 
-CHECKS: tuple[Check, ...] = (_pythons, _uv, _docker, _local_servers, _services, _ci)
+PROBES: tuple[Probe, ...] = (_pythons, _uv, _docker, _local_servers, _services, _ci)
 
 
 def _and(names: list[str]) -> str:
@@ -184,7 +184,7 @@ def diagnose(config: Config, stages: Mapping[str, Stage] | None = None) -> list[
     if stages is None:
         stages = STAGES.for_config(config)
     enabled = {name: st for name, st in stages.items() if st.enabled(config)}
-    return [finding for check in CHECKS for finding in check(config, enabled)]
+    return [finding for check in PROBES for finding in check(config, enabled)]
 
 
 def render(findings: list[Finding], color: bool = False) -> str:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from noxops.config import Config
     from noxops.stages.base import Install, Stage
 
-__all__ = ["ENV_VAR", "Job", "Worker", "begin", "enabled", "jobs_for", "stop"]
+__all__ = ["ENV_VAR", "Preparation", "Worker", "begin", "enabled", "jobs_for", "stop"]
 
 ENV_VAR = "NOXOPS_PREPARE_AHEAD"
 _FALSE = {"0", "false", "no", "off"}
@@ -57,7 +57,7 @@ MARK = "noxops_stage"
 
 
 @dataclass
-class Job:
+class Preparation:
     """One environment to build: where, from which interpreter, with which installs."""
 
     session: str
@@ -76,12 +76,12 @@ class Job:
 
 @dataclass
 class Worker:
-    """One background thread building :class:`Job` environments in order, with uv."""
+    """One background thread building :class:`Preparation` environments in order, with uv."""
 
     uv: str
     cwd: Path
     venv_params: Sequence[str] = ("--clear",)
-    jobs: list[Job] = field(default_factory=list)
+    jobs: list[Preparation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -95,7 +95,7 @@ class Worker:
     def start(self) -> None:
         self._thread.start()
 
-    def wait(self, job: Job) -> float:
+    def wait(self, job: Preparation) -> float:
         """Block until ``job`` is finished; returns how long that took."""
         started = time.monotonic()
         with self._cond:
@@ -137,7 +137,7 @@ class Worker:
         env["PATH"] = os.pathsep.join([str(Path(location) / "bin"), env.get("PATH", "")])
         return env
 
-    def _build(self, job: Job) -> bool:
+    def _build(self, job: Preparation) -> bool:
         commands: list[tuple[list[str], Optional[dict[str, str]]]] = [
             ([self.uv, "venv", "-p", job.interpreter, job.location, *self.venv_params], None)
         ]
@@ -216,13 +216,13 @@ def _stage_name(runner: Any) -> Optional[str]:
 
 def jobs_for(
     runners: Sequence[Any], stages: dict[str, tuple[Stage, Config]], cwd: Path
-) -> list[Job]:
+) -> list[Preparation]:
     """The environments worth preparing for the queued ``runners``: noxops sessions with a
     known environment plan whose environment nox would create with uv and then reuse, and
     which does not exist yet."""
     from noxops.errors import NoxopsError
 
-    jobs: list[Job] = []
+    jobs: list[Preparation] = []
     seen: set[str] = set()
     for runner in runners:
         st, config = stages.get(_stage_name(runner) or "", (None, None))
@@ -251,7 +251,7 @@ def jobs_for(
         keys = [fingerprint.digest(fingerprint.install_key(args, {}, cwd)) for args in installs]
         seen.add(location)
         jobs.append(
-            Job(
+            Preparation(
                 session=noxapi.runner_name(runner),
                 location=location,
                 interpreter=interpreter,
@@ -315,7 +315,7 @@ def begin(session: nox.Session, stages: dict[str, tuple[Stage, Config]], config:
     worker.start()
 
 
-def _wait_before_creating(job: Job, worker: Worker) -> bool:
+def _wait_before_creating(job: Preparation, worker: Worker) -> bool:
     """Make nox wait for ``job`` right before it looks at that session's environment.
 
     Wrapping the queued session's own venv step (not the end of the session before it) keeps

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 
 __all__ = [
     "PYTHON_RE",
-    "Check",
+    "Validator",
     "non_empty",
     "one_of",
     "option",
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 PYTHON_RE = re.compile(r"^3\.\d{1,2}$")
-Check = Callable[[Any], Optional[str]]
+Validator = Callable[[Any], Optional[str]]
 
 
 def option(
@@ -33,7 +33,7 @@ def option(
     *,
     doc: str,
     factory: Callable[[], Any] | None = None,
-    check: Check | None = None,
+    check: Validator | None = None,
     path: bool = False,
 ) -> Any:
     """A documented configuration key.
@@ -73,7 +73,7 @@ def non_empty(value: Any) -> str | None:
     return None if value else "must not be empty"
 
 
-def one_of(*allowed: str) -> Check:
+def one_of(*allowed: str) -> Validator:
     def check(value: Any) -> str | None:
         return None if value in allowed else f"must be one of {', '.join(map(repr, allowed))}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Optional
 
-from noxops.schema import Check, option, positive
+from noxops.schema import Validator, option, positive
 
 __all__ = ["DeployEnvConfig", "NotifyConfig", "ResourcesConfig", "Strategy"]
 
@@ -34,7 +34,7 @@ def _non_negative(value: Any) -> str | None:
     return None if value >= 0 else "must be 0 or more"
 
 
-_positive_int: Check = positive
+_positive_int: Validator = positive
 
 
 @dataclass(frozen=True)
