@@ -161,8 +161,14 @@ class RunningService:
     # -- start ----------------------------------------------------------------------------
 
     def _labels(self) -> list[str]:
+        owner = os.environ.get("NOXOPS_OWNER")  # as services/docker.py: a CI job's or test's
         return engine.labels_args(
-            {LABEL: self.run_id, f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.host": _HOST}
+            {
+                LABEL: self.run_id,
+                f"{LABEL}.pid": str(os.getpid()),
+                f"{LABEL}.host": _HOST,
+                **({f"{LABEL}.owner": owner} if owner else {}),
+            }
         )
 
     def _start(self) -> None:

@@ -22,9 +22,13 @@ from urllib.parse import urlsplit
 
 from noxops.services.base import Endpoint, Kind, Running, Service, ServiceError, indent_tail
 
-__all__ = ["LABEL", "DockerRunning", "engine_problem", "engine_url"]
+__all__ = ["LABEL", "OWNER_ENV", "OWNER_LABEL", "DockerRunning", "engine_problem", "engine_url"]
 
 LABEL = "noxops.run"  # every container noxops starts carries it: value = one id per service
+# When $NOXOPS_OWNER is set (by a CI job or a test run), its containers also carry
+# noxops.owner=<it>, so whoever set it can tell its own containers on a shared engine.
+OWNER_ENV = "NOXOPS_OWNER"
+OWNER_LABEL = "noxops.owner"
 
 
 def _quiet_clients() -> None:
@@ -188,7 +192,11 @@ class DockerRunning(Running):
         container.ports[f"{spec.port}/tcp"] = binding
         # An explicit network keeps testcontainers from guessing one when it runs in a container.
         container.with_kwargs(
-            labels={LABEL: self.run_id, "noxops.service": self.kind.name},
+            labels={
+                LABEL: self.run_id,
+                "noxops.service": self.kind.name,
+                **({OWNER_LABEL: owner} if (owner := os.environ.get(OWNER_ENV)) else {}),
+            },
             network="bridge",
             **extra,
         )
