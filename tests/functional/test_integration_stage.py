@@ -22,7 +22,6 @@ import pytest
 from support.noxrun import NoxRun, copy_fixture, run_nox
 from support.traces import assert_clean, traces
 
-from noxops.services.docker import engine_problem
 from noxops.services.local import LocalRunning
 from noxops.services.postgres import KIND as POSTGRES
 from noxops.services.redis import KIND as REDIS
@@ -36,13 +35,6 @@ DEAD_ENGINE = "unix:///nonexistent/docker.sock"
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One copy for the module, so its .nox/integration environment is made once."""
     return copy_fixture("integration_project", tmp_path_factory.mktemp("integration"))
-
-
-@pytest.fixture(scope="module")
-def docker_available() -> None:
-    problem = engine_problem(3.0)
-    if problem:
-        pytest.skip(f"no Docker engine: {problem}")
 
 
 def nox_integration(project: Path, *posargs: str, env: dict[str, str] | None = None) -> NoxRun:
@@ -98,7 +90,6 @@ def test_auto_without_docker_is_local(project: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_available")
 def test_forced_docker(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -116,7 +107,6 @@ def test_forced_docker(project: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_available")
 def test_auto_with_docker(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -235,6 +225,5 @@ def test_sigterm_to_nox_stops_tests_and_services(project: Path, tmp_path: Path) 
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_available")
 def test_sigterm_to_nox_removes_the_containers(project: Path, tmp_path: Path) -> None:
     _interrupt(project, tmp_path, signal.SIGTERM, "--provider=docker", "tests/integration")

@@ -54,7 +54,6 @@ def test_local_services_are_stopped_on(snapshot: Callable[[], Any], signum: int)
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_engine")
 def test_docker_containers_are_removed_on_sigterm(snapshot: Callable[[], Any]) -> None:
     out = _interrupt(snapshot, "docker", signal.SIGTERM)
     assert "INTERRUPTED Terminated" in out
