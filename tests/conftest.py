@@ -4,7 +4,9 @@
 engine answers: the engine API (``DOCKER_HOST`` or the local socket, pinged through the docker
 SDK as the ``docker`` provider does) and the ``docker`` CLI (``docker version``, as the build
 and smoke stages do). It is checked once per run, on the first test that needs it, never at
-import time.
+import time. ``@pytest.mark.local_servers("postgres", ...)`` skips, with the product's own
+reason, when the ``local`` provider finds no server binaries (system packages, or the
+``local-servers`` extra that ``scripts/dev.py`` installs; it has no wheels for Python 3.13+).
 
 Each test runs with its own ``TMPDIR`` and ``$NOXOPS_OWNER`` (inherited by the nox and noxops
 processes it starts), so what it leaves behind can be told from what another test run on the
@@ -27,7 +29,7 @@ import pytest
 from support.traces import OWNER_ENV, Traces, traces
 
 from noxops import engine
-from noxops.services.docker import engine_problem, engine_url
+from noxops.services.docker import engine_problem
 
 RUN_ID = f"t{os.getpid()}-{uuid.uuid4().hex[:6]}"  # this pytest run, in owner labels
 _counter = itertools.count(1)
@@ -40,20 +42,36 @@ def docker_problem() -> str | None:
         problems = []
         api = engine_problem(3.0)
         if api:
-            problems.append(f"engine API ({engine_url()}): {api}")
+            problems.append(f"the API ping said: {api}")
         if not shutil.which("docker"):
-            problems.append("docker CLI: not found on PATH")
+            problems.append("the docker CLI is not on PATH")
         elif engine.available() is None:
-            problems.append("docker CLI: `docker version` got no server version")
+            problems.append("`docker version` reported no server version")
         _engine_checked.append("; ".join(problems) or None)
     return _engine_checked[0]
+
+
+def local_servers_problem(kinds: tuple[str, ...]) -> str | None:
+    """``None`` when the ``local`` provider finds server binaries for ``kinds``, else why not."""
+    from noxops.services.base import kind
+
+    reasons = [f"{name}: {why}" for name in kinds if (why := kind(name).local_available())]
+    return "; ".join(reasons) or None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("docker") is not None:
         problem = docker_problem()
         if problem:
-            pytest.skip(f"no Docker engine answers: {problem}")
+            pytest.skip(f"needs a Docker engine: {problem}")
+    marker = item.get_closest_marker("local_servers")
+    if marker is not None:
+        kinds = tuple(marker.args) or ("postgres", "redis")
+        problem = local_servers_problem(kinds)
+        if problem and marker.kwargs.get("or_docker") and docker_problem() is None:
+            problem = None  # the services come from the Docker engine instead
+        if problem:
+            pytest.skip(f"the local provider has no server binaries: {problem}")
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,7 @@ def check_passed(run: NoxRun, project: Path, provider: str, url_file: Path) -> N
     assert password not in json.dumps(record)
 
 
+@pytest.mark.local_servers
 def test_forced_local(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -73,6 +74,7 @@ def test_forced_local(project: Path, tmp_path: Path) -> None:
     assert_clean(before)
 
 
+@pytest.mark.local_servers
 def test_auto_without_docker_is_local(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -126,6 +128,7 @@ def servers() -> Iterator[dict[str, str]]:
 
 
 @pytest.mark.parametrize("forced", [True, False], ids=["forced", "auto"])
+@pytest.mark.local_servers
 def test_url(project: Path, tmp_path: Path, servers: dict[str, str], forced: bool) -> None:
     url_file = tmp_path / "url"
     before = traces()
@@ -162,6 +165,7 @@ def test_forced_docker_without_an_engine_fails_in_seconds(project: Path) -> None
     assert "Traceback" not in run.output
 
 
+@pytest.mark.local_servers
 def test_failing_tests_leave_nothing_behind(project: Path) -> None:
     before = traces()
     run = nox_integration(
@@ -216,10 +220,12 @@ def _interrupt(project: Path, tmp_path: Path, signum: int, *posargs: str) -> str
     return log.read_text()
 
 
+@pytest.mark.local_servers
 def test_sigint_to_nox_stops_tests_and_services(project: Path, tmp_path: Path) -> None:
     _interrupt(project, tmp_path, signal.SIGINT, "--provider=local", "tests/integration")
 
 
+@pytest.mark.local_servers
 def test_sigterm_to_nox_stops_tests_and_services(project: Path, tmp_path: Path) -> None:
     _interrupt(project, tmp_path, signal.SIGTERM, "--provider=local", "tests/integration")
 

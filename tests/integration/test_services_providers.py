@@ -44,6 +44,7 @@ def _port_closed(host: str, port: int) -> bool:
 
 
 @pytest.mark.usefixtures("no_leaks")
+@pytest.mark.local_servers("postgres")
 def test_local_postgres_runs_queries_and_is_gone_after(tmp_path: object) -> None:
     with LocalRunning(POSTGRES, ready_timeout=30) as service:
         assert service.provider == "local"
@@ -73,6 +74,7 @@ def test_local_redis_answers_and_is_gone_after() -> None:
 
 
 @pytest.mark.usefixtures("no_leaks")
+@pytest.mark.local_servers
 def test_url_provider_waits_for_a_server_someone_else_runs() -> None:
     with (
         LocalRunning(POSTGRES, ready_timeout=30) as server,
