@@ -18,15 +18,12 @@ from pathlib import Path
 
 import pytest
 from support.noxrun import copy_fixture, run_nox
+from support.traces import OWNER_ENV, smoke_leftovers
 
 from noxops.build import engine
 from noxops.build.smoke import LABEL
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-ENGINE = engine.available()
-if ENGINE is None:
-    pytest.skip("no Docker engine answers (`docker version` failed)", allow_module_level=True)
 
 
 def _git(project: Path, *args: str) -> str:
@@ -37,10 +34,8 @@ def _git(project: Path, *args: str) -> str:
 
 
 def _smoke_containers() -> list[str]:
-    """Every container (running or not) and network a smoke run started."""
-    containers = engine.docker("ps", "-aq", "--filter", f"label={LABEL}").stdout.split()
-    networks = engine.docker("network", "ls", "-q", "--filter", f"label={LABEL}").stdout.split()
-    return containers + networks
+    """Every container (running or not) and network this test's smoke runs started."""
+    return smoke_leftovers()
 
 
 def _set_smoke_env(project: Path, **env: str) -> None:
@@ -228,7 +223,12 @@ def test_leftovers_of_a_killed_run_are_reaped() -> None:
 
     def labels(pid: int) -> list[str]:
         return engine.labels_args(
-            {LABEL: "t", f"{LABEL}.pid": str(pid), f"{LABEL}.host": socket.gethostname()}
+            {
+                LABEL: "t",
+                f"{LABEL}.pid": str(pid),
+                f"{LABEL}.host": socket.gethostname(),
+                f"{LABEL}.owner": os.environ[OWNER_ENV],
+            }
         )
 
     dead_pid = 2**22 + 12345  # above any pid_max default: never a live process
@@ -256,8 +256,9 @@ def _fresh(tmp_path: Path, extra: str = "") -> Path:
     return project
 
 
-@pytest.mark.skipif(engine.has_buildx(), reason="this engine has buildx")
 def test_several_platforms_without_buildx_are_refused_up_front(tmp_path: Path) -> None:
+    if engine.has_buildx():
+        pytest.skip("this engine has buildx (`docker buildx version` answered)")
     project = _fresh(tmp_path, 'platforms = ["linux/amd64", "linux/arm64"]\n')
     run = run_nox(project, "-s", "build")
     assert run.returncode == 1, run

@@ -15,21 +15,17 @@ from pathlib import Path
 
 import pytest
 from support.noxrun import run_nox
+from support.traces import smoke_leftovers
 
 from noxops.build import engine
-from noxops.build.smoke import LABEL
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "service"
-if engine.available() is None:
-    pytest.skip("no Docker engine answers (`docker version` failed)", allow_module_level=True)
 
 
 def _leftovers() -> list[str]:
-    containers = engine.docker("ps", "-aq", "--filter", f"label={LABEL}").stdout.split()
-    networks = engine.docker("network", "ls", "-q", "--filter", f"label={LABEL}").stdout.split()
-    return containers + networks
+    return smoke_leftovers()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ import pytest
 from support.noxrun import NoxRun, copy_fixture, run_nox
 from support.traces import assert_clean, traces
 
-from noxops.services.docker import engine_problem
 from noxops.services.local import LocalRunning
 from noxops.services.postgres import KIND as POSTGRES
 from noxops.services.redis import KIND as REDIS
@@ -36,13 +35,6 @@ DEAD_ENGINE = "unix:///nonexistent/docker.sock"
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One copy for the module, so its .nox/integration environment is made once."""
     return copy_fixture("integration_project", tmp_path_factory.mktemp("integration"))
-
-
-@pytest.fixture(scope="module")
-def docker_available() -> None:
-    problem = engine_problem(3.0)
-    if problem:
-        pytest.skip(f"no Docker engine: {problem}")
 
 
 def nox_integration(project: Path, *posargs: str, env: dict[str, str] | None = None) -> NoxRun:
@@ -67,6 +59,7 @@ def check_passed(run: NoxRun, project: Path, provider: str, url_file: Path) -> N
     assert password not in json.dumps(record)
 
 
+@pytest.mark.local_servers
 def test_forced_local(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -81,6 +74,7 @@ def test_forced_local(project: Path, tmp_path: Path) -> None:
     assert_clean(before)
 
 
+@pytest.mark.local_servers
 def test_auto_without_docker_is_local(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -98,7 +92,6 @@ def test_auto_without_docker_is_local(project: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_available")
 def test_forced_docker(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -116,7 +109,6 @@ def test_forced_docker(project: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_available")
 def test_auto_with_docker(project: Path, tmp_path: Path) -> None:
     before = traces()
     url_file = tmp_path / "url"
@@ -136,6 +128,7 @@ def servers() -> Iterator[dict[str, str]]:
 
 
 @pytest.mark.parametrize("forced", [True, False], ids=["forced", "auto"])
+@pytest.mark.local_servers
 def test_url(project: Path, tmp_path: Path, servers: dict[str, str], forced: bool) -> None:
     url_file = tmp_path / "url"
     before = traces()
@@ -172,6 +165,7 @@ def test_forced_docker_without_an_engine_fails_in_seconds(project: Path) -> None
     assert "Traceback" not in run.output
 
 
+@pytest.mark.local_servers
 def test_failing_tests_leave_nothing_behind(project: Path) -> None:
     before = traces()
     run = nox_integration(
@@ -226,15 +220,16 @@ def _interrupt(project: Path, tmp_path: Path, signum: int, *posargs: str) -> str
     return log.read_text()
 
 
+@pytest.mark.local_servers
 def test_sigint_to_nox_stops_tests_and_services(project: Path, tmp_path: Path) -> None:
     _interrupt(project, tmp_path, signal.SIGINT, "--provider=local", "tests/integration")
 
 
+@pytest.mark.local_servers
 def test_sigterm_to_nox_stops_tests_and_services(project: Path, tmp_path: Path) -> None:
     _interrupt(project, tmp_path, signal.SIGTERM, "--provider=local", "tests/integration")
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_available")
 def test_sigterm_to_nox_removes_the_containers(project: Path, tmp_path: Path) -> None:
     _interrupt(project, tmp_path, signal.SIGTERM, "--provider=docker", "tests/integration")

@@ -14,6 +14,9 @@ import pytest
 
 from noxops.services.base import Service
 
+# Outside `nox -s integration` the plugin starts the services: in Docker, else local servers.
+pytestmark = pytest.mark.local_servers(or_docker=True)
+
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_every_test_gets_its_own_empty_database(noxops_database: Any, n: int) -> None:

@@ -107,6 +107,7 @@ def test_unreachable_url_fails_within_the_url_timeout(closed_port: int) -> None:
 
 
 @pytest.mark.usefixtures("no_leaks")
+@pytest.mark.local_servers("postgres")
 def test_wrong_password_fails_at_once_instead_of_waiting() -> None:
     with LocalRunning(POSTGRES, ready_timeout=30) as server:
         wrong = Endpoint(
@@ -163,6 +164,7 @@ def test_an_engine_that_never_answers_is_given_up_on_in_about_3_seconds(
 
 
 @pytest.mark.usefixtures("no_leaks")
+@pytest.mark.local_servers("postgres")
 def test_auto_falls_back_to_local_when_no_engine_answers(
     silent_engine: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

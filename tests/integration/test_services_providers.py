@@ -44,6 +44,7 @@ def _port_closed(host: str, port: int) -> bool:
 
 
 @pytest.mark.usefixtures("no_leaks")
+@pytest.mark.local_servers("postgres")
 def test_local_postgres_runs_queries_and_is_gone_after(tmp_path: object) -> None:
     with LocalRunning(POSTGRES, ready_timeout=30) as service:
         assert service.provider == "local"
@@ -73,6 +74,7 @@ def test_local_redis_answers_and_is_gone_after() -> None:
 
 
 @pytest.mark.usefixtures("no_leaks")
+@pytest.mark.local_servers
 def test_url_provider_waits_for_a_server_someone_else_runs() -> None:
     with (
         LocalRunning(POSTGRES, ready_timeout=30) as server,
@@ -92,7 +94,7 @@ def test_url_provider_waits_for_a_server_someone_else_runs() -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_engine", "no_leaks")
+@pytest.mark.usefixtures("no_leaks")
 def test_docker_provider_runs_both_and_removes_its_containers() -> None:
     choices = plan(["postgres", "redis"], "docker", engine_timeout=3)
     with Services(choices, Settings(ready_timeout=60)) as running:
@@ -117,7 +119,7 @@ def test_docker_provider_runs_both_and_removes_its_containers() -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_engine", "no_leaks")
+@pytest.mark.usefixtures("no_leaks")
 def test_docker_start_failure_names_the_image_and_leaves_nothing() -> None:
     with pytest.raises(Exception, match=r"no-such-image:0") as info:
         DockerRunning(POSTGRES, ready_timeout=10, image="no-such-image:0").__enter__()

@@ -47,6 +47,7 @@ def _interrupt(snapshot: Callable[[], Any], provider: str, signum: int) -> str:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.local_servers
 def test_local_services_are_stopped_on(snapshot: Callable[[], Any], signum: int) -> None:
     out = _interrupt(snapshot, "local", signum)
     expected = "Terminated" if signum == signal.SIGTERM else "KeyboardInterrupt"
@@ -54,7 +55,6 @@ def test_local_services_are_stopped_on(snapshot: Callable[[], Any], signum: int)
 
 
 @pytest.mark.docker
-@pytest.mark.usefixtures("docker_engine")
 def test_docker_containers_are_removed_on_sigterm(snapshot: Callable[[], Any]) -> None:
     out = _interrupt(snapshot, "docker", signal.SIGTERM)
     assert "INTERRUPTED Terminated" in out
@@ -75,6 +75,7 @@ except KeyboardInterrupt as exc:
 """
 
 
+@pytest.mark.local_servers
 def test_sigterm_while_starting_cancels_and_cleans_up(snapshot: Callable[[], Any]) -> None:
     """Interrupted half way through initdb: the start is cancelled and nothing stays."""
     before = snapshot()

@@ -1,6 +1,13 @@
 """What the service code could leave behind: server processes, temp folders, containers.
 
 Take a snapshot before a step and subtract it from one after: anything left is a leak.
+
+Only what this test started counts, so two test runs sharing one machine or one Docker engine
+cannot fail each other (tests/conftest.py gives every test its own ``TMPDIR`` and
+``$NOXOPS_OWNER``, which the nox and noxops processes it starts inherit): server processes
+whose working folder is in a noxops folder of this test's temp folder (also once their parent
+exited and they were re-parented), those folders, and the containers labelled with this
+test's owner.
 """
 
 from __future__ import annotations
@@ -14,10 +21,10 @@ from pathlib import Path
 
 import psutil
 
-from noxops.services.docker import LABEL, engine_problem
+from noxops.services.docker import LABEL, OWNER_ENV, engine_problem
 from noxops.services.local import TEMP_PREFIX
 
-__all__ = ["Traces", "assert_clean", "traces"]
+__all__ = ["OWNER_ENV", "Traces", "assert_clean", "smoke_leftovers", "traces"]
 
 
 @dataclass(frozen=True)
@@ -40,19 +47,22 @@ class Traces:
 
 
 def _containers() -> frozenset[str]:
+    """noxops's containers with this test's owner label (all of them outside a test)."""
     if engine_problem(3.0) is not None:
         return frozenset()
     import docker
 
+    owner = os.environ.get(OWNER_ENV)
+    label = [LABEL, f"{LABEL}.owner={owner}"] if owner else LABEL
     client = docker.from_env(timeout=10)
     try:
-        return frozenset(c.id for c in client.containers.list(all=True, filters={"label": LABEL}))
+        return frozenset(c.id for c in client.containers.list(all=True, filters={"label": label}))
     finally:
         client.close()
 
 
 def traces() -> Traces:
-    """Server processes in noxops temp folders, those folders, and noxops's containers."""
+    """Server processes in this test's noxops temp folders, those folders, its containers."""
     temp = tempfile.gettempdir()
     prefix = os.path.join(temp, TEMP_PREFIX)  # noqa: PTH118 - a string prefix
     processes = set()
@@ -70,3 +80,17 @@ def assert_clean(before: Traces, timeout: float = 10) -> None:
     while traces() - before:
         assert time.monotonic() < deadline, f"left behind: {traces() - before}"
         time.sleep(0.2)
+
+
+def smoke_leftovers() -> list[str]:
+    """The containers and networks of this test's smoke runs (``org.noxops.smoke.owner``)."""
+    from noxops.build import engine
+    from noxops.build.engine import SMOKE_LABEL as SMOKE
+
+    owner = os.environ.get(OWNER_ENV)
+    filters = ["--filter", f"label={SMOKE}"]
+    if owner:
+        filters += ["--filter", f"label={SMOKE}.owner={owner}"]
+    containers = engine.docker("ps", "-aq", *filters).stdout.split()
+    networks = engine.docker("network", "ls", "-q", *filters).stdout.split()
+    return containers + networks

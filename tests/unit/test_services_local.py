@@ -131,10 +131,6 @@ def test_plugin_reports_a_service_it_cannot_provide(
 
 @pytest.mark.docker
 def test_docker_redis_starts_answers_and_is_removed(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("docker", reason="the docker SDK (noxops[docker]) is not installed")
-    problem = engine_problem(3.0)
-    if problem:
-        pytest.skip(f"no Docker engine: {problem}")
     monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
     running = DockerRunning(REDIS, ready_timeout=30)
     with running as service:

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 from noxops.errors import NoxopsError
 
 __all__ = [
+    "OWNER_ENV",
     "SERVICE_LABEL",
     "SMOKE_LABEL",
     "Docker",
@@ -37,6 +38,7 @@ __all__ = [
     "has_buildx",
     "is_local",
     "labels_args",
+    "owner_labels",
     "published_host",
     "remove_container",
     "remove_network",
@@ -49,6 +51,15 @@ __all__ = [
 SMOKE_LABEL = "org.noxops.smoke"
 # Every integration-service container carries SERVICE_LABEL (value: one id per service).
 SERVICE_LABEL = "noxops.run"
+# When $NOXOPS_OWNER is set (by a CI job or a test run), what noxops starts also carries
+# <label>.owner=<it>, so whoever set it can tell its own containers on a shared engine.
+OWNER_ENV = "NOXOPS_OWNER"
+
+
+def owner_labels(label: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{<label>.owner: $NOXOPS_OWNER}``, or nothing when it is unset."""
+    owner = (os.environ if environ is None else environ).get(OWNER_ENV)
+    return {f"{label}.owner": owner} if owner else {}
 
 
 class Docker(Protocol):

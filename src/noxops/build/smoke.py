@@ -160,7 +160,12 @@ class RunningService:
 
     def _labels(self) -> list[str]:
         return engine.labels_args(
-            {LABEL: self.run_id, f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.host": _HOST}
+            {
+                LABEL: self.run_id,
+                f"{LABEL}.pid": str(os.getpid()),
+                f"{LABEL}.host": _HOST,
+                **engine.owner_labels(LABEL),
+            }
         )
 
     def _start(self) -> None:

@@ -19,15 +19,17 @@ import uuid
 from typing import Any, Optional
 
 from noxops.build.engine import (
+    OWNER_ENV,
     SERVICE_LABEL,
     engine_url,
     is_local,
+    owner_labels,
     published_host,
     unix_socket_problem,
 )
 from noxops.services.base import Endpoint, Kind, Running, Service, ServiceError, indent_tail
 
-__all__ = ["LABEL", "DockerRunning", "engine_problem", "engine_url"]
+__all__ = ["LABEL", "OWNER_ENV", "DockerRunning", "engine_problem", "engine_url"]
 
 LABEL = SERVICE_LABEL  # every container noxops starts carries it: value = one id per service
 
@@ -163,7 +165,11 @@ class DockerRunning(Running):
         container.ports[f"{spec.port}/tcp"] = binding
         # An explicit network keeps testcontainers from guessing one when it runs in a container.
         container.with_kwargs(
-            labels={LABEL: self.run_id, "noxops.service": self.kind.name},
+            labels={
+                LABEL: self.run_id,
+                "noxops.service": self.kind.name,
+                **owner_labels(LABEL),
+            },
             network="bridge",
             **extra,
         )
