@@ -27,6 +27,7 @@ from noxops.ci.config import CIConfig
 from noxops.deploy.config import DeployEnvConfig
 from noxops.errors import ConfigError
 from noxops.image import ImageConfig
+from noxops.notify.config import PipelineNotifyConfig
 from noxops.reports.config import ReportConfig
 from noxops.schema import (
     PYTHON_RE,
@@ -197,6 +198,9 @@ class Config:
     image: ImageConfig = option(factory=ImageConfig, doc="The build and smoke stages.")
     report: ReportConfig = option(factory=ReportConfig, doc="The report stage.")
     ci: CIConfig = option(factory=CIConfig, doc="The generated CI pipelines.")
+    notify: PipelineNotifyConfig = option(
+        factory=PipelineNotifyConfig, doc="The notify stage (the pipeline's outcome)."
+    )
     deploy: dict[str, DeployEnvConfig] = option(
         factory=dict, doc="Deployment environments, one table each: [tool.noxops.deploy.<env>]."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Optional
 
+from noxops.notify.config import ChannelConfig
 from noxops.schema import Check, option, positive
 
 __all__ = ["DeployEnvConfig", "NotifyConfig", "ResourcesConfig", "Strategy"]
@@ -48,28 +49,10 @@ class ResourcesConfig:
 
 
 @dataclass(frozen=True)
-class NotifyConfig:
+class NotifyConfig(ChannelConfig):
     """Where success and failure notices go. Every value names an environment variable, so
     CI secrets stay out of pyproject.toml; a variable that is unset disables that channel."""
 
-    slack_webhook_env: str = option(
-        "NOXOPS_SLACK_WEBHOOK", doc="Variable holding the Slack incoming-webhook URL."
-    )
-    smtp_host_env: str = option(
-        "NOXOPS_SMTP_HOST", doc="Variable holding the SMTP server, host or host:port (587)."
-    )
-    smtp_user_env: str = option("NOXOPS_SMTP_USER", doc="Variable holding the SMTP user.")
-    smtp_password_env: str = option(
-        "NOXOPS_SMTP_PASSWORD", doc="Variable holding the SMTP password."
-    )
-    smtp_ca_file_env: str = option(
-        "NOXOPS_SMTP_CA_FILE",
-        doc="Variable naming a CA bundle to trust for STARTTLS (unset: the system's CAs).",
-    )
-    mail_from_env: str = option("NOXOPS_MAIL_FROM", doc="Variable holding the sender address.")
-    mail_to_env: str = option(
-        "NOXOPS_MAIL_TO", doc="Variable holding the recipients, separated by commas."
-    )
     on_success: bool = option(True, doc="Notify when a deploy or rollback succeeds.")
     on_failure: bool = option(True, doc="Notify when a deploy or rollback fails.")
 
