@@ -296,6 +296,8 @@ def test_sonar_properties(tmp_path: Path) -> None:
         "sonar.python.xunit.reportPath": "reports/junit-*.xml",
         "sonar.python.ruff.reportPaths": "reports/ruff.json",
         "sonar.python.bandit.reportPaths": "reports/bandit.json",
+        "sonar.qualitygate.wait": "true",
+        "sonar.qualitygate.timeout": "300",
     }
 
 
