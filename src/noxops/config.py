@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_PYTHONS",
     "Config",
     "LintConfig",
+    "PylintConfig",
     "SecurityConfig",
     "TestsConfig",
     "TypeConfig",
@@ -70,6 +71,27 @@ class LintConfig:
     isort_args: list[str] = option(factory=list, doc="Extra arguments for isort.")
     ruff_args: list[str] = option(factory=list, doc="Extra arguments for `ruff check`.")
     timeout: float = option(600.0, check=positive, doc="Seconds before the stage is stopped.")
+
+
+@dataclass(frozen=True)
+class PylintConfig:
+    """``[tool.noxops.pylint]``: the ``pylint`` session, advisory in the gate by default."""
+
+    enabled: bool = option(
+        False,
+        doc=(
+            "Register the pylint session (then a plain `nox` and CI run it). Off by default: "
+            "pylint overlaps ruff and needs the project's dependencies installed."
+        ),
+    )
+    paths: list[str] = option(
+        factory=list, path=True, doc="What pylint checks; empty means the sources."
+    )
+    pylint_args: list[str] = option(factory=list, doc="Extra arguments for pylint.")
+    groups: list[str] = option(
+        factory=list, doc="Dependency groups installed beside the project, so imports resolve."
+    )
+    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -190,6 +212,7 @@ class Config:
     )
     lint: LintConfig = option(factory=LintConfig, doc="The lint and fmt stages.")
     type: TypeConfig = option(factory=TypeConfig, doc="The type stage.")
+    pylint: PylintConfig = option(factory=PylintConfig, doc="The pylint stage.")
     security: SecurityConfig = option(factory=SecurityConfig, doc="The security stage.")
     tests: TestsConfig = option(factory=TestsConfig, doc="The tests and coverage stages.")
     integration: IntegrationConfig = option(

@@ -21,7 +21,7 @@ from noxops.reports.files import display, mtime, read_json
 from noxops.reports.gate import apply_gate, bandit_blocking, coverage_passes, fail_under
 from noxops.reports.junit import Suite, mypy_findings, read_junit
 from noxops.reports.model import Check, Finding, ReadProblem, Report
-from noxops.reports.scanners import read_bandit, read_ruff
+from noxops.reports.scanners import read_bandit, read_pylint, read_ruff
 from noxops.reports.sessions import SessionRecord, read_nox_report, read_records
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ class _Reader:
         # How each kind of declared output is read into its check.
         self.by_kind: dict[str, Callable[[str, str, str], Check]] = {
             "ruff": self.ruff,
+            "pylint": self.pylint,
             "mypy": self.mypy,
             "bandit": self.bandit,
             "audit": self.audit,
@@ -194,6 +195,18 @@ class _Reader:
         rec = self.records.get(session)
         if not findings and not self.session_failed(check, session, figure) and rec is None:
             check.details.append("black and isort: no session record, only ruff's report read")
+        return check
+
+    def pylint(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        findings = self.read(check, session, file, read_pylint)
+        if findings is None:
+            return check
+        check.findings = findings
+        check.metrics["findings"] = len(findings)
+        figure = f"{len(findings)} pylint finding(s)" if findings else "no pylint findings"
+        check.status, check.summary = ("failed" if findings else "passed"), figure
+        self.session_failed(check, session, figure)
         return check
 
     def mypy(self, name: str, session: str, file: str) -> Check:
@@ -434,7 +447,9 @@ def gather(
                 )
             )
             continue
-        checks.append(read(entry.check, entry.session, entry.file))
+        check = read(entry.check, entry.session, entry.file)
+        check.mode = entry.output.mode  # the gate's default for it (the configuration wins)
+        checks.append(check)
     for name, rec in records.items():
         if name not in covered_sessions:
             checks.append(reader.session_only(rec))

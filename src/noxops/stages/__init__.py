@@ -12,7 +12,7 @@ from __future__ import annotations
 # Importing a stage module declares its stages; within a CI stage, the pipeline runs them in
 # this order.
 # isort: off
-from noxops.stages import lint, typecheck, security, tests, integration  # noqa: F401
+from noxops.stages import lint, typecheck, pylint, security, tests, integration  # noqa: F401
 from noxops.stages import build, report, sonar, notify, deploy  # noqa: F401
 
 # isort: on
