@@ -39,6 +39,7 @@ from noxops.schema import (
     python_version,
 )
 from noxops.services.config import IntegrationConfig
+from noxops.slo import SLOConfig
 
 __all__ = [
     "DEFAULT_PYTHONS",
@@ -221,6 +222,9 @@ class Config:
     image: ImageConfig = option(factory=ImageConfig, doc="The build and smoke stages.")
     report: ReportConfig = option(factory=ReportConfig, doc="The report stage.")
     ci: CIConfig = option(factory=CIConfig, doc="The generated CI pipelines.")
+    slo: SLOConfig = option(
+        factory=SLOConfig, doc="The service level objective: load stage, canary, alert rules."
+    )
     notify: PipelineNotifyConfig = option(
         factory=PipelineNotifyConfig, doc="The notify stage (the pipeline's outcome)."
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
 from noxops.notify.config import ChannelConfig
 from noxops.schema import Check, option, positive
+from noxops.slo import SLOConfig
 
 __all__ = ["DeployEnvConfig", "NotifyConfig", "ResourcesConfig", "Strategy"]
 
@@ -146,11 +147,17 @@ class DeployEnvConfig:
         'sum(rate(http_requests_total{app="{app}",track="{track}"}[1m]))',
         doc="PromQL giving the error fraction; {app}, {namespace} and {track} are filled in.",
     )
-    error_rate_threshold: float = option(
-        0.05, check=_fraction, doc="Error fraction above which a canary round fails (and alerts)."
+    error_rate_threshold: Optional[float] = option(
+        None,
+        check=_fraction,
+        doc="Error fraction above which a canary round fails (and alerts); unset means "
+        "[tool.noxops.slo] max_error_ratio.",
     )
-    latency_p95_threshold: float = option(
-        0.5, check=positive, doc="Seconds of p95 latency above which the alert fires."
+    latency_p95_threshold: Optional[float] = option(
+        None,
+        check=positive,
+        doc="Seconds of p95 latency above which the alert fires; unset means "
+        "[tool.noxops.slo] p95_latency_ms.",
     )
     mesh: Literal["istio", "none"] = option(
         "none",
@@ -173,6 +180,20 @@ class DeployEnvConfig:
     )
     notify: NotifyConfig = option(factory=NotifyConfig, doc="Notifications.")
     timeout: float = option(1800.0, check=positive, doc="Seconds before the stage is stopped.")
+    # The project's [tool.noxops.slo], set by the deploy runner; not a key of this table.
+    slo: SLOConfig = field(default_factory=SLOConfig, metadata={"internal": True})
+
+    @property
+    def error_threshold(self) -> float:
+        """The canary's and the alert's error fraction: this table's, else the SLO's."""
+        chosen = self.error_rate_threshold
+        return self.slo.max_error_ratio if chosen is None else chosen
+
+    @property
+    def latency_threshold(self) -> float:
+        """The alert's p95 latency in seconds: this table's, else the SLO's."""
+        chosen = self.latency_p95_threshold
+        return self.slo.p95_latency_seconds if chosen is None else chosen
 
     def app_name(self, project_name: str) -> str:
         """The app's name: ``app`` or the project name made DNS-safe."""
