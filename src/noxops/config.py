@@ -27,6 +27,7 @@ from noxops.ci.config import CIConfig
 from noxops.deploy.config import DeployEnvConfig
 from noxops.errors import ConfigError
 from noxops.image import ImageConfig
+from noxops.load.config import LoadConfig
 from noxops.notify.config import PipelineNotifyConfig
 from noxops.reports.config import ReportConfig
 from noxops.schema import (
@@ -222,6 +223,7 @@ class Config:
     image: ImageConfig = option(factory=ImageConfig, doc="The build and smoke stages.")
     report: ReportConfig = option(factory=ReportConfig, doc="The report stage.")
     ci: CIConfig = option(factory=CIConfig, doc="The generated CI pipelines.")
+    load: LoadConfig = option(factory=LoadConfig, doc="The load stage (after build).")
     slo: SLOConfig = option(
         factory=SLOConfig, doc="The service level objective: load stage, canary, alert rules."
     )

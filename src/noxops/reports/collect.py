@@ -109,6 +109,7 @@ class _Reader:
             "junit": self.junit,
             "coverage": self.coverage,
             "manifest": self.manifest,
+            "load": self.load,
         }
 
     def path(self, name: str) -> Path:
@@ -322,6 +323,32 @@ class _Reader:
         check.status, check.summary = "passed", ", ".join(parts) or "built"
         check.details += [f"{k}: {v}" for k, v in sorted(data.items()) if isinstance(v, str) and v]
         self.session_failed(check, session, check.summary)
+        return check
+
+    def load(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        data = self.read(check, session, file, read_json)
+        if data is None:
+            return check
+        figures = data.get("figures") or {}
+        for key in ("p95_ms", "error_ratio", "rps", "requests", "failures"):
+            value = figures.get(key)
+            if isinstance(value, (int, float)):
+                check.metrics[key] = value
+        slo = data.get("slo") or {}
+        check.summary = (
+            f"p95 {figures.get('p95_ms', 0):.0f} ms, {figures.get('error_ratio', 1):.2%} errors, "
+            f"{figures.get('rps', 0):.1f} req/s (SLO: p95 <= {slo.get('p95_latency_ms', '?')} "
+            f"ms, errors <= {slo.get('max_error_ratio', '?')}, >= "
+            f"{slo.get('min_throughput_rps', '?')} req/s)"
+        )
+        check.details += [str(m) for m in data.get("misses") or []]
+        check.status = "passed" if data.get("passed") else "failed"
+        plot = data.get("plot")
+        if isinstance(plot, str) and self.path(plot).is_file():
+            check.sources.append(self.shown(plot))  # the HTML report shows it
+        if check.status == "passed":
+            self.session_failed(check, session, check.summary)
         return check
 
     def session_only(self, rec: SessionRecord) -> Check:

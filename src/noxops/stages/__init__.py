@@ -13,7 +13,7 @@ from __future__ import annotations
 # this order.
 # isort: off
 from noxops.stages import lint, typecheck, pylint, security, tests, integration  # noqa: F401
-from noxops.stages import build, report, sonar, notify, deploy  # noqa: F401
+from noxops.stages import build, load, report, sonar, notify, deploy  # noqa: F401
 
 # isort: on
 from noxops.stages.base import (
