@@ -27,6 +27,8 @@ from noxops.build.config import ImageConfig
 from noxops.ci.config import CIConfig
 from noxops.deploy.config import DeployEnvConfig
 from noxops.errors import ConfigError
+from noxops.load.config import LoadConfig
+from noxops.notify.config import PipelineNotifyConfig
 from noxops.project import Project
 from noxops.reports.config import ReportConfig
 from noxops.schema import (
@@ -39,11 +41,13 @@ from noxops.schema import (
     python_version,
 )
 from noxops.services.config import IntegrationConfig
+from noxops.slo import SLOConfig
 
 __all__ = [
     "DEFAULT_PYTHONS",
     "Config",
     "LintConfig",
+    "PylintConfig",
     "SecurityConfig",
     "TestsConfig",
     "TypeConfig",
@@ -70,6 +74,27 @@ class LintConfig:
     isort_args: list[str] = option(factory=list, doc="Extra arguments for isort.")
     ruff_args: list[str] = option(factory=list, doc="Extra arguments for `ruff check`.")
     timeout: float = option(600.0, check=positive, doc="Seconds before the stage is stopped.")
+
+
+@dataclass(frozen=True)
+class PylintConfig:
+    """``[tool.noxops.pylint]``: the ``pylint`` session, advisory in the gate by default."""
+
+    enabled: bool = option(
+        False,
+        doc=(
+            "Register the pylint session (then a plain `nox` and CI run it). Off by default: "
+            "pylint overlaps ruff and needs the project's dependencies installed."
+        ),
+    )
+    paths: list[str] = option(
+        factory=list, path=True, doc="What pylint checks; empty means the sources."
+    )
+    pylint_args: list[str] = option(factory=list, doc="Extra arguments for pylint.")
+    groups: list[str] = option(
+        factory=list, doc="Dependency groups installed beside the project, so imports resolve."
+    )
+    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -190,6 +215,7 @@ class Config:
     )
     lint: LintConfig = option(factory=LintConfig, doc="The lint and fmt stages.")
     type: TypeConfig = option(factory=TypeConfig, doc="The type stage.")
+    pylint: PylintConfig = option(factory=PylintConfig, doc="The pylint stage.")
     security: SecurityConfig = option(factory=SecurityConfig, doc="The security stage.")
     tests: TestsConfig = option(factory=TestsConfig, doc="The tests and coverage stages.")
     integration: IntegrationConfig = option(
@@ -198,6 +224,13 @@ class Config:
     image: ImageConfig = option(factory=ImageConfig, doc="The build and smoke stages.")
     report: ReportConfig = option(factory=ReportConfig, doc="The report stage.")
     ci: CIConfig = option(factory=CIConfig, doc="The generated CI pipelines.")
+    load: LoadConfig = option(factory=LoadConfig, doc="The load stage (after build).")
+    slo: SLOConfig = option(
+        factory=SLOConfig, doc="The service level objective: load stage, canary, alert rules."
+    )
+    notify: PipelineNotifyConfig = option(
+        factory=PipelineNotifyConfig, doc="The notify stage (the pipeline's outcome)."
+    )
     deploy: dict[str, DeployEnvConfig] = option(
         factory=dict, doc="Deployment environments, one table each: [tool.noxops.deploy.<env>]."
     )

@@ -22,9 +22,11 @@ OutputKind = Literal[
     "coverage",  # a Cobertura XML coverage report (the gate's)
     "coverage-part",  # one Python's Cobertura XML, combined later
     "ruff",  # ruff's JSON findings
+    "pylint",  # pylint's JSON findings (json2 or the older json format)
     "bandit",  # bandit's JSON report
     "audit",  # noxops's dependency-audit verdict
     "manifest",  # the build manifest
+    "load",  # noxops's load-test figures against the SLO
     "codequality",  # GitLab Code Quality
     "sarif",  # SARIF 2.1.0
     "file",  # anything else a person may read
@@ -42,13 +44,15 @@ class Output:
     ``file`` may hold ``{python}`` (one file per matrix Python), or be a function of the
     configuration when a setting names it. ``check`` is the report check the file feeds
     (``{python}`` too), None when it feeds none; ``when`` says whether the check is expected
-    with this configuration.
+    with this configuration; ``mode`` is how the check counts in the gate unless
+    ``[tool.noxops.report] checks`` says otherwise (``advisory``: shown, never failing it).
     """
 
     file: str | Callable[[Config], str]
     kind: OutputKind
     check: Optional[str] = None
     when: Callable[[Config], bool] = _always
+    mode: Literal["blocking", "advisory"] = "blocking"
 
     def name(self, config: Config, python: str | None = None) -> str:
         """The file's name under the reports folder."""

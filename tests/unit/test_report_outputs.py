@@ -69,7 +69,12 @@ def test_sarif_validates_against_the_2_1_0_schema(failing: Report) -> None:
     jsonschema.Draft4Validator(schema).validate(log)
     assert log["version"] == "2.1.0"
     results = {run["tool"]["driver"]["name"]: run["results"] for run in log["runs"]}
-    assert {tool: len(r) for tool, r in results.items()} == {"ruff": 1, "mypy": 1, "bandit": 2}
+    assert {tool: len(r) for tool, r in results.items()} == {
+        "ruff": 1,
+        "mypy": 1,
+        "bandit": 2,
+        "pylint": 0,
+    }
     uris = {
         loc["physicalLocation"]["artifactLocation"]["uri"]
         for r in results.values()
@@ -296,6 +301,8 @@ def test_sonar_properties(tmp_path: Path) -> None:
         "sonar.python.xunit.reportPath": "reports/junit-*.xml",
         "sonar.python.ruff.reportPaths": "reports/ruff.json",
         "sonar.python.bandit.reportPaths": "reports/bandit.json",
+        "sonar.qualitygate.wait": "true",
+        "sonar.qualitygate.timeout": "300",
     }
 
 

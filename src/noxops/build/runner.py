@@ -39,8 +39,10 @@ __all__ = [
     "SMOKE_JUNIT",
     "build_args",
     "build_enabled",
+    "built_image",
     "image_argv",
     "run",
+    "running_service",
     "smoke",
     "smoke_args",
     "smoke_enabled",
@@ -327,6 +329,43 @@ def _wait_deployed(url: str, timeout: float, sleep: Callable[[float], None]) -> 
     )
 
 
+def built_image(config: Config) -> str:
+    """The local image the last build made, from its manifest."""
+    image = manifest.load(manifest.manifest_path(config)).image_id
+    if not image:
+        raise NoxopsError(
+            f"the build manifest {manifest.manifest_path(config)} has no image: "
+            f"was {config.image.dockerfile} there when `nox -s build` ran?"
+        )
+    return image
+
+
+def running_service(config: Config, image: str, log: Callable[[str], None]) -> RunningService:
+    """``image`` with its helper containers, as ``[tool.noxops.image.smoke]`` describes them
+    (not started yet: use it as a context manager). Smoke and load start it the same way."""
+    sc = config.image.smoke
+    missing = [alias for alias, spec in sc.services.items() if not spec.image]
+    if missing:
+        raise NoxopsError(
+            f"{config.file}: tool.noxops.image.smoke.services.{missing[0]}: no image; set "
+            "image = 'NAME:TAG' (like 'postgres:15')"
+        )
+    sidecars = tuple(
+        SidecarSpec(alias, spec.image, dict(spec.env), tuple(spec.command))
+        for alias, spec in sc.services.items()
+    )
+    return RunningService(
+        image,
+        port=sc.port,
+        health_path=sc.health_path,
+        ready_path=sc.ready_path,
+        timeout=sc.timeout,
+        env=sc.env,
+        sidecars=sidecars,
+        log=log,
+    )
+
+
 def smoke(
     config: Config,
     posargs: Sequence[str] = (),
@@ -349,12 +388,7 @@ def smoke(
     base_url = (opts.base_url or sc.base_url or "").rstrip("/")
     image = opts.image
     if not base_url and not image:
-        image = manifest.load(manifest.manifest_path(config)).image_id
-        if not image:
-            raise NoxopsError(
-                f"the build manifest {manifest.manifest_path(config)} has no image: "
-                f"was {config.image.dockerfile} there when `nox -s build` ran?"
-            )
+        image = built_image(config)
     install(["pytest", *sc.requirements, requirement()])
     junit = SMOKE_JUNIT.path(config)
 
@@ -378,26 +412,7 @@ def smoke(
         return
     if image is None:  # pragma: no cover - one of the two is always set above
         raise NoxopsError("no image to smoke-test")
-    missing = [alias for alias, spec in sc.services.items() if not spec.image]
-    if missing:
-        raise NoxopsError(
-            f"{config.file}: tool.noxops.image.smoke.services.{missing[0]}: no image; set "
-            "image = 'NAME:TAG' (like 'postgres:15')"
-        )
-    sidecars = tuple(
-        SidecarSpec(alias, spec.image, dict(spec.env), tuple(spec.command))
-        for alias, spec in sc.services.items()
-    )
-    with RunningService(
-        image,
-        port=sc.port,
-        health_path=sc.health_path,
-        ready_path=sc.ready_path,
-        timeout=sc.timeout,
-        env=sc.env,
-        sidecars=sidecars,
-        log=log,
-    ) as service:
+    with running_service(config, image, log) as service:
         try:
             run_tests(service.base_url)
         except BaseException:

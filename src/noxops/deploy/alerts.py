@@ -21,8 +21,8 @@ def rule_groups(cfg: DeployEnvConfig, app: str, env: str) -> dict[str, Any]:
     sel = f'app="{app}",namespace="{cfg.namespace}"'
     name = "".join(part.capitalize() for part in app.replace("_", "-").split("-"))
     labels = {"app": app, "env": env, "namespace": cfg.namespace}
-    error = cfg.error_rate_threshold
-    latency = cfg.latency_p95_threshold
+    error = cfg.error_threshold  # [tool.noxops.slo] unless the environment overrides it
+    latency = cfg.latency_threshold
     return {
         "groups": [
             {

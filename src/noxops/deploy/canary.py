@@ -86,11 +86,11 @@ def _analyse(ctx: DeployContext, weight: int, name: str) -> None:
                     f"the error-rate query returned no data at {weight}% (round {round_no}); "
                     "is the canary receiving traffic and scraped? check error_rate_query"
                 )
-            if rate > cfg.error_rate_threshold:
+            if rate > cfg.error_threshold:
                 record["result"] = "failed"
                 raise AnalysisFailed(
                     f"canary error rate {rate:.2%} is above the threshold "
-                    f"{cfg.error_rate_threshold:.2%} at {weight}% (round {round_no})"
+                    f"{cfg.error_threshold:.2%} at {weight}% (round {round_no})"
                 )
         record["result"] = "passed"
         ctx.log(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
+from noxops.notify.config import ChannelConfig
 from noxops.schema import Validator, option, positive
+from noxops.slo import SLOConfig
 
 __all__ = ["DeployEnvConfig", "NotifyConfig", "ResourcesConfig", "Strategy"]
 
@@ -48,28 +50,10 @@ class ResourcesConfig:
 
 
 @dataclass(frozen=True)
-class NotifyConfig:
+class NotifyConfig(ChannelConfig):
     """Where success and failure notices go. Every value names an environment variable, so
     CI secrets stay out of pyproject.toml; a variable that is unset disables that channel."""
 
-    slack_webhook_env: str = option(
-        "NOXOPS_SLACK_WEBHOOK", doc="Variable holding the Slack incoming-webhook URL."
-    )
-    smtp_host_env: str = option(
-        "NOXOPS_SMTP_HOST", doc="Variable holding the SMTP server, host or host:port (587)."
-    )
-    smtp_user_env: str = option("NOXOPS_SMTP_USER", doc="Variable holding the SMTP user.")
-    smtp_password_env: str = option(
-        "NOXOPS_SMTP_PASSWORD", doc="Variable holding the SMTP password."
-    )
-    smtp_ca_file_env: str = option(
-        "NOXOPS_SMTP_CA_FILE",
-        doc="Variable naming a CA bundle to trust for STARTTLS (unset: the system's CAs).",
-    )
-    mail_from_env: str = option("NOXOPS_MAIL_FROM", doc="Variable holding the sender address.")
-    mail_to_env: str = option(
-        "NOXOPS_MAIL_TO", doc="Variable holding the recipients, separated by commas."
-    )
     on_success: bool = option(True, doc="Notify when a deploy or rollback succeeds.")
     on_failure: bool = option(True, doc="Notify when a deploy or rollback fails.")
 
@@ -163,11 +147,17 @@ class DeployEnvConfig:
         'sum(rate(http_requests_total{app="{app}",track="{track}"}[1m]))',
         doc="PromQL giving the error fraction; {app}, {namespace} and {track} are filled in.",
     )
-    error_rate_threshold: float = option(
-        0.05, check=_fraction, doc="Error fraction above which a canary round fails (and alerts)."
+    error_rate_threshold: Optional[float] = option(
+        None,
+        check=_fraction,
+        doc="Error fraction above which a canary round fails (and alerts); unset means "
+        "[tool.noxops.slo] max_error_ratio.",
     )
-    latency_p95_threshold: float = option(
-        0.5, check=positive, doc="Seconds of p95 latency above which the alert fires."
+    latency_p95_threshold: Optional[float] = option(
+        None,
+        check=positive,
+        doc="Seconds of p95 latency above which the alert fires; unset means "
+        "[tool.noxops.slo] p95_latency_ms.",
     )
     mesh: Literal["istio", "none"] = option(
         "none",
@@ -190,6 +180,20 @@ class DeployEnvConfig:
     )
     notify: NotifyConfig = option(factory=NotifyConfig, doc="Notifications.")
     timeout: float = option(1800.0, check=positive, doc="Seconds before the stage is stopped.")
+    # The project's [tool.noxops.slo], set by the deploy runner; not a key of this table.
+    slo: SLOConfig = field(default_factory=SLOConfig, metadata={"internal": True})
+
+    @property
+    def error_threshold(self) -> float:
+        """The canary's and the alert's error fraction: this table's, else the SLO's."""
+        chosen = self.error_rate_threshold
+        return self.slo.max_error_ratio if chosen is None else chosen
+
+    @property
+    def latency_threshold(self) -> float:
+        """The alert's p95 latency in seconds: this table's, else the SLO's."""
+        chosen = self.latency_p95_threshold
+        return self.slo.p95_latency_seconds if chosen is None else chosen
 
     def app_name(self, project_name: str) -> str:
         """The app's name: ``app`` or the project name made DNS-safe."""

@@ -8,6 +8,7 @@ directly; :mod:`noxops.stages.deploy` wraps it in sessions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -219,7 +220,8 @@ def run(
             f"no [tool.noxops.deploy.{env}] in {config.file}; "
             f"environments: {', '.join(config.deploy) or '(none)'}"
         )
-    cfg = config.deploy[env]
+    # The canary analysis and the alert rules read the project's SLO through cfg.
+    cfg = dataclasses.replace(config.deploy[env], slo=config.slo)
     app = cfg.app_name(config.project_name)
     opts = parse_posargs(posargs)
     if cfg.needs_approval(env) and not opts.dry_run:

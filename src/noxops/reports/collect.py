@@ -24,7 +24,7 @@ from noxops.reports.files import display, mtime, read_json, read_text
 from noxops.reports.gate import apply_gate, bandit_blocking, coverage_passes, fail_under
 from noxops.reports.junit import Suite, mypy_findings, read_junit
 from noxops.reports.model import Check, Finding, ReadProblem, Report
-from noxops.reports.scanners import read_bandit, read_ruff
+from noxops.reports.scanners import read_bandit, read_pylint, read_ruff
 from noxops.reports.sessions import SessionRecord, read_nox_report, read_records
 
 if TYPE_CHECKING:
@@ -105,12 +105,14 @@ class _Reader:
         # How each kind of declared output is read into its check.
         self.by_kind: dict[str, Callable[[str, str, str], Check]] = {
             "ruff": self.ruff,
+            "pylint": self.pylint,
             "mypy": self.mypy,
             "bandit": self.bandit,
             "audit": self.audit,
             "junit": self.junit,
             "coverage": self.coverage,
             "manifest": self.manifest,
+            "load": self.load,
         }
 
     def path(self, name: str) -> Path:
@@ -197,6 +199,18 @@ class _Reader:
         rec = self.records.get(session)
         if not findings and not self.session_failed(check, session, figure) and rec is None:
             check.details.append("black and isort: no session record, only ruff's report read")
+        return check
+
+    def pylint(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        findings = self.read(check, session, file, read_pylint)
+        if findings is None:
+            return check
+        check.findings = findings
+        check.metrics["findings"] = len(findings)
+        figure = f"{len(findings)} pylint finding(s)" if findings else "no pylint findings"
+        check.status, check.summary = ("failed" if findings else "passed"), figure
+        self.session_failed(check, session, figure)
         return check
 
     def mypy(self, name: str, session: str, file: str) -> Check:
@@ -320,6 +334,32 @@ class _Reader:
         self.session_failed(check, session, check.summary)
         return check
 
+    def load(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        data = self.read(check, session, file, read_json)
+        if data is None:
+            return check
+        figures = data.get("figures") or {}
+        for key in ("p95_ms", "error_ratio", "rps", "requests", "failures"):
+            value = figures.get(key)
+            if isinstance(value, (int, float)):
+                check.metrics[key] = value
+        slo = data.get("slo") or {}
+        check.summary = (
+            f"p95 {figures.get('p95_ms', 0):.0f} ms, {figures.get('error_ratio', 1):.2%} errors, "
+            f"{figures.get('rps', 0):.1f} req/s (SLO: p95 <= {slo.get('p95_latency_ms', '?')} "
+            f"ms, errors <= {slo.get('max_error_ratio', '?')}, >= "
+            f"{slo.get('min_throughput_rps', '?')} req/s)"
+        )
+        check.details += [str(m) for m in data.get("misses") or []]
+        check.status = "passed" if data.get("passed") else "failed"
+        plot = data.get("plot")
+        if isinstance(plot, str) and self.path(plot).is_file():
+            check.sources.append(self.shown(plot))  # the HTML report shows it
+        if check.status == "passed":
+            self.session_failed(check, session, check.summary)
+        return check
+
     def session_only(self, rec: SessionRecord) -> Check:
         check = Check(
             name=rec.name,
@@ -441,7 +481,9 @@ def gather(
                 )
             )
             continue
-        checks.append(read(entry.check, entry.session, entry.file))
+        check = read(entry.check, entry.session, entry.file)
+        check.mode = entry.output.mode  # the gate's default for it (the configuration wins)
+        checks.append(check)
     for name, rec in records.items():
         if name not in covered_sessions:
             checks.append(reader.session_only(rec))

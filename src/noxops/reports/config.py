@@ -57,4 +57,28 @@ class ReportConfig:
     sonar_project_key: Optional[str] = option(
         None, doc="sonar.projectKey for sonar-project.properties; unset means the project name."
     )
+    sonar_organization: Optional[str] = option(
+        None, doc="sonar.organization (SonarCloud); unset leaves it out."
+    )
+    sonar_host_url: Optional[str] = option(
+        None,
+        doc="sonar.host.url, the SonarQube server; unset means the scanner's default "
+        "(SonarCloud, or $SONAR_HOST_URL).",
+    )
+    sonar_exclusions: list[str] = option(
+        factory=list, doc="sonar.exclusions: globs of source files Sonar leaves out."
+    )
+    sonar_qualitygate_wait: bool = option(
+        True,
+        doc="sonar.qualitygate.wait: the scanner waits for the quality gate and fails the "
+        "sonar session when it fails.",
+    )
+    sonar_qualitygate_timeout: float = option(
+        300.0, check=positive, doc="sonar.qualitygate.timeout: seconds to wait for the gate."
+    )
+    sonar_token_env: str = option(
+        "SONAR_TOKEN",
+        doc="Variable holding the Sonar token; the sonar session runs the scanner only when it "
+        "is set.",
+    )
     timeout: float = option(600.0, check=positive, doc="Seconds before the stage is stopped.")

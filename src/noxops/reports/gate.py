@@ -46,14 +46,15 @@ def bandit_blocking(findings: list[Finding], max_severity: str) -> list[Finding]
     return [f for f in findings if BANDIT_RANK.get(f.severity, 3) > limit]
 
 
-def mode_for(name: str, modes: dict[str, str]) -> str:
-    """A check's mode: its exact name, else the most specific matching glob, else blocking."""
+def mode_for(name: str, modes: dict[str, str], default: str = "blocking") -> str:
+    """A check's mode: its exact name, else the most specific matching glob, else ``default``
+    (the mode its stage declares for it, blocking unless it says advisory)."""
     if name in modes:
         return modes[name]
     matches = [pattern for pattern in modes if fnmatch.fnmatchcase(name, pattern)]
     if matches:
         return modes[max(matches, key=len)]
-    return "blocking"
+    return default
 
 
 def _unaudited_allowed(config: Config) -> bool:
@@ -70,7 +71,7 @@ def apply_gate(checks: list[Check], config: Config) -> tuple[list[Check], bool, 
     """
     kept: list[Check] = []
     for check in checks:
-        mode = mode_for(check.name, config.report.checks)
+        mode = mode_for(check.name, config.report.checks, default=check.mode)
         if mode == "off":
             continue
         check.mode = mode

@@ -1,8 +1,10 @@
 """One self-contained HTML page (no scripts, no external files): checks, timings, findings,
-coverage per file, with links to each session's log."""
+coverage per file, the charts checks made (SVG, embedded as images), with links to each
+session's log."""
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 from pathlib import Path
@@ -33,6 +35,22 @@ def _href(target: str, page_dir: Path, root: Path) -> str:
     """A link from the page to a project-relative file."""
     rel = os.path.relpath(root / target, page_dir)
     return _e(Path(rel).as_posix())
+
+
+def _figures(report: Report, root: Path) -> list[str]:
+    """Each SVG a check read, as an embedded image (an <img> runs no script in it)."""
+    found = []
+    for c in report.checks:
+        for source in c.sources:
+            path = root / source
+            if source.endswith(".svg") and path.is_file():
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                found.append(
+                    f'<figure><img alt="{_e(c.name)} chart" '
+                    f'src="data:image/svg+xml;base64,{data}"><figcaption>{_e(c.name)}: '
+                    f"{_e(c.summary)}</figcaption></figure>"
+                )
+    return found
 
 
 def render_html(report: Report, page_dir: Path, root: Path) -> str:
@@ -80,6 +98,9 @@ def render_html(report: Report, page_dir: Path, root: Path) -> str:
     ]
     if notes:
         parts += ["<h2>What did not pass</h2><ul>", *notes, "</ul>"]
+    figures = _figures(report, root)
+    if figures:
+        parts += ["<h2>Charts</h2>", *figures]
     parts.append(f"<h2>Findings ({len(findings)})</h2>")
     if findings:
         parts += [

@@ -16,6 +16,7 @@ _TOOLS = {
     "ruff": "https://docs.astral.sh/ruff/",
     "mypy": "https://mypy.readthedocs.io/",
     "bandit": "https://bandit.readthedocs.io/",
+    "pylint": "https://pylint.readthedocs.io/",
 }
 _BANDIT_SCORE = {"low": "3.0", "medium": "6.0", "high": "8.5"}
 
@@ -56,7 +57,7 @@ def _rule(finding: Finding) -> dict[str, Any]:
 
 
 def sarif(report: Report) -> dict[str, Any]:
-    """The SARIF log: a run for each of ruff, mypy and bandit (empty runs included)."""
+    """The SARIF log: a run for each of ruff, mypy, bandit and pylint (empty runs included)."""
     runs = []
     for tool, uri in _TOOLS.items():
         findings = [f for f in report.findings if f.tool == tool and f.path]

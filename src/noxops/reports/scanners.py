@@ -1,4 +1,5 @@
-"""The JSON reports of the code scanners: ruff (``--output-format=json``), bandit (``-f json``)."""
+"""The JSON reports of the code scanners: ruff (``--output-format=json``), bandit (``-f json``),
+pylint (``--output-format=json2``, or the older ``json``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from noxops.reports.files import display, read_json, read_text, relative
 from noxops.reports.model import Finding, ReadProblem
 
-__all__ = ["BANDIT_RANK", "read_bandit", "read_ruff"]
+__all__ = ["BANDIT_RANK", "read_bandit", "read_pylint", "read_ruff"]
 
 BANDIT_RANK = {"none": 0, "undefined": 0, "low": 1, "medium": 2, "high": 3}
 
@@ -43,6 +44,41 @@ def read_ruff(path: Path, root: Path) -> list[Finding]:
                 column=int(location.get("column") or 0),
                 level="error",
                 url=str(entry.get("url") or ""),
+            )
+        )
+    return findings
+
+
+# pylint's message types, as report levels: only fatal and error are errors.
+_PYLINT_LEVEL = {"fatal": "error", "error": "error", "warning": "warning"}
+
+
+def read_pylint(path: Path, root: Path) -> list[Finding]:
+    """pylint's findings, from ``json2`` (``{"messages": [...]}``) or the older ``json`` list."""
+    shown = display(path, root)
+    data = read_json(path, root, expect=object)
+    if isinstance(data, dict):
+        if not isinstance(data.get("messages"), list):
+            raise ReadProblem(shown, "not a pylint json2 report (no 'messages' list)")
+        data = data["messages"]
+    if not isinstance(data, list):
+        raise ReadProblem(shown, f"expected pylint's JSON messages, found {type(data).__name__}")
+    findings = []
+    for i, item in enumerate(data):
+        entry = _require(item, ("path", "message"), shown, i)
+        rule = entry.get("messageId") or entry.get("message-id") or "?"
+        symbol = entry.get("symbol") or ""
+        kind = str(entry.get("type") or "")
+        findings.append(
+            Finding(
+                tool="pylint",
+                rule=str(rule),
+                message=f"{entry['message']} ({symbol})" if symbol else str(entry["message"]),
+                path=relative(str(entry["path"]), root),
+                line=int(entry.get("line") or 1),
+                column=int(entry.get("column") or 0) + 1,
+                level="error" if _PYLINT_LEVEL.get(kind) == "error" else "warning",
+                severity=kind,
             )
         )
     return findings

@@ -12,8 +12,8 @@ from __future__ import annotations
 # Importing a stage module declares its stages; within a CI stage, the pipeline runs them in
 # this order.
 # isort: off
-from noxops.stages import lint, typecheck, security, tests, integration  # noqa: F401
-from noxops.stages import build, smoke, report, deploy  # noqa: F401
+from noxops.stages import lint, typecheck, pylint, security, tests, integration  # noqa: F401
+from noxops.stages import build, smoke, load, report, sonar, notify, deploy  # noqa: F401
 
 # isort: on
 from noxops.stages.base import (

@@ -1,0 +1,120 @@
+"""Sending a notice: a Slack incoming webhook, and e-mail over SMTP with STARTTLS and login.
+
+One implementation for every notice noxops sends (the pipeline's outcome, deploys and
+rollbacks). The settings are read from the environment variables a :class:`ChannelConfig`
+names; their values (webhook URLs, passwords) never appear in what is returned or logged.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Callable
+
+from noxops.deploy.http import open_url
+from noxops.errors import NoxopsError
+from noxops.notify.config import ChannelConfig
+
+__all__ = ["deliver", "mask_url", "scrub", "send_email", "send_slack"]
+
+SlackPayload = Callable[[], "dict[str, object]"]
+EmailBuilder = Callable[[str, "list[str]"], EmailMessage]  # (sender, recipients) -> message
+
+
+def mask_url(url: str) -> str:
+    """A webhook URL safe to print: its scheme and host only (the path is the secret)."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/***" if parts.scheme else "***"
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def send_slack(webhook: str, payload: dict[str, object], timeout: float = 10.0) -> None:
+    """POST ``payload`` to a Slack incoming webhook; anything but 2xx raises ``OSError``."""
+    request = urllib.request.Request(  # noqa: S310 - open_url allows http(s) only
+        webhook,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with open_url(request, timeout=timeout) as response:
+        if not 200 <= response.status < 300:
+            raise OSError(f"HTTP {response.status}")
+
+
+def send_email(
+    host: str,
+    msg: EmailMessage,
+    *,
+    user: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 15.0,
+) -> None:
+    """Send over SMTP, upgrading with STARTTLS (required: no plain-text fallback)."""
+    name, _, port = host.partition(":")
+    context = ssl.create_default_context(cafile=ca_file or None)
+    with smtplib.SMTP(name, int(port or 587), timeout=timeout) as smtp:
+        smtp.ehlo()
+        smtp.starttls(context=context)
+        smtp.ehlo()
+        if user and password:
+            smtp.login(user, password)
+        smtp.send_message(msg)
+
+
+def deliver(
+    cfg: ChannelConfig,
+    env: Mapping[str, str],
+    *,
+    slack: SlackPayload,
+    email: EmailBuilder,
+    default_sender: str,
+    log: Callable[[str], None],
+) -> dict[str, str]:
+    """Send to every channel ``cfg`` configures in ``env``: channel -> 'sent',
+    'skipped (...)' or 'failed: ...' (secrets scrubbed). Never raises for a channel."""
+    outcome: dict[str, str] = {}
+    webhook = env.get(cfg.slack_webhook_env, "")
+    password = env.get(cfg.smtp_password_env, "")
+    secrets = [webhook, urllib.parse.urlsplit(webhook).path if webhook else "", password]
+    if webhook:
+        try:
+            send_slack(webhook, slack())
+            outcome["slack"] = "sent"
+        except (OSError, ValueError, NoxopsError) as exc:
+            outcome["slack"] = scrub(f"failed: {exc}", secrets)
+    else:
+        outcome["slack"] = f"skipped (${cfg.slack_webhook_env} unset)"
+    host = env.get(cfg.smtp_host_env, "")
+    to = [a.strip() for a in env.get(cfg.mail_to_env, "").split(",") if a.strip()]
+    sender = env.get(cfg.mail_from_env, "") or default_sender
+    if host and to:
+        try:
+            send_email(
+                host,
+                email(sender, to),
+                user=env.get(cfg.smtp_user_env) or None,
+                password=password or None,
+                ca_file=env.get(cfg.smtp_ca_file_env) or None,
+            )
+            outcome["email"] = "sent"
+        except (OSError, smtplib.SMTPException, ssl.SSLError, ValueError) as exc:
+            outcome["email"] = scrub(f"failed: {type(exc).__name__}: {exc}", secrets)
+    else:
+        outcome["email"] = f"skipped (${cfg.smtp_host_env} or ${cfg.mail_to_env} unset)"
+    for channel, state in outcome.items():
+        where = f" ({mask_url(webhook)})" if channel == "slack" and webhook else ""
+        log(f"notification {channel}{where}: {state}")
+    return outcome
