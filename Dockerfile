@@ -13,11 +13,17 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends git \
  && rm -rf /var/lib/apt/lists/*
 
+# The docker CLI (no engine): the build, smoke and docker-provider integration jobs run in
+# this image and drive the engine CI provides (GitLab: docker:dind or the host socket;
+# Jenkins: the agent's socket). Copied from the official docker:cli image.
+COPY --from=docker:cli /usr/local/bin/docker /usr/local/bin/docker
+
 COPY build/wheelhouse/ /opt/noxops/wheels/
 RUN python -m venv /opt/noxops/venv \
  && /opt/noxops/venv/bin/pip install --no-cache-dir --disable-pip-version-check \
       --no-index --find-links /opt/noxops/wheels noxops \
  && /opt/noxops/venv/bin/nox --version && /opt/noxops/venv/bin/uv --version \
+ && docker --version \
  && find /opt/noxops/wheels -type f ! -name 'noxops-*.whl' -delete
 
 RUN useradd --create-home --uid 1000 --user-group noxops \

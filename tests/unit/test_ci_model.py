@@ -8,7 +8,7 @@ import pytest
 from fixtures.ci_projects import fake_stages, make_project, stage
 
 from noxops.ci.command import expected_files
-from noxops.ci.model import CI_STAGES, Pipeline, build_pipeline, ci_stage_of
+from noxops.ci.model import CI_STAGES, Pipeline, build_pipeline, ci_stage_of, with_extras
 from noxops.config import load
 from noxops.errors import ConfigError, NoxopsError
 
@@ -74,11 +74,18 @@ def test_the_tests_matrix_is_the_configured_pythons(tmp_path: Path) -> None:
         job.session()
 
 
-def test_pull_requests_run_quality_and_tests_only(tmp_path: Path) -> None:
+def test_pull_requests_run_the_checks_integration_and_the_report(tmp_path: Path) -> None:
     pipeline = pipeline_for(tmp_path, "service")
-    on_prs = {j.name for j in pipeline.jobs if j.trigger == "always"}
-    assert on_prs == {"lint", "type", "security", "audit-licenses", "tests", "coverage"}
+    checks = {j.name for j in pipeline.jobs if j.trigger == "checks" and not j.branch}
+    assert checks == {
+        "lint", "type", "security", "audit-licenses", "tests", "coverage", "integration", "report"
+    }  # fmt: skip
+    # build, smoke and what needs them (docs requires build) only run on release refs
+    release = {j.name for j in pipeline.jobs if j.trigger == "release"}
+    assert release == {"build", "docs", "smoke"}
     assert pipeline.job("report").run_always  # the gate reports even when a stage failed
+    report = pipeline.job("report")
+    assert pipeline.optional_need(report, "build") and not pipeline.optional_need(report, "lint")
 
 
 def test_deploy_branches_and_approvals(tmp_path: Path) -> None:
@@ -90,7 +97,10 @@ def test_deploy_branches_and_approvals(tmp_path: Path) -> None:
         "production",
         True,
     )
-    assert staging.secrets == (("STAGING_KUBECONFIG_B64", "STAGING_KUBECONFIG_B64"),)
+    assert staging.secrets[0] == ("STAGING_KUBECONFIG_B64", "STAGING_KUBECONFIG_B64")
+    # the notification channels' variables reach the deploy job (unset ones stay off)
+    assert ("NOXOPS_SLACK_WEBHOOK", "NOXOPS_SLACK_WEBHOOK") in staging.secrets
+    assert ("NOXOPS_SMTP_PASSWORD", "NOXOPS_SMTP_PASSWORD") in staging.secrets
     assert pipeline.branches == ("main", "develop")
     custom = pipeline_for(tmp_path, "gitlab-app").job("deploy-qa")
     assert (custom.branch, custom.approval) == ("release", False)
@@ -112,7 +122,9 @@ def test_integration_gets_the_configured_services(tmp_path: Path) -> None:
         ("redis", "redis:7", "REDIS_URL"),
     ]
     assert dict(job.env) == {"NOXOPS_PROVIDER": "url"}
-    assert job.services[0].url("db") == "postgresql://noxops:noxops@db:5432/noxops"
+    assert job.services[0].url("db") == (
+        "postgresql://noxops:noxops-ci-password@db:5432/noxops"
+    )  # a password unlike the user and database names: "password not in repr" can hold
     worker = pipeline_for(tmp_path, "worker").job("integration")
     assert [(s.name, s.image) for s in worker.services] == [("postgres", "postgres:16")]
     assert not [j for j in pipeline_for(tmp_path, "library").jobs if j.services]
@@ -121,7 +133,7 @@ def test_integration_gets_the_configured_services(tmp_path: Path) -> None:
 def test_the_image_is_pushed_only_with_a_registry(tmp_path: Path) -> None:
     build = pipeline_for(tmp_path, "service").job("build")
     assert build.docker and build.registry == "ghcr.io"
-    assert build.args == ("--push",) and build.trigger == "push"
+    assert build.args == ("--push",) and build.trigger == "release"
     assert dict(build.secrets) == {
         "NOXOPS_REGISTRY_USER": "REGISTRY_USER",
         "NOXOPS_REGISTRY_PASSWORD": "REGISTRY_PASSWORD",
@@ -131,20 +143,61 @@ def test_the_image_is_pushed_only_with_a_registry(tmp_path: Path) -> None:
     assert (wheel_only.args, wheel_only.secrets, wheel_only.registry) == ((), (), "")
     smoke = pipeline_for(tmp_path, "service").job("smoke")
     assert [a.name for a in smoke.downloads] == ["reports", "dist"]
-    assert smoke.before == ()  # the pushed image reaches the smoke job through the registry
+    # the pushed image reaches the smoke job through the registry, pulled by digest with
+    # the registry's (read) credentials
+    assert smoke.handover == "pull" and smoke.registry == "ghcr.io"
+    assert smoke.handover_argv() == ["python", "-m", "noxops.ci.handover", "pull"]
+    assert dict(smoke.secrets) == dict(build.secrets)
+    assert build.handover == ""
 
 
-def test_without_a_registry_smoke_rebuilds_the_image_in_its_own_job(tmp_path: Path) -> None:
-    smoke = pipeline_for(tmp_path, "worker").job("smoke")
-    assert smoke.before == ("build",)
-    assert smoke.nox_argv() == ["nox", "--no-dependencies", "-s", "build", "smoke"]
+def test_without_a_registry_the_image_travels_as_an_artifact(tmp_path: Path) -> None:
+    pipeline = pipeline_for(tmp_path, "worker")
+    build, smoke = pipeline.job("build"), pipeline.job("smoke")
+    assert (build.handover, smoke.handover) == ("save", "load")
+    assert "image" in [a.name for a in build.artifacts]
+    assert "image" in [a.name for a in smoke.downloads]
+    assert "image" not in [a.name for a in pipeline.job("report").downloads]
+    assert smoke.nox_argv() == ["nox", "--no-dependencies", "-s", "smoke"]  # not a rebuild
+
+
+def test_every_job_installs_noxops_with_the_extras_its_stages_declare(tmp_path: Path) -> None:
+    pipeline = pipeline_for(tmp_path, "service")  # requirements = ["noxops[services]"]
+    assert pipeline.job("integration").extras == ("docker", "services")
+    assert pipeline.install(pipeline.job("integration")) == ["noxops[docker,services]"]
+    assert pipeline.install(pipeline.job("lint")) == ["noxops[services]"]
+    library = pipeline_for(tmp_path, "library")
+    assert library.install(library.job("lint")) == ["noxops"]
+
+
+@pytest.mark.parametrize(
+    ("requirement", "expected"),
+    [
+        ("noxops", "noxops[docker,services]"),
+        (".", ".[docker,services]"),
+        ("noxops[deploy]>=1.2", "noxops[deploy,docker,services]>=1.2"),
+        ("noxops @ file:///src", "noxops[docker,services] @ file:///src"),
+        ("noxops-plugin", "noxops-plugin"),
+        ("pytest", "pytest"),
+    ],
+)
+def test_extras_go_on_the_noxops_requirement_only(requirement: str, expected: str) -> None:
+    assert with_extras(requirement, ("services", "docker")) == expected
+    assert with_extras(requirement, ()) == requirement
+
+
+def test_jobs_run_on_images_of_their_own_python(tmp_path: Path) -> None:
+    pipeline = pipeline_for(tmp_path, "worker")  # python 3.13, tools_python 3.11
+    assert pipeline.image_for(pipeline.job("lint")) == "python:3.11-slim"
+    assert pipeline.image_for(pipeline.job("tests"), "3.12") == "python:3.12-slim"
+    assert pipeline.job("coverage").python == "3.11"  # a tools stage: tools_python
 
 
 def test_tools_python_is_set_up_next_to_the_nox_python(tmp_path: Path) -> None:
     pipeline = pipeline_for(tmp_path, "worker")
     assert pipeline.job("lint").pythons == ("3.11", "3.13")
     assert pipeline.job("tests").pythons == ("3.13",)
-    assert pipeline.image == "python:3.13-slim"
+    assert pipeline.image == "python:{python}-slim"
 
 
 def test_unknown_stages_follow_requires_or_configuration() -> None:

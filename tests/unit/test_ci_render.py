@@ -3,7 +3,9 @@ services, reports, permissions). Schema and linter validation is in tests/functi
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,13 @@ import pytest
 from fixtures.ci_projects import CASES, make_project
 
 from noxops.ci import github, gitlab, jenkins
+from noxops.ci.model import HANDOVER as HANDOVER_ARGV
 from noxops.ci.model import HEADER, Pipeline, build_pipeline
 from noxops.ci.yamldoc import dump
 
 yaml = pytest.importorskip("yaml")
 
+HANDOVER = " ".join(HANDOVER_ARGV)
 NOX_RE = re.compile(r"^nox --no-dependencies -s (?P<session>.+?)(?: -- (?P<args>.+))?$")
 
 
@@ -52,16 +56,18 @@ def test_github_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
         body = jobs[job.name]
         assert body.get("needs", []) == list(job.needs)
         runs = [s["run"] for s in body["steps"] if "run" in s]
-        install, command = runs
-        assert install.startswith("uv pip install --system ")
+        install, *handover, command = [r for r in runs if not r.startswith(HANDOVER)]
+        assert install == "uv pip install --system " + shlex.join(pipeline.install(job))
         session = job.session("${{ matrix.python }}" if job.matrix else None)
         assert session_of(command) == " ".join([*job.before, session])
+        assert handover == []
+        assert "env" not in body or not any("secrets." in v for v in body["env"].values())
         for step in body["steps"]:
             if "uses" not in step:
                 continue
-            action, _, version = step["uses"].partition("@")
-            assert step["uses"] in github.ACTIONS.values(), step["uses"]
-            assert re.fullmatch(r"v\d+", version), f"{action} not pinned to a major"
+            action, _, ref = step["uses"].partition("@")
+            assert step["uses"] in [a.ref for a in github.ACTIONS.values()], step["uses"]
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action} is not pinned to a commit SHA"
             if action == "actions/checkout":
                 assert step["with"]["persist-credentials"] is False
         uses = [s["uses"].split("@")[0] for s in body["steps"] if "uses" in s]
@@ -74,12 +80,13 @@ def test_github_rules_matrix_services_reports_and_deploys(tmp_path: Path) -> Non
     pipeline = pipeline_for(tmp_path, "service")
     workflow = load_yaml(github.render(pipeline))
     triggers = workflow[True]  # PyYAML reads the `on` key as a YAML 1.1 boolean
-    assert triggers["push"]["branches"] == ["main", "develop"]
+    assert triggers["push"]["branches"] == ["main", "develop", "release/**", "hotfix/**"]
     assert "pull_request" in triggers
     jobs = workflow["jobs"]
-    for name in ("lint", "type", "security", "tests", "coverage"):
+    for name in ("lint", "type", "security", "tests", "coverage", "integration"):
         assert "if" not in jobs[name], f"{name} must run on pull requests"
-    for name in ("integration", "build", "smoke", "docs", "report"):
+    assert jobs["report"]["if"] == "${{ !cancelled() }}"  # on pull requests too
+    for name in ("build", "smoke", "docs"):
         assert "github.event_name == 'push'" in jobs[name]["if"], name
     tests = jobs["tests"]
     assert tests["strategy"] == {"fail-fast": False, "matrix": {"python": ["3.10", "3.11", "3.12"]}}
@@ -94,17 +101,25 @@ def test_github_rules_matrix_services_reports_and_deploys(tmp_path: Path) -> Non
         assert host == container
     assert integration["env"] == {
         "NOXOPS_PROVIDER": "url",
-        "DATABASE_URL": "postgresql://noxops:noxops@localhost:5432/noxops",
+        "DATABASE_URL": "postgresql://noxops:noxops-ci-password@localhost:5432/noxops",
         "REDIS_URL": "redis://localhost:6379/0",
     }
+    install = next(s["run"] for s in integration["steps"] if s.get("name") == "Install nox")
+    assert install == "uv pip install --system 'noxops[docker,services]'"
 
     build = jobs["build"]
     reference = "${{ secrets.REGISTRY_PASSWORD }}"
-    assert build["env"]["NOXOPS_REGISTRY_PASSWORD"] == reference
+    assert "env" not in build  # secrets only on the step that needs them
+    nox_step = next(s for s in build["steps"] if s.get("run", "").startswith("nox "))
+    assert nox_step["env"]["NOXOPS_REGISTRY_PASSWORD"] == reference
+    assert nox_step["env"]["GITHUB_TOKEN"] == github.GITHUB_TOKEN
     assert build["permissions"] == {"contents": "read", "packages": "write"}  # ghcr.io
-    assert [s["run"] for s in build["steps"] if "run" in s][-1] == (
-        "nox --no-dependencies -s build -- --push"
-    )
+    assert nox_step["run"] == "nox --no-dependencies -s build -- --push"
+    smoke = jobs["smoke"]
+    assert smoke["permissions"] == {"contents": "read", "packages": "read"}
+    pull = next(s for s in smoke["steps"] if s.get("name") == "Pull the pushed image")
+    assert pull["run"] == "python -m noxops.ci.handover pull"
+    assert pull["env"]["GITHUB_TOKEN"] == github.GITHUB_TOKEN
     uploads = [s["with"]["name"] for s in build["steps"] if "upload-artifact" in s.get("uses", "")]
     assert uploads == ["reports-build", "dist-build"]
 
@@ -118,9 +133,11 @@ def test_github_rules_matrix_services_reports_and_deploys(tmp_path: Path) -> Non
     assert production["environment"] == {"name": "production"}
     assert "refs/heads/main" in production["if"] and "refs/heads/develop" in staging["if"]
     assert production["env"]["NOXOPS_CI_ENVIRONMENT"] == "production"
-    assert production["env"]["PRODUCTION_KUBECONFIG_B64"] == (
+    deploy_step = next(s for s in production["steps"] if s.get("run", "").startswith("nox "))
+    assert deploy_step["env"]["PRODUCTION_KUBECONFIG_B64"] == (
         "${{ secrets.PRODUCTION_KUBECONFIG_B64 }}"
     )
+    assert "PRODUCTION_KUBECONFIG_B64" not in production["env"]
     # The approval itself is the environment's protection rule: the header says so.
     assert "give the 'production' environment required reviewers" in github.render(pipeline)
 
@@ -146,18 +163,18 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
     assert text.startswith(f"# {HEADER}\n")
     doc = load_yaml(text)
     assert doc["stages"] == pipeline.stages
-    before = doc["default"]["before_script"]
-    assert before[0] == "python -m pip install --quiet uv"
-    assert before[1].startswith("uv pip install --system ")
+    assert doc["default"]["before_script"] == ["python -m pip install --quiet uv"]
     assert doc["default"]["cache"]["paths"] == [".cache/uv", ".cache/pip"]
     jobs = {k: v for k, v in doc.items() if k not in GITLAB_KEYWORDS}
     assert list(jobs) == [j.name for j in pipeline.jobs]
     for job in pipeline.jobs:
         body = jobs[job.name]
         assert body["stage"] == job.stage
-        assert body["needs"] == list(job.needs)
-        *setup, command = body["script"]
-        assert all(line.startswith("uv python install ") for line in setup)
+        assert [n["job"] if isinstance(n, dict) else n for n in body["needs"]] == list(job.needs)
+        install, *setup, command = [s for s in body["script"] if not s.startswith(HANDOVER)]
+        assert install == "uv pip install --system " + shlex.join(pipeline.install(job))
+        assert setup == ([gitlab.DOCKER_CLI] if job.docker else [])  # never `uv python install`
+        assert body["image"] == pipeline.image_for(job, "$PYTHON" if job.matrix else None)
         session = job.session('"$PYTHON"' if job.matrix else None)
         assert session_of(command) == " ".join([*job.before, session])
         assert body["artifacts"]["when"] == "always"
@@ -166,12 +183,18 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
 def test_gitlab_rules_services_reports_and_manual_production(tmp_path: Path) -> None:
     doc = load_yaml(gitlab.render(pipeline_for(tmp_path, "service")))
     assert {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'} in doc["workflow"]["rules"]
-    for name in ("lint", "tests", "coverage"):
+    for name in ("lint", "tests", "coverage", "integration"):
         assert "rules" not in doc[name], f"{name} must run in merge request pipelines"
-    never_on_mrs = {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"', "when": "never"}
-    for name in ("integration", "build", "smoke", "report"):
-        assert doc[name]["rules"][0] == never_on_mrs, name
-    assert doc["report"]["rules"][-1] == {"when": "always"}
+    release = [
+        {"if": "$CI_COMMIT_TAG =~ /^v/"},
+        {"if": '$CI_COMMIT_BRANCH == "main"'},
+        {"if": '$CI_COMMIT_BRANCH == "develop"'},
+    ]
+    for name in ("build", "smoke"):
+        assert doc[name]["rules"] == release, name
+    assert doc["report"]["rules"] == [{"when": "always"}]
+    assert {"job": "build", "optional": True} in doc["report"]["needs"]
+    assert "lint" in doc["report"]["needs"]
     assert doc["tests"]["parallel"] == {"matrix": [{"PYTHON": ["3.10", "3.11", "3.12"]}]}
     assert doc["tests"]["artifacts"]["reports"] == {"junit": "reports/junit-$PYTHON.xml"}
     assert doc["coverage"]["artifacts"]["reports"]["coverage_report"] == {
@@ -189,13 +212,18 @@ def test_gitlab_rules_services_reports_and_manual_production(tmp_path: Path) -> 
         ("redis:7", "redis"),
     ]
     assert integration["variables"]["DATABASE_URL"].endswith("@postgres:5432/noxops")
+    assert integration["script"][0] == "uv pip install --system 'noxops[docker,services]'"
     assert integration["variables"]["REDIS_URL"] == "redis://redis:6379/0"
     assert integration["variables"]["NOXOPS_PROVIDER"] == "url"
 
     build = doc["build"]
     assert build["services"][-1]["name"].endswith("-dind")
     assert build["variables"]["NOXOPS_REGISTRY_USER"] == "$REGISTRY_USER"
-    assert build["script"] == ["nox --no-dependencies -s build -- --push"]
+    assert build["script"][-1] == "nox --no-dependencies -s build -- --push"
+    assert doc["smoke"]["script"][-2:] == [
+        "python -m noxops.ci.handover pull",
+        "nox --no-dependencies -s smoke",
+    ]
 
     production, staging = doc["deploy-production"], doc["deploy-staging"]
     assert production["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"', "when": "manual"}]
@@ -204,10 +232,34 @@ def test_gitlab_rules_services_reports_and_manual_production(tmp_path: Path) -> 
     assert production["interruptible"] is False
 
 
-def test_gitlab_tools_python_is_installed_with_uv(tmp_path: Path) -> None:
+def test_gitlab_jobs_run_in_the_image_of_their_python(tmp_path: Path) -> None:
     doc = load_yaml(gitlab.render(pipeline_for(tmp_path, "worker")))
-    assert doc["default"]["image"] == "python:3.13-slim"
-    assert doc["lint"]["script"] == ["uv python install 3.11", "nox --no-dependencies -s lint"]
+    assert doc["lint"]["image"] == "python:3.11-slim"  # tools_python: no interpreter download
+    assert doc["tests"]["image"] == "python:$PYTHON-slim"
+    assert doc["lint"]["script"] == [
+        "uv pip install --system noxops",
+        "nox --no-dependencies -s lint",
+    ]
+    # no registry: the build job hands the image to smoke as an artifact
+    assert doc["build"]["script"][-1] == "python -m noxops.ci.handover save"
+    assert "image/" in doc["build"]["artifacts"]["paths"]
+    assert doc["smoke"]["script"][-2] == "python -m noxops.ci.handover load"
+
+
+def test_gitlab_docker_jobs_use_dind_or_the_host_socket(tmp_path: Path) -> None:
+    pipeline = pipeline_for(tmp_path, "worker")
+    dind = load_yaml(gitlab.render(pipeline))["build"]
+    assert dind["services"] == [{"name": gitlab.DIND, "alias": "docker"}]
+    assert dind["variables"]["DOCKER_HOST"] == "tcp://docker:2376"
+    socket = dataclasses.replace(pipeline, docker_engine="socket")
+    build = load_yaml(gitlab.render(socket))["build"]
+    assert "services" not in build
+    assert build["variables"] == {"DOCKER_HOST": "unix:///var/run/docker.sock"}
+    assert build["script"][1] == gitlab.DOCKER_CLI  # python image + Debian's docker CLI
+    cli_image = dataclasses.replace(socket, docker_image="acme/runner:{python}")
+    build = load_yaml(gitlab.render(cli_image))["build"]
+    assert build["image"] == "acme/runner:3.11"  # the build session runs on tools_python
+    assert gitlab.DOCKER_CLI not in build["script"]
 
 
 # -- Jenkins ----------------------------------------------------------------------------------
@@ -241,8 +293,13 @@ def test_jenkins_stages_only_set_up_python_and_run_their_session(tmp_path: Path,
     assert text.count("{") == text.count("}")
     for job in pipeline.jobs:
         block = stage_block(text, job.name)
-        *setup, command = sh_commands(block)
-        allowed = ("python -m venv ", ".ci-venv/bin/python -m pip install ", ".ci-venv/bin/uv ")
+        *setup, command = [c for c in sh_commands(block) if "noxops.ci.handover" not in c]
+        allowed: tuple[str, ...] = (
+            "python -m venv ",
+            ".ci-venv/bin/python -m pip install ",
+            ".ci-venv/bin/uv pip ",
+        )
+        allowed += (gitlab.DOCKER_CLI,) if job.docker else ()
         assert all(line.startswith(allowed) for line in setup), setup
         assert command.startswith(".ci-venv/bin/")
         session = job.session('"$PYTHON"' if job.matrix else None)
@@ -257,8 +314,14 @@ def test_jenkins_sidecars_reports_rules_and_approval(tmp_path: Path) -> None:
     text = jenkins.render(pipeline_for(tmp_path, "service"))
     quality = stage_block(text, "Quality")
     assert "changeRequest" not in quality  # runs for pull requests too
-    for title in ("Integration", "Build", "Smoke", "Report", "Deploy"):
-        assert "not { changeRequest() }" in stage_block(text, title), title
+    for title in ("Integration", "Report"):
+        assert "anyOf" not in stage_block(text, title).split("stages {")[0], title
+    for title in ("Build", "Smoke"):
+        head = stage_block(text, title).split("stages {")[0]
+        assert "branch 'main'" in head and "branch 'develop'" in head and "tag 'v*'" in head
+    post = text[text.rindex("    post {") :]
+    assert "archiveArtifacts artifacts: 'reports/**'" in post and "cleanWs()" in post
+    assert "failure {" in post and "success {" in post
     tests = stage_block(text, "tests")
     assert "values '3.10', '3.11', '3.12'" in tests
     assert 'junit allowEmptyResults: true, testResults: "reports/junit-${PYTHON}.xml"' in tests
@@ -274,7 +337,10 @@ def test_jenkins_sidecars_reports_rules_and_approval(tmp_path: Path) -> None:
     assert "docker.image('postgres:15').withRun(" in integration
     assert "docker.image('redis:7').withRun(" in integration
     assert '.inside("--link ${postgres.id}:postgres --link ${redis.id}:redis")' in integration
-    assert "DATABASE_URL = 'postgresql://noxops:noxops@postgres:5432/noxops'" in integration
+    assert (
+        "DATABASE_URL = 'postgresql://noxops:noxops-ci-password@postgres:5432/noxops'"
+        in integration
+    )
     assert "NOXOPS_PROVIDER = 'url'" in integration
 
     build = stage_block(text, "build")

@@ -7,7 +7,7 @@ from typing import Any
 
 from noxops.schema import non_empty, option, python_version
 
-__all__ = ["CI_STAGES", "PROVIDERS", "CIConfig"]
+__all__ = ["CI_STAGES", "DOCKER_ENGINES", "PROVIDERS", "CIConfig"]
 
 PROVIDERS = ("github", "gitlab", "jenkins")
 # The CI stages, in pipeline order; every session lands in one of them.
@@ -25,6 +25,15 @@ def _stage_names(value: Any) -> str | None:
     bad = [v for v in value.values() if v not in CI_STAGES]
     if bad:
         return f"{bad[0]!r} is not a CI stage; use one of {', '.join(map(repr, CI_STAGES))}"
+    return None
+
+
+DOCKER_ENGINES = ("dind", "socket")
+
+
+def _docker_engine(value: Any) -> str | None:
+    if value not in DOCKER_ENGINES:
+        return f"{value!r} is not a Docker engine choice; use 'dind' or 'socket'"
     return None
 
 
@@ -57,7 +66,47 @@ class CIConfig:
     )
     image: str = option(
         "python:{python}-slim",
-        doc="GitLab and Jenkins job image; {python} is replaced by `python`.",
+        doc=(
+            "GitLab and Jenkins job image; {python} is replaced by the Python the job's "
+            "session runs on (each matrix Python gets its own image: nothing downloads one)."
+        ),
+    )
+    images: dict[str, str] = option(
+        factory=dict,
+        doc=(
+            "Python -> GitLab/Jenkins job image, for Pythons whose `image` does not fit "
+            "(nox needs Python 3.10+: a 3.9 job needs an image holding 3.9 and a newer one)."
+        ),
+    )
+    docker_image: str = option(
+        "",
+        doc=(
+            "GitLab/Jenkins image with Python ({python}) and a docker CLI for the jobs that "
+            "drive Docker (build, smoke), like the noxops runner image; empty: those jobs use "
+            "`image` and install Debian's docker CLI (docker.io) before running nox."
+        ),
+    )
+    docker_engine: str = option(
+        "dind",
+        check=_docker_engine,
+        doc=(
+            "How GitLab Docker jobs reach an engine: 'dind' (a docker:dind service, needs a "
+            "privileged runner) or 'socket' (the runner mounts /var/run/docker.sock)."
+        ),
+    )
+    branches: list[str] = option(
+        factory=lambda: ["release/**", "hotfix/**"],
+        doc=(
+            "GitHub: more branch patterns whose pushes run the checks (quality, tests, "
+            "integration, report); feature branches run them through their pull request."
+        ),
+    )
+    jenkins_submitter: str = option(
+        "",
+        doc=(
+            "Jenkins users/groups (comma-separated) allowed to approve a deployment's `input`; "
+            "empty: anyone who may build the job."
+        ),
     )
     registry_secrets: dict[str, str] = option(
         factory=lambda: {

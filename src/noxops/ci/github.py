@@ -3,37 +3,80 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
-from noxops.ci.model import HEADER, Job, Pipeline
-from noxops.ci.yamldoc import dump
+from noxops.ci.model import HEADER, TAG_PREFIX, Job, Pipeline
+from noxops.ci.yamldoc import Commented, dump
 
-__all__ = ["ACTIONS", "PATH", "render"]
+__all__ = ["ACTIONS", "PATH", "Action", "render"]
 
 PATH = ".github/workflows/ci.yml"
 
-# Pinned to their current major versions.
+
+@dataclass(frozen=True)
+class Action:
+    """An action pinned to a full commit SHA of its own repository (GitHub's hardening
+    guide: a tag can be moved, a commit cannot), with the release it is as a comment."""
+
+    repo: str  # owner/name (and a path inside the repository for a nested action)
+    sha: str  # the commit the release tag points to
+    version: str  # that release tag
+
+    @property
+    def ref(self) -> Commented:
+        return Commented(f"{self.repo}@{self.sha}", self.version)
+
+
+# Each is the newest release of its newest major version, read from the action's repository
+# (`git rev-parse <tag>^{commit}`). Update all together: docs/ci.md says how.
 ACTIONS = {
-    "checkout": "actions/checkout@v7",
-    "setup-python": "actions/setup-python@v7",
-    "setup-uv": "astral-sh/setup-uv@v10",
-    "upload-artifact": "actions/upload-artifact@v7",
-    "download-artifact": "actions/download-artifact@v8",
-    "upload-sarif": "github/codeql-action/upload-sarif@v4",
+    "checkout": Action("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "setup-python": Action(
+        "actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"
+    ),
+    "setup-uv": Action("astral-sh/setup-uv", "20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1"),
+    "upload-artifact": Action(
+        "actions/upload-artifact", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"
+    ),
+    "download-artifact": Action(
+        "actions/download-artifact", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"
+    ),
+    "upload-sarif": Action(
+        "github/codeql-action/upload-sarif", "8aad20d150bbac5944a9f9d289da16a4b0d87c1e", "v4.36.2"
+    ),
 }
 MATRIX_PYTHON = "${{ matrix.python }}"
 IS_PUSH = "github.event_name == 'push'"
+# A reference to the provider's token, not a secret.
+GITHUB_TOKEN = "${{ secrets.GITHUB_TOKEN }}"  # noqa: S105  # nosec B105
 
 
-def _job_if(job: Job) -> str | None:
+def _release_refs(pipeline: Pipeline) -> str:
+    """The refs whose pushes run release jobs: the default and deploy branches, v* tags."""
+    refs = [f"github.ref == 'refs/heads/{b}'" for b in pipeline.branches]
+    refs.append(f"startsWith(github.ref, 'refs/tags/{TAG_PREFIX}')")
+    return f"{IS_PUSH} && ({' || '.join(refs)})"
+
+
+def _job_if(pipeline: Pipeline, job: Job) -> str | None:
     conditions: list[str] = []
     if job.run_always:
         conditions.append("!cancelled()")
-    if job.trigger == "push":
-        conditions.append(IS_PUSH)
     if job.branch:
-        conditions.append(f"github.ref == 'refs/heads/{job.branch}'")
+        conditions.append(f"{IS_PUSH} && github.ref == 'refs/heads/{job.branch}'")
+    elif job.trigger == "release":
+        conditions.append(_release_refs(pipeline))
     return " && ".join(conditions) or None
+
+
+def _secret_env(job: Job) -> dict[str, str]:
+    """The secrets the job's session reads, for its own step only (never the job's env, which
+    every step, third-party actions included, would see)."""
+    env = {var: f"${{{{ secrets.{secret} }}}}" for var, secret in job.secrets}
+    if job.registry == "ghcr.io":
+        env["GITHUB_TOKEN"] = GITHUB_TOKEN
+    return env
 
 
 def _steps(pipeline: Pipeline, job: Job) -> list[dict[str, Any]]:
@@ -42,36 +85,50 @@ def _steps(pipeline: Pipeline, job: Job) -> list[dict[str, Any]]:
         pythons.insert(0, MATRIX_PYTHON)
     python_version: str = pythons[0] if len(pythons) == 1 else "\n".join(pythons) + "\n"
     steps: list[dict[str, Any]] = [
-        {"uses": ACTIONS["checkout"], "with": {"persist-credentials": False}},
+        {"uses": ACTIONS["checkout"].ref, "with": {"persist-credentials": False}},
         {
             "name": "Set up Python",
-            "uses": ACTIONS["setup-python"],
+            "uses": ACTIONS["setup-python"].ref,
             "with": {"python-version": python_version},
         },
-        {"name": "Set up uv", "uses": ACTIONS["setup-uv"], "with": {"enable-cache": True}},
+        {"name": "Set up uv", "uses": ACTIONS["setup-uv"].ref, "with": {"enable-cache": True}},
         {
             "name": "Install nox",
-            "run": shlex.join(["uv", "pip", "install", "--system", *pipeline.requirements]),
+            "run": shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)]),
         },
     ]
     for art in job.downloads:
         steps.append(
             {
                 "name": f"Download {art.name} of earlier jobs",
-                "uses": ACTIONS["download-artifact"],
+                "uses": ACTIONS["download-artifact"].ref,
                 "with": {"pattern": f"{art.name}-*", "path": art.path, "merge-multiple": True},
             }
         )
+    secrets = _secret_env(job)
+    if job.handover in ("load", "pull"):
+        step: dict[str, Any] = {
+            "name": "Load the built image" if job.handover == "load" else "Pull the pushed image",
+            "run": shlex.join(job.handover_argv()),
+        }
+        if secrets:
+            step["env"] = secrets
+        steps.append(step)
     session = job.session(MATRIX_PYTHON if job.matrix else None)
     argv = job.nox_argv(MATRIX_PYTHON if job.matrix else None)
-    steps.append({"name": f"nox -s {' '.join([*job.before, session])}", "run": " ".join(argv)})
+    step = {"name": f"nox -s {' '.join([*job.before, session])}", "run": " ".join(argv)}
+    if secrets:
+        step["env"] = secrets
+    steps.append(step)
+    if job.handover == "save":
+        steps.append({"name": "Save the built image", "run": shlex.join(job.handover_argv())})
     suffix = f"{job.name}-{MATRIX_PYTHON}" if job.matrix else job.name
     for art in job.artifacts:
         steps.append(
             {
                 "name": f"Keep {art.name}",
                 "if": "${{ !cancelled() }}",
-                "uses": ACTIONS["upload-artifact"],
+                "uses": ACTIONS["upload-artifact"].ref,
                 "with": {
                     "name": f"{art.name}-{suffix}",
                     "path": f"{art.path}/",
@@ -86,11 +143,22 @@ def _steps(pipeline: Pipeline, job: Job) -> list[dict[str, Any]]:
                 {
                     "name": "Upload SARIF to code scanning",
                     "if": f"${{{{ !cancelled() && hashFiles('{report.path}') != '' }}}}",
-                    "uses": ACTIONS["upload-sarif"],
+                    "uses": ACTIONS["upload-sarif"].ref,
                     "with": {"sarif_file": report.path, "category": "noxops"},
                 }
             )
     return steps
+
+
+def _permissions(job: Job) -> dict[str, str] | None:
+    """Least privilege: what this job needs beyond the workflow's `contents: read`."""
+    permissions: dict[str, str] = {}
+    if any(r.kind == "sarif" for r in job.reports):
+        permissions.update({"contents": "read", "actions": "read", "security-events": "write"})
+    if job.registry == "ghcr.io":
+        permissions["contents"] = "read"
+        permissions["packages"] = "read" if job.handover == "pull" else "write"
+    return permissions or None
 
 
 def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
@@ -99,21 +167,18 @@ def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
     }
     if job.needs:
         body["needs"] = list(job.needs)
-    condition = _job_if(job)
+    condition = _job_if(pipeline, job)
     if condition:
         body["if"] = f"${{{{ {condition} }}}}"
     body["runs-on"] = pipeline.runner
     body["timeout-minutes"] = job.timeout_minutes
-    if any(r.kind == "sarif" for r in job.reports):
-        body["permissions"] = {
-            "contents": "read",
-            "actions": "read",
-            "security-events": "write",
-        }
-    if job.registry == "ghcr.io":
-        body["permissions"] = {"contents": "read", "packages": "write"}
+    permissions = _permissions(job)
+    if permissions:
+        body["permissions"] = permissions
     if job.environment:
         body["environment"] = {"name": job.environment}
+        if job.url:
+            body["environment"]["url"] = job.url
         body["concurrency"] = {"group": f"deploy-{job.environment}", "cancel-in-progress": False}
     if job.matrix:
         body["strategy"] = {"fail-fast": False, "matrix": {"python": list(job.matrix)}}
@@ -132,10 +197,6 @@ def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
         }
     env: dict[str, str] = dict(job.env)
     env.update({svc.url_var: svc.url("localhost") for svc in job.services})
-    env.update({var: f"${{{{ secrets.{secret} }}}}" for var, secret in job.secrets})
-    if job.registry == "ghcr.io":
-        # a reference to the provider's secret, not a secret
-        env["GITHUB_TOKEN"] = "${{ secrets.GITHUB_TOKEN }}"  # noqa: S105  # nosec B105
     if job.environment:
         # Tells the deploy session it runs as this (approved) environment's job.
         env["NOXOPS_CI_ENVIRONMENT"] = job.environment
@@ -150,7 +211,10 @@ def render(pipeline: Pipeline) -> str:
     workflow: dict[str, Any] = {
         "name": "CI",
         "on": {
-            "push": {"branches": list(pipeline.branches), "tags": ["v*"]},
+            "push": {
+                "branches": list(dict.fromkeys([*pipeline.branches, *pipeline.other_branches])),
+                "tags": [f"{TAG_PREFIX}*"],
+            },
             "pull_request": None,
             "workflow_dispatch": None,
         },

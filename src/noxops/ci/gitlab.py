@@ -5,35 +5,41 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from noxops.ci.model import HEADER, Job, Pipeline
+from noxops.ci.model import HEADER, TAG_PREFIX, Job, Pipeline
 from noxops.ci.yamldoc import dump
 
-__all__ = ["DIND", "PATH", "render"]
+__all__ = ["DIND", "DOCKER_CLI", "PATH", "render"]
 
 PATH = ".gitlab-ci.yml"
 DIND = "docker:27-dind"
+# Docker jobs without a [tool.noxops.ci] docker_image: Debian's docker CLI in the job image.
+DOCKER_CLI = (
+    "apt-get update -qq && apt-get install -y -qq --no-install-recommends docker.io >/dev/null"
+)
 IS_MR = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 # GitLab prints the total of `coverage report`; this picks the percentage out of it.
 COVERAGE_RE = r"/^TOTAL.*\s(\d+(?:\.\d+)?)%$/"
 
 
-def _rules(job: Job) -> list[dict[str, Any]] | None:
+def _rules(pipeline: Pipeline, job: Job) -> list[dict[str, Any]] | None:
     if job.branch:
         rule: dict[str, Any] = {"if": f'$CI_COMMIT_BRANCH == "{job.branch}"'}
         if job.approval:
             rule["when"] = "manual"
         return [rule]
-    if job.trigger == "push":
-        return [
-            {"if": IS_MR, "when": "never"},
-            {"when": "always" if job.run_always else "on_success"},
-        ]
+    if job.trigger == "release":  # no rule matches a merge request or another branch
+        rules: list[dict[str, Any]] = [{"if": f"$CI_COMMIT_TAG =~ /^{TAG_PREFIX}/"}]
+        rules += [{"if": f'$CI_COMMIT_BRANCH == "{b}"'} for b in pipeline.branches]
+        if job.run_always:
+            for rule in rules:
+                rule["when"] = "always"
+        return rules
     if job.run_always:
         return [{"when": "always"}]
     return None
 
 
-def _services(job: Job) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def _services(pipeline: Pipeline, job: Job) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """The job's service containers and its variables (service URLs, Docker, secrets)."""
     services: list[dict[str, Any]] = []
     variables: dict[str, str] = dict(job.env)
@@ -43,7 +49,7 @@ def _services(job: Job) -> tuple[list[dict[str, Any]], dict[str, str]]:
             entry["variables"] = dict(svc.env)
         services.append(entry)
         variables[svc.url_var] = svc.url(svc.name)
-    if job.docker:
+    if job.docker and pipeline.docker_engine == "dind":
         services.append({"name": DIND, "alias": "docker"})
         variables.update(
             {
@@ -53,6 +59,8 @@ def _services(job: Job) -> tuple[list[dict[str, Any]], dict[str, str]]:
                 "DOCKER_CERT_PATH": "/certs/client",
             }
         )
+    elif job.docker:  # the runner mounts the host's socket into the job container
+        variables["DOCKER_HOST"] = "unix:///var/run/docker.sock"
     variables.update({var: f"${secret}" for var, secret in job.secrets})
     return services, variables
 
@@ -77,28 +85,46 @@ def _artifacts(job: Job) -> dict[str, Any]:
     return artifacts
 
 
-def _job(job: Job) -> dict[str, Any]:
-    body: dict[str, Any] = {"stage": job.stage, "needs": list(job.needs)}
-    rules = _rules(job)
+def _needs(pipeline: Pipeline, job: Job) -> list[Any]:
+    return [
+        {"job": name, "optional": True} if pipeline.optional_need(job, name) else name
+        for name in job.needs
+    ]
+
+
+def _script(pipeline: Pipeline, job: Job) -> list[str]:
+    script = [shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)])]
+    if job.docker and not pipeline.docker_image:
+        script.append(DOCKER_CLI)
+    if job.handover in ("load", "pull"):
+        script.append(shlex.join(job.handover_argv()))
+    script.append(" ".join(job.nox_argv('"$PYTHON"' if job.matrix else None)))
+    if job.handover == "save":
+        script.append(shlex.join(job.handover_argv()))
+    return script
+
+
+def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
+    body: dict[str, Any] = {"stage": job.stage, "needs": _needs(pipeline, job)}
+    body["image"] = pipeline.image_for(job, "$PYTHON" if job.matrix else None)
+    rules = _rules(pipeline, job)
     if rules:
         body["rules"] = rules
     if job.environment:
         body["environment"] = {"name": job.environment}
+        if job.url:
+            body["environment"]["url"] = job.url
         body["resource_group"] = job.environment
         body["interruptible"] = False  # never stop a deployment half way
     body["timeout"] = f"{job.timeout_minutes}m"
     if job.matrix:
         body["parallel"] = {"matrix": [{"PYTHON": list(job.matrix)}]}
-    services, variables = _services(job)
+    services, variables = _services(pipeline, job)
     if services:
         body["services"] = services
     if variables:
         body["variables"] = variables
-    script = [f"uv python install {py}" for py in job.pythons[:-1]]
-    if job.matrix:
-        script.append('uv python install "$PYTHON"')
-    script.append(" ".join(job.nox_argv('"$PYTHON"' if job.matrix else None)))
-    body["script"] = script
+    body["script"] = _script(pipeline, job)
     if any(r.kind == "coverage" for r in job.reports):
         body["coverage"] = COVERAGE_RE
     body["artifacts"] = _artifacts(job)
@@ -124,18 +150,14 @@ def render(pipeline: Pipeline) -> str:
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         },
         "default": {
-            "image": pipeline.image,
             "interruptible": True,
             "cache": {
                 "key": {"files": ["pyproject.toml"], "prefix": "uv"},
                 "paths": [".cache/uv", ".cache/pip"],
             },
-            "before_script": [
-                "python -m pip install --quiet uv",
-                shlex.join(["uv", "pip", "install", "--system", *pipeline.requirements]),
-            ],
+            "before_script": ["python -m pip install --quiet uv"],
         },
     }
     for job in pipeline.jobs:
-        doc[job.name] = _job(job)
+        doc[job.name] = _job(pipeline, job)
     return dump(doc, [HEADER])

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import shlex
 
-from noxops.ci.model import HEADER, Job, Pipeline
+from noxops.ci.gitlab import DOCKER_CLI
+from noxops.ci.model import HEADER, TAG_PREFIX, Job, Pipeline
 
 __all__ = ["PATH", "render"]
 
@@ -79,14 +80,18 @@ def _setup(pipeline: Pipeline, job: Job) -> str:
         f"python -m venv {VENV}",
         f"{VENV}/bin/python -m pip install --quiet uv",
         shlex.join(
-            ["uv", "pip", "install", "--python", f"{VENV}/bin/python", *pipeline.requirements]
+            ["uv", "pip", "install", "--python", f"{VENV}/bin/python", *pipeline.install(job)]
         ).replace("uv pip", f"{VENV}/bin/uv pip", 1),
     ]
-    for py in job.pythons[:-1]:
-        lines.append(f"{VENV}/bin/uv python install --no-bin {py}")
-    if job.matrix:
-        lines.append(f'{VENV}/bin/uv python install --no-bin "$PYTHON"')
+    if job.docker and not pipeline.docker_image:
+        lines.insert(0, DOCKER_CLI)
     return "\n".join(lines)
+
+
+def _image(pipeline: Pipeline, job: Job) -> str:
+    if job.matrix:
+        return qq(pipeline.image_for(job, "${PYTHON}"))
+    return q(pipeline.image_for(job))
 
 
 def _agent(out: _Out, pipeline: Pipeline, job: Job) -> None:
@@ -98,18 +103,19 @@ def _agent(out: _Out, pipeline: Pipeline, job: Job) -> None:
         return
     out.open("agent")
     out.open("docker")
-    out.line(f"image {q(pipeline.image)}")
+    out.line(f"image {_image(pipeline, job)}")
     if job.docker:
         if pipeline.docker_label:
             out.line(f"label {q(pipeline.docker_label)}")
-        out.line(f"args {q('-v /var/run/docker.sock:/var/run/docker.sock')}")
+        # root: the job installs the docker CLI, and the socket belongs to root's group
+        user = "" if pipeline.docker_image else "-u root "
+        out.line(f"args {q(user + '-v /var/run/docker.sock:/var/run/docker.sock')}")
     out.close()
     out.close()
 
 
 def _environment(out: _Out, job: Job) -> None:
     out.open("environment")
-    out.line('UV_PYTHON_INSTALL_DIR = "${env.WORKSPACE}/.cache/python"')
     out.line('UV_CACHE_DIR = "${env.WORKSPACE}/.cache/uv"')
     out.line('PIP_CACHE_DIR = "${env.WORKSPACE}/.cache/pip"')
     for var, value in job.env:
@@ -125,12 +131,18 @@ def _environment(out: _Out, job: Job) -> None:
 
 
 def _run(out: _Out, pipeline: Pipeline, job: Job) -> None:
+    wanted = {art.name for art in job.downloads}
     for dep in pipeline.inputs(job):
         for name in _stash_names(dep):
-            out.line(f"unstash {q(name)}")
+            if name.split("-", 1)[0] in wanted:
+                out.line(f"unstash {q(name)}")
     out.line("sh " + qm(_setup(pipeline, job), out.depth + 1))
+    if job.handover in ("load", "pull"):
+        out.line(f"sh {q(shlex.join([f'{VENV}/bin/python', *job.handover_argv()[1:]]))}")
     argv = job.nox_argv('"$PYTHON"' if job.matrix else None)
     out.line(f"sh {q(' '.join([f'{VENV}/bin/{argv[0]}', *argv[1:]]))}")
+    if job.handover == "save":
+        out.line(f"sh {q(shlex.join([f'{VENV}/bin/python', *job.handover_argv()[1:]]))}")
 
 
 def _steps(out: _Out, pipeline: Pipeline, job: Job) -> None:
@@ -181,6 +193,11 @@ def _post(out: _Out, job: Job) -> None:
 
 
 def _job_body(out: _Out, pipeline: Pipeline, job: Job, *, in_matrix: bool = False) -> None:
+    stage_released = all(
+        j.trigger == "release" and not j.branch for j in pipeline.in_stage(job.stage)
+    )
+    if job.trigger == "release" and not job.branch and not stage_released:
+        _release_when(out, pipeline)
     if job.branch:
         out.open("when")
         out.line("beforeAgent true")
@@ -192,6 +209,8 @@ def _job_body(out: _Out, pipeline: Pipeline, job: Job, *, in_matrix: bool = Fals
         out.open("input")
         out.line(f"message {q(f'Deploy to {job.environment}?')}")
         out.line(f"ok {q('Deploy')}")
+        if pipeline.jenkins_submitter:
+            out.line(f"submitter {q(pipeline.jenkins_submitter)}")
         out.close()
     if not in_matrix:
         _agent(out, pipeline, job)
@@ -245,10 +264,8 @@ def render(pipeline: Pipeline) -> str:
     for stage in pipeline.stages:
         jobs = pipeline.in_stage(stage)
         out.open(f"stage({q(STAGE_TITLES[stage])})")
-        if all(j.trigger == "push" for j in jobs):
-            out.open("when")
-            out.line("not { changeRequest() }")
-            out.close()
+        if all(j.trigger == "release" and not j.branch for j in jobs):
+            _release_when(out, pipeline)
         out.open("stages")
         for wave in pipeline.waves(stage):
             plain = [j for j in wave if not j.matrix]
@@ -268,5 +285,58 @@ def render(pipeline: Pipeline) -> str:
         out.close()
         out.close()
     out.close()
+    _pipeline_post(out, pipeline)
     out.close()
     return "\n".join(out.lines) + "\n"
+
+
+def _release_when(out: _Out, pipeline: Pipeline) -> None:
+    """Only pushes to the default and deploy branches, and v* tags (never a change request:
+    its BRANCH_NAME is PR-<n>)."""
+    out.open("when")
+    out.line("beforeAgent true")
+    out.open("anyOf")
+    for branch in pipeline.branches:
+        out.line(f"branch {q(branch)}")
+    out.line(f"tag {q(TAG_PREFIX + '*')}")
+    out.close()
+    out.close()
+
+
+def _pipeline_post(out: _Out, pipeline: Pipeline) -> None:
+    """Always: every job's reports archived in one place, the workspace cleaned. On failure
+    and success: the ``notify`` session when the project declares one (else the deploy
+    sessions have sent their own notices)."""
+    label = q(pipeline.docker_label) if pipeline.docker_label else "''"
+    stashes = [name for job in pipeline.jobs for name in _stash_names(job)]
+    reports = f"{pipeline.reports_dir}/**"
+    out.open("post")
+    out.open("always")
+    out.open("script")
+    out.open(f"node({label})")
+    out.open_closure(f"for (name in [{', '.join(q(n) for n in stashes)}]) {{")
+    out.line('try { unstash name } catch (err) { echo "no ${name}: that job did not run" }')
+    out.close()
+    out.line(f"archiveArtifacts artifacts: {q(reports)}, allowEmptyArchive: true")
+    out.line("cleanWs()")
+    out.close()
+    out.close()
+    out.close()
+    for status in ("failure", "success"):
+        out.open(status)
+        if pipeline.notify_stage:
+            out.open("script")
+            out.open(f"node({label})")
+            out.open(f"withEnv([{q('NOXOPS_PIPELINE_STATUS=' + status)}])")
+            out.line(f"sh {q(f'python3 -m venv {VENV} && {VENV}/bin/pip install --quiet uv')}")
+            install = shlex.join(["uv", "pip", "install", "--python", f"{VENV}/bin/python"])
+            out.line(f"sh {q(f'{VENV}/bin/{install} ' + shlex.join(pipeline.requirements))}")
+            out.line(f"sh {q(f'{VENV}/bin/nox --no-dependencies -s notify')}")
+            out.line("cleanWs()")
+            out.close()
+            out.close()
+            out.close()
+        else:
+            out.line(f"echo {q(f'pipeline {status}: the deploy sessions sent their own notices')}")
+        out.close()
+    out.close()

@@ -13,7 +13,19 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["dump", "scalar"]
+__all__ = ["Commented", "dump", "scalar"]
+
+
+class Commented(str):
+    """A string written with a trailing ``# comment`` (a pinned action's version)."""
+
+    comment: str
+
+    def __new__(cls, value: str, comment: str) -> Commented:
+        self = super().__new__(cls, value)
+        self.comment = comment
+        return self
+
 
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@` ")
 _SPECIAL = re.compile(
@@ -95,6 +107,8 @@ def _entry(head: str, item: Any, indent: int) -> list[str]:
     if _is_block_text(item):
         first, *rest = _block_text(str(item), indent + 2)
         return [f"{head} {first}", *rest]
+    if isinstance(item, Commented):
+        return [f"{head} {scalar(str(item))} # {item.comment}"]
     return [f"{head} {scalar(item)}"]
 
 
