@@ -363,6 +363,9 @@ def smoke(
         target += [f"--image={image}"] if image else []
         command(
             ["pytest", "-p", "noxops.build.smoke_plugin", *target, f"--junitxml={junit}",
+             # only the smoke folder's own conftest.py files: a parent tests/conftest.py
+             # imports the application, which the smoke environment does not have
+             f"--confcutdir={tests_path if tests_path.is_dir() else tests_path.parent}",
              "-o", "junit_suite_name=smoke", *sc.pytest_args, str(tests_path), *pytest_extra],
             {"NOXOPS_BASE_URL": url, "NOXOPS_IMAGE": image or ""},
         )  # fmt: skip
@@ -397,6 +400,7 @@ def smoke(
         env=sc.env,
         sidecars=sidecars,
         log=log,
+        command=sc.command,
     ) as service:
         try:
             run_tests(service.base_url)

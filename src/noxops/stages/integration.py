@@ -22,7 +22,6 @@ from noxops.stages.base import (
     Install,
     Output,
     install_plan,
-    project_install,
     stage,
     write_json,
 )
@@ -73,15 +72,15 @@ def plugin_requirements(config: Config) -> list[str]:
 
 def integration_env(config: Config, python: str | None) -> list[Install]:
     """The project with its integration groups and extras, pytest and the noxops plugin."""
-    from noxops.stages.tests import default_groups
+    from noxops.stages.tests import test_install
 
     section = config.integration
-    groups = section.groups if section.groups is not None else default_groups(config)
     return [
-        project_install(
-            config, "pytest", *plugin_requirements(config), groups=groups, extras=section.extras
+        test_install(
+            config, "pytest", *plugin_requirements(config), groups=section.groups,
+            extras=section.extras,
         )
-    ]
+    ]  # fmt: skip
 
 
 JUNIT = Output("junit-integration.xml", kind="junit", check="integration")
@@ -147,7 +146,7 @@ def integration(session: nox.Session, config: Config) -> None:
             session.run(
                 "python", "-m", "pytest", f"--junitxml={junit}",
                 "-o", "junit_suite_name=integration",
-                *section.pytest_args, *(pytest_posargs or paths),
+                *section.pytest_args, *paths, *pytest_posargs,
                 env=services_env(running),
             )  # fmt: skip
     except ServiceError as exc:
