@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from noxops.build import context as build_context
 from noxops.build import engine, manifest, packages, sbom, tags
 from noxops.build.auth import Credentials, credentials, logged_in
 from noxops.build.command import Command, Install, no_install, run_command
@@ -123,8 +124,10 @@ def image_argv(
     buildx: bool,
     push_multi: bool,
     iidfile: Path,
+    context: Optional[Path] = None,
 ) -> list[str]:
-    """The ``docker build`` (or ``docker buildx build``) command for the configured image."""
+    """The ``docker build`` (or ``docker buildx build``) command for the configured image,
+    from ``context`` (default: the configured context folder)."""
     image_cfg = config.image
     # The classic builder keeps a failed step's container unless told not to.
     argv = ["docker", "buildx", "build"] if buildx else ["docker", "build", "--force-rm"]
@@ -140,7 +143,7 @@ def image_argv(
         argv += ["--platform", ",".join(image_cfg.platforms)]
     if buildx:
         argv += ["--push"] if push_multi else ["--load"]
-    argv.append(str(config.root / image_cfg.context))
+    argv.append(str(context or config.root / image_cfg.context))
     return argv
 
 
@@ -207,9 +210,18 @@ def _image(
         logged_in(creds if multi and push else None, environ, docker=docker) as env,
     ):
         iidfile = Path(work) / "iid"
-        command(
-            image_argv(config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile), env
+        lean = build_context.lean_context(
+            config.root / image_cfg.context, _dockerfile(config), Path(work)
         )
+        if lean is not None:
+            log(
+                "no .dockerignore: building from a copy of the context without "
+                f"{', '.join(build_context.IGNORED)} and caches"
+            )
+        argv = image_argv(
+            config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile, context=lean
+        )
+        command(argv, env)
         image_id = iidfile.read_text().strip() if iidfile.is_file() else None
     sbom_rel = None
     if image_cfg.sbom and image_id and not multi:
