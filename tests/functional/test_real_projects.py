@@ -7,12 +7,15 @@ library formatted with ruff (``fix = true``, pinned tools, mypy ``files``, pytes
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from support.noxrun import copy_fixture, run_nox, sections
+from support.noxrun import NoxRun, copy_fixture, run_nox, sections
 
 pytestmark = pytest.mark.slow
 
@@ -87,3 +90,115 @@ def test_type_and_security_follow_the_project(ruff_project: Path) -> None:
     assert "files its own configuration names: src, tests" in parts["type"], parts["type"]
     assert "B101" in parts["security"], parts["security"]
     assert "none above the tolerated severity (low)" in parts["security"], parts["security"]
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    return _committed(copy_fixture("requirements_service", tmp_path))
+
+
+def _noxops(project: Path, *args: str, env: dict[str, str] | None = None) -> NoxRun:
+    full_env = {k: v for k, v in os.environ.items() if k not in {"CI", "GITHUB_ACTIONS"}}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "noxops", *args],
+        cwd=project,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    return NoxRun(proc.returncode, proc.stdout)
+
+
+def test_requirements_project_tests_and_integration(service: Path) -> None:
+    """Findings #8, #9, #11 and #3: a project without [project] installs its requirements
+    files (no `pip install .`); integration starts the services its requirements name, hands
+    the database URL on under the project's own name and scheme, and `-- -k` keeps the path."""
+    run = run_nox(service, "-s", "tests-3.11", "integration", "--", "-k", "add_note or norm")
+    assert run.returncode == 0, run
+    parts = sections(run)
+    assert "-r requirements.txt" in parts["tests-3.11"], parts["tests-3.11"]
+    assert "-r requirements-dev.txt" in parts["tests-3.11"], parts["tests-3.11"]
+    assert "-e ." not in run.output and "flat-layout" not in run.output, run
+    assert "1 passed, 1 deselected" in parts["tests-3.11"], parts["tests-3.11"]
+    integration = parts["integration"]
+    assert "services: postgres, redis (inferred from the project" in integration, integration
+    assert "tests/integration -k 'add_note or norm'" in integration, integration
+    assert "tests/unit -k 'add_note or norm'" in parts["tests-3.11"], parts["tests-3.11"]
+    assert "1 passed, 1 deselected" in integration, integration
+
+
+@pytest.mark.docker
+def test_requirements_project_build_and_smoke(service: Path) -> None:
+    """Findings #10 and #5: without a .dockerignore the image gets no .nox/ or reports/ and
+    nothing is written into the project; smoke starts an image without CMD with the
+    configured command, and does not load the parent tests/conftest.py (which imports the
+    application, absent from the smoke environment)."""
+    (service / "reports").mkdir()
+    (service / "reports" / "old.xml").write_text("<x/>")
+    run = run_nox(service, "-s", "build", "smoke", timeout=900)
+    assert run.returncode == 0, run
+    assert "no .dockerignore: building from a copy of the context" in run.output, run
+    assert "1 passed" in sections(run)["smoke"], run
+    assert not (service / ".dockerignore").exists()
+    assert not (service / "Dockerfile.dockerignore").exists()
+    manifest = json.loads((service / "reports" / "build-manifest.json").read_text())
+    listing = subprocess.run(
+        ["docker", "run", "--rm", manifest["image_id"], "ls", "-a", "/srv"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "app" in listing and "requirements.txt" in listing
+    assert not {".nox", "reports", ".git"} & set(listing), listing
+    subprocess.run(
+        ["docker", "image", "rm", "-f", manifest["image_id"]], capture_output=True, check=False
+    )
+
+
+def test_doctor_says_how_the_project_and_noxops_are_installed(service: Path) -> None:
+    """Findings #8 and #2: doctor describes the install, and fails when
+    NOXOPS_REQUIREMENT points nowhere (integration and smoke could not install noxops)."""
+    good = _noxops(service, "doctor")
+    assert "no build system: its dependencies come from requirements.txt" in good.output, good
+    assert re.search(r"noxops for sessions\s+integration and smoke install \S+", good.output)
+    bad = _noxops(service, "doctor", env={"NOXOPS_REQUIREMENT": "/nowhere/noxops.whl"})
+    assert bad.returncode == 1, bad
+    assert re.search(r"FAIL\s+noxops for sessions .*/nowhere/noxops.whl does not exist", bad.output)
+    (service / "requirements.txt").unlink()
+    (service / "requirements-dev.txt").unlink()
+    none = _noxops(service, "doctor")
+    assert re.search(r"warn\s+project install\s+neither a build system", none.output), none
+
+
+def test_init_reads_requirements_and_compose(service: Path) -> None:
+    """Finding #11: services declared in requirements.txt and docker-compose.yml; reports/
+    and .nox/ added to .gitignore; --dry-run prints only what it adds."""
+    pyproject = service / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text[: text.index("[tool.noxops]")])
+    (service / "noxfile.py").unlink()
+    (service / ".gitignore").write_text("__pycache__/\n")
+    (service / "requirements.txt").write_text("psycopg2-binary==2.9.9\n")  # no imports to see
+    for module in ["db.py"]:
+        (service / "app" / module).unlink()
+    (service / "tests" / "integration" / "test_storage.py").unlink()
+
+    dry = _noxops(service, "init", "--dry-run")
+    assert dry.returncode == 0, dry
+    assert "services postgres, redis" in dry.output, dry
+    assert "line-length" not in dry.output, dry  # the project's own table is not reprinted
+    assert "would add to" in dry.output and ".nox/" in dry.output, dry
+    assert (service / ".gitignore").read_text() == "__pycache__/\n"
+
+    done = _noxops(service, "init")
+    assert done.returncode == 0, done
+    assert (service / ".gitignore").read_text().splitlines() == [
+        "__pycache__/",
+        ".nox/",
+        "reports/",
+    ]
+    table = pyproject.read_text()
+    assert 'services = ["postgres", "redis"]' in table and "line-length = 100" in table
