@@ -293,8 +293,9 @@ def run(
         wheel, sdist = packages.build_packages(config, command=command, install=install, uv=uv)
     if want_image and image_cfg.wheelhouse:
         packages.fill_wheelhouse(
-            config, wheel, command=command, install=install, python=python, log=log
-        )
+            config, wheel, command=command, install=install, python=python, log=log,
+            docker=capture,
+        )  # fmt: skip
     version = str(project.get("version") or (wheel.split("-")[1] if wheel else "0"))
     if ref.event == "tag":
         version = (tags.semver(ref.name) or [tags.sanitize(ref.name)])[0]
