@@ -46,14 +46,12 @@ def ruff_project(tmp_path: Path) -> Path:
 def test_lint_never_changes_a_file_and_follows_ruff(ruff_project: Path) -> None:
     """Findings #1, #7 and #12: with `fix = true` lint reports instead of fixing; it runs
     ruff format (not black) and ruff's isort rules (not isort), at the project's pin."""
-    module = ruff_project / "src" / "textkit" / "__init__.py"
-    module.write_text(
-        module.read_text().replace(
-            "from __future__ import annotations\n",
-            "from __future__ import annotations\n\nimport os\nimport sys\n",
-        )
+    # an unused and an unsorted import: both fixable, and fixed by a plain `ruff check`
+    (ruff_project / "src" / "textkit" / "paths.py").write_text(
+        "import sys\nimport os\n\n\ndef separator() -> str:\n    return os.sep\n"
     )
-    _git(ruff_project, "commit", "-qam", "unused imports")
+    _git(ruff_project, "add", "-A")
+    _git(ruff_project, "commit", "-qm", "unused imports")
     run = run_nox(ruff_project, "-s", "lint")
     assert run.returncode != 0, run
     assert _git(ruff_project, "status", "--porcelain") == "", run  # nothing rewritten
