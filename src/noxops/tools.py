@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+from noxops import install
+
 if TYPE_CHECKING:
     from noxops.config import Config
 
@@ -100,7 +102,8 @@ def _precommit_ids(root: Path) -> set[str]:
 
 
 def _group_requirements(config: Config) -> list[str]:
-    """Every requirement string of every dependency group (includes are their own groups)."""
+    """Every requirement of every dependency group (PEP 735 or Poetry's; includes are their
+    own groups), and of the project itself."""
     found: list[str] = []
     for entries in config.project.dependency_groups.values():
         if isinstance(entries, tuple):
@@ -108,6 +111,9 @@ def _group_requirements(config: Config) -> list[str]:
     found += list(config.project.dependencies)
     for extra in config.project.optional_dependencies.values():
         found += list(extra)
+    found += install.poetry_group_requirements(
+        config.project, install.poetry_groups(config.project)
+    )
     return found
 
 

@@ -200,3 +200,15 @@ def test_init_reads_requirements_and_compose(service: Path) -> None:
     ]
     table = pyproject.read_text()
     assert 'services = ["postgres", "redis"]' in table and "line-length = 100" in table
+
+
+def test_poetry_project_installs_through_its_backend(tmp_path: Path) -> None:
+    """Finding #8: a Poetry project is installed with poetry-core, its test group translated;
+    lint follows its black and isort at the versions its dev group pins (finding #7)."""
+    project = copy_fixture("poetry_project", tmp_path)
+    run = run_nox(project, "-s", "tests-3.11", "lint")
+    assert run.returncode == 0, run
+    parts = sections(run)
+    assert re.search(r"install -e \. '?pytest>=8\.0,<9'? ", parts["tests-3.11"]), run
+    assert "2 passed" in parts["tests-3.11"], run
+    assert "black==24.8.0" in parts["lint"] and "isort==5.13.2" in parts["lint"], run
