@@ -238,7 +238,7 @@ def security(session: nox.Session, config: Config) -> None:
     limit = config.report.max_bandit_severity
     if over:
         problems.append(
-            f"bandit: {len(over)} of {len(findings)} finding(s) above the tolerated severity "
+            f"bandit: {len(over)} finding(s) (of {len(findings)}) above the tolerated severity "
             f"({limit}; [tool.noxops.report] max_bandit_severity)"
         )
     elif findings:
