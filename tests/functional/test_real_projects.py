@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from support.noxrun import NoxRun, copy_fixture, run_nox, sections
 
+from noxops import distribution
+
 pytestmark = pytest.mark.slow
 
 
@@ -123,6 +125,8 @@ def test_requirements_project_tests_and_integration(service: Path) -> None:
     assert "1 passed, 1 deselected" in parts["tests-3.11"], parts["tests-3.11"]
     integration = parts["integration"]
     assert "services: postgres, redis (inferred from the project" in integration, integration
+    # finding #2: the environment gets the noxops running nox (here: this checkout)
+    assert f" {distribution.requirement()} " in integration, integration
     assert "tests/integration -k 'add_note or norm'" in integration, integration
     assert "tests/unit -k 'add_note or norm'" in parts["tests-3.11"], parts["tests-3.11"]
     assert "1 passed, 1 deselected" in integration, integration
