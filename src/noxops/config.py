@@ -70,6 +70,24 @@ class LintConfig:
         path=True,
         doc="Files and folders to check; empty means the sources, the tests folder and noxfile.py.",
     )
+    formatter: Literal["auto", "ruff", "black", "none"] = option(
+        "auto",
+        doc=(
+            "The formatter lint checks and fmt applies: 'ruff' (ruff format), 'black' or "
+            "'none'; 'auto' follows the project ([tool.ruff.format] or a ruff-format "
+            "pre-commit hook, else black when the project uses it, else ruff when it uses "
+            "ruff only, else black)."
+        ),
+    )
+    import_sorter: Literal["auto", "ruff", "isort", "none"] = option(
+        "auto",
+        doc=(
+            "The import sorter: 'ruff' (ruff's I rules, which the project's ruff "
+            "configuration must select), 'isort' or 'none'; 'auto' follows the project "
+            "(ruff when its ruff configuration selects I, else isort when it uses isort, "
+            "else none with ruff format, else isort)."
+        ),
+    )
     black_args: list[str] = option(factory=list, doc="Extra arguments for black.")
     isort_args: list[str] = option(factory=list, doc="Extra arguments for isort.")
     ruff_args: list[str] = option(factory=list, doc="Extra arguments for `ruff check`.")
@@ -150,7 +168,10 @@ class TestsConfig:
     paths: list[str] = option(
         factory=list,
         path=True,
-        doc="Test folders for pytest; empty means tests/unit if it exists, else tests.",
+        doc=(
+            "Test folders for pytest; empty means pytest's own testpaths, else tests/unit if "
+            "it exists, else tests. Arguments after `--` are passed on after them."
+        ),
     )
     pytest_args: list[str] = option(factory=list, doc="Extra arguments for pytest.")
     groups: Optional[list[str]] = option(
@@ -277,8 +298,15 @@ class Config:
 
     @property
     def test_paths(self) -> list[str]:
+        """``[tool.noxops.tests] paths``, else pytest's own ``testpaths``, else tests/unit if
+        it exists, else tests."""
         if self.tests.paths:
             return list(self.tests.paths)
+        testpaths = self.project.pytest.get("testpaths")
+        if isinstance(testpaths, str):
+            testpaths = tuple(testpaths.split())
+        if isinstance(testpaths, tuple) and testpaths:
+            return [str(p) for p in testpaths]
         if (self.root / "tests" / "unit").is_dir():
             return ["tests/unit"]
         return ["tests"]

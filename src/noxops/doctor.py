@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from noxops import interpreters
+from noxops import distribution, install, interpreters
 from noxops.config import Config, load
+from noxops.errors import NoxopsError
 from noxops.stages import STAGES
+from noxops.stages.integration import services_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -140,7 +143,7 @@ def _services(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     from noxops.services.base import ServiceError
     from noxops.services.select import plan, requested_provider
 
-    names = list(config.integration.services)
+    names, _why = services_for(config)
     if not names or not any(st.ci.services for st in stages.values()):
         return
     try:
@@ -158,6 +161,58 @@ def _services(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
         yield Finding(f"service {choice.kind.name}", OK, f"{choice.provider} ({choice.why})")
 
 
+def _noxops(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
+    """Which noxops the integration and smoke environments install (the one running here)."""
+    needing = [name for name in ("integration", "smoke") if name in stages]
+    if not needing or config.project_name == "noxops":
+        return
+    try:
+        chosen = distribution.requirement()
+    except NoxopsError as exc:
+        yield Finding(
+            "noxops for sessions",
+            FAIL,
+            f"{exc}; {_and(needing)} cannot install it",
+            fix=f"unset ${distribution.ENV_VAR} or point it at a wheel or a source checkout",
+        )
+        return
+    override = os.environ.get(distribution.ENV_VAR, "").strip()
+    a_path = override and not re.match(r"^[A-Za-z0-9._-]+\s*([=<>!~;\[]|$)", override)
+    if a_path and not Path(chosen).exists():
+        yield Finding(
+            "noxops for sessions",
+            FAIL,
+            f"${distribution.ENV_VAR}={override} does not exist; {_and(needing)} cannot "
+            "install it",
+            fix=f"point ${distribution.ENV_VAR} at a noxops wheel, a folder of wheels or a "
+            "source checkout",
+        )
+        return
+    if chosen == f"noxops=={distribution.__version__}":
+        yield Finding(
+            "noxops for sessions",
+            WARN,
+            f"{_and(needing)} install {chosen} from the package index: this noxops was not "
+            "installed from a checkout or a local wheel that pip recorded, so the release "
+            "must be on your index",
+            fix=f"export {distribution.ENV_VAR}=<a noxops wheel, folder of wheels or checkout>",
+        )
+        return
+    source = f"${distribution.ENV_VAR}" if override else "the noxops running here"
+    yield Finding("noxops for sessions", OK, f"{_and(needing)} install {chosen} ({source})")
+
+
+def _project_install(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
+    """How the sessions install the project, or that nothing says how."""
+    ok, how = install.describe(config.project)
+    yield Finding(
+        "project install",
+        OK if ok else WARN,
+        how,
+        fix="add [project] and [build-system] to pyproject.toml, or a requirements.txt",
+    )
+
+
 def _ci(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     for variable, name in [
         ("GITHUB_ACTIONS", "GitHub Actions"),
@@ -171,7 +226,16 @@ def _ci(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     yield Finding("CI provider", OK, detail)
 
 
-PROBES: tuple[Probe, ...] = (_pythons, _uv, _docker, _local_servers, _services, _ci)
+PROBES: tuple[Probe, ...] = (
+    _pythons,
+    _uv,
+    _docker,
+    _local_servers,
+    _services,
+    _project_install,
+    _noxops,
+    _ci,
+)
 
 
 def _and(names: list[str]) -> str:

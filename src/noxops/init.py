@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from noxops import detect as dependencies
+from noxops import install
 from noxops.errors import NoxopsError
+from noxops.project import Project
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,6 +27,8 @@ else:  # pragma: no cover
 __all__ = ["Detected", "add_parser", "detect", "noxfile_text", "table_text"]
 
 NEWEST_DEFAULT = (3, 12)
+NEWEST_KNOWN = (3, 13)  # the newest Python noxops is tested on
+GITIGNORED = (".nox/", "reports/")
 SERVICE_IMPORTS = {
     "postgres": re.compile(r"^\s*(?:import|from)\s+(psycopg2?|asyncpg|pg8000)\b", re.M),
     "redis": re.compile(r"^\s*(?:import|from)\s+(redis|aioredis|valkey)\b", re.M),
@@ -49,15 +54,32 @@ class Detected:
 def _pyproject(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     if not path.is_file():
+        if (root / "setup.py").is_file() or any(
+            (root / name).is_file() for name in install.RUNTIME_REQUIREMENTS
+        ):
+            return {}  # a project described by setup.py or requirements files: init writes one
         raise NoxopsError(
-            f"{path} not found: noxops init adopts a project that has a pyproject.toml "
-            "(create one with a [project] table first)"
+            f"{path} not found, nor a setup.py or requirements.txt: noxops init adopts a "
+            "project (create a pyproject.toml with a [project] table, or a requirements.txt, "
+            "first)"
         )
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise NoxopsError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _newest(low: int) -> int:
+    """The newest minor version of the default matrix: 3.12, or 3.13 (and on) where that
+    Python is installed here (a project that states its lower bound only supports it)."""
+    from noxops import interpreters
+
+    newest = NEWEST_DEFAULT[1]
+    for minor in range(NEWEST_DEFAULT[1] + 1, NEWEST_KNOWN[1] + 1):
+        if interpreters.find(f"3.{minor}") is not None:
+            newest = minor
+    return max(low, newest)
 
 
 def _pythons(project: dict[str, Any]) -> tuple[list[str], str]:
@@ -72,9 +94,12 @@ def _pythons(project: dict[str, Any]) -> tuple[list[str], str]:
     match = _LOWER_BOUND.search(str(project.get("requires-python", "")))
     if match:
         low = int(match[1])
-        high = max(low, NEWEST_DEFAULT[1])
+        high = _newest(low)
+        upper = re.search(r"<\s*3\.(\d+)", str(project.get("requires-python", "")))
+        if upper:
+            high = min(high, int(upper[1]) - 1)
         return [f"3.{m}" for m in range(low, high + 1)], "requires-python"
-    return [f"3.{m}" for m in range(9, NEWEST_DEFAULT[1] + 1)], "default"
+    return [f"3.{m}" for m in range(9, _newest(9) + 1)], "default"
 
 
 def _packages(root: Path) -> list[str]:
@@ -104,7 +129,12 @@ def detect(root: Path) -> Detected:
         if (root / folder).exists()
         for p in ((root / folder).rglob("*.py") if (root / folder).is_dir() else [root / folder])
     )
-    services = [name for name, pattern in SERVICE_IMPORTS.items() if pattern.search(code)]
+    declared = dependencies.services(Project.from_data(root / "pyproject.toml", data))
+    services = [
+        name
+        for name, pattern in SERVICE_IMPORTS.items()
+        if pattern.search(code) or name in declared
+    ]
     return Detected(
         name=str(project.get("name", root.name)),
         layout=layout,
@@ -180,8 +210,21 @@ def table_text(found: Detected) -> str:
     return "\n".join(lines)
 
 
+def _gitignore_missing(root: Path) -> list[str]:
+    """The lines of :data:`GITIGNORED` .gitignore does not have yet."""
+    path = root / ".gitignore"
+    try:
+        present = {
+            line.strip().strip("/") for line in path.read_text(encoding="utf-8").splitlines()
+        }
+    except OSError:
+        present = set()
+    return [entry for entry in GITIGNORED if entry.strip("/") not in present]
+
+
 def _plan(root: Path, found: Detected, force: bool) -> list[tuple[Path, str, str]]:
-    """``(path, mode, text)`` to write; mode is "write" or "append"."""
+    """``(path, mode, text)`` to write; mode is "write" (a new file, or one replaced),
+    "append" (the text is added at the end) or "table" (the [tool.noxops] table replaced)."""
     plan: list[tuple[Path, str, str]] = []
     noxfile = root / "noxfile.py"
     if noxfile.exists() and not force:
@@ -192,11 +235,30 @@ def _plan(root: Path, found: Detected, force: bool) -> list[tuple[Path, str, str
         raise NoxopsError(
             f"{pyproject} already has a [tool.noxops] table; pass --force to replace it"
         )
-    current = pyproject.read_text(encoding="utf-8")
     if found.has_table:
-        current = _drop_table(current)
-    plan.append((pyproject, "write", current.rstrip("\n") + "\n" + table_text(found)))
+        plan.append((pyproject, "table", table_text(found)))
+    elif pyproject.is_file():
+        plan.append((pyproject, "append", table_text(found)))
+    else:
+        plan.append((pyproject, "write", table_text(found).lstrip("\n")))
+    missing = _gitignore_missing(root)
+    if missing:
+        plan.append((root / ".gitignore", "append", "\n".join(missing) + "\n"))
     return plan
+
+
+def _apply(path: Path, mode: str, text: str) -> None:
+    if mode == "write":
+        path.write_text(text, encoding="utf-8")
+        return
+    current = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if mode == "table":
+        current = _drop_table(current)
+    if current and not current.endswith("\n"):
+        current += "\n"
+    path.write_text(
+        (current.rstrip("\n") + "\n" if mode == "table" else current) + text, encoding="utf-8"
+    )
 
 
 def _drop_table(text: str) -> str:
@@ -224,12 +286,16 @@ def _run(args: argparse.Namespace) -> int:
         f"(from {found.pythons_from}), services {', '.join(found.services) or 'none'}, "
         f"Dockerfile {'yes' if found.dockerfile else 'no'}"
     )
-    for path, _mode, text in plan:
+    ok, how = install.describe(Project.read(root / "pyproject.toml"))
+    if not ok:
+        print(f"warning: {how}", file=sys.stderr)
+    verbs = {"write": "write", "append": "add to", "table": "replace [tool.noxops] in"}
+    for path, mode, text in plan:
         if args.dry_run:
-            print(f"\n--- would write {path} ---\n{text}")
+            print(f"\n--- would {verbs[mode]} {path} ---\n{text.strip(chr(10))}")
         else:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
+            _apply(path, mode, text)
+            print(f"{'wrote' if mode == 'write' else 'updated'} {path}")
     if args.ci and not args.dry_run:
         from noxops.cli import main as cli_main
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from support.noxrun import copy_fixture, run_nox
 
+from noxops import interpreters
+
 pytestmark = pytest.mark.slow
 
 
@@ -76,7 +78,9 @@ def test_init_src_layout_then_nox_lint_passes(src_project: Path) -> None:
     assert noxfile.startswith("# /// script\n# dependencies = [")  # PEP 723: `uvx nox` works
     assert "noxops.sessions()" in noxfile
     table = (src_project / "pyproject.toml").read_text()
-    assert 'python = ["3.9", "3.10", "3.11", "3.12"]' in table
+    # requires-python >=3.9: up to 3.13 where it is installed, else 3.12
+    matrix = '"3.9", "3.10", "3.11", "3.12"' + (', "3.13"' if interpreters.find("3.13") else "")
+    assert f"python = [{matrix}]" in table
     assert "[tool.noxops.integration]" not in table and "[tool.noxops.image]" not in table
 
     listed = run_nox(src_project, "-l")

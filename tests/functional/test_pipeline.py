@@ -65,9 +65,10 @@ def test_clean_project_passes_the_whole_pipeline_on_every_python(clean: Path) ->
         junit = (clean / "reports" / f"junit-{py}.xml").read_text()
         assert 'tests="3"' in junit and 'failures="0"' in junit
         assert (clean / "reports" / f"coverage-{py}.xml").is_file()
-        assert (clean / "reports" / f"htmlcov-{py}" / "index.html").is_file()
+        assert not (clean / "reports" / f"htmlcov-{py}").exists()  # HTML: combined only
         assert f"Python {py}" in run.output or f"python{py}" in run.output
     assert (clean / "reports" / "coverage.xml").is_file()
+    assert (clean / "reports" / "htmlcov" / "index.html").is_file()
     assert "TOTAL" in run.output
     assert json.loads((clean / "reports" / "audit.json").read_text())["status"] == "not-audited"
     assert "NOT AUDITED" in run.output

@@ -172,7 +172,9 @@ def test_build_runs_docker_build_with_tags_and_labels(tmp_path: Path) -> None:
     assert env == {}
     assert argv[:3] == ["docker", "build", "--force-rm"]
     assert argv[argv.index("--file") + 1] == str(tmp_path / "Dockerfile")
-    assert argv[-1] == str(tmp_path / ".")
+    # no .dockerignore: a lean copy of the context, outside the project (issue 15, #10)
+    assert Path(argv[-1]).name == "context" and tmp_path not in Path(argv[-1]).parents
+    assert any("no .dockerignore" in line for line in lines)
     tags = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--tag"]
     assert tags == ["notes:main", "notes:main-1a2b3c4", "notes:sha-1a2b3c4", "notes:latest"]
     labels = dict(argv[i + 1].split("=", 1) for i, arg in enumerate(argv) if arg == "--label")

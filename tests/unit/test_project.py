@@ -119,7 +119,7 @@ def test_dependency_groups_resolve_include_group(tmp_path: Path) -> None:
     project = config.project
     assert project.group_requirements("dev") == ("pytest>=8", "mypy>=1.10", "ruff")
     assert project.has_group("TYPING") and not project.has_group("docs")
-    assert default_groups(config) == ["test", "dev"]
+    assert default_groups(config) == ["test"]
     assert project_install(config, "coverage", groups=["test"], extras=["x"]) == (
         "-e",
         ".[x]",

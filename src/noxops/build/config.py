@@ -65,6 +65,13 @@ class SmokeConfig:
         ),
     )
     port: int = option(8000, check=_port, doc="The port the service listens on in the container.")
+    command: list[str] = option(
+        factory=list,
+        doc=(
+            "Arguments replacing the image's CMD when the smoke run starts it (for an image "
+            "without CMD, like ['uvicorn', 'app.main:app', '--host', '0.0.0.0'])."
+        ),
+    )
     health_path: str = option(
         "/health", check=_url_path, doc="Path that must answer HTTP 200 before tests run."
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from noxops.build.command import Command, Install
 from noxops.errors import NoxopsError
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from noxops.config import Config
     from noxops.project import Project
 
-__all__ = ["build_packages", "fill_wheelhouse", "has_build_system"]
+__all__ = ["build_packages", "fill_wheelhouse", "has_build_system", "image_python"]
 
 
 def has_build_system(project: Project) -> bool:
@@ -51,6 +52,40 @@ def build_packages(
     return (wheels[0].name if wheels else None, sdists[0].name if sdists else None)
 
 
+_FROM_PYTHON = re.compile(
+    r"^\s*FROM\s+(?:--\S+\s+)*(\S*python:(\d+\.\d+(?:\.\d+)?)\S*)", re.I | re.M
+)
+
+
+def image_python(
+    config: Config, minor: str, docker: Optional[Callable[..., Any]] = None
+) -> Optional[str]:
+    """The exact Python (X.Y.Z) of the image the Dockerfile builds from, when it can be told:
+    the base image's tag (``python:3.11.9-slim``), else that image's own interpreter, asked
+    through the engine when the image is there (never pulled); None otherwise."""
+    try:
+        text = (config.root / config.image.dockerfile).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = _FROM_PYTHON.search(text)
+    if match is None or not match[2].startswith(minor):
+        return None
+    if match[2].count(".") == 2:
+        return match[2]
+    if docker is None:
+        return None
+    probe = "import platform; print(platform.python_version())"
+    try:
+        out = docker(
+            "run", "--rm", "--pull=never", "--entrypoint", "python", match[1], "-c", probe,
+            check=False,
+        )  # fmt: skip
+    except (OSError, NoxopsError):
+        return None
+    version = str(getattr(out, "stdout", "")).strip()
+    return version if re.fullmatch(rf"{re.escape(minor)}\.\d+", version) else None
+
+
 def fill_wheelhouse(
     config: Config,
     wheel: Optional[str],
@@ -59,14 +94,17 @@ def fill_wheelhouse(
     install: Install,
     python: Optional[str],
     log: Callable[[str], None],
+    docker: Optional[Callable[..., Any]] = None,
 ) -> None:
     """The project's wheel and every dependency, as wheels, in the configured folder.
 
-    The dependencies are resolved for every Python from the image's minor version up (uv's
-    universal resolution): markers like ``python_full_version < '3.11.3'`` are decided
-    inside the image, whose patch version can differ from this machine's, so every
-    candidate is collected and ``pip install --no-index`` there picks what applies.
-    ``python`` is the build session's (the default for ``wheelhouse_python``).
+    The dependencies are resolved for the image's exact interpreter (``uv pip compile
+    --python-version X.Y.Z``): a universal resolution can split a package by patch version
+    (``pkg==1 ; python_full_version < '3.11.5'`` and ``pkg==2 ; >= '3.11.5'``), which one
+    ``pip wheel --no-deps -r`` cannot take. The exact version comes from the Dockerfile's
+    base image (:func:`image_python`), else this machine's interpreter when it has the same
+    minor version, else X.Y.0. ``python`` is the build session's (the default for
+    ``wheelhouse_python``).
     """
     folder = config.root / str(config.image.wheelhouse)
     if wheel is None:
@@ -77,6 +115,11 @@ def fill_wheelhouse(
     wheel_path = config.root / "dist" / wheel
     minor = python or f"{sys.version_info[0]}.{sys.version_info[1]}"
     target = config.image.wheelhouse_python or ".".join(minor.split(".")[:2])
+    here = ".".join(str(v) for v in sys.version_info[:3])
+    exact = image_python(config, target, docker) or (
+        here if here.startswith(target + ".") else f"{target}.0"
+    )
+    log(f"wheelhouse: resolving for Python {exact}")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     install(["pip"])
@@ -85,16 +128,18 @@ def fill_wheelhouse(
         wanted.write_text(f"{wheel.split('-')[0]} @ {wheel_path.as_uri()}\n", encoding="utf-8")
         pinned = Path(tmp) / "pinned.txt"
         command(
-            ["uv", "pip", "compile", "--quiet", "--universal", "--python-version", target,
+            ["uv", "pip", "compile", "--quiet", "--python-version", exact,
              "--no-header", "--no-annotate", "-o", str(pinned), str(wanted)],
             {},
         )  # fmt: skip
         lines = [line.split(";")[0].strip() for line in pinned.read_text().splitlines()]
+        wanted_lines = sorted({ln for ln in lines if ln and not ln.startswith(("#", "-"))})
+        names = [re.split(r"[=@ \[]", ln, maxsplit=1)[0].lower() for ln in wanted_lines]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # pragma: no cover - a resolution for one interpreter has one of each
+            raise NoxopsError(f"the wheelhouse resolution lists {', '.join(twice)} twice")
         requirements = Path(tmp) / "requirements.txt"
-        requirements.write_text(
-            "\n".join(sorted({ln for ln in lines if ln and not ln.startswith(("#", "-"))})) + "\n",
-            encoding="utf-8",
-        )
+        requirements.write_text("\n".join(wanted_lines) + "\n", encoding="utf-8")
         command(
             ["python", "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
              "--no-deps", "--wheel-dir", str(folder), "-r", str(requirements)],

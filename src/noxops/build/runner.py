@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from noxops.build import context as build_context
 from noxops.build import engine, manifest, packages, sbom, tags
 from noxops.build.auth import Credentials, credentials, logged_in
 from noxops.build.command import Command, Install, no_install, run_command
@@ -125,8 +126,10 @@ def image_argv(
     buildx: bool,
     push_multi: bool,
     iidfile: Path,
+    context: Optional[Path] = None,
 ) -> list[str]:
-    """The ``docker build`` (or ``docker buildx build``) command for the configured image."""
+    """The ``docker build`` (or ``docker buildx build``) command for the configured image,
+    from ``context`` (default: the configured context folder)."""
     image_cfg = config.image
     # The classic builder keeps a failed step's container unless told not to.
     argv = ["docker", "buildx", "build"] if buildx else ["docker", "build", "--force-rm"]
@@ -142,7 +145,7 @@ def image_argv(
         argv += ["--platform", ",".join(image_cfg.platforms)]
     if buildx:
         argv += ["--push"] if push_multi else ["--load"]
-    argv.append(str(config.root / image_cfg.context))
+    argv.append(str(context or config.root / image_cfg.context))
     return argv
 
 
@@ -209,9 +212,18 @@ def _image(
         logged_in(creds if multi and push else None, environ, docker=docker) as env,
     ):
         iidfile = Path(work) / "iid"
-        command(
-            image_argv(config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile), env
+        lean = build_context.lean_context(
+            config.root / image_cfg.context, _dockerfile(config), Path(work)
         )
+        if lean is not None:
+            log(
+                "no .dockerignore: building from a copy of the context without "
+                f"{', '.join(build_context.IGNORED)} and caches"
+            )
+        argv = image_argv(
+            config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile, context=lean
+        )
+        command(argv, env)
         image_id = iidfile.read_text().strip() if iidfile.is_file() else None
     sbom_rel = None
     if image_cfg.sbom and image_id and not multi:
@@ -283,8 +295,9 @@ def run(
         wheel, sdist = packages.build_packages(config, command=command, install=install, uv=uv)
     if want_image and image_cfg.wheelhouse:
         packages.fill_wheelhouse(
-            config, wheel, command=command, install=install, python=python, log=log
-        )
+            config, wheel, command=command, install=install, python=python, log=log,
+            docker=capture,
+        )  # fmt: skip
     version = str(project.get("version") or (wheel.split("-")[1] if wheel else "0"))
     if ref.event == "tag":
         version = (tags.semver(ref.name) or [tags.sanitize(ref.name)])[0]
@@ -363,6 +376,7 @@ def running_service(config: Config, image: str, log: Callable[[str], None]) -> R
         env=sc.env,
         sidecars=sidecars,
         log=log,
+        command=sc.command,
     )
 
 
@@ -397,6 +411,9 @@ def smoke(
         target += [f"--image={image}"] if image else []
         command(
             ["pytest", "-p", "noxops.build.smoke_plugin", *target, f"--junitxml={junit}",
+             # only the smoke folder's own conftest.py files: a parent tests/conftest.py
+             # imports the application, which the smoke environment does not have
+             f"--confcutdir={tests_path if tests_path.is_dir() else tests_path.parent}",
              "-o", "junit_suite_name=smoke", *sc.pytest_args, str(tests_path), *pytest_extra],
             {"NOXOPS_BASE_URL": url, "NOXOPS_IMAGE": image or ""},
         )  # fmt: skip

@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any, Callable, Optional
@@ -91,8 +91,10 @@ class RunningService:
         env: Mapping[str, str] | None = None,
         sidecars: tuple[SidecarSpec, ...] = (),
         log: Callable[[str], None] = print,
+        command: Sequence[str] = (),
     ) -> None:
         self.image = image
+        self.command = tuple(command)  # arguments replacing the image's CMD
         self.port = port
         self.health_path = health_path
         self.ready_path = ready_path
@@ -189,7 +191,7 @@ class RunningService:
         self.log(f"starting {self.image} (port {self.port} on 127.0.0.1)")
         self.container = engine.docker(
             "run", "-d", "--name", name, *self._labels(), *network,
-            "-p", f"127.0.0.1::{self.port}", *args, self.image, env=cli_env,
+            "-p", f"127.0.0.1::{self.port}", *args, self.image, *self.command, env=cli_env,
         ).stdout.strip()  # fmt: skip
         mapped = engine.docker("port", self.container, f"{self.port}/tcp").stdout.strip()
         host_port = mapped.splitlines()[0].rsplit(":", 1)[-1] if mapped else ""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Optional
 from noxops.errors import NoxopsError
 
 if TYPE_CHECKING:
-    from noxops.manifest import Manifest
+    from noxops.build.manifest import Manifest
 
 __all__ = ["ARCHIVE", "credentials", "load", "main", "pull", "save"]
 
@@ -58,7 +58,7 @@ def _docker(*args: str, stdin: Optional[str] = None, env: Mapping[str, str] | No
 
 
 def _manifest(root: Path) -> Manifest:
-    from noxops import manifest
+    from noxops.build import manifest
     from noxops.config import load as load_config
 
     config = load_config(root)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, Optional
 
 from noxops.schema import option, positive
 
-__all__ = ["PROVIDERS", "IntegrationConfig", "known_services"]
+__all__ = ["PROVIDERS", "IntegrationConfig", "ServiceEnvConfig", "known_services"]
 
 PROVIDERS = ("auto", "url", "docker", "local")
 KNOWN_SERVICES = ("postgres", "redis")
@@ -27,6 +28,26 @@ def _images(value: Any) -> Optional[str]:
     return known_services(list(value)) if value else None
 
 
+def _scheme(value: Any) -> Optional[str]:
+    if value is None or re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", value):
+        return None
+    return "must be a URL scheme without '://', like 'postgres' or 'postgresql+psycopg'"
+
+
+@dataclass(frozen=True)
+class ServiceEnvConfig:
+    """``[tool.noxops.integration.env.<VARIABLE>]``: a service's URL under the project's name."""
+
+    service: str = option(
+        "postgres", check=known_services, doc="The service whose URL the variable holds."
+    )
+    scheme: Optional[str] = option(
+        None,
+        check=_scheme,
+        doc="The URL's scheme, like 'postgres' (some drivers want it); unset keeps noxops's.",
+    )
+
+
 @dataclass(frozen=True)
 class IntegrationConfig:
     """``[tool.noxops.integration]``: the ``integration`` session and its services."""
@@ -39,7 +60,12 @@ class IntegrationConfig:
     services: list[str] = option(
         factory=list,
         check=known_services,
-        doc="Services the integration tests need, started for the session: 'postgres', 'redis'.",
+        doc=(
+            "Services the integration tests need, started for the session: 'postgres', "
+            "'redis'. Empty means those the project's dependencies name (a PostgreSQL or Redis "
+            "client in [project], dependency groups, Poetry or requirements files, or an image "
+            "in docker-compose.yml), as `noxops init` detects them."
+        ),
     )
     provider: Literal["auto", "url", "docker", "local"] = option(
         "auto",
@@ -71,3 +97,10 @@ class IntegrationConfig:
         None, doc="Dependency groups installed for the tests; unset means those of [tests]."
     )
     extras: list[str] = option(factory=list, doc="Extras of the project installed for the tests.")
+    env: dict[str, ServiceEnvConfig] = option(
+        factory=dict,
+        doc=(
+            "More variables for the tests, each a service's URL under the name the project "
+            "reads: env = { DATABASE_TEST_URL = { service = 'postgres', scheme = 'postgres' } }."
+        ),
+    )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
+from noxops import install
 from noxops.errors import NoxopsError
 from noxops.outputs import Output, OutputKind, report_path
 
@@ -313,21 +315,47 @@ def project_install(
     groups: Sequence[str] = (),
     extras: Sequence[str] = (),
     editable: bool = True,
+    drop: Sequence[str] = (),
 ) -> Install:
     """The arguments installing the project (editable by default), dependency groups and tools.
 
+    A project without a build system is not installed: its requirements files are
+    (:mod:`noxops.install`). Groups come from ``[dependency-groups]``, else Poetry's groups.
+    ``drop`` names distributions left out of the groups (tools a catch-all ``dev`` group
+    brings that the session does not need); a tool in ``requirements`` that a group already
+    requires is left to the group (the project's pin wins, and it is not asked for twice).
+
     Raises :class:`~noxops.errors.NoxopsError` when a named group is not defined.
     """
-    target = "." + (f"[{','.join(extras)}]" if extras else "")
-    missing = [g for g in groups if not config.project.has_group(g)]
+    project = config.project
+    poetry_groups = install.poetry_groups(project)
+    missing = [g for g in groups if not project.has_group(g) and g not in poetry_groups]
     if missing:
         raise NoxopsError(
             f"dependency group(s) {', '.join(missing)} named in [tool.noxops] are not defined in "
             f"[dependency-groups] of {config.file}"
         )
-    group_reqs = list(config.project.group_requirements(*groups))
-    args = ["-e", target] if editable else [target]
-    return (*args, *group_reqs, *requirements)
+    group_reqs = list(project.group_requirements(*[g for g in groups if project.has_group(g)]))
+    group_reqs += install.poetry_group_requirements(
+        project, [g for g in groups if not project.has_group(g)]
+    )
+    dropped = {_req_name(d) for d in drop}
+    group_reqs = [r for r in group_reqs if _req_name(r) not in dropped]
+    in_groups = {_req_name(r) for r in group_reqs}
+    tools = [r for r in requirements if _req_name(r) not in in_groups]
+    args: list[str] = []
+    if install.has_build_system(project):
+        target = "." + (f"[{','.join(extras)}]" if extras else "")
+        args += ["-e", target] if editable else [target]
+    for name in install.runtime_requirement_files(project):
+        args += ["-r", name]
+    return (*args, *group_reqs, *tools)
+
+
+def _req_name(requirement: str) -> str:
+    """The distribution a requirement names, normalized (``pytest>=8`` -> ``pytest``)."""
+    match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", match[1]).lower() if match else requirement
 
 
 def install_plan(session: nox.Session, config: Config, plan: EnvPlan) -> None:

@@ -13,16 +13,17 @@ The provider is forced with ``nox -s integration -- --provider=local`` (docker, 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Optional
 
+from noxops import detect
 from noxops.distribution import requirement
+from noxops.errors import NoxopsError
 from noxops.stages.base import (
     CI,
     Install,
     Output,
     install_plan,
-    project_install,
     stage,
     write_json,
 )
@@ -32,9 +33,51 @@ if TYPE_CHECKING:
 
     from noxops.config import Config
 
-__all__ = ["integration", "integration_env", "plugin_requirements", "split_provider", "wanted"]
+__all__ = [
+    "integration",
+    "integration_env",
+    "mapped_env",
+    "plugin_requirements",
+    "services_for",
+    "split_provider",
+    "wanted",
+]
 
 _PLUGIN_DEPS = ("psycopg[binary]>=3.1", "redis>=5")
+
+
+def services_for(config: Config) -> tuple[list[str], str]:
+    """The services to start and why: ``[tool.noxops.integration] services``, else those the
+    project's dependencies name (:mod:`noxops.detect`)."""
+    if config.integration.services:
+        return list(config.integration.services), "[tool.noxops.integration] services"
+    found = detect.services(config.project)
+    if not found:
+        return [], (
+            "[tool.noxops.integration] services is not set and no dependency of the project "
+            "names PostgreSQL or Redis"
+        )
+    why = ", ".join(f"{name} ({source})" for name, source in found.items())
+    return list(found), f"inferred from the project: {why}"
+
+
+def mapped_env(config: Config, env: Mapping[str, str]) -> dict[str, str]:
+    """``[tool.noxops.integration] env``: the services' URLs under the project's own names."""
+    from noxops.services.base import kind
+
+    mapped: dict[str, str] = {}
+    for variable, spec in config.integration.env.items():
+        source = kind(spec.service).url_env
+        url = env.get(source)
+        if url is None:
+            raise NoxopsError(
+                f"{config.file}: tool.noxops.integration.env.{variable}: service "
+                f"{spec.service!r} is not started; add it to [tool.noxops.integration] services"
+            )
+        if spec.scheme:
+            url = f"{spec.scheme}://{url.split('://', 1)[-1]}"
+        mapped[variable] = url
+    return mapped
 
 
 def wanted(config: Config) -> bool:
@@ -73,15 +116,15 @@ def plugin_requirements(config: Config) -> list[str]:
 
 def integration_env(config: Config, python: str | None) -> list[Install]:
     """The project with its integration groups and extras, pytest and the noxops plugin."""
-    from noxops.stages.tests import default_groups
+    from noxops.stages.tests import test_install
 
     section = config.integration
-    groups = section.groups if section.groups is not None else default_groups(config)
     return [
-        project_install(
-            config, "pytest", *plugin_requirements(config), groups=groups, extras=section.extras
+        test_install(
+            config, "pytest", *plugin_requirements(config), groups=section.groups,
+            extras=section.extras,
         )
-    ]
+    ]  # fmt: skip
 
 
 JUNIT = Output("junit-integration.xml", kind="junit", check="integration")
@@ -113,6 +156,8 @@ def integration(session: nox.Session, config: Config) -> None:
     )
 
     section = config.integration
+    names, why = services_for(config)
+    session.log(f"services: {', '.join(names) or 'none'} ({why})")
     forced, pytest_posargs = split_provider(session.posargs)
     install_plan(session, config, integration_env)
     paths = list(section.paths) or (
@@ -122,7 +167,7 @@ def integration(session: nox.Session, config: Config) -> None:
     started = time.monotonic()
     try:
         provider = requested_provider(section.provider, override=forced)
-        choices = plan(section.services, provider, engine_timeout=section.engine_timeout)
+        choices = plan(names, provider, engine_timeout=section.engine_timeout)
         for choice in choices:
             session.log(f"{choice.kind.name}: {choice.provider} provider ({choice.why})")
         with Services(choices, Settings.from_config(section)) as running:
@@ -144,11 +189,13 @@ def integration(session: nox.Session, config: Config) -> None:
                 },
             }
             write_json(SERVICES_RECORD.path(config), record)
+            env = services_env(running)
+            env.update(mapped_env(config, env))
             session.run(
                 "python", "-m", "pytest", f"--junitxml={junit}",
                 "-o", "junit_suite_name=integration",
-                *section.pytest_args, *(pytest_posargs or paths),
-                env=services_env(running),
+                *section.pytest_args, *paths, *pytest_posargs,
+                env=env,
             )  # fmt: skip
-    except ServiceError as exc:
+    except (ServiceError, NoxopsError) as exc:
         session.error(str(exc))

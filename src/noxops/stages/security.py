@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from noxops.reports.gate import bandit_blocking
+from noxops.reports.model import ReadProblem
+from noxops.reports.scanners import read_bandit
 from noxops.stages.base import (
     CI,
     Install,
@@ -35,6 +38,7 @@ __all__ = [
     "AUDIT",
     "BANDIT",
     "AuditResult",
+    "bandit_verdict",
     "classify_audit",
     "security",
     "security_env",
@@ -132,14 +136,33 @@ def classify_audit(project: dict[str, Any], canary: dict[str, Any] | None) -> Au
     return AuditResult("audited", audited)
 
 
-def _bandit_findings(path: Path) -> list[str]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        f"{r['filename']}:{r['line_number']}: {r['test_id']} "
-        f"[severity {r['issue_severity'].lower()}, confidence {r['issue_confidence'].lower()}] "
-        f"{r['issue_text']}"
-        for r in data.get("results", [])
+def bandit_verdict(config: Config, path: Path) -> tuple[list[str], list[str]]:
+    """Every bandit finding as a log line, and those that fail the stage: the ones above
+    ``[tool.noxops.report] max_bandit_severity``, decided by the same function as the
+    report's bandit check (:func:`noxops.reports.gate.bandit_blocking`)."""
+    findings, _errors = read_bandit(path, config.root)
+    over = bandit_blocking(findings, config.report.max_bandit_severity)
+    lines = [
+        f"{f.path}:{f.line}: {f.rule} [{'over the threshold' if f in over else 'tolerated'}] "
+        f"{f.message}"
+        for f in findings
     ]
+    return lines, [line for f, line in zip(findings, lines) if f in over]
+
+
+def _bandit_result(
+    config: Config, path: Path, ok: bool, problems: list[str]
+) -> tuple[list[str], list[str]]:
+    """:func:`bandit_verdict` of bandit's run; what went wrong is added to ``problems``."""
+    if not ok:
+        problems.append("bandit could not run (see its output above)")
+    if not ok or not path.is_file():
+        return [], []
+    try:
+        return bandit_verdict(config, path)
+    except ReadProblem as exc:
+        problems.append(f"bandit's report cannot be read: {exc}")
+        return [], []
 
 
 def _bandit_config_args(config: Config) -> list[str]:
@@ -209,13 +232,19 @@ def security(session: nox.Session, config: Config) -> None:
         *_bandit_config_args(config), *cfg.bandit_args,
         *paths, success_codes=[0, 1], silent=True,
     )  # fmt: skip
-    findings = _bandit_findings(bandit_json) if ok and bandit_json.is_file() else []
-    if not ok:
-        problems.append("bandit could not run (see its output above)")
+    findings, over = _bandit_result(config, bandit_json, ok, problems)
     for line in findings:
         session.log(line)
-    if findings:
-        problems.append(f"bandit: {len(findings)} finding(s)")
+    limit = config.report.max_bandit_severity
+    if over:
+        problems.append(
+            f"bandit: {len(over)} finding(s) (of {len(findings)}) above the tolerated severity "
+            f"({limit}; [tool.noxops.report] max_bandit_severity)"
+        )
+    elif findings:
+        session.log(
+            f"bandit: {len(findings)} finding(s), none above the tolerated severity ({limit})"
+        )
     else:
         session.log(f"bandit: no findings in {', '.join(paths)}")
 

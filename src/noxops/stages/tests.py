@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from noxops import install
 from noxops.stages.base import (
     CI,
     Install,
@@ -31,11 +32,18 @@ __all__ = [
     "coverage_core",
     "coverage_env",
     "default_groups",
+    "test_install",
     "tests",
     "tests_env",
 ]
 
-_GROUP_CANDIDATES = ("test", "tests", "dev")
+_GROUP_CANDIDATES = ("test", "tests", "testing")
+# What a catch-all ``dev`` group brings that a test run never needs (left out of test
+# environments when noxops picked ``dev`` itself).
+NOT_FOR_TESTS = (
+    "black", "build", "flake8", "isort", "mypy", "nox", "pre-commit", "pylint", "ruff",
+    "sphinx", "tox", "twine", "uv",
+)  # fmt: skip
 
 JUNIT = Output("junit-{python}.xml", kind="junit", check="tests-{python}")
 COVERAGE_PART = Output("coverage-{python}.xml", kind="coverage-part")
@@ -43,10 +51,31 @@ COVERAGE_XML = Output("coverage.xml", kind="coverage", check="coverage")
 
 
 def default_groups(config: Config) -> list[str]:
-    """The configured test groups, else whichever of test, tests and dev the project has."""
+    """The configured test groups, else the project's test group (test, tests or testing,
+    in ``[dependency-groups]`` or Poetry's groups), else its ``dev`` group."""
     if config.tests.groups is not None:
         return list(config.tests.groups)
-    return [g for g in _GROUP_CANDIDATES if config.project.has_group(g)]
+    poetry = install.poetry_groups(config.project)
+    for group in (*_GROUP_CANDIDATES, "dev"):
+        if config.project.has_group(group) or group in poetry:
+            return [group]
+    return []
+
+
+def test_install(
+    config: Config, *requirements: str, groups: list[str] | None, extras: list[str]
+) -> Install:
+    """The install call of a test environment: the project, the test group (without the
+    linters a catch-all ``dev`` group brings, unless configured), else the project's test
+    requirements file, and ``requirements``."""
+    chosen = default_groups(config) if groups is None else groups
+    picked = groups is None and config.tests.groups is None
+    drop = NOT_FOR_TESTS if picked and chosen == ["dev"] else ()
+    args = project_install(config, *requirements, groups=chosen, extras=extras, drop=drop)
+    if not chosen:
+        for name in install.test_requirement_files(config.project):
+            args = (*args, "-r", name)
+    return args
 
 
 def _coverage_source_args(config: Config) -> list[str]:
@@ -58,20 +87,17 @@ def _coverage_source_args(config: Config) -> list[str]:
 
 def tests_env(config: Config, python: str | None) -> list[Install]:
     """The project with its test groups and extras, pytest and coverage."""
-    groups = default_groups(config)
-    return [
-        project_install(
-            config, "pytest", "coverage[toml]", groups=groups, extras=config.tests.extras
-        )
-    ]
+    extras = config.tests.extras
+    return [test_install(config, "pytest", "coverage[toml]", groups=None, extras=extras)]
 
 
 def coverage_env(config: Config, python: str | None) -> list[Install]:
     return [("coverage[toml]",)]
 
 
-# Both reports from one process: one interpreter start and one read of the data, not two.
-# (Per-Python reports are for reading; the gate is enforced once, by the coverage stage.)
+# The per-Python XML report (for reading, and for CI annotations); the HTML report, which
+# costs seconds on a real suite, is made once, by the coverage stage, from the combined data.
+# The gate is enforced once, there, too.
 REPORTS_SCRIPT = "noxops-coverage-reports.py"  # written into the session's environment
 _REPORTS = """
 import sys
@@ -81,7 +107,6 @@ try:
     cov = coverage.Coverage()
     cov.load()
     cov.xml_report(outfile=sys.argv[1])
-    cov.html_report(directory=sys.argv[2])
 except CoverageException as exc:
     sys.exit(f"coverage: {exc}")
 """
@@ -151,15 +176,14 @@ def tests(session: nox.Session, config: Config) -> None:
         session.run(
             "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
             f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}",
-            *config.tests.pytest_args, *(session.posargs or config.test_paths), env=env,
+            *config.tests.pytest_args, *config.test_paths, *session.posargs, env=env,
         )  # fmt: skip
     finally:
         if data.exists():
             xml = COVERAGE_PART.path(config, py)
-            html = report_path(config, f"htmlcov-{py}", "index.html").parent
             script = Path(str(session.virtualenv.location)) / REPORTS_SCRIPT
             script.write_text(_REPORTS, encoding="utf-8")
-            session.run("python", str(script), str(xml), str(html), env=env)
+            session.run("python", str(script), str(xml), env=env)
 
 
 @stage(

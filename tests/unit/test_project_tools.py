@@ -1,0 +1,188 @@
+"""Unit tests for what issue 15 added: noxops follows the project's own tools and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from noxops import detect, install, tools
+from noxops.build.context import lean_context
+from noxops.config import load
+from noxops.errors import NoxopsError
+from noxops.stages import tests as tests_stage
+from noxops.stages.base import project_install
+from noxops.stages.integration import mapped_env, services_for
+from noxops.stages.typecheck import type_paths
+
+
+def _project(root: Path, pyproject: str, **files: str) -> Path:
+    (root / "pyproject.toml").write_text(pyproject)
+    for name, text in files.items():
+        path = root / name.replace("__", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_ruff_format_and_ruff_isort_rules_are_followed(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            '[tool.ruff.format]\n[tool.ruff.lint]\nselect = ["E", "I"]\n'
+            '[dependency-groups]\ndev = ["ruff==0.8.6"]\n',
+        )
+    )
+    assert tools.formatter(config).tool == "ruff"
+    assert tools.import_sorter(config).tool == "ruff"
+    assert tools.requirement(config, "ruff") == "ruff==0.8.6"
+
+
+def test_black_and_isort_and_precommit_pins(tmp_path: Path) -> None:
+    precommit = (
+        "repos:\n  - repo: https://github.com/psf/black-pre-commit-mirror\n    rev: 24.4.2\n"
+        "    hooks:\n      - id: black\n"
+        "  - repo: https://github.com/pycqa/isort\n    rev: 5.13.2\n    hooks:\n"
+        "      - id: isort\n"
+    )
+    config = load(_project(tmp_path, "[tool.ruff]\n", **{".pre-commit-config.yaml": precommit}))
+    assert tools.formatter(config).tool == "black"
+    assert tools.import_sorter(config).tool == "isort"
+    assert tools.requirement(config, "black") == "black==24.4.2"
+    assert tools.requirement(config, "isort") == "isort==5.13.2"
+    assert tools.requirement(config, "ruff") == "ruff"  # not pinned: the newest
+
+
+def test_configuration_overrides_detection(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            '[tool.ruff.format]\n[tool.noxops.lint]\nformatter = "black"\nimport_sorter = "none"\n',
+        )
+    )
+    assert tools.formatter(config).tool == "black"
+    assert tools.import_sorter(config).tool == "none"
+
+
+def test_mypy_files_and_pytest_testpaths_are_used(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            '[tool.mypy]\nfiles = "app, tests"\n'
+            '[tool.pytest.ini_options]\ntestpaths = ["checks"]\n',
+            **{"tests__unit__test_x.py": ""},
+        )
+    )
+    assert type_paths(config) == ["app", "tests"]
+    assert config.test_paths == ["checks"]
+
+
+def test_the_test_env_takes_the_test_group_and_pytest_once(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            '[project]\nname = "p"\n[dependency-groups]\ntest = ["pytest>=8"]\n'
+            'dev = [{include-group = "test"}, "tox", "ruff"]\n',
+        )
+    )
+    (install_args,) = tests_stage.tests_env(config, "3.11")
+    assert install_args == ("-e", ".", "pytest>=8", "coverage[toml]")
+
+
+def test_a_dev_group_alone_loses_its_linters(tmp_path: Path) -> None:
+    config = load(
+        _project(tmp_path, '[project]\nname = "p"\n[dependency-groups]\ndev = ["pytest", "tox"]\n')
+    )
+    (install_args,) = tests_stage.tests_env(config, "3.11")
+    assert "tox" not in install_args and install_args.count("pytest") == 1
+
+
+def test_requirements_project_is_not_pip_installed(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            "[tool.ruff]\n",
+            **{"requirements.txt": "redis>=5\n", "requirements-dev.txt": "pytest\n"},
+        )
+    )
+    (install_args,) = tests_stage.tests_env(config, "3.11")
+    assert install_args[:2] == ("-r", "requirements.txt")
+    assert "." not in install_args and "-e" not in install_args
+    assert install_args[-2:] == ("-r", "requirements-dev.txt")
+    assert install.describe(config.project)[0]
+
+
+def test_nothing_to_install_is_said(tmp_path: Path) -> None:
+    config = load(_project(tmp_path, "[tool.ruff]\n"))
+    ok, how = install.describe(config.project)
+    assert not ok and "requirements.txt" in how
+
+
+def test_poetry_groups_are_translated(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            '[tool.poetry]\nname = "p"\nversion = "1.0"\n'
+            '[tool.poetry.dependencies]\npython = "^3.9"\n'
+            '[tool.poetry.group.test.dependencies]\npytest = "^8.1"\nfreezegun = "~1.4"\n'
+            '[build-system]\nrequires = ["poetry-core"]\n'
+            'build-backend = "poetry.core.masonry.api"\n',
+        )
+    )
+    args = project_install(config, "coverage", groups=["test"])
+    assert args == ("-e", ".", "pytest>=8.1,<9", "freezegun>=1.4,<1.5", "coverage")
+
+
+def test_services_inferred_from_requirements_and_compose(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            "[tool.noxops]\n",
+            **{
+                "requirements.txt": "psycopg2-binary==2.9.9\n",
+                "docker-compose.yml": "services:\n  cache:\n    image: redis:7-alpine\n",
+            },
+        )
+    )
+    assert detect.services(config.project) == {
+        "postgres": "the dependency psycopg2-binary",
+        "redis": "an image in docker-compose.yml",
+    }
+    names, why = services_for(config)
+    assert names == ["postgres", "redis"] and "inferred" in why
+
+
+def test_service_urls_under_the_projects_names(tmp_path: Path) -> None:
+    config = load(
+        _project(
+            tmp_path,
+            "[tool.noxops.integration.env]\n"
+            'DATABASE_TEST_URL = { service = "postgres", scheme = "postgres" }\n'
+            'CACHE = { service = "redis" }\n',
+        )
+    )
+    env = {"DATABASE_URL": "postgresql://u:p@h:5/d", "REDIS_URL": "redis://h:6/0"}
+    assert mapped_env(config, env) == {
+        "DATABASE_TEST_URL": "postgres://u:p@h:5/d",
+        "CACHE": "redis://h:6/0",
+    }
+    with pytest.raises(NoxopsError, match="service 'redis' is not started"):
+        mapped_env(config, {"DATABASE_URL": "postgresql://h/d"})
+
+
+def test_lean_context_leaves_out_nox_and_reports(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    for name in [".nox/x/big", "reports/r.xml", "app/__pycache__/a.pyc", "app/main.py"]:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("x")
+    (project / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    lean = lean_context(project, project / "Dockerfile", tmp_path / "work")
+    assert lean is not None
+    assert sorted(p.relative_to(lean).as_posix() for p in lean.rglob("*")) == [
+        "Dockerfile",
+        "app",
+        "app/main.py",
+    ]
+    assert not (project / ".dockerignore").exists()  # nothing written into the project
+    (project / ".dockerignore").write_text("reports\n")
+    assert lean_context(project, project / "Dockerfile", tmp_path / "work2") is None
