@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Optional, Protocol
 from urllib.parse import quote, urlsplit
 
+from noxops import leases
 from noxops.errors import NoxopsError
 
 __all__ = [
+    "LEASE_LABEL",
     "SERVICE_LABEL",
     "SMOKE_LABEL",
     "Docker",
@@ -38,17 +40,20 @@ __all__ = [
     "is_local",
     "labels_args",
     "published_host",
+    "reap_dead",
     "remove_container",
     "remove_network",
     "socket_path",
     "unix_socket_problem",
 ]
 
-# Every container and network a smoke run starts carries SMOKE_LABEL (value: the run's id;
-# ``.pid`` and ``.host`` say which process on which machine owns it).
+# Every container and network a smoke run starts carries SMOKE_LABEL (value: the run's id).
 SMOKE_LABEL = "org.noxops.smoke"
 # Every integration-service container carries SERVICE_LABEL (value: one id per service).
 SERVICE_LABEL = "noxops.run"
+# Every container and network noxops starts carries LEASE_LABEL: the id of its owner's lease
+# (noxops.leases), the only proof a reaper accepts that the owner is gone.
+LEASE_LABEL = "org.noxops.lease"
 
 
 class Docker(Protocol):
@@ -226,6 +231,31 @@ def remove_network(network: str) -> None:
     if _api_delete(f"/networks/{quote(network)}"):
         return
     docker("network", "rm", network, check=False, timeout=60)
+
+
+def reap_dead(kind_label: str) -> int:
+    """Remove the containers and networks carrying ``kind_label`` whose owner is provably
+    dead (:func:`noxops.leases.owner_dead`); anything else, a live run's or one whose owner
+    cannot be proven gone, stays. Returns how many were removed."""
+    if shutil.which("docker") is None:
+        return 0
+    fmt = f'{{{{.ID}}}} {{{{.Label "{LEASE_LABEL}"}}}}'
+    removed = 0
+    for what, remove in (("container", remove_container), ("network", remove_network)):
+        listing = ["ps", "-a"] if what == "container" else ["network", "ls"]
+        try:
+            proc = docker(
+                *listing, "--filter", f"label={kind_label}", "--filter", f"label={LEASE_LABEL}",
+                "--format", fmt, check=False, timeout=60,
+            )  # fmt: skip
+        except EngineError:
+            continue
+        for line in proc.stdout.splitlines():
+            ident, _, owner = line.partition(" ")
+            if ident and leases.owner_dead(owner.strip()):
+                remove(ident)
+                removed += 1
+    return removed
 
 
 def labels_args(labels: Mapping[str, str]) -> list[str]:
