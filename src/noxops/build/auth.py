@@ -18,6 +18,7 @@ from noxops import leases
 from noxops.build import engine
 from noxops.build.config import ImageConfig
 from noxops.errors import NoxopsError
+from noxops.masking import mask, register_login
 
 __all__ = ["Credentials", "credentials", "logged_in", "login"]
 
@@ -45,6 +46,7 @@ def credentials(image_cfg: ImageConfig, env: Mapping[str, str]) -> Credentials:
         candidates.append(("GITHUB_ACTOR", "GITHUB_TOKEN"))
     for user_var, password_var in candidates:
         if env.get(user_var) and env.get(password_var):
+            register_login(env[user_var], env[password_var])  # never printed from here on
             return Credentials(host, env[user_var], env[password_var], f"${password_var}")
     names = " and ".join(f"{u}/{p}" for u, p in candidates)
     raise NoxopsError(
@@ -60,7 +62,7 @@ def login(creds: Credentials, config_dir: str, *, docker: engine.Docker = engine
         input=creds.password + "\n", env={"DOCKER_CONFIG": config_dir}, check=False, timeout=60,
     )  # fmt: skip
     if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).replace(creds.password, "****").strip()
+        detail = mask((proc.stderr or proc.stdout).replace(creds.password, "****")).strip()
         raise NoxopsError(
             f"docker login to {creds.registry} as {creds.username} (password from "
             f"{creds.source}) failed: {detail}"

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from noxops import leases
 from noxops.errors import NoxopsError
+from noxops.masking import mask
 
 __all__ = [
     "LEASE_LABEL",
@@ -161,7 +162,7 @@ def docker(
     except subprocess.TimeoutExpired:
         raise EngineError(f"`docker {args[0]}` did not finish within {timeout:g}s") from None
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip()
+        detail = mask((proc.stderr or proc.stdout).strip())
         raise EngineError(f"`docker {' '.join(args[:2])}` failed: {detail}")
     return proc
 
