@@ -12,11 +12,14 @@ stage that timed out has its child processes stopped while it cleans up.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import signal
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional, Protocol
@@ -147,24 +150,65 @@ def docker(
     check: bool = True,
     timeout: float | None = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``docker *args`` and capture its output; :class:`EngineError` when it fails."""
+    """Run ``docker *args`` and capture its output; :class:`EngineError` when it fails.
+
+    The command runs in its own process group, stopped with everything it started on every
+    way out (Ctrl-C, SIGTERM, a timeout), so no ``docker push`` outlives its run.
+    """
     full_env = None if env is None else {**os.environ, **env}
+    argv = [docker_binary(), *args]
     try:
-        proc = subprocess.run(
-            [docker_binary(), *args],
-            input=input,
+        child = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=full_env,
-            capture_output=True,
             text=True,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
         )
+    except OSError as exc:
+        raise EngineError(f"could not run docker: {exc.strerror or exc}") from None
+    try:
+        out, err = child.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
+        _stop_group(child)
         raise EngineError(f"`docker {args[0]}` did not finish within {timeout:g}s") from None
+    except BaseException:
+        _stop_group(child)
+        raise
+    proc = subprocess.CompletedProcess(argv, child.returncode, out, err)
     if check and proc.returncode != 0:
         detail = mask((proc.stderr or proc.stdout).strip())
         raise EngineError(f"`docker {' '.join(args[:2])}` failed: {detail}")
     return proc
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, be killed when this process dies (SIGKILL too),
+    so no ``docker push`` outlives a killed run."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _stop_group(child: subprocess.Popen[str]) -> None:
+    """Terminate ``child``'s process group, then kill it; reap ``child``."""
+    for signum, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signum)
+        try:
+            child.wait(wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(OSError):
+        os.killpg(child.pid, signal.SIGKILL)  # what the leader left behind
+    with contextlib.suppress(Exception):
+        child.communicate(timeout=1)
 
 
 def available(run: Docker | None = None) -> str | None:
