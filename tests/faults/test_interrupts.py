@@ -137,8 +137,12 @@ def test_a_run_in_another_pid_namespace_never_reaps_a_live_run(
         env=env, stdout=subprocess.PIPE, text=True,
     ) as first:  # fmt: skip
         assert first.stdout is not None
-        lines = [first.stdout.readline() for _ in range(20)]
-        url = next(line.split()[1] for line in lines if line.startswith("URL"))
+        url = ""
+        for line in first.stdout:
+            if line.startswith("URL"):
+                url = line.split()[1]
+                break
+        assert url, "the first run never came up"
         try:
             mine = _docker_leftovers(leases_dir)
             assert len(mine) == 3  # service, helper, network
@@ -164,7 +168,10 @@ def test_a_run_in_another_pid_namespace_never_reaps_a_live_run(
             with urllib.request.urlopen(url + "/", timeout=5) as answer:  # noqa: S310
                 assert answer.status == 200  # the first run's service still answers
         finally:
-            first.send_signal(signal.SIGTERM)
+            import psutil
+
+            for child in psutil.Process(first.pid).children(recursive=True):
+                child.send_signal(signal.SIGTERM)  # unshare does not pass signals on
             first.wait(30)
     assert _docker_leftovers(leases_dir) == []
 
