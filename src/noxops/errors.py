@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from noxops.masking import mask
+
 __all__ = ["ConfigError", "NoxopsError", "StageTimeout"]
 
 
 class NoxopsError(Exception):
-    """A problem the user can fix: the message says what was wrong, where, and how to fix it."""
+    """A problem the user can fix: the message says what was wrong, where, and how to fix it.
+
+    Its text never shows a secret: registered secrets and URL passwords are masked.
+    """
+
+    def __str__(self) -> str:
+        return mask(super().__str__())
 
 
 class ConfigError(NoxopsError):

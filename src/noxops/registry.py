@@ -11,7 +11,7 @@ from typing import Any
 
 import nox
 
-from noxops import changed, fingerprint, interpreters, noxapi, prepare
+from noxops import changed, fingerprint, interpreters, leases, noxapi, prepare
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.reports.sessions import recording
@@ -56,7 +56,12 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
     def _run(session: nox.Session) -> None:
         limit = st.timeout(config)
         # reports/sessions/<session>.json and .log: the outcome and full output, for `report`
-        with recording(session, config) as record, Watchdog(limit, label=session.name) as dog:
+        # SIGTERM/SIGHUP (a cancelled CI job) unwind like Ctrl-C: every clean-up runs.
+        with (
+            leases.interrupting(),
+            recording(session, config) as record,
+            Watchdog(limit, label=session.name) as dog,
+        ):
             record.expired = dog.expired
             try:
                 session = fingerprint.guard(session)  # reuse the env only while it is right

@@ -19,8 +19,32 @@ import psutil
 __all__ = ["Watchdog", "stop_children"]
 
 
+def _gone(proc: psutil.Process) -> bool:
+    """Whether ``proc`` has ended, without reaping it (a zombie has ended)."""
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait up to ``timeout`` for ``procs`` to end; those still alive."""
+    deadline = time.monotonic() + timeout
+    alive = [p for p in procs if not _gone(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [p for p in alive if not _gone(p)]
+    return alive
+
+
 def stop_children(grace: float = 3.0) -> int:
-    """Terminate, then kill, every descendant of this process; returns how many there were."""
+    """Terminate, then kill, every descendant of this process; returns how many there were.
+
+    Nothing is reaped here (no ``psutil.wait_procs``): a direct child is waited for by whoever
+    started it, and were it reaped here its ``Popen.wait()`` would find no child and report
+    exit code 0, so a killed command would look like it succeeded. Ended children stay
+    zombies until their owner waits for them; that is how their end is seen.
+    """
     try:
         children = psutil.Process().children(recursive=True)
     except psutil.Error:  # pragma: no cover - our own process always exists
@@ -28,8 +52,7 @@ def stop_children(grace: float = 3.0) -> int:
     for child in children:
         with suppress(psutil.Error):
             child.terminate()
-    _, alive = psutil.wait_procs(children, timeout=grace)
-    for child in alive:
+    for child in _wait_gone(children, grace):
         with suppress(psutil.Error):
             child.kill()
     return len(children)

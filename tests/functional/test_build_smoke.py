@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from support.noxrun import copy_fixture, run_nox
-from support.traces import OWNER_ENV, smoke_leftovers
+from support.traces import smoke_leftovers
 
 from noxops.build import engine
 from noxops.build.smoke import LABEL
@@ -215,34 +215,38 @@ def test_push_is_refused_without_credentials(built: tuple[Path, dict[str, object
     assert "Traceback" not in run.output
 
 
-def test_leftovers_of_a_killed_run_are_reaped() -> None:
-    """A run killed with SIGKILL cannot clean up; the next smoke run removes what it left."""
-    import socket
-
+def test_leftovers_of_a_killed_run_are_reaped_and_nothing_else() -> None:
+    """A run killed with SIGKILL cannot clean up; the next smoke run removes what it left,
+    proven by its released lease, and leaves a live owner's and an unprovable (faked) owner's."""
+    from noxops import leases
     from noxops.build.smoke import reap_stale
 
-    def labels(pid: int) -> list[str]:
+    def labels(lease: str) -> list[str]:
         return engine.labels_args(
             {
                 LABEL: "t",
-                f"{LABEL}.pid": str(pid),
-                f"{LABEL}.host": socket.gethostname(),
-                f"{LABEL}.owner": os.environ[OWNER_ENV],
+                engine.LEASE_LABEL: lease,
+                f"{LABEL}.pid": "1",
+                **engine.owner_labels(LABEL),
             }
         )
 
-    dead_pid = 2**22 + 12345  # above any pid_max default: never a live process
-    stale = engine.docker("create", *labels(dead_pid), "debian:bookworm-slim").stdout.strip()
-    net = engine.docker("network", "create", *labels(dead_pid), f"t-{stale[:12]}").stdout.strip()
-    alive = engine.docker("create", *labels(os.getpid()), "debian:bookworm-slim").stdout.strip()
+    dead = leases.Lease().acquire()
+    dead.release()  # as after SIGKILL: the file is there, nobody holds its lock
+    image = "debian:bookworm-slim"
+    stale = engine.docker("create", *labels(dead.id), image).stdout.strip()
+    net = engine.docker("network", "create", *labels(dead.id), f"t-{stale[:12]}").stdout.strip()
+    alive = engine.docker("create", *labels(leases.process_lease().id), image).stdout.strip()
+    faked = engine.docker("create", *labels("0123456789abcdef0123"), image).stdout.strip()
     try:
         assert reap_stale() >= 2
-        remaining = _smoke_containers()
-        assert stale[:12] not in {c[:12] for c in remaining}
-        assert net[:12] not in {c[:12] for c in remaining}
-        assert alive[:12] in {c[:12] for c in remaining}  # its owner (this process) lives
+        remaining = {c[:12] for c in _smoke_containers()}
+        assert stale[:12] not in remaining
+        assert net[:12] not in remaining
+        assert alive[:12] in remaining  # its owner (this process) lives
+        assert faked[:12] in remaining  # no lease file here: no proof, left alone
     finally:
-        for container in (stale, alive):
+        for container in (stale, alive, faked):
             engine.remove_container(container)
         engine.remove_network(net)
 

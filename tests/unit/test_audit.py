@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from noxops.stages import security
 from noxops.stages.security import CANARY, classify_audit
 
 VULNERABLE_CANARY: dict[str, Any] = {
@@ -68,3 +72,34 @@ def test_summaries_say_what_happened() -> None:
     )
     assert "x 1: CVE-1 (fixed in 2)" in vulnerable.summary
     assert classify_audit(CLEAN, VULNERABLE_CANARY).summary.endswith("no known vulnerabilities")
+
+
+def _dist(site: Path, name: str, version: str, *requires: str) -> None:
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in requires]
+    (info / "METADATA").write_text("\n".join(lines) + "\n")
+
+
+def test_requirements_behind_extras_are_audited(tmp_path: Path) -> None:
+    """``psycopg[binary]`` installs psycopg-binary: it is in what pip-audit checks."""
+    site = tmp_path / "site"
+    _dist(site, "app", "1.0", "psycopg[binary]>=3", 'pytest; extra == "dev"')
+    _dist(site, "psycopg", "3.2.1", 'psycopg-binary==3.2.1; extra == "binary"',
+          'psycopg-c==3.2.1; extra == "c"', "typing-extensions>=4")  # fmt: skip
+    _dist(site, "psycopg-binary", "3.2.1")
+    _dist(site, "psycopg-c", "3.2.1")
+    _dist(site, "typing-extensions", "4.12.0")
+    _dist(site, "pytest", "8.0.0")
+    script = tmp_path / "list.py"
+    script.write_text(security._LIST_DEPS)
+    out = subprocess.run(
+        [sys.executable, "-S", str(script), "app"], capture_output=True, text=True, check=True,
+        env={"PYTHONPATH": str(site)},
+    ).stdout.split()  # fmt: skip
+    assert "psycopg==3.2.1" in out
+    assert "psycopg-binary==3.2.1" in out  # behind the extra the project asks for
+    assert "typing-extensions==4.12.0" in out
+    assert "psycopg-c==3.2.1" not in out  # an extra nobody asked for
+    assert "pytest==8.0.0" not in out  # the project's own optional extra

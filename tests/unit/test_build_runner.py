@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -109,6 +110,8 @@ class FakeEngine:
         self.commands: list[tuple[list[str], dict[str, str]]] = []
         self.captured: list[tuple[str, ...]] = []
         self.installed: list[list[str]] = []
+        self.pushes: list[tuple[str, dict[str, str]]] = []
+        self.push_answer = (0, "latest: digest: sha256:abc size: 1234\n")
 
     def command(self, argv: Sequence[str], env: Mapping[str, str]) -> None:
         self.commands.append((list(argv), dict(env)))
@@ -136,6 +139,11 @@ class FakeEngine:
         if args[0] == "login":
             assert input == "s3cret\n" and "s3cret" not in args
             return subprocess.CompletedProcess(list(args), 0, "Login Succeeded\n", "")
+        if args[0] == "push":
+            assert env is not None and Path(env["DOCKER_CONFIG"]).is_dir()
+            self.pushes.append((args[1], dict(env)))
+            code, out = self.push_answer
+            return subprocess.CompletedProcess(list(args), code, out, "")
         raise AssertionError(f"unexpected docker {args}")
 
 
@@ -208,8 +216,8 @@ def test_build_pushes_every_tag_logged_in_privately(tmp_path: Path) -> None:
         config, ["--push"], command=fake.command, docker=fake.docker, log=lines.append,
         environ=environ,
     )  # fmt: skip
-    pushes = [(argv, env) for argv, env in fake.commands if argv[:2] == ["docker", "push"]]
-    assert [argv[2] for argv, _ in pushes] == [f"reg.test/acme/notes:{t}" for t in built.tags]
+    pushes = fake.pushes
+    assert [ref for ref, _ in pushes] == [f"reg.test/acme/notes:{t}" for t in built.tags]
     config_dir = pushes[0][1]["DOCKER_CONFIG"]
     assert not Path(config_dir).exists()  # the private login is gone afterwards
     login = next(args for args in fake.captured if args[0] == "login")
@@ -217,6 +225,24 @@ def test_build_pushes_every_tag_logged_in_privately(tmp_path: Path) -> None:
     assert built.pushed and built.digest == DIGEST
     assert built.deploy_ref == f"reg.test/acme/notes@{DIGEST}"
     assert not any("s3cret" in line for line in lines)
+
+
+def test_a_push_error_echoing_the_credentials_is_masked(tmp_path: Path) -> None:
+    """Registries' errors may echo what they were sent; noxops prints them masked."""
+    config = load(_project(tmp_path, "registry = 'reg.test/acme'\n"))
+    fake = FakeEngine()
+    pair = base64.b64encode(b"bot:s3cret").decode()
+    fake.push_answer = (
+        1,
+        f"denied: bad auth {pair} (password s3cret) for https://bot:s3cret@reg.test",
+    )
+    environ = {**GITLAB, "NOXOPS_REGISTRY_USER": "bot", "NOXOPS_REGISTRY_PASSWORD": "s3cret"}
+    with pytest.raises(NoxopsError) as err:
+        runner.run(config, ["--push"], command=fake.command, docker=fake.docker, environ=environ)
+    message = str(err.value)
+    assert "denied: bad auth" in message
+    assert "s3cret" not in message and pair not in message
+    assert not (config.reports / "build-manifest.json").exists()  # the build failed
 
 
 def test_build_refuses_before_any_work(tmp_path: Path) -> None:
@@ -261,3 +287,23 @@ def test_no_image_builds_only_the_manifest(tmp_path: Path) -> None:
     )  # fmt: skip
     assert fake.commands == [] and fake.captured == []
     assert built.image is None and built.deploy_ref is None
+
+
+def test_a_failed_build_leaves_no_manifest_for_smoke_to_trust(tmp_path: Path) -> None:
+    """`nox -s build smoke` after a failed build must not smoke-test the previous image."""
+    config = load(_project(tmp_path))
+    fake = FakeEngine()
+    runner.run(config, [], command=fake.command, docker=fake.docker, environ=GITLAB)
+    path = config.reports / "build-manifest.json"
+    assert path.is_file()
+
+    def failing(argv: Sequence[str], env: Mapping[str, str]) -> None:
+        raise NoxopsError("`docker build` failed with exit code 1")
+
+    with pytest.raises(NoxopsError):
+        runner.run(config, [], command=failing, docker=fake.docker, environ=GITLAB)
+    assert not path.exists()
+    (tmp_path / "tests" / "smoke").mkdir(parents=True)
+    with pytest.raises(NoxopsError) as err:
+        runner.smoke(config, [], command=fake.command)
+    assert "build-manifest.json" in str(err.value) and "\n" not in str(err.value)

@@ -311,3 +311,47 @@ def test_command_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "no such folder" in capsys.readouterr().err
     assert main(["report", "--root", str(tmp_path), "--nox-report", "missing.json"]) == 2
     assert "nox --report FILE" in capsys.readouterr().err
+
+
+def test_a_corrupt_session_record_is_never_a_pass(tmp_path: Path) -> None:
+    config = _project(tmp_path, "clean", "/tmp/rc", audit=False)
+    (config.reports / "sessions" / "lint.json").write_text('{"name": "lint", "sta')
+    report = _report(config)
+    lint = _by_name(report)["lint"]
+    assert lint.status == "failed"
+    assert "record is unreadable" in lint.summary
+    assert not report.passed
+
+
+def test_a_killed_session_reads_as_not_finished_not_as_the_last_outcome(tmp_path: Path) -> None:
+    config = _project(tmp_path, "clean", "/tmp/rc", audit=False)
+    record = config.reports / "sessions" / "tests-3.11.json"
+    data = json.loads(record.read_text())
+    # What the wrapper writes before the work starts; a SIGKILL leaves it there.
+    data.update(status="started", reason="did not finish (killed, or still running)")
+    data.update(started="2099-01-01T00:00:00+00:00", duration=None, finished=None)
+    record.write_text(json.dumps(data))
+    report = _report(config)
+    tests = _by_name(report)["tests-3.11"]
+    assert tests.status == "failed"
+    assert "did not finish" in tests.summary
+    assert not report.passed
+
+
+def test_an_audit_from_another_run_is_not_trusted(tmp_path: Path) -> None:
+    config = _project(tmp_path, "clean", "/tmp/rc")
+    sessions = config.reports / "sessions"
+    lint = json.loads((sessions / "lint.json").read_text())
+    lint.update(name="security", run="this-run", status="failed", reason="pip-audit crashed")
+    (sessions / "security.json").write_text(json.dumps(lint))
+    # Left by an earlier run, and rewritten within the same second: mtimes cannot tell.
+    (config.reports / "audit.json").write_text(
+        json.dumps({"status": "audited", "audited": 3, "run": "an-earlier-run"})
+    )
+    audit = _by_name(_report(config))["audit"]
+    assert audit.status == "failed"
+    assert "not from the last security run" in audit.summary
+    (config.reports / "audit.json").write_text(
+        json.dumps({"status": "audited", "audited": 3, "run": "this-run"})
+    )
+    assert _by_name(_report(config))["audit"].summary.startswith("3 package(s) audited")

@@ -107,3 +107,21 @@ def test_a_background_process_holding_the_output_does_not_hang_the_session(
         if child is not None:
             child.kill()
             child.wait()
+
+
+def test_the_record_says_started_while_the_session_runs(tmp_path: Path) -> None:
+    """A run killed half way (SIGKILL) leaves "started", never the previous outcome."""
+    config = _config(tmp_path, logs=False)
+    with recording(_Session("lint"), config):
+        pass
+    assert _record(config, "lint")["status"] == "success"
+    with recording(_Session("lint"), config):
+        during = _record(config, "lint")
+        run = os.environ["NOXOPS_RUN_ID"]
+    assert during["status"] == "started" and during["finished"] is None
+    assert during["run"] == run
+    after = _record(config, "lint")
+    assert after["status"] == "success" and after["run"] == run
+    assert "NOXOPS_RUN_ID" not in os.environ
+    records, problems = read_records(config)
+    assert records["lint"].run == run and not problems

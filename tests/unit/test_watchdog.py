@@ -52,3 +52,20 @@ def test_no_progress_without_a_label(capsys: pytest.CaptureFixture[str]) -> None
     with Watchdog(30, heartbeat=0.1):
         time.sleep(0.3)
     assert capsys.readouterr().err == ""
+
+
+def test_stop_children_does_not_reap_so_a_killed_command_does_not_look_like_exit_0() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    time.sleep(0.2)
+    assert stop_children(grace=5) >= 1
+    # Reaped by psutil, Popen.wait() would find no child and report 0.
+    assert proc.wait(timeout=10) != 0
+
+
+def test_stop_children_kills_what_ignores_sigterm_without_reaping_it() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM])
+    time.sleep(0.5)
+    started = time.monotonic()
+    stop_children(grace=0.5)
+    assert proc.wait(timeout=10) == -9
+    assert time.monotonic() - started < 10

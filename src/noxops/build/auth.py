@@ -1,23 +1,24 @@
 """Registry credentials: which environment variables hold them, and a private docker login.
 
 The password only ever travels on ``docker login``'s stdin, into a temporary ``DOCKER_CONFIG``
-folder (mode 0700) that is deleted afterwards; messages name the variable it came from,
-never its value.
+folder (mode 0700) that is deleted afterwards, on SIGTERM and SIGHUP too (and by the next run
+when this one was SIGKILLed: :mod:`noxops.leases`); messages name the variable it came from,
+never its value, which is registered with :mod:`noxops.masking`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Optional
 
+from noxops import leases
 from noxops.build import engine
 from noxops.build.config import ImageConfig
 from noxops.errors import NoxopsError
+from noxops.masking import mask, register_login
 
 __all__ = ["Credentials", "credentials", "logged_in", "login"]
 
@@ -45,6 +46,7 @@ def credentials(image_cfg: ImageConfig, env: Mapping[str, str]) -> Credentials:
         candidates.append(("GITHUB_ACTOR", "GITHUB_TOKEN"))
     for user_var, password_var in candidates:
         if env.get(user_var) and env.get(password_var):
+            register_login(env[user_var], env[password_var])  # never printed from here on
             return Credentials(host, env[user_var], env[password_var], f"${password_var}")
     names = " and ".join(f"{u}/{p}" for u, p in candidates)
     raise NoxopsError(
@@ -60,7 +62,7 @@ def login(creds: Credentials, config_dir: str, *, docker: engine.Docker = engine
         input=creds.password + "\n", env={"DOCKER_CONFIG": config_dir}, check=False, timeout=60,
     )  # fmt: skip
     if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).replace(creds.password, "****").strip()
+        detail = mask((proc.stderr or proc.stdout).replace(creds.password, "****")).strip()
         raise NoxopsError(
             f"docker login to {creds.registry} as {creds.username} (password from "
             f"{creds.source}) failed: {detail}"
@@ -82,12 +84,9 @@ def logged_in(
     if creds is None:
         yield {}
         return
-    config_dir = tempfile.mkdtemp(prefix="noxops-docker-")  # mode 0700
-    try:
+    with leases.interrupting(), leases.private_dir("noxops-docker-") as folder:  # mode 0700
         plugins = Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "cli-plugins"
         if plugins.is_dir():
-            (Path(config_dir) / "cli-plugins").symlink_to(plugins)
-        login(creds, config_dir, docker=docker)
-        yield {"DOCKER_CONFIG": config_dir}
-    finally:
-        shutil.rmtree(config_dir, ignore_errors=True)
+            (folder / "cli-plugins").symlink_to(plugins)
+        login(creds, str(folder), docker=docker)
+        yield {"DOCKER_CONFIG": str(folder)}

@@ -12,19 +12,25 @@ stage that timed out has its child processes stopped while it cleans up.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import signal
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional, Protocol
 from urllib.parse import quote, urlsplit
 
+from noxops import leases
 from noxops.errors import NoxopsError
+from noxops.masking import mask
 
 __all__ = [
+    "LEASE_LABEL",
     "OWNER_ENV",
     "SERVICE_LABEL",
     "SMOKE_LABEL",
@@ -40,14 +46,14 @@ __all__ = [
     "labels_args",
     "owner_labels",
     "published_host",
+    "reap_dead",
     "remove_container",
     "remove_network",
     "socket_path",
     "unix_socket_problem",
 ]
 
-# Every container and network a smoke run starts carries SMOKE_LABEL (value: the run's id;
-# ``.pid`` and ``.host`` say which process on which machine owns it).
+# Every container and network a smoke run starts carries SMOKE_LABEL (value: the run's id).
 SMOKE_LABEL = "org.noxops.smoke"
 # Every integration-service container carries SERVICE_LABEL (value: one id per service).
 SERVICE_LABEL = "noxops.run"
@@ -60,6 +66,9 @@ def owner_labels(label: str, environ: Mapping[str, str] | None = None) -> dict[s
     """``{<label>.owner: $NOXOPS_OWNER}``, or nothing when it is unset."""
     owner = (os.environ if environ is None else environ).get(OWNER_ENV)
     return {f"{label}.owner": owner} if owner else {}
+# Every container and network noxops starts carries LEASE_LABEL: the id of its owner's lease
+# (noxops.leases), the only proof a reaper accepts that the owner is gone.
+LEASE_LABEL = "org.noxops.lease"
 
 
 class Docker(Protocol):
@@ -152,24 +161,65 @@ def docker(
     check: bool = True,
     timeout: float | None = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``docker *args`` and capture its output; :class:`EngineError` when it fails."""
+    """Run ``docker *args`` and capture its output; :class:`EngineError` when it fails.
+
+    The command runs in its own process group, stopped with everything it started on every
+    way out (Ctrl-C, SIGTERM, a timeout), so no ``docker push`` outlives its run.
+    """
     full_env = None if env is None else {**os.environ, **env}
+    argv = [docker_binary(), *args]
     try:
-        proc = subprocess.run(
-            [docker_binary(), *args],
-            input=input,
+        child = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=full_env,
-            capture_output=True,
             text=True,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
         )
+    except OSError as exc:
+        raise EngineError(f"could not run docker: {exc.strerror or exc}") from None
+    try:
+        out, err = child.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
+        _stop_group(child)
         raise EngineError(f"`docker {args[0]}` did not finish within {timeout:g}s") from None
+    except BaseException:
+        _stop_group(child)
+        raise
+    proc = subprocess.CompletedProcess(argv, child.returncode, out, err)
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip()
+        detail = mask((proc.stderr or proc.stdout).strip())
         raise EngineError(f"`docker {' '.join(args[:2])}` failed: {detail}")
     return proc
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, be killed when this process dies (SIGKILL too),
+    so no ``docker push`` outlives a killed run."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _stop_group(child: subprocess.Popen[str]) -> None:
+    """Terminate ``child``'s process group, then kill it; reap ``child``."""
+    for signum, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signum)
+        try:
+            child.wait(wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(OSError):
+        os.killpg(child.pid, signal.SIGKILL)  # what the leader left behind
+    with contextlib.suppress(Exception):
+        child.communicate(timeout=1)
 
 
 def available(run: Docker | None = None) -> str | None:
@@ -237,6 +287,31 @@ def remove_network(network: str) -> None:
     if _api_delete(f"/networks/{quote(network)}"):
         return
     docker("network", "rm", network, check=False, timeout=60)
+
+
+def reap_dead(kind_label: str) -> int:
+    """Remove the containers and networks carrying ``kind_label`` whose owner is provably
+    dead (:func:`noxops.leases.owner_dead`); anything else, a live run's or one whose owner
+    cannot be proven gone, stays. Returns how many were removed."""
+    if shutil.which("docker") is None:
+        return 0
+    fmt = f'{{{{.ID}}}} {{{{.Label "{LEASE_LABEL}"}}}}'
+    removed = 0
+    for what, remove in (("container", remove_container), ("network", remove_network)):
+        listing = ["ps", "-a"] if what == "container" else ["network", "ls"]
+        try:
+            proc = docker(
+                *listing, "--filter", f"label={kind_label}", "--filter", f"label={LEASE_LABEL}",
+                "--format", fmt, check=False, timeout=60,
+            )  # fmt: skip
+        except EngineError:
+            continue
+        for line in proc.stdout.splitlines():
+            ident, _, owner = line.partition(" ")
+            if ident and leases.owner_dead(owner.strip()):
+                remove(ident)
+                removed += 1
+    return removed
 
 
 def labels_args(labels: Mapping[str, str]) -> list[str]:

@@ -30,6 +30,7 @@ from noxops.build.image import ci_source, created, image_name, oci_labels, proje
 from noxops.build.smoke import RunningService, SidecarSpec, SmokeError, http_status
 from noxops.distribution import __version__, requirement
 from noxops.errors import NoxopsError
+from noxops.masking import mask, masked
 from noxops.outputs import Output
 
 if TYPE_CHECKING:
@@ -184,6 +185,20 @@ def _write_sbom(
     return relative
 
 
+def _push(
+    ref: str, env: Mapping[str, str], *, docker: engine.Docker, log: Callable[[str], None]
+) -> None:
+    """``docker push``, its output shown through the masker (a registry's error may echo the
+    credentials)."""
+    proc = docker("push", ref, env=env, check=False, timeout=None)
+    output = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0:
+        raise NoxopsError(f"`docker push {ref}` failed (exit {proc.returncode}): {output}")
+    lines = output.splitlines()
+    for line in lines[-5:]:
+        log(mask(line))
+
+
 def _image(
     config: Config,
     result: manifest.Manifest,
@@ -232,7 +247,7 @@ def _image(
     if push and not multi:
         with logged_in(creds, environ, docker=docker) as env:
             for pushed in refs:
-                command(["docker", "push", pushed], env)
+                _push(pushed, env, docker=docker, log=log)
         digest = _repo_digest(image_id, repository, docker) if image_id else None
     elif multi:  # buildx pushed an image index; its id is the registry digest
         digest, image_id = image_id, None
@@ -266,6 +281,7 @@ def run(
     :func:`noxops.build.engine.docker`, after checking the CLI is on PATH).
     """
     environ = os.environ if environ is None else environ
+    log = masked(log)
     capture: engine.Docker = docker or engine.docker
     image_cfg = config.image
     opts = build_args(posargs)
@@ -289,6 +305,9 @@ def run(
             )
         buildx = _check_platforms(image_cfg, push, docker)
     log(f"{ref.provider}: {ref.event} {ref.name or ''} at {ref.short_sha or '-'}")
+    # An earlier build's manifest must not outlive a failed build: `nox -s build smoke` would
+    # smoke-test the previous image. It is written again once this build has succeeded.
+    manifest.manifest_path(config).unlink(missing_ok=True)
 
     wheel = sdist = None
     if image_cfg.packages and packages.has_build_system(config.project):

@@ -5,24 +5,28 @@ private network, starts the image with its port published on 127.0.0.1, and wait
 health path answers HTTP 200 (a TCP connect is not enough: a published port accepts
 connections before the service listens). If anything fails on the way, or the service never
 becomes healthy within the timeout, or exits, it prints the containers' logs, removes
-everything it started and raises. On exit (including Ctrl-C and SIGTERM) it removes them too.
+everything it started and raises. On exit (including Ctrl-C, SIGTERM and SIGHUP) it removes
+them too.
+
+Every container and network is named before it is created and registered under that name,
+so one whose ``docker create`` was interrupted half way is still removed; each carries this
+process's lease id (:mod:`noxops.leases`), and :func:`reap_stale` removes only what a
+provably dead run left (SIGKILL, a lost CI runner), never a live neighbour's.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import threading
+import contextlib
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import FrameType, TracebackType
-from typing import Any, Callable, Optional
+from types import TracebackType
+from typing import Callable, Optional
 
+from noxops import leases
 from noxops.build import engine
 from noxops.errors import NoxopsError
 
@@ -37,7 +41,6 @@ __all__ = [
 
 LABEL = engine.SMOKE_LABEL  # every container and network a smoke run starts carries it
 _CLI_VARS = {"PATH", "HOME", "USER", "TMPDIR"}  # the docker CLI reads these itself
-_HOST = socket.gethostname()
 
 
 class SmokeError(NoxopsError):
@@ -105,14 +108,18 @@ class RunningService:
         self.run_id = uuid.uuid4().hex[:12]
         self.container: Optional[str] = None
         self.network: Optional[str] = None
-        self.helpers: dict[str, str] = {}  # alias -> container id
+        self.helpers: dict[str, str] = {}  # alias -> container name
         self.base_url = ""
-        self._old_sigterm: Any = None
+        # Registered before they exist: what close() removes, created or not.
+        self._containers: list[str] = []
+        self._networks: list[str] = []
+        self._signals: Optional[contextlib.ExitStack] = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def __enter__(self) -> RunningService:
-        self._trap_sigterm()
+        self._signals = contextlib.ExitStack()
+        self._signals.enter_context(leases.interrupting())
         try:
             self._start()
             self._wait()
@@ -132,31 +139,34 @@ class RunningService:
         self.close()
 
     def close(self) -> None:
-        """Remove everything this run started; safe to call twice."""
+        """Remove everything this run registered, whether or not its creation finished (an
+        interrupted ``docker create`` may still finish in the engine: swept again by label);
+        safe to call twice."""
         try:
-            for container in [self.container, *self.helpers.values()]:
-                if container:
-                    engine.remove_container(container)
-            if self.network:
-                engine.remove_network(self.network)
+            for name in self._containers:
+                engine.remove_container(name)
+            if self._containers:
+                self._sweep()
+            for name in self._networks:
+                engine.remove_network(name)
+            self._containers, self._networks = [], []
             self.container, self.helpers, self.network = None, {}, None
         finally:
-            self._restore_sigterm()
+            if self._signals is not None:
+                self._signals.close()
+                self._signals = None
 
-    def _trap_sigterm(self) -> None:
-        """Turn SIGTERM (a cancelled CI job) into KeyboardInterrupt so clean-up runs."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-
-        def interrupt(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt(f"signal {signum}")
-
-        self._old_sigterm = signal.signal(signal.SIGTERM, interrupt)
-
-    def _restore_sigterm(self) -> None:
-        if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
+    def _sweep(self) -> None:
+        """Remove containers with this run's label that removal by name missed."""
+        for _ in range(3):
+            listing = engine.docker(
+                "ps", "-aq", "--filter", f"label={LABEL}={self.run_id}", check=False, timeout=60
+            ).stdout.split()
+            if not listing:
+                return
+            for ident in listing:
+                engine.remove_container(ident)
+            time.sleep(0.3)
 
     # -- start ----------------------------------------------------------------------------
 
@@ -164,11 +174,17 @@ class RunningService:
         return engine.labels_args(
             {
                 LABEL: self.run_id,
-                f"{LABEL}.pid": str(os.getpid()),
-                f"{LABEL}.host": _HOST,
+                engine.LEASE_LABEL: leases.process_lease().id,
                 **engine.owner_labels(LABEL),
             }
         )
+
+    def _run(self, name: str, *args: str, env: Mapping[str, str]) -> str:
+        """``docker create`` (named, registered first) then ``docker start``; the name."""
+        self._containers.append(name)
+        engine.docker("create", "--name", name, *self._labels(), *args, env=env)
+        engine.docker("start", name)
+        return name
 
     def _start(self) -> None:
         reaped = reap_stale()
@@ -176,23 +192,23 @@ class RunningService:
             self.log(f"removed {reaped} container(s)/network(s) left by an earlier killed run")
         name = f"noxops-smoke-{self.run_id}"
         if self.sidecars:
-            self.network = name
+            self._networks.append(name)
             engine.docker("network", "create", *self._labels(), name)
+            self.network = name
             for spec in self.sidecars:
                 args, cli_env = _env_split(spec.env)
                 self.log(f"starting helper {spec.alias} ({spec.image})")
-                self.helpers[spec.alias] = engine.docker(
-                    "run", "-d", "--name", f"{name}-{spec.alias}", *self._labels(),
-                    "--network", name, "--network-alias", spec.alias, *args,
-                    spec.image, *spec.command, env=cli_env,
-                ).stdout.strip()  # fmt: skip
+                self.helpers[spec.alias] = self._run(
+                    f"{name}-{spec.alias}", "--network", name, "--network-alias", spec.alias,
+                    *args, spec.image, *spec.command, env=cli_env,
+                )  # fmt: skip
         args, cli_env = _env_split(self.env)
         network = ["--network", self.network] if self.network else []
         self.log(f"starting {self.image} (port {self.port} on 127.0.0.1)")
-        self.container = engine.docker(
-            "run", "-d", "--name", name, *self._labels(), *network,
-            "-p", f"127.0.0.1::{self.port}", *args, self.image, *self.command, env=cli_env,
-        ).stdout.strip()  # fmt: skip
+        publish = ["-p", f"127.0.0.1::{self.port}"]
+        self.container = self._run(
+            name, *network, *publish, *args, self.image, *self.command, env=cli_env
+        )
         mapped = engine.docker("port", self.container, f"{self.port}/tcp").stdout.strip()
         host_port = mapped.splitlines()[0].rsplit(":", 1)[-1] if mapped else ""
         if not host_port.isdigit():
@@ -255,26 +271,7 @@ class RunningService:
 
 
 def reap_stale() -> int:
-    """Remove what smoke runs on this machine left behind when they were killed (SIGKILL, a
-    lost CI runner): their containers and networks name a process that no longer exists."""
-    import psutil
-
-    def dead(owner: str) -> bool:
-        return owner.isdigit() and not psutil.pid_exists(int(owner))
-
-    host = f"label={LABEL}.host={_HOST}"
-    pid = f'{{{{.ID}}}} {{{{.Label "{LABEL}.pid"}}}}'
-    removed = 0
-    listing = engine.docker("ps", "-a", "--filter", host, "--format", pid, check=False)
-    for line in listing.stdout.splitlines():
-        ident, _, owner = line.partition(" ")
-        if dead(owner.strip()):
-            engine.remove_container(ident)
-            removed += 1
-    listing = engine.docker("network", "ls", "--filter", host, "--format", pid, check=False)
-    for line in listing.stdout.splitlines():
-        ident, _, owner = line.partition(" ")
-        if dead(owner.strip()):
-            engine.remove_network(ident)
-            removed += 1
-    return removed
+    """Remove what smoke runs left behind when they were killed (SIGKILL, a lost CI runner):
+    only containers and networks whose owner's lease proves it dead, never a live run's,
+    whatever machine, container or PID namespace it runs in."""
+    return engine.reap_dead(LABEL)

@@ -44,12 +44,19 @@ def approval_source(
 
 
 def require_approval(
-    env: str, posargs: Sequence[str], environ: Mapping[str, str] | None = None
+    env: str,
+    posargs: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    action: str = "deploy",
 ) -> str:
+    """Where the approval came from; :class:`ApprovalRequired` naming the session to rerun
+    (``deploy-<env>`` or ``rollback-<env>``) when there is none."""
     source = approval_source(env, posargs, environ)
     if source is None:
+        doing = "rolling back" if action == "rollback" else "deploying to"
         raise ApprovalRequired(
-            f"deploying to {env} needs an explicit approval: run `nox -s deploy-{env} -- "
+            f"{doing} {env} needs an explicit approval: run `nox -s {action}-{env} -- "
             f"--approve`, set NOXOPS_APPROVED={env}, or run it in a CI job bound to the "
             f"protected environment {env!r} (see docs/deploy.md)"
         )

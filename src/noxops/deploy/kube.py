@@ -1,19 +1,23 @@
 """A small Kubernetes REST client over plain HTTP(S): kubeconfig, get/list/create/patch/delete.
 
 Only the standard library: ``urllib`` for HTTP and ``ssl`` for the cluster CA and client
-certificates. Tokens, keys and certificates are never printed; key material from a kubeconfig
-is written (mode 0600) into a private temporary folder that :meth:`KubeClient.close` removes.
+certificates. Tokens, keys and certificates are never printed (they are registered with
+:mod:`noxops.masking`, and a YAML error never quotes the kubeconfig); key material from a
+kubeconfig is written (mode 0600) into a private temporary folder that
+:meth:`KubeClient.close` removes, on SIGTERM and SIGHUP too, and that the next run removes
+when this one was SIGKILLed (:mod:`noxops.leases`). A bearer token is never sent over plain
+``http://`` to another machine unless ``NOXOPS_KUBE_ALLOW_HTTP=1`` says so.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import shutil
 import ssl
 import subprocess
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,8 +28,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Optional
 
+from noxops import leases
 from noxops.deploy.http import open_url
 from noxops.errors import NoxopsError
+from noxops.masking import register
 
 __all__ = [
     "KubeClient",
@@ -127,7 +133,11 @@ def _parse_text(text: str, where: str) -> dict[str, Any]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise KubeError(f"{where} is not valid YAML: {exc}") from None
+            # Only where and what: PyYAML's own message quotes the line (a token, a key).
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "a syntax error"
+            raise KubeError(f"{where} is not valid YAML or JSON ({problem}{at})") from None
     if not isinstance(data, dict):
         raise KubeError(f"{where} is not a kubeconfig (expected a mapping at the top)")
     return data
@@ -162,14 +172,52 @@ def _exec_token(spec: Mapping[str, Any], where: str) -> str:
     return str(token)
 
 
-def load_kubeconfig(path: str | Path, context: str | None = None) -> Kubeconfig:
-    """Read a kubeconfig file (YAML or JSON) and resolve ``context`` (default: current)."""
-    path = Path(path)
-    where = f"kubeconfig {path}"
+_ALLOW_HTTP = "NOXOPS_KUBE_ALLOW_HTTP"
+
+
+def _loopback(server: str) -> bool:
+    host = urllib.parse.urlsplit(server).hostname or ""
+    if host == "localhost":
+        return True
     try:
-        text = path.read_text(encoding="utf-8")
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_transport(cfg: Kubeconfig, where: str) -> None:
+    """A credential over plain HTTP to another machine travels in clear text: refused."""
+    if not cfg.server.startswith("http://") or _loopback(cfg.server):
+        return
+    if (cfg.token or cfg.cert_data or cfg.cert_file) and os.environ.get(_ALLOW_HTTP) != "1":
+        raise KubeError(
+            f"{where}: the server {cfg.server} is plain http:// and the user has credentials, "
+            "which would travel in clear text; use the cluster's https:// address, or set "
+            f"{_ALLOW_HTTP}=1 to send them anyway"
+        )
+
+
+def load_kubeconfig(
+    path: str | Path, context: str | None = None, *, where: str | None = None
+) -> Kubeconfig:
+    """Read a kubeconfig file (YAML or JSON) and resolve ``context`` (default: current).
+
+    ``where`` names it in messages (default: ``kubeconfig <path>``), e.g. the environment
+    variable it came from when ``path`` is a temporary copy.
+    """
+    path = Path(path)
+    where = where or f"kubeconfig {path}"
+    try:
+        raw = path.read_bytes()
     except OSError as exc:
         raise KubeError(f"cannot read {where}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KubeError(
+            f"{where} is not a kubeconfig (not UTF-8 text); expected YAML or JSON "
+            "(from `kubectl config view --raw`)"
+        ) from None
     data = _parse_text(text, where)
     name = context or data.get("current-context")
     if not name:
@@ -187,6 +235,8 @@ def load_kubeconfig(path: str | Path, context: str | None = None) -> Kubeconfig:
     elif cluster.get("certificate-authority"):
         cfg.ca_file = _read_relative(cluster["certificate-authority"], base)
     _user_credentials(cfg, user, base, where)
+    register(cfg.token, *(d.decode("ascii", "replace") for d in (cfg.key_data,) if d))
+    _check_transport(cfg, where)
     return cfg
 
 
@@ -222,15 +272,12 @@ def kubeconfig_from_env(variable: str) -> Iterator[Path]:
         content = base64.b64decode(value.strip(), validate=False)
     except ValueError:
         raise KubeError(f"environment variable {variable} is not valid base64") from None
-    folder = tempfile.mkdtemp(prefix="noxops-kube-")
-    try:
-        path = Path(folder) / "kubeconfig"
+    with leases.interrupting(), leases.private_dir("noxops-kube-") as folder:
+        path = folder / "kubeconfig"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         yield path
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class KubeClient:
@@ -251,7 +298,7 @@ class KubeClient:
 
     def _private_file(self, name: str, data: bytes) -> str:
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="noxops-kube-")
+            self._tmp = str(leases.make_dir("noxops-kube-"))
         path = Path(self._tmp) / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:

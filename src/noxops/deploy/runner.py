@@ -129,8 +129,9 @@ def cluster(
 ) -> Iterator[tuple[Optional[KubeClient], Optional[str]]]:
     """The API client and the kubeconfig file it came from (``None`` for a blind dry run)."""
     if cfg.kubeconfig_env and (os.environ.get(cfg.kubeconfig_env) or not dry_run):
-        with kubeconfig_from_env(cfg.kubeconfig_env) as secret_file:  # noqa: SIM117 - 3.9
-            with KubeClient(load_kubeconfig(secret_file, cfg.context)) as kube:
+        with kubeconfig_from_env(cfg.kubeconfig_env) as secret_file:
+            where = f"the kubeconfig in ${cfg.kubeconfig_env}"
+            with KubeClient(load_kubeconfig(secret_file, cfg.context, where=where)) as kube:
                 yield kube, str(secret_file)
         return
     path = None if cfg.kubeconfig_env else _kubeconfig_path(root, cfg)
@@ -225,7 +226,7 @@ def run(
     app = cfg.app_name(config.project_name)
     opts = parse_posargs(posargs)
     if cfg.needs_approval(env) and not opts.dry_run:
-        source = approval.require_approval(env, posargs, environ)
+        source = approval.require_approval(env, posargs, environ, action=action)
         log(f"{env}: approved ({source})")
     image = (
         resolve_image(config.root, cfg, opts.image, default_manifest=manifest_path(config))

@@ -60,6 +60,12 @@ def read_coverage(path: Path, root: Path) -> Coverage:
         branches_valid=_int(el.get("branches-valid"), "branches-valid", shown),
         branches_covered=_int(el.get("branches-covered"), "branches-covered", shown),
     )
+    if cov.lines_valid + cov.branches_valid == 0:
+        raise ReadProblem(
+            shown,
+            "it measured 0 lines (nothing was imported under coverage?): check "
+            "[tool.coverage.run] source and that the tests import the package",
+        )
     sources = [s.text or "" for s in el.iter("source")]
     base = Path(sources[0]) if sources and sources[0] else root
     for cls in el.iter("class"):

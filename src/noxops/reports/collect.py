@@ -257,6 +257,15 @@ class _Reader:
         data = self.read(check, session, file, read_json)
         if data is None:
             return check
+        rec = self.records.get(session)
+        if rec is not None and rec.run and data.get("run") != rec.run:
+            # Only the last security run's own verdict counts, however close in time.
+            check.status = "failed"
+            check.summary = (
+                f"not audited: {self.shown(file)} is not from the last {session} run "
+                f"({session} {rec.status})"
+            )
+            return check
         status = data.get("status")
         if status == "audited":
             check.status = "passed"

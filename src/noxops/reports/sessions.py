@@ -10,6 +10,13 @@ stderr. So the log is kept at the file-descriptor level: for the session's durat
 descriptors 1 and 2 are pipes whose reader threads copy every byte both to the real
 terminal (or CI log) and to ``reports/sessions/<session>.log``. Nothing changes on the
 terminal except that the tools no longer see a TTY (some drop their colours).
+
+The record is written as ``started`` before the session's work and replaced at its end, so
+a run killed on the way (SIGKILL, a lost runner) reads as not finished, never as the
+previous run's outcome. Each session run has an id (``run`` in the record, and
+``NOXOPS_RUN_ID`` in the environment while it runs) that its stages write into the reports
+that must be this run's own (the audit). A record that cannot be read counts as a session
+that did not pass.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +43,7 @@ if TYPE_CHECKING:
     from noxops.config import Config
 
 __all__ = [
+    "RUN_ID_ENV",
     "Record",
     "Recorder",
     "SessionRecord",
@@ -43,6 +52,10 @@ __all__ = [
     "recording",
     "sessions_dir",
 ]
+
+
+RUN_ID_ENV = "NOXOPS_RUN_ID"
+NOT_FINISHED = "did not finish (killed, or still running)"
 
 
 def sessions_dir(config: Config) -> Path:
@@ -150,42 +163,66 @@ def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
     tee: Optional[_Tee] = None
     started = _now()
     start = time.monotonic()
+    run = uuid.uuid4().hex
+    record_path = folder / f"{name}.json"
+    record: dict[str, Any] = {
+        "name": name,
+        "status": "started",
+        "reason": NOT_FINISHED,
+        "run": run,
+        "duration": None,
+        "started": started,
+        "finished": None,
+        "log": None,
+    }
     try:
         folder.mkdir(parents=True, exist_ok=True)
         keep = config.report.session_logs
         if keep is None:
             keep = not sys.stdout.isatty()
         if keep:
+            record["log"] = display(log_path, config.root)
+        _write_record(record_path, record, name)  # replaced at the end: killed reads "started"
+        if keep:
             tee = _Tee(log_path)
             tee.start()
     except OSError as exc:
         tee = None
+        record["log"] = None
         sys.stderr.write(f"nox > noxops: not keeping the log of {name}: {exc}\n")
     error: Optional[BaseException] = None
+    saved_run = os.environ.get(RUN_ID_ENV)
+    os.environ[RUN_ID_ENV] = run
     try:
         yield recorder
     except BaseException as exc:
         error = exc
         raise
     finally:
+        if saved_run is None:
+            os.environ.pop(RUN_ID_ENV, None)
+        else:
+            os.environ[RUN_ID_ENV] = saved_run
         if tee is not None:
             tee.stop()
         status, reason = _status(error, recorder)
-        record = {
-            "name": name,
-            "status": status,
-            "reason": reason,
-            "duration": round(time.monotonic() - start, 3),
-            "started": started,
-            "finished": _now(),
-            "log": display(log_path, config.root) if tee is not None else None,
-        }
-        try:
-            (folder / f"{name}.json").write_text(
-                json.dumps(record, indent=2) + "\n", encoding="utf-8"
-            )
-        except OSError as exc:
-            sys.stderr.write(f"nox > noxops: could not record {name}: {exc}\n")
+        record.update(
+            status=status,
+            reason=reason,
+            duration=round(time.monotonic() - start, 3),
+            finished=_now(),
+        )
+        _write_record(record_path, record, name)
+
+
+def _write_record(path: Path, record: dict[str, Any], name: str) -> None:
+    """Write the record whole (a temporary file renamed over it), never half."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        sys.stderr.write(f"nox > noxops: could not record {name}: {exc}\n")
 
 
 @dataclass
@@ -193,12 +230,15 @@ class SessionRecord:
     """One session's outcome, from noxops's record or nox's ``--report``."""
 
     name: str
-    status: str  # success, failed, timed-out, interrupted, skipped, aborted
+    # success, failed, timed-out, interrupted, skipped, aborted; started (did not finish);
+    # unreadable (its record is corrupt)
+    status: str
     duration: Optional[float] = None
     reason: str = ""
     started: str = ""
     log: Optional[str] = None
     source: str = ""
+    run: str = ""
 
     @property
     def ok(self) -> bool:
@@ -233,12 +273,26 @@ def read_records(config: Config) -> tuple[dict[str, SessionRecord], list[str]]:
                 started=str(data.get("started") or ""),
                 log=data.get("log"),
                 source=display(path, config.root),
+                run=str(data.get("run") or ""),
             )
         except ReadProblem as exc:
             problems.append(str(exc))
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"could not read {display(path, config.root)}: bad record ({exc})")
+            records[path.stem] = _unreadable(path, config, str(exc))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problem = f"could not read {display(path, config.root)}: bad record ({exc})"
+            problems.append(problem)
+            records[path.stem] = _unreadable(path, config, problem)
     return records, problems
+
+
+def _unreadable(path: Path, config: Config, problem: str) -> SessionRecord:
+    """A corrupt record: the session's outcome is unknown, so it did not pass."""
+    return SessionRecord(
+        name=path.stem,
+        status="unreadable",
+        reason=f"its record is unreadable: {problem}",
+        source=display(path, config.root),
+    )
 
 
 def read_nox_report(path: Path, root: Path) -> dict[str, SessionRecord]:

@@ -13,7 +13,6 @@ This module must import quickly and run on Python 3.9: the pytest plugin uses it
 from __future__ import annotations
 
 import importlib
-import re
 import signal
 import socket
 import threading
@@ -26,6 +25,7 @@ from typing import Callable, Optional
 from urllib.parse import quote, unquote, urlsplit
 
 from noxops.errors import NoxopsError
+from noxops.masking import mask
 
 __all__ = [
     "ContainerSpec",
@@ -56,12 +56,9 @@ class NotReady(Exception):
         self.fatal = fatal
 
 
-_PASSWORD_RE = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)@")
-
-
 def mask_url(text: str) -> str:
-    """``text`` with the password of every URL in it replaced by ``***``."""
-    return _PASSWORD_RE.sub(lambda m: f"{m.group('head')}***@", text)
+    """``text`` with the password of every URL in it (and every registered secret) masked."""
+    return mask(text)
 
 
 @dataclass(frozen=True)

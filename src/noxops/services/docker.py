@@ -4,7 +4,8 @@ The engine is whatever the docker SDK finds (``DOCKER_HOST`` or the local socket
 engines included). Ports are published on 127.0.0.1 when the engine is local. noxops never
 relies on testcontainers' reaper container (Ryuk): every container carries a label unique to
 this run and :meth:`DockerRunning.stop` removes whatever carries it, also when start-up was
-interrupted half way.
+interrupted half way. Each also carries this process's lease id (:mod:`noxops.leases`): the
+next run removes what a SIGKILLed run left, and only that (never a live neighbour's).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ import time
 import uuid
 from typing import Any, Optional
 
+from noxops import leases
 from noxops.build.engine import (
+    LEASE_LABEL,
     OWNER_ENV,
     SERVICE_LABEL,
     engine_url,
     is_local,
     owner_labels,
     published_host,
+    reap_dead,
     unix_socket_problem,
 )
 from noxops.services.base import Endpoint, Kind, Running, Service, ServiceError, indent_tail
@@ -146,6 +150,7 @@ class DockerRunning(Running):
         from testcontainers.core.container import DockerContainer
 
         testcontainers_config.ryuk_disabled = True  # we remove our containers ourselves
+        reap_dead(SERVICE_LABEL)  # what provably dead (SIGKILLed) runs left
         password = secrets.token_urlsafe(12)
         spec = self.kind.container(password)
         container = DockerContainer(self.image, docker_client_kw={"timeout": 60})
@@ -169,6 +174,7 @@ class DockerRunning(Running):
                 LABEL: self.run_id,
                 "noxops.service": self.kind.name,
                 **owner_labels(LABEL),
+                LEASE_LABEL: leases.process_lease().id,
             },
             network="bridge",
             **extra,

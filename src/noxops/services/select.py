@@ -258,10 +258,18 @@ class Services:
         ]
         for thread in threads:
             thread.start()
+        first_failure: Optional[int] = None
         try:
             for thread in threads:
                 while thread.is_alive():
                     thread.join(0.05)  # short joins: a signal can interrupt the wait
+                    if first_failure is None:
+                        first_failure = next(
+                            (i for i, exc in enumerate(results) if exc is not None), None
+                        )
+                        if first_failure is not None:  # one failed: the others need not wait
+                            for running in self.runnings:
+                                running.cancel()
         except BaseException:
             self.signals.hold()
             for running in self.runnings:
@@ -270,6 +278,11 @@ class Services:
                 thread.join()
             raise
         failures = [exc for exc in results if exc is not None]
+        if first_failure is not None:  # what the cancelled ones said is only an echo
+            failures = [exc for exc in failures if exc is results[first_failure]] + [
+                exc for exc in failures if "was cancelled" not in str(exc)
+            ]
+            failures = list(dict.fromkeys(failures))
         if failures:
             unexpected = [f for f in failures if not isinstance(f, ServiceError)]
             if unexpected:

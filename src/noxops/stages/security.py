@@ -5,16 +5,24 @@ dependency must have been looked up (pip-audit's ``skip_reason`` says when one w
 and a known-vulnerable canary must come back vulnerable (a database that cannot be reached
 answers "nothing found" for everything). Otherwise the result is "not audited", which fails
 the stage unless ``allow_unaudited`` is set.
+
+The evidence is this run's own: pip-audit's earlier outputs are deleted before it runs, a
+pip-audit that leaves no readable report (a crash) is shown and counts as "not audited",
+and ``audit.json`` carries the session's run id (:mod:`noxops.reports.sessions`), which
+the report checks against the session's record. Requirements behind extras
+(``psycopg[binary]`` -> psycopg-binary) are audited too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from noxops.masking import mask
 from noxops.reports.gate import bandit_blocking
 from noxops.reports.model import ReadProblem
 from noxops.reports.scanners import read_bandit
@@ -54,23 +62,30 @@ PIP_AUDIT = Output("pip-audit.json", kind="file")
 # anywhere because it could not reach its data.
 CANARY = "requests==2.5.0"
 
-# Run inside the session's environment: the installed closure of the project's requirements
-# (extras-only requirements left out), as name==version lines.
-_LIST_DEPS = """
+# Run inside the session's environment: the installed closure of the project's requirements,
+# following the extras each requirement asks for (``psycopg[binary]`` -> psycopg-binary) and
+# leaving out the project's own optional extras, as name==version lines.
+_LIST_DEPS = r"""
 import importlib.metadata as m, re, sys
 norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
 installed = {norm(d.metadata["Name"]): d for d in m.distributions() if d.metadata["Name"]}
-todo, seen = [norm(sys.argv[1])], set()
+todo, seen = [(norm(sys.argv[1]), frozenset())], set()
 while todo:
-    name = todo.pop()
-    if name in seen or name not in installed:
+    name, extras = todo.pop()
+    if (name, extras) in seen or name not in installed:
         continue
-    seen.add(name)
+    seen.add((name, extras))
     for req in installed[name].requires or []:
-        if "extra ==" not in req.replace("extra==", "extra =="):
-            todo.append(norm(re.match(r"[A-Za-z0-9._-]+", req).group(0)))
-seen.discard(norm(sys.argv[1]))
-for name in sorted(seen):
+        spec, _, marker = req.partition(";")
+        wanted = re.findall(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
+        if wanted and not any(norm(w) in extras for w in wanted):
+            continue
+        found = re.match(r"\s*([A-Za-z0-9._-]+)\s*(?:\[([^\]]*)\])?", spec)
+        if found:
+            asked = frozenset(norm(e) for e in (found.group(2) or "").split(",") if e.strip())
+            todo.append((norm(found.group(1)), asked))
+names = {name for name, _ in seen} - {norm(sys.argv[1])}
+for name in sorted(names):
     print(f"{installed[name].metadata['Name']}=={installed[name].version}")
 """
 
@@ -84,6 +99,7 @@ class AuditResult:
     skipped: list[str] = field(default_factory=list)
     vulnerabilities: list[dict[str, Any]] = field(default_factory=list)
     reason: str = ""
+    run: str = ""  # the session run that made it (NOXOPS_RUN_ID)
 
     @property
     def summary(self) -> str:
@@ -173,15 +189,25 @@ def _bandit_config_args(config: Config) -> list[str]:
 
 
 def _pip_audit(session: nox.Session, requirements: Path, output: Path) -> dict[str, Any]:
-    session.run(
-        "pip-audit", "--requirement", str(requirements), "--no-deps", "--disable-pip",
-        "--progress-spinner=off", "--format=json", f"--output={output}",
-        success_codes=[0, 1], silent=True,
+    """pip-audit's JSON for ``requirements``; an earlier run's output never stands in for it,
+    and when it leaves none (a crash), its output is shown and nothing counts as audited."""
+    output.unlink(missing_ok=True)
+    shown = str(
+        session.run(
+            "pip-audit", "--requirement", str(requirements), "--no-deps", "--disable-pip",
+            "--progress-spinner=off", "--format=json", f"--output={output}",
+            success_codes=[0, 1], silent=True,
+        ) or ""
     )  # fmt: skip
     try:
         loaded: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return {"dependencies": [{"name": "(all)", "skip_reason": f"no readable report: {exc}"}]}
+        if not isinstance(loaded.get("dependencies"), list):
+            raise ValueError("no 'dependencies' list")
+    except (OSError, ValueError, AttributeError) as exc:
+        tail = "\n".join(shown.strip().splitlines()[-20:])
+        session.warn(f"pip-audit wrote no readable report ({exc}); its output:\n{mask(tail)}")
+        why = f"pip-audit failed and wrote no readable report ({type(exc).__name__})"
+        return {"dependencies": [{"name": "(all)", "skip_reason": why}]}
     return loaded
 
 
@@ -250,6 +276,8 @@ def security(session: nox.Session, config: Config) -> None:
 
     if not cfg.audit:
         return _finish(session, problems)
+    run = os.environ.get("NOXOPS_RUN_ID") or uuid.uuid4().hex
+    AUDIT.path(config).unlink(missing_ok=True)  # no earlier verdict survives a failed run
     requirements = report_path(config, "audit-requirements.txt")
     requirements.write_text(frozen, encoding="utf-8")
     project = _pip_audit(session, requirements, PIP_AUDIT.path(config))
@@ -257,6 +285,7 @@ def security(session: nox.Session, config: Config) -> None:
     canary_req.write_text(CANARY + "\n", encoding="utf-8")
     canary = _pip_audit(session, canary_req, report_path(config, ".audit-canary.json"))
     result = classify_audit(project, canary)
+    result.run = run
     write_json(AUDIT.path(config), asdict(result))
     session.log(result.summary)
     if result.status == "vulnerable":
