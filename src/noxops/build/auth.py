@@ -20,7 +20,7 @@ from noxops.build.config import ImageConfig
 from noxops.errors import NoxopsError
 from noxops.masking import mask, register_login
 
-__all__ = ["Credentials", "credentials", "logged_in", "login"]
+__all__ = ["Credentials", "credentials", "logged_in", "login", "registry_credentials"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +31,25 @@ class Credentials:
     source: str  # which variables they came from (for messages; never the values)
 
 
+def _candidates(host: str, env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The (user, password) variable pairs that may hold credentials for ``host``."""
+    candidates = [("NOXOPS_REGISTRY_USER", "NOXOPS_REGISTRY_PASSWORD")]
+    if env.get("CI_REGISTRY") == host:
+        candidates.append(("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
+    if host == "ghcr.io":
+        candidates.append(("GITHUB_ACTOR", "GITHUB_TOKEN"))
+    return candidates
+
+
+def registry_credentials(host: str, env: Mapping[str, str]) -> Optional[Credentials]:
+    """Credentials for ``host`` (host[:port]) from the environment, or None (anonymous)."""
+    for user_var, password_var in _candidates(host, env):
+        if env.get(user_var) and env.get(password_var):
+            register_login(env[user_var], env[password_var])  # never printed from here on
+            return Credentials(host, env[user_var], env[password_var], f"${password_var}")
+    return None
+
+
 def credentials(image_cfg: ImageConfig, env: Mapping[str, str]) -> Credentials:
     """Registry credentials from the environment; a clear error naming what to set."""
     if not image_cfg.registry:
@@ -39,16 +58,10 @@ def credentials(image_cfg: ImageConfig, env: Mapping[str, str]) -> Credentials:
             "'registry.gitlab.com/acme/app'"
         )
     host = image_cfg.registry.split("/", 1)[0]
-    candidates = [("NOXOPS_REGISTRY_USER", "NOXOPS_REGISTRY_PASSWORD")]
-    if env.get("CI_REGISTRY") == host:
-        candidates.append(("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
-    if host == "ghcr.io":
-        candidates.append(("GITHUB_ACTOR", "GITHUB_TOKEN"))
-    for user_var, password_var in candidates:
-        if env.get(user_var) and env.get(password_var):
-            register_login(env[user_var], env[password_var])  # never printed from here on
-            return Credentials(host, env[user_var], env[password_var], f"${password_var}")
-    names = " and ".join(f"{u}/{p}" for u, p in candidates)
+    found = registry_credentials(host, env)
+    if found is not None:
+        return found
+    names = " and ".join(f"{u}/{p}" for u, p in _candidates(host, env))
     raise NoxopsError(
         f"pushing to {host} needs credentials: set {names} in the environment (or log in with "
         "`docker login` yourself and set [tool.noxops.image] login = false)"

@@ -19,48 +19,34 @@ Credentials, for ``pull``: ``NOXOPS_REGISTRY_USER``/``NOXOPS_REGISTRY_PASSWORD``
 from __future__ import annotations
 
 import os
-import subprocess
+import shutil
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
 
+from noxops.build import engine, manifest
+from noxops.build.auth import logged_in, registry_credentials
+from noxops.build.manifest import Manifest
+from noxops.config import load as load_config
 from noxops.errors import NoxopsError
 
-if TYPE_CHECKING:
-    from noxops.build.manifest import Manifest
-
-__all__ = ["ARCHIVE", "credentials", "load", "main", "pull", "save"]
+__all__ = ["ARCHIVE", "load", "main", "pull", "save"]
 
 ARCHIVE = Path("image") / "image.tar"  # relative to the project root; the `image` artifact
 
 
-def _docker(*args: str, stdin: Optional[str] = None, env: Mapping[str, str] | None = None) -> str:
-    try:
-        proc = subprocess.run(
-            ["docker", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, **(env or {})},
-            timeout=1800,
-        )
-    except FileNotFoundError:
+def _docker(*args: str, env: Mapping[str, str] | None = None) -> str:
+    """``docker *args`` (long: images are large); a clear error when there is no CLI."""
+    if shutil.which(engine.docker_binary()) is None:
         raise NoxopsError(
             "no docker CLI on this machine: run the job in an image that has one "
             "([tool.noxops.ci] docker_image)"
-        ) from None
-    if proc.returncode != 0:
-        raise NoxopsError(f"docker {args[0]} failed: {(proc.stderr or proc.stdout).strip()}")
-    return proc.stdout
+        )
+    out: str = engine.docker(*args, env=env, timeout=1800).stdout
+    return out
 
 
 def _manifest(root: Path) -> Manifest:
-    from noxops.build import manifest
-    from noxops.config import load as load_config
-
     config = load_config(root)
     return manifest.load(manifest.manifest_path(config))
 
@@ -92,19 +78,6 @@ def load(root: Path) -> str:
     return image_id
 
 
-def credentials(registry: str, env: Mapping[str, str]) -> Optional[tuple[str, str, str]]:
-    """(user, password, where they came from) for ``registry``, or None for anonymous."""
-    candidates = [("NOXOPS_REGISTRY_USER", "NOXOPS_REGISTRY_PASSWORD")]
-    if env.get("CI_REGISTRY") == registry:
-        candidates.append(("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
-    if registry == "ghcr.io":
-        candidates.append(("GITHUB_ACTOR", "GITHUB_TOKEN"))
-    for user_var, password_var in candidates:
-        if env.get(user_var) and env.get(password_var):
-            return env[user_var], env[password_var], f"${user_var}/${password_var}"
-    return None
-
-
 def pull(root: Path, env: Mapping[str, str] | None = None) -> str:
     """Pull the pushed image by digest (logging in first when credentials are set)."""
     env = os.environ if env is None else env
@@ -115,21 +88,8 @@ def pull(root: Path, env: Mapping[str, str] | None = None) -> str:
             "(`nox -s build -- --push`)?"
         )
     registry = pinned.split("/", 1)[0]
-    creds = credentials(registry, env)
-    with tempfile.TemporaryDirectory(prefix="noxops-docker-") as config_dir:
-        extra = {"DOCKER_CONFIG": config_dir}
-        if creds is not None:
-            user, password, source = creds
-            try:
-                _docker(
-                    "login", "--username", user, "--password-stdin", registry,
-                    stdin=password + "\n", env=extra,
-                )  # fmt: skip
-            except NoxopsError as exc:
-                raise NoxopsError(
-                    f"docker login to {registry} as {user} (password from {source}) failed: "
-                    + str(exc).replace(password, "****")
-                ) from None
+    creds = registry_credentials(registry, env)
+    with logged_in(creds, env) as extra:  # read credentials, never the user's own config
         _docker("pull", pinned, env=extra)
     print(f"handover: pulled {pinned}")
     return pinned
