@@ -14,11 +14,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from uv import find_uv_bin
 
 from noxops.build import packages
 from noxops.build.command import no_install, run_command
 from noxops.config import load
+
+# uv comes with noxops on Python 3.10+ only (nox, which runs the build, needs 3.10).
+find_uv_bin = pytest.importorskip("uv", reason="uv installs with noxops on 3.10+ only").find_uv_bin
 
 
 def _wheel(folder: Path, name: str, version: str, requires_python: str, *deps: str) -> Path:
