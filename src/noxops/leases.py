@@ -51,8 +51,10 @@ __all__ = [
     "reap_dirs",
 ]
 
-# The temporary folders noxops makes, all named <prefix><lease id>-<random>.
-DIR_PREFIXES = ("noxops-docker-", "noxops-kube-", "noxops-build-", "noxops-svc-")
+# The temporary folders noxops makes, all named <prefix><lease id>-<random>, that hold only
+# files. A local service's folder (noxops-svc-<lease id>-...) may hold a running server: it
+# is reaped by noxops.services.local.reap_dead_servers, which stops the server first.
+DIR_PREFIXES = ("noxops-docker-", "noxops-kube-", "noxops-build-")
 _ID = re.compile(r"^[0-9a-f]{16,32}$")
 _KEEP_DEAD = 3600.0  # a dead owner's lease file is kept this long, for late leftovers
 
@@ -146,15 +148,20 @@ def owner_dead(lease_id: str) -> bool:
 
 
 def _forget_dead_leases() -> None:
-    """Remove lease files whose owners died more than an hour ago."""
+    """Remove lease files whose owners died more than an hour ago, unless a temporary folder
+    still names the lease (it is the only proof that folder may be reaped)."""
     folder = lease_dir()
     if not folder.is_dir():
         return
     now = time.time()
+    tmp = Path(tempfile.gettempdir())
     for path in folder.glob("*.lease"):
         with contextlib.suppress(OSError):
-            if now - path.stat().st_mtime > _KEEP_DEAD and owner_dead(path.stem):
-                path.unlink()
+            if now - path.stat().st_mtime <= _KEEP_DEAD or not owner_dead(path.stem):
+                continue
+            if any(True for _ in tmp.glob(f"noxops-*-{path.stem}-*")):
+                continue
+            path.unlink()
 
 
 def reap_dirs(prefixes: tuple[str, ...] = DIR_PREFIXES) -> int:

@@ -7,6 +7,11 @@ client with a client key. MOMENT names the ``docker`` subcommand (``create``, ``
 ``start``, ``network``, ``push``) during which, 50 ms in, the run sends itself SIGNAL; ``serve``
 means once everything is up; ``-`` means never. The run prints ``READY`` when up, then
 sleeps (a live neighbour) until ``FAULT_HOLD`` seconds pass.
+
+MODE ``local`` starts PostgreSQL, then Redis, with the ``local`` provider and prints
+``MOMENT <name>`` at ``initdb`` (initdb running), ``initdb-done`` (the postmaster about to be
+spawned), ``postgres`` (PostgreSQL ready) and ``redis`` (both ready); at the MOMENT asked for
+it pauses ``FAULT_HOLD`` seconds (the test SIGKILLs it there).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from noxops import leases
 from noxops.build import engine, runner, smoke
 from noxops.build.auth import Credentials, logged_in
 from noxops.deploy import kube
@@ -57,7 +64,43 @@ def _hold() -> None:
     time.sleep(float(os.environ.get("FAULT_HOLD", "0")))
 
 
+def _moment(name: str, wanted: str) -> None:
+    print(f"MOMENT {name}", flush=True)
+    if name == wanted:
+        time.sleep(float(os.environ.get("FAULT_HOLD", "0")))
+
+
+def _local(moment: str) -> None:
+    from noxops.services.local import LocalRunning
+    from noxops.services.postgres import KIND as POSTGRES
+    from noxops.services.redis import KIND as REDIS
+
+    real_spawn = LocalRunning._spawn
+
+    def spawn(self: LocalRunning, argv: list[str], spec: Any) -> Any:
+        name = Path(argv[0]).name
+        if name == "postgres":
+            _moment("initdb-done", moment)
+        proc = real_spawn(self, argv, spec)
+        if name == "initdb":
+            _moment("initdb", moment)
+        return proc
+
+    LocalRunning._spawn = spawn  # type: ignore[method-assign]
+    # SIGTERM unwinds (as in a session), also as PID 1 of a namespace, which ignores it else.
+    with leases.interrupting(), LocalRunning(POSTGRES, ready_timeout=60) as postgres:
+        print(f"URL {postgres.url}", flush=True)
+        _moment("postgres", moment)
+        with LocalRunning(REDIS, ready_timeout=60) as cache:
+            print(f"URL {cache.url}", flush=True)
+            _moment("redis", moment)
+            _hold()
+
+
 def main(mode: str, moment: str = "-", signame: str = "SIGTERM") -> None:
+    if mode == "local":
+        _local(moment)
+        return
     _arm(moment, signame)
     if mode == "smoke":
         helper = smoke.SidecarSpec("cache", IMAGE, {"FAULT_SECRET": os.environ["FAULT_SECRET"]})

@@ -76,3 +76,23 @@ def test_interrupting_turns_sigterm_and_sighup_into_keyboard_interrupt() -> None
             os.kill(os.getpid(), signum)
             time.sleep(5)
         assert signal.getsignal(signum) == before
+
+
+def test_a_dead_lease_is_kept_while_a_folder_names_it() -> None:
+    """After an hour a dead owner's lease file goes, unless a folder still needs it as proof
+    (a SIGKILLed run's local server folder, reaped only by the service reaper)."""
+    tmp = Path(tempfile.gettempdir())
+    named, unnamed = leases.Lease().acquire(), leases.Lease().acquire()
+    named.release()
+    unnamed.release()
+    an_hour_ago = time.time() - 3700
+    for lease in (named, unnamed):
+        os.utime(lease.path, (an_hour_ago, an_hour_ago))
+    service = Path(tempfile.mkdtemp(prefix=f"noxops-svc-{named.id}-redis-", dir=tmp))
+    try:
+        leases.reap_dirs()
+        assert service.exists()  # not a folder reap_dirs removes: it may hold a server
+        assert named.path.exists()
+        assert not unnamed.path.exists()
+    finally:
+        service.rmdir()

@@ -138,6 +138,7 @@ class LocalSpec:
     as_user: Optional[str] = None  # run as this user (PostgreSQL refuses to run as root)
     stop_signal: int = signal.SIGTERM
     binary: str = ""  # which server binary runs, for the report
+    pidfile: Optional[Path] = None  # where the server writes its pid (inside ``workdir``)
 
 
 class Kind:
@@ -173,6 +174,12 @@ class Kind:
     def local_available(self) -> Optional[str]:
         """``None`` when a local server can run here, else why not and how to fix it."""
         raise NotImplementedError
+
+    def stop_leftover(self, workdir: Path, port: int, binary: str) -> None:
+        """Stop, gently, a local server a provably dead run left in ``workdir`` (on ``port``,
+        run from ``binary``), but only a process tied to ``workdir`` (its pid file and working
+        folder, or its own answer naming the folder). Whatever this leaves, the caller stops
+        by working folder. The default does nothing."""
 
 
 _KIND_MODULES = {"postgres": "noxops.services.postgres", "redis": "noxops.services.redis"}

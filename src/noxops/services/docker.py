@@ -151,6 +151,9 @@ class DockerRunning(Running):
 
         testcontainers_config.ryuk_disabled = True  # we remove our containers ourselves
         reap_dead(SERVICE_LABEL)  # what provably dead (SIGKILLed) runs left
+        from noxops.services.local import reap_dead_servers
+
+        reap_dead_servers()  # and their local servers, had they used the local provider
         password = secrets.token_urlsafe(12)
         spec = self.kind.container(password)
         container = DockerContainer(self.image, docker_client_kw={"timeout": 60})

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import stat
+import subprocess
 from pathlib import Path
 from typing import Optional
 
@@ -250,7 +251,32 @@ class PostgresKind(Kind):
             as_user=server_user(),
             stop_signal=signal.SIGINT,  # "fast" shutdown: does not wait for clients
             binary=str(binaries / "postgres"),
+            pidfile=data / "postmaster.pid",
         )  # fmt: skip
+
+    def stop_leftover(self, workdir: Path, port: int, binary: str) -> None:
+        """``pg_ctl stop -m immediate`` (as the server's user when root) for the postmaster
+        its ``postmaster.pid`` names, once that process is shown to run in this data folder;
+        SIGQUIT (the same immediate shutdown) when ``pg_ctl`` is not there or fails."""
+        from noxops.services.local import tied_process
+
+        data = workdir / "data"
+        proc = tied_process(data / "postmaster.pid", data, "postgres")
+        if proc is None:  # not running, or not provably this folder's: signal nothing
+            return
+        pg_ctl = Path(binary).with_name("pg_ctl") if binary else None
+        if pg_ctl is not None and os.access(pg_ctl, os.X_OK):
+            user = server_user()  # as root: the account the server runs as
+            entry = pwd.getpwnam(user) if user else None
+            done = subprocess.run(
+                [str(pg_ctl), "stop", "-D", str(data), "-m", "immediate", "-w", "-t", "10"],
+                cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
+                check=False, user=entry.pw_uid if entry else None,
+                group=entry.pw_gid if entry else None,
+            )  # fmt: skip
+            if done.returncode == 0:
+                return
+        proc.send_signal(signal.SIGQUIT)
 
 
 KIND = PostgresKind()

@@ -5,6 +5,7 @@ The probe speaks RESP over a plain socket, so waiting for Redis needs no client 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -17,7 +18,7 @@ from typing import Optional
 
 from noxops.services.base import ContainerSpec, Endpoint, Kind, LocalSpec, NotReady
 
-__all__ = ["KIND", "RedisKind", "connect", "find_server", "resp_command"]
+__all__ = ["KIND", "RedisKind", "config_dir", "connect", "find_server", "resp_command"]
 
 _LOCATIONS = ("/usr/bin", "/usr/sbin", "/usr/local/bin", "/opt/homebrew/bin")
 _FATAL = ("WRONGPASS", "NOAUTH", "invalid password", "invalid username", "DB index")
@@ -52,6 +53,28 @@ def resp_command(sock: socket.socket, *args: str) -> str:
         size = int(line[1:])
         return "" if size < 0 else _read_line(sock)
     return line[1:]
+
+
+def config_dir(sock: socket.socket) -> str:
+    """The server's working folder (``CONFIG GET dir``)."""
+    sock.sendall(_encode("CONFIG", "GET", "dir"))
+    head = _read_line(sock)
+    if head != "*2":
+        raise NotReady(f"CONFIG GET dir answered {head!r}")
+    _read_line(sock)  # $3
+    _read_line(sock)  # dir
+    _read_line(sock)  # $<length>
+    return _read_line(sock)
+
+
+def _shutdown_if_in(workdir: Path, port: int) -> None:
+    """``SHUTDOWN NOSAVE`` to the server on ``port`` if its folder is ``workdir``."""
+    with connect(Endpoint("redis", "127.0.0.1", port), 2.0) as sock:
+        if config_dir(sock) != str(workdir.resolve()):
+            return  # someone else's server on that port now
+        sock.sendall(_encode("SHUTDOWN", "NOSAVE"))
+        with contextlib.suppress(OSError, ConnectionError):
+            _read_line(sock)  # the server closes the connection as it stops
 
 
 def find_server() -> Optional[str]:
@@ -156,12 +179,27 @@ class RedisKind(Kind):
                 "--appendonly", "no",
                 "--dir", str(workdir),
                 "--daemonize", "no",
+                "--pidfile", str(workdir / "redis.pid"),
                 "--logfile", "",
             ],
             endpoint=Endpoint("redis", "127.0.0.1", port, database="0"),
             log=workdir / "redis.log",
             binary=server,
+            pidfile=workdir / "redis.pid",
         )  # fmt: skip
+
+    def stop_leftover(self, workdir: Path, port: int, binary: str) -> None:
+        """SIGTERM to the redis-server its pid file names once it is shown to run in
+        ``workdir``; else (another PID namespace) ``SHUTDOWN NOSAVE`` on ``port``, once the
+        server there answers that its folder is ``workdir``."""
+        from noxops.services.local import tied_process
+
+        proc = tied_process(workdir / "redis.pid", workdir, "redis")
+        if proc is not None:
+            proc.terminate()
+            return
+        with contextlib.suppress(NotReady, OSError, ValueError):
+            _shutdown_if_in(workdir, port)
 
 
 KIND = RedisKind()
