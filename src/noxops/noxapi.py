@@ -57,6 +57,7 @@ __all__ = [
     "session_env",
     "session_runner",
     "session_virtualenv",
+    "stage_failure",
     "venv_reused",
     "wait_before_venv",
     "would_reuse_venv",
@@ -342,6 +343,18 @@ def find_uv() -> tuple[bool, str, Version]:
 
     has_uv, uv, uv_version = nox.virtualenv.find_uv()
     return bool(has_uv), str(uv), uv_version
+
+
+def stage_failure(exc: BaseException) -> Optional[str]:
+    """How a session failed, when it is a stage's own verdict: ``command`` (a command it ran
+    failed), ``error`` (``session.error()``); None for anything else (Ctrl-C, a skip, a crash)."""
+    from nox.command import CommandFailed
+
+    if isinstance(exc, CommandFailed):
+        return "command"
+    if type(exc).__name__ == "_SessionQuit" and type(exc).__module__ == "nox.sessions":
+        return "error"
+    return None
 
 
 def log_info(message: str) -> None:

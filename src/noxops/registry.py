@@ -60,7 +60,7 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
             record.expired = dog.expired
             try:
                 session = fingerprint.guard(session)  # reuse the env only while it is right
-                with changed.tracking(session, st, config) as needed:
+                with changed.tracking(session, st, config, record) as needed:
                     if needed:
                         st.func(session, config)
             except BaseException:

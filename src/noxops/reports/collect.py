@@ -441,11 +441,26 @@ def gather(
                 )
             )
             continue
-        checks.append(read(entry.check, entry.session, entry.file))
+        checks.append(_marked(read(entry.check, entry.session, entry.file), records, entry.session))
     for name, rec in records.items():
         if name not in covered_sessions:
-            checks.append(reader.session_only(rec))
+            checks.append(_marked(reader.session_only(rec), records, rec.name))
     return checks, reader.coverage_files, problems
+
+
+def _marked(check: Check, records: Mapping[str, SessionRecord], session: str) -> Check:
+    """A result ``--changed-only`` replayed says so everywhere it is shown: in its summary, on
+    each finding (so in CI annotations, SARIF and Code Quality) and in the JSON."""
+    rec = records.get(session)
+    if rec is None or rec.replayed_from is None:
+        return check
+    when = rec.replayed_from.replace("T", " ").replace("Z", " UTC") or "an earlier run"
+    note = f"unchanged since {when}, not rerun"
+    check.replayed = rec.replayed_from
+    check.summary = f"{check.summary} ({note})"
+    for finding in check.findings:
+        finding.message = f"{finding.message} ({note})"
+    return check
 
 
 def build_report(config: Config, stages: Stages, nox_report: Optional[Path] = None) -> Report:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -123,9 +124,15 @@ class _Tee:
 
 @dataclass
 class Recorder:
-    """Handed to the session wrapper; it sets ``expired`` to the watchdog's event."""
+    """Handed to the session wrapper; it sets ``expired`` to the watchdog's event.
+
+    :mod:`noxops.changed` sets ``replayed`` (when the recorded run it replays finished) and
+    ``keep_log`` (where a completed run's log is copied, for a later replay).
+    """
 
     expired: Optional[threading.Event] = None
+    replayed: Optional[str] = None
+    keep_log: Optional[Path] = None
 
 
 def _status(exc: Optional[BaseException], recorder: Recorder) -> tuple[str, str]:
@@ -180,12 +187,17 @@ def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
             "finished": _now(),
             "log": display(log_path, config.root) if tee is not None else None,
         }
+        if recorder.replayed is not None:
+            record.update(replayed=True, replayed_from=recorder.replayed)
         try:
             (folder / f"{name}.json").write_text(
                 json.dumps(record, indent=2) + "\n", encoding="utf-8"
             )
         except OSError as exc:
             sys.stderr.write(f"nox > noxops: could not record {name}: {exc}\n")
+        if recorder.keep_log is not None and tee is not None:
+            with contextlib.suppress(OSError):
+                shutil.copyfile(log_path, recorder.keep_log)
 
 
 @dataclass
@@ -199,6 +211,7 @@ class SessionRecord:
     started: str = ""
     log: Optional[str] = None
     source: str = ""
+    replayed_from: Optional[str] = None  # a replayed result: when the run it replays finished
 
     @property
     def ok(self) -> bool:
@@ -233,6 +246,9 @@ def read_records(config: Config) -> tuple[dict[str, SessionRecord], list[str]]:
                 started=str(data.get("started") or ""),
                 log=data.get("log"),
                 source=display(path, config.root),
+                replayed_from=(
+                    str(data.get("replayed_from") or "") if data.get("replayed") else None
+                ),
             )
         except ReadProblem as exc:
             problems.append(str(exc))
