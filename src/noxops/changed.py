@@ -377,11 +377,13 @@ def _replay(
         recorder.replayed = str(record.get("finished") or "")
     log = stash / LOG
     if log.is_file():
-        session.log(f"noxops: the log of that run ({shown_time(str(record.get('finished')))}):")
+        when = shown_time(str(record.get("finished")))
+        session.log(f"noxops: ---- the log of that run ({when}) ----")
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         with contextlib.suppress(OSError):
             os.write(1, log.read_bytes())
+        session.log("noxops: ---- end of that log ----")
     if status == "success":
         return
     reason = str(record.get("reason") or "")
