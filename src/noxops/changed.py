@@ -376,7 +376,9 @@ def _replay(
     if recorder is not None:
         recorder.replayed = str(record.get("finished") or "")
     log = stash / LOG
-    if log.is_file():
+    if log.is_file() and status == "success":
+        session.log(f"noxops: the log of that run is kept in {log}")
+    elif log.is_file():  # a failure: its findings belong in this log too
         when = shown_time(str(record.get("finished")))
         session.log(f"noxops: ---- the log of that run ({when}) ----")
         for stream in (sys.stdout, sys.stderr):
