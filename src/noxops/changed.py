@@ -63,6 +63,7 @@ __all__ = [
     "stash_dir",
     "tracking",
     "unchanged_note",
+    "was_requested",
 ]
 
 FLAG = "--changed-only"
@@ -80,9 +81,18 @@ def requested(session: nox.Session, config: Config) -> bool:
     while FLAG in posargs:
         posargs.remove(FLAG)
     env = os.environ.get(ENV_VAR, "").strip().lower()
-    if env:
-        return flagged or env in _TRUE
-    return flagged or bool(getattr(config, "changed_only", False))
+    wanted = flagged or env in _TRUE if env else flagged or bool(config.changed_only)
+    if wanted:
+        _REQUESTED[id(session)] = session  # the stage asks again with was_requested()
+    return wanted
+
+
+_REQUESTED: dict[int, object] = {}
+
+
+def was_requested(session: nox.Session) -> bool:
+    """Whether :func:`requested` found ``--changed-only`` on for this session object."""
+    return _REQUESTED.get(id(session)) is session
 
 
 def forced(session: nox.Session) -> bool:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
-from noxops import interpreters
+from noxops import affected, interpreters
 from noxops.build.manifest import Manifest, ManifestError
 from noxops.build.manifest import load as load_manifest
 from noxops.reports.cobertura import read_coverage
@@ -273,7 +273,16 @@ class _Reader:
         if suite is None:
             return check
         _suite_figures(check, suite)
-        check.status = "failed" if suite.failures or suite.errors or not suite.tests else "passed"
+        picked = affected.read_selection(self.config, session)
+        selected = picked is not None and picked.get("mode") == "affected"
+        nothing = not suite.tests and not selected  # an affected run may select no test
+        check.status = "failed" if suite.failures or suite.errors or nothing else "passed"
+        if selected and picked is not None:
+            check.selected = str(picked.get("summary") or "affected tests only")
+            check.summary += (
+                f" (affected tests only: {picked.get('selected')} of {picked.get('known')}, "
+                f"since the full run of {picked.get('base')}; not a full run)"
+            )
         if check.status == "passed":
             self.session_failed(check, session, check.summary)
         return check
@@ -288,6 +297,10 @@ class _Reader:
         check.metrics["fail_under"] = threshold
         check.summary = f"{cov.percent:.1f}% (min {threshold:g}%)"
         check.status = "passed" if coverage_passes(cov.percent, threshold) else "failed"
+        note = affected.gate_note(self.config)
+        if note:
+            check.summary += " (full run + affected reruns)"
+            check.details.append(f"coverage {note}")
         if check.status == "passed":
             self.session_failed(check, session, check.summary)
         self.coverage_files.extend((f.path, f.percent, f.covered, f.statements) for f in cov.files)
