@@ -49,11 +49,13 @@ __all__ = [
     "refuse_redefinition",
     "reset",
     "resolved_interpreter",
+    "run_next",
     "run_options",
     "runner_envdir",
     "runner_function",
     "runner_name",
     "runner_python",
+    "runner_requires",
     "session_env",
     "session_runner",
     "session_virtualenv",
@@ -244,7 +246,22 @@ def queued_runners(session: nox.Session) -> Optional[list[Any]]:
     return list(queue) if isinstance(queue, list) else None
 
 
+def run_next(session: nox.Session, runner: Any) -> bool:
+    """Make the queued ``runner`` the session nox runs next; False when it is not queued."""
+    queue = getattr(session._runner.manifest, "_queue", None)
+    if not isinstance(queue, list) or runner not in queue:
+        return False
+    queue.remove(runner)
+    queue.insert(0, runner)
+    return True
+
+
 # -- queued sessions (nox SessionRunner objects) ---------------------------------------------
+
+
+def runner_requires(runner: Any) -> list[str]:
+    """The sessions ``runner`` requires (as declared; empty for most)."""
+    return list(getattr(runner.func, "requires", None) or [])
 
 
 def runner_name(runner: Any) -> str:
