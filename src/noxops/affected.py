@@ -180,6 +180,16 @@ new = CoverageData(basename=new_path)
 new.read()
 out.update(new)
 out.write()
+if len(sys.argv) > 6:  # the per-Python reports too, from this process (one read, one start)
+    import coverage
+    from coverage.exceptions import CoverageException
+    try:
+        cov = coverage.Coverage(data_file=out_path)
+        cov.load()
+        cov.xml_report(outfile=sys.argv[5])
+        cov.html_report(directory=sys.argv[6])
+    except CoverageException as exc:
+        sys.exit(f"coverage: {exc}")
 """
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -177,11 +176,12 @@ def tests(session: nox.Session, config: Config) -> None:
         )  # fmt: skip
     finally:
         env["COVERAGE_FILE"] = str(data)
-        if picking is not None:
-            _after_picking(session, config, picking[0], venv=venv, run_data=run_data, data=data)
-        if data.exists():
-            xml = COVERAGE_PART.path(config, py)
-            html = report_path(config, f"htmlcov-{py}", "index.html").parent
+        xml = COVERAGE_PART.path(config, py)
+        html = report_path(config, f"htmlcov-{py}", "index.html").parent
+        reported = picking is not None and _after_picking(
+            session, config, picking[0], venv=venv, run_data=run_data, reports=(data, xml, html)
+        )
+        if data.exists() and not reported:
             script = venv / REPORTS_SCRIPT
             script.write_text(_REPORTS, encoding="utf-8")
             session.run("python", str(script), str(xml), str(html), env=env)
@@ -231,13 +231,15 @@ def _after_picking(
     *,
     venv: Path,
     run_data: Path,
-    data: Path,
-) -> None:
-    """Keep a full run's map, or merge an affected run's coverage with the full run's."""
+    reports: tuple[Path, Path, Path],
+) -> bool:
+    """Keep a full run's map, or merge an affected run's coverage with the full run's (and
+    write the per-Python reports from it: True then)."""
+    data, xml, html = reports
     try:
         results = json.loads((venv / "noxops-test-results.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return  # pytest did not get to the end: nothing to learn from this run
+        return False  # pytest did not get to the end: nothing to learn from this run
     if not selection.affected:
         if data.exists():
             mapping = venv / "noxops-test-map.json"
@@ -245,31 +247,29 @@ def _after_picking(
             script.write_text(affected.MAP_SCRIPT, encoding="utf-8")
             session.run("python", str(script), str(data), str(mapping), silent=True)
             affected.keep_full_run(
-                config,
-                session.name,
-                base=selection.key,
-                mapping=mapping,
-                data=data,
+                config, session.name, base=selection.key, mapping=mapping, data=data,
                 results=results,
-            )
+            )  # fmt: skip
         affected.write_selection(config, session.name, selection)
-        return
+        return False
     full = affected.map_dir(config, session.name) / "full.coverage"
     maps = venv / "noxops-line-maps.json"
     maps.write_text(json.dumps(selection.line_maps), encoding="utf-8")
     script = venv / "noxops-coverage-merge.py"
     script.write_text(affected.MERGE_SCRIPT, encoding="utf-8")
     data.unlink(missing_ok=True)
-    if run_data.exists():
-        session.run("python", str(script), str(full), str(run_data), str(maps), str(data))
-    else:
-        shutil.copyfile(full, data)
+    # No test ran (nothing affected): run_data is missing, read as empty data.
+    session.run(
+        "python", str(script), str(full), str(run_data), str(maps), str(data), str(xml),
+        str(html), env={"COVERAGE_FILE": str(data)},
+    )  # fmt: skip
     affected.note_failures(config, session.name, results)
     affected.write_selection(config, session.name, selection)
     session.log(
         f"noxops: coverage of {session.name} is the last full run's ({selection.base}) "
         "combined with this affected rerun's"
     )
+    return True
 
 
 @stage(
