@@ -8,8 +8,8 @@ Run on demand (not part of CI)::
 Two projects, each in a git repository of its own:
 
 - ``fixture``: the generated project of ``benchmarks/pipeline.py`` (3,000 lines, 322 tests);
-- ``real``: more-itertools 10.5.0, a real public project (6,000 lines of package, about
-  1,100 tests), fetched once at benchmark time as its sdist from PyPI (``pip download``,
+- ``real``: more-itertools 10.5.0, a real public project (6,000 lines of package, 664
+  tests), fetched once at benchmark time as its sdist from PyPI (``pip download``,
   sha256 checked), not vendored. Its own configuration is kept; noxops's is appended.
 
 For each, in one run and interleaved (each figure the best of ``--rounds``), it times the
