@@ -1,4 +1,4 @@
-"""``--changed-only``: skip a stage whose inputs are those of its last successful run.
+"""``--changed-only``: replay a stage's last completed run when its inputs are the same.
 
 A stage's inputs are the files it reads (``git ls-files`` of its paths plus every file at the
 project's top level, where tool configuration lives), the noxops configuration, the session's
@@ -9,14 +9,20 @@ is the stage's *fingerprint*: written to ``reports/fingerprints/<session>.txt`` 
 printed and added to ``$GITHUB_OUTPUT`` (as ``fingerprint-<session>``) in CI or when asked, so
 CI caches can key on it.
 
-After a successful run the fingerprint and the report files the run wrote are recorded in
-``reports/fingerprints/<session>.json``. With ``--changed-only`` (a session argument:
-``nox -- --changed-only``), ``NOXOPS_CHANGED_ONLY=1`` or ``changed_only = true`` in
-``[tool.noxops]``, a stage whose fingerprint equals that record, and whose recorded reports are
-still there, is reported "up to date" and not run; it still succeeds, so sessions that require
-it go ahead. Correctness first: stages whose declaration gives no ``inputs`` (integration,
-build, deploy, ...), the security stage while it audits dependencies (the advisory data
-changes on its own), and anything that cannot be fingerprinted always run.
+After a run that *completed* - it passed, or its tools or the stage said it failed; not
+Ctrl-C, a timeout or a crash - the fingerprint, the outcome (with the failure's reason) and
+the report files the run wrote are recorded: the record ``reports/fingerprints/<session>.json``
+(written last, in one step: it is the run's "finished" marker) and a copy of those files and
+of the session's log in ``reports/fingerprints/<session>.d/`` (later runs may overwrite
+``reports/``). With ``--changed-only`` (a session argument: ``nox -- --changed-only``),
+``NOXOPS_CHANGED_ONLY=1`` or ``changed_only = true`` in ``[tool.noxops]``, a stage whose
+fingerprint equals that record is not run: its report files are restored, its log is shown,
+and its outcome is re-emitted - "unchanged since <time>, not rerun" - so a failure still fails
+the session with its original reason, and its session record is marked ``replayed``.
+``-- --no-cache`` or ``NOXOPS_FORCE=1`` runs it afresh. Correctness first: stages whose
+declaration gives no ``inputs`` (integration, build, deploy, ...), the security stage while it
+audits dependencies (the advisory data changes on its own), anything that cannot be
+fingerprinted, and a stage whose last run did not finish always run.
 """
 
 from __future__ import annotations
@@ -25,12 +31,14 @@ import contextlib
 import json
 import os
 import re
+import shutil
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import fingerprint
+from noxops import fingerprint, noxapi
 from noxops.distribution import __version__
 from noxops.noxapi import session_env
 
@@ -38,18 +46,30 @@ if TYPE_CHECKING:
     import nox
 
     from noxops.config import Config
+    from noxops.reports.sessions import Recorder
     from noxops.stages.base import Stage
 
 __all__ = [
     "FLAG",
+    "FORCE_ENV",
+    "LOG",
+    "NO_CACHE",
     "StageInputs",
+    "forced",
+    "record_path",
     "requested",
+    "shown_time",
     "stage_inputs",
+    "stash_dir",
     "tracking",
+    "unchanged_note",
+    "was_requested",
 ]
 
 FLAG = "--changed-only"
 ENV_VAR = "NOXOPS_CHANGED_ONLY"
+NO_CACHE = "--no-cache"  # a session argument: run afresh, replay nothing
+FORCE_ENV = "NOXOPS_FORCE"
 _TOOL_ENV = re.compile(r"^(PYTEST_|MYPY|COVERAGE_|RUFF_|BLACK_|ISORT_|BANDIT|PYTHON(?!_KEYRING))")
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -61,9 +81,27 @@ def requested(session: nox.Session, config: Config) -> bool:
     while FLAG in posargs:
         posargs.remove(FLAG)
     env = os.environ.get(ENV_VAR, "").strip().lower()
-    if env:
-        return flagged or env in _TRUE
-    return flagged or bool(getattr(config, "changed_only", False))
+    wanted = flagged or env in _TRUE if env else flagged or bool(config.changed_only)
+    if wanted:
+        _REQUESTED[id(session)] = session  # the stage asks again with was_requested()
+    return wanted
+
+
+_REQUESTED: dict[int, object] = {}
+
+
+def was_requested(session: nox.Session) -> bool:
+    """Whether :func:`requested` found ``--changed-only`` on for this session object."""
+    return _REQUESTED.get(id(session)) is session
+
+
+def forced(session: nox.Session) -> bool:
+    """Whether ``--no-cache`` (taken out of the posargs) or ``NOXOPS_FORCE=1`` asks for a run."""
+    posargs = session.posargs
+    flagged = NO_CACHE in posargs
+    while NO_CACHE in posargs:
+        posargs.remove(NO_CACHE)
+    return flagged or os.environ.get(FORCE_ENV, "").strip().lower() in _TRUE
 
 
 def _files_digest(config: Config, paths: Optional[list[str]]) -> dict[str, Any]:
@@ -132,6 +170,10 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
+# Folders under reports/ that are noxops's own bookkeeping, not a stage's report files.
+_OWN = {"fingerprints", "sessions"}
+
+
 def _report_snapshot(config: Config) -> dict[str, int]:
     reports = config.reports
     if not reports.is_dir():
@@ -139,7 +181,7 @@ def _report_snapshot(config: Config) -> dict[str, int]:
     found: dict[str, int] = {}
     for folder, dirs, files in os.walk(reports):
         if Path(folder) == reports:
-            dirs[:] = [d for d in dirs if d != "fingerprints"]
+            dirs[:] = [d for d in dirs if d not in _OWN]
         for name in files:
             path = Path(folder) / name
             with contextlib.suppress(OSError):
@@ -168,13 +210,38 @@ def _export(session: nox.Session, config: Config, inputs: StageInputs, show: boo
         session.log(f"noxops: fingerprint of {session.name}: {inputs.key}")
 
 
-@contextlib.contextmanager
-def tracking(session: nox.Session, st: Stage, config: Config) -> Iterator[bool]:
-    """Around a stage: yields False when it is up to date (then do not run it), else True.
+def record_path(config: Config, session: str) -> Path:
+    """``reports/fingerprints/<session>.json``: the session's last completed run."""
+    return config.reports / "fingerprints" / f"{_safe_name(session)}.json"
 
-    On a normal exit after running, the fingerprint is recorded as the last successful run.
+
+def stash_dir(config: Config, session: str) -> Path:
+    """Where the report files and log of the session's last completed run are kept."""
+    return config.reports / "fingerprints" / f"{_safe_name(session)}.d"
+
+
+def shown_time(stamp: str) -> str:
+    """``2026-11-27T09:12:03Z`` as ``2026-11-27 09:12:03 UTC``."""
+    return stamp.replace("T", " ").replace("Z", " UTC") if stamp else "an earlier run"
+
+
+def unchanged_note(record: dict[str, Any]) -> str:
+    return f"unchanged since {shown_time(str(record.get('finished') or ''))}, not rerun"
+
+
+@contextlib.contextmanager
+def tracking(
+    session: nox.Session, st: Stage, config: Config, recorder: Optional[Recorder] = None
+) -> Iterator[bool]:
+    """Around a stage: yields False when its last completed run is replayed, else True.
+
+    A replayed success yields False (do not run it); a replayed failure raises the original
+    failure here, so the session fails as it did. After a run that completed (it passed, or
+    a tool or the stage said it failed; not Ctrl-C, not a timeout), the run is recorded with
+    a copy of the report files it wrote and (through ``recorder``) of its log.
     """
     wanted = requested(session, config)
+    force = forced(session)
     show = wanted or bool(os.environ.get("CI"))
     try:
         before = stage_inputs(session, st, config)
@@ -184,26 +251,68 @@ def tracking(session: nox.Session, st: Stage, config: Config) -> Iterator[bool]:
         yield True
         return
     _export(session, config, before, show)
-    record_path = config.reports / "fingerprints" / f"{_safe_name(session.name)}.json"
-    record = _load_record(record_path)
+    rec_path = record_path(config, session.name)
+    record = _load_record(rec_path)
     if wanted:
-        verdict = _verdict(config, before, record)
-        if verdict is None:
-            session.log(
-                f"noxops: {session.name} is up to date: same inputs as its last successful run "
-                f"(fingerprint {before.key[:16]}); not running it"
-            )
+        verdict = "--no-cache or NOXOPS_FORCE asks for a fresh run" if force else None
+        verdict = verdict or _verdict(config, session.name, before, record)
+        if verdict is None and record is not None:
+            _replay(session, config, record, before, recorder)  # a failure raises here
             yield False
             return
         session.log(f"noxops: {session.name} runs: {verdict}")
     with contextlib.suppress(OSError):
-        record_path.unlink()
+        rec_path.unlink()  # from here on, no completed run is on record
     snapshot = _report_snapshot(config)
     started = time.time()
-    yield True
-    # Only a successful run gets here. Record what it was run from: the files as they were when
-    # it started (an edit made meanwhile is then seen as a change) and the environment as it is
-    # now (it may have been installed during the run).
+    outcome: dict[str, Any] = {"status": "success", "reason": "", "failure": ""}
+    try:
+        yield True
+    except BaseException as exc:
+        kind = noxapi.stage_failure(exc)
+        timer = recorder.expired if recorder is not None else None
+        if kind is None or (timer is not None and timer.is_set()):
+            raise  # Ctrl-C, a timeout, a crash: not a result to replay
+        outcome = {"status": "failed", "reason": str(exc), "failure": kind}
+        _complete(
+            session,
+            config,
+            before=before,
+            snapshot=snapshot,
+            started=started,
+            outcome=outcome,
+            show=show,
+            recorder=recorder,
+        )
+        raise
+    _complete(
+        session,
+        config,
+        before=before,
+        snapshot=snapshot,
+        started=started,
+        outcome=outcome,
+        show=show,
+        recorder=recorder,
+    )
+
+
+def _complete(
+    session: nox.Session,
+    config: Config,
+    *,
+    before: StageInputs,
+    snapshot: dict[str, int],
+    started: float,
+    outcome: dict[str, Any],
+    show: bool,
+    recorder: Optional[Recorder],
+) -> None:
+    """Record a completed run: what it was run from, its outcome and its report files.
+
+    The files as they were when it started (an edit made meanwhile is then seen as a change)
+    and the environment as it is now (it may have been installed during the run).
+    """
     try:
         env_now = _environment(session)
     except (LookupError, OSError):
@@ -212,35 +321,108 @@ def tracking(session: nox.Session, st: Stage, config: Config) -> Iterator[bool]:
     outputs = sorted(
         name for name, mtime in _report_snapshot(config).items() if snapshot.get(name) != mtime
     )
+    stash = stash_dir(config, session.name)
+    try:
+        _keep(config.reports, stash, outputs)
+    except OSError as exc:
+        session.log(f"noxops: not keeping {session.name}'s result for --changed-only: {exc}")
+        return
     data = {
         "fingerprint": after.key,
         "inputs": {k: fingerprint.digest(v) for k, v in after.parts.items()},
         "session": session.name,
+        **outcome,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.time() - started, 3),
         "outputs": outputs,
+        "stash": stash.name,
     }
-    fingerprint_changed = after.key != before.key
-    if fingerprint_changed:
+    if after.key != before.key:
         _export(session, config, after, show)
-    record_path.parent.mkdir(parents=True, exist_ok=True)
-    record_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    path = record_path(config, session.name)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)  # the finished marker: whole, or not there at all
+    if recorder is not None:
+        recorder.keep_log = stash / LOG
+
+
+LOG = "session.log"  # the run's log, in its stash
+
+
+def _keep(reports: Path, stash: Path, outputs: list[str]) -> None:
+    """Copy ``outputs`` (relative to ``reports``) into a fresh ``stash``."""
+    fresh = stash.with_name(stash.name + ".tmp")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    for name in outputs:
+        target = fresh / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):  # removed again by the stage
+            shutil.copyfile(reports / name, target)
+    shutil.rmtree(stash, ignore_errors=True)
+    fresh.replace(stash)
+
+
+def _replay(
+    session: nox.Session,
+    config: Config,
+    record: dict[str, Any],
+    inputs: StageInputs,
+    recorder: Optional[Recorder],
+) -> None:
+    """Restore the recorded run's report files, show its log and re-emit its outcome."""
+    stash = stash_dir(config, session.name)
+    for name in record.get("outputs", []):
+        target = config.reports / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stash / name, target)  # a new mtime: the report sees a fresh file
+    status = str(record.get("status") or "success")
+    note = unchanged_note(record)
+    session.log(
+        f"noxops: {session.name} is up to date: {note} (same inputs as its last completed "
+        f"run, fingerprint {inputs.key[:16]}); replaying its result: {status}"
+    )
+    if recorder is not None:
+        recorder.replayed = str(record.get("finished") or "")
+    log = stash / LOG
+    if log.is_file() and status == "success":
+        session.log(f"noxops: the log of that run is kept in {log}")
+    elif log.is_file():  # a failure: its findings belong in this log too
+        when = shown_time(str(record.get("finished")))
+        session.log(f"noxops: ---- the log of that run ({when}) ----")
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        with contextlib.suppress(OSError):
+            os.write(1, log.read_bytes())
+        session.log("noxops: ---- end of that log ----")
+    if status == "success":
+        return
+    reason = str(record.get("reason") or "")
+    message = f"{reason} ({note})" if reason else f"{session.name} failed ({note})"
+    if record.get("failure") == "command":
+        from nox.command import CommandFailed
+
+        session.log(message)
+        raise CommandFailed(message)
+    session.error(message)
 
 
 def _verdict(
-    config: Config, inputs: StageInputs, record: Optional[dict[str, Any]]
+    config: Config, session: str, inputs: StageInputs, record: Optional[dict[str, Any]]
 ) -> Optional[str]:
-    """None when the stage is up to date, else why it must run."""
-    if record is None:
-        return "no successful run recorded"
+    """None when the last completed run can be replayed, else why the stage must run."""
+    if record is None or not record.get("finished"):
+        return "no completed run recorded"
     if record.get("fingerprint") != inputs.key:
         previous = record.get("inputs")
         previous = previous if isinstance(previous, dict) else {}
         changed = [k for k, v in inputs.parts.items() if previous.get(k) != fingerprint.digest(v)]
-        return "its inputs changed since the last successful run" + (
+        return "its inputs changed since its last completed run" + (
             f" ({', '.join(changed)})" if changed and previous else ""
         )
-    missing = [o for o in record.get("outputs", []) if not (config.reports / o).exists()]
+    stash = stash_dir(config, session)
+    missing = [o for o in record.get("outputs", []) if not (stash / o).is_file()]
     if missing:
-        return f"report {missing[0]} of its last run is gone"
+        return f"the saved copy of {missing[0]} from its last run is gone"
     return None

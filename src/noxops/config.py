@@ -186,6 +186,13 @@ class TestsConfig:
         80.0, check=percent, doc="Combined coverage (percent) below which `coverage` fails."
     )
     timeout: float = option(1800.0, check=positive, doc="Seconds before each run is stopped.")
+    select: Literal["all", "affected"] = option(
+        "all",
+        doc=(
+            "'affected': run only the tests that covered the lines changed since the last full "
+            "run (plus new and failed ones; see docs/performance.md); --changed-only does too."
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ __all__ = [
     "GuardedSession",
     "base_parts",
     "digest",
+    "file_digests",
     "guard",
     "install_key",
     "installed_distributions",
@@ -187,6 +188,14 @@ def _walked_files(root: Path, paths: Sequence[str]) -> list[str]:
                 if not _skipped(relative):
                     found.add(relative)
     return sorted(found)
+
+
+def file_digests(root: Path, paths: Sequence[str] = (".",)) -> dict[str, str]:
+    """The sha256 of each file under ``paths`` (the files :func:`tree_digest` hashes)."""
+    files = _listed_files(root, paths)
+    if files is None:
+        files = _walked_files(root, paths)
+    return {name: _file_digest(root / name) for name in files}
 
 
 def tree_digest(

@@ -49,14 +49,17 @@ __all__ = [
     "refuse_redefinition",
     "reset",
     "resolved_interpreter",
+    "run_next",
     "run_options",
     "runner_envdir",
     "runner_function",
     "runner_name",
     "runner_python",
+    "runner_requires",
     "session_env",
     "session_runner",
     "session_virtualenv",
+    "stage_failure",
     "venv_reused",
     "wait_before_venv",
     "would_reuse_venv",
@@ -243,7 +246,22 @@ def queued_runners(session: nox.Session) -> Optional[list[Any]]:
     return list(queue) if isinstance(queue, list) else None
 
 
+def run_next(session: nox.Session, runner: Any) -> bool:
+    """Make the queued ``runner`` the session nox runs next; False when it is not queued."""
+    queue = getattr(session._runner.manifest, "_queue", None)
+    if not isinstance(queue, list) or runner not in queue:
+        return False
+    queue.remove(runner)
+    queue.insert(0, runner)
+    return True
+
+
 # -- queued sessions (nox SessionRunner objects) ---------------------------------------------
+
+
+def runner_requires(runner: Any) -> list[str]:
+    """The sessions ``runner`` requires (as declared; empty for most)."""
+    return list(getattr(runner.func, "requires", None) or [])
 
 
 def runner_name(runner: Any) -> str:
@@ -342,6 +360,18 @@ def find_uv() -> tuple[bool, str, Version]:
 
     has_uv, uv, uv_version = nox.virtualenv.find_uv()
     return bool(has_uv), str(uv), uv_version
+
+
+def stage_failure(exc: BaseException) -> Optional[str]:
+    """How a session failed, when it is a stage's own verdict: ``command`` (a command it ran
+    failed), ``error`` (``session.error()``); None for anything else (Ctrl-C, a skip, a crash)."""
+    from nox.command import CommandFailed
+
+    if isinstance(exc, CommandFailed):
+        return "command"
+    if type(exc).__name__ == "_SessionQuit" and type(exc).__module__ == "nox.sessions":
+        return "error"
+    return None
 
 
 def log_info(message: str) -> None:

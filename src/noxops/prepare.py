@@ -48,9 +48,21 @@ if TYPE_CHECKING:
     from noxops.config import Config
     from noxops.stages.base import Install, Stage
 
-__all__ = ["ENV_VAR", "Preparation", "Worker", "begin", "enabled", "jobs_for", "stop"]
+__all__ = [
+    "ENV_VAR",
+    "JOBS_VAR",
+    "Preparation",
+    "Worker",
+    "begin",
+    "builders",
+    "enabled",
+    "jobs_for",
+    "promote_ready",
+    "stop",
+]
 
 ENV_VAR = "NOXOPS_PREPARE_AHEAD"
+JOBS_VAR = "NOXOPS_PREPARE_JOBS"
 _FALSE = {"0", "false", "no", "off"}
 # The attribute registry.py sets on each stage's session function: the stage's name.
 MARK = "noxops_stage"
@@ -82,18 +94,24 @@ class Worker:
     cwd: Path
     venv_params: Sequence[str] = ("--clear",)
     jobs: list[Preparation] = field(default_factory=list)
+    parallel: int = 1  # environments built at once
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
-        self._proc: Optional[subprocess.Popen[bytes]] = None
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}  # per builder thread
         self._stopping = False
         self._environ = dict(os.environ)  # taken here: sessions may change os.environ later
-        self._thread = threading.Thread(target=self._loop, name="noxops-prepare", daemon=True)
+        self._environ.setdefault("UV_LINK_MODE", "hardlink")  # link from uv's cache, no copies
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"noxops-prepare-{i}", daemon=True)
+            for i in range(max(1, self.parallel))
+        ]
 
     # -- control, from the main thread -----------------------------------------------------
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def wait(self, job: Preparation) -> float:
         """Block until ``job`` is finished; returns how long that took."""
@@ -110,12 +128,14 @@ class Worker:
             for job in self.jobs:
                 if job.state == "pending":
                     job.state = "cancelled"
-            proc = self._proc
+            procs = list(self._procs.values())
             self._cond.notify_all()
-        if proc is not None and proc.poll() is None:
-            _stop_tree(proc, grace)
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(grace + 10)
+        for proc in procs:
+            if proc.poll() is None:
+                _stop_tree(proc, grace)
+        for thread in self._threads:
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(grace + 10)
 
     # -- the worker thread -----------------------------------------------------------------
 
@@ -148,7 +168,7 @@ class Worker:
                 if self._stopping:
                     break
                 try:
-                    self._proc = subprocess.Popen(
+                    proc = self._procs[threading.get_ident()] = subprocess.Popen(
                         argv,
                         cwd=self.cwd,
                         env=cmd_env or self._environ,
@@ -159,10 +179,9 @@ class Worker:
                 except OSError as exc:
                     job.error = str(exc)
                     break
-            proc = self._proc
             _, err = proc.communicate()
             with self._cond:
-                self._proc = None
+                self._procs.pop(threading.get_ident(), None)
                 stopped = self._stopping  # stopped mid-command: never trust its exit code
             if proc.returncode != 0 or stopped:
                 job.error = err.decode("utf-8", "replace").strip()[-2000:]
@@ -301,7 +320,7 @@ def begin(session: nox.Session, stages: dict[str, tuple[Stage, Config]], config:
     jobs = jobs_for(queue, stages, cwd)
     if not jobs:
         return
-    worker = Worker(uv=uv, cwd=cwd, venv_params=_venv_params(), jobs=jobs)
+    worker = Worker(uv=uv, cwd=cwd, venv_params=_venv_params(), jobs=jobs, parallel=builders())
     jobs = [job for job in jobs if _wait_before_creating(job, worker)]
     if not jobs:
         return
@@ -340,6 +359,38 @@ def _wait_before_creating(job: Preparation, worker: Worker) -> bool:
             noxapi.log_debug(f"noxops: the background attempt said: {job.error}")
 
     return noxapi.wait_before_venv(job.runner, before_venv)
+
+
+def builders() -> int:
+    """How many environments are built at once: two, or one on a single CPU
+    (``NOXOPS_PREPARE_JOBS`` sets it)."""
+    value = os.environ.get(JOBS_VAR, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def promote_ready(session: nox.Session) -> None:
+    """After a session: when the next queued session's environment is still being built,
+    run a later one whose environment is ready (and that requires no other session) first."""
+    worker: Optional[Worker] = _state["worker"]
+    queue = noxapi.queued_runners(session) if worker is not None else None
+    if worker is None or not queue:
+        return
+    by_runner = {id(job.runner): job for job in worker.jobs}
+    head = by_runner.get(id(queue[0]))
+    if head is None or head.finished:
+        return
+    for runner in queue[1:]:
+        job = by_runner.get(id(runner))
+        if job is None or job.state != "done" or noxapi.runner_requires(runner):
+            continue
+        if noxapi.run_next(session, runner):
+            session.log(
+                f"noxops: {job.session} next: its environment is ready, "
+                f"{head.session}'s is still being prepared"
+            )
+        return
 
 
 def stop() -> None:

@@ -51,7 +51,10 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
         except BaseException as exc:
             if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: at once, not at exit
                 prepare.stop()
+                raise
+            prepare.promote_ready(session)  # a failed stage: nox goes on with the next one
             raise
+        prepare.promote_ready(session)
 
     def _run(session: nox.Session) -> None:
         limit = st.timeout(config)
@@ -65,7 +68,7 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
             record.expired = dog.expired
             try:
                 session = fingerprint.guard(session)  # reuse the env only while it is right
-                with changed.tracking(session, st, config) as needed:
+                with changed.tracking(session, st, config, record) as needed:
                     if needed:
                         st.func(session, config)
             except BaseException:

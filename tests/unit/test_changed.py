@@ -47,6 +47,11 @@ class FakeSession:
     def log(self, message: str) -> None:
         self.logged.append(message)
 
+    def error(self, *args: Any) -> None:
+        from nox.sessions import _SessionQuit
+
+        raise _SessionQuit(*args)
+
 
 def _project(tmp_path: Path) -> Config:
     root = tmp_path / "demo"
@@ -173,22 +178,94 @@ def test_stages_that_cannot_be_fingerprinted_always_run(tmp_path: Path) -> None:
     assert _key(config, "security")  # bandit alone depends on files only
 
 
-def test_verdict_needs_a_record_the_same_fingerprint_and_the_reports(tmp_path: Path) -> None:
+def test_verdict_needs_a_finished_record_the_same_fingerprint_and_the_saved_reports(
+    tmp_path: Path,
+) -> None:
     config = _project(tmp_path)
     inputs = changed.StageInputs({"files": "a", "config": "b"})
-    assert changed._verdict(config, inputs, None) == "no successful run recorded"
+    assert changed._verdict(config, "lint", inputs, None) == "no completed run recorded"
+    unfinished = {"fingerprint": inputs.key, "outputs": []}  # no finished marker
+    assert changed._verdict(config, "lint", inputs, unfinished) == "no completed run recorded"
     old = {
         "fingerprint": "other",
+        "finished": "2026-11-27T09:00:00Z",
         "inputs": {"files": "x", "config": fingerprint.digest("b")},
     }
-    why = changed._verdict(config, inputs, old)
+    why = changed._verdict(config, "lint", inputs, old)
     assert why is not None and "(files)" in why
-    record = {"fingerprint": inputs.key, "outputs": ["ruff.json"]}
-    missing = changed._verdict(config, inputs, record)
+    record = {"fingerprint": inputs.key, "outputs": ["ruff.json"], "finished": "2026"}
+    missing = changed._verdict(config, "lint", inputs, record)
     assert missing is not None and "ruff.json" in missing
-    (config.reports).mkdir()
-    (config.reports / "ruff.json").write_text("[]")
-    assert changed._verdict(config, inputs, record) is None
+    saved = changed.stash_dir(config, "lint")
+    saved.mkdir(parents=True)
+    (saved / "ruff.json").write_text("[]")
+    assert changed._verdict(config, "lint", inputs, record) is None
+
+
+def test_a_failed_run_is_replayed_with_its_reports_and_reason_until_forced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nox.command import CommandFailed
+    from nox.sessions import _SessionQuit
+
+    from noxops.reports.sessions import Recorder
+
+    config = _project(tmp_path)
+    monkeypatch.delenv(changed.ENV_VAR, raising=False)
+    monkeypatch.delenv(changed.FORCE_ENV, raising=False)
+    stage = _stage("lint")
+    ruff = config.reports / "ruff.json"
+    first = _session("lint", [changed.FLAG])
+    recorder = Recorder()
+    with (
+        pytest.raises(_SessionQuit),
+        changed.tracking(cast(nox.Session, first), stage, config, recorder) as needed,
+    ):
+        assert needed
+        ruff.parent.mkdir(parents=True, exist_ok=True)
+        ruff.write_text('["finding"]')
+        raise _SessionQuit("lint failed: black")
+    record = changed._load_record(changed.record_path(config, "lint"))
+    assert record is not None and record["status"] == "failed" and record["finished"]
+    assert record["reason"] == "lint failed: black" and record["outputs"] == ["ruff.json"]
+    assert recorder.keep_log == changed.stash_dir(config, "lint") / changed.LOG
+
+    ruff.write_text("[]")  # a later run (another stage, another branch) overwrote it
+    second = _session("lint", [changed.FLAG])
+    again = Recorder()
+    with (
+        pytest.raises(_SessionQuit, match=r"lint failed: black \(unchanged since .*not rerun"),
+        changed.tracking(cast(nox.Session, second), stage, config, again),
+    ):
+        raise AssertionError("a replayed failure does not run the stage")  # pragma: no cover
+    assert ruff.read_text() == '["finding"]'  # its own findings, restored
+    assert again.replayed == record["finished"]
+
+    forced = _session("lint", [changed.FLAG, changed.NO_CACHE])
+    with changed.tracking(cast(nox.Session, forced), stage, config) as needed:
+        assert needed and forced.posargs == []
+    fresh = changed._load_record(changed.record_path(config, "lint"))
+    assert fresh is not None and fresh["status"] == "success"
+
+    # A command that failed is re-raised as one; Ctrl-C records nothing.
+    (config.root / "src" / "demo" / "__init__.py").write_text("X = 5\n")
+    with (
+        pytest.raises(CommandFailed),
+        changed.tracking(cast(nox.Session, _session("lint", [changed.FLAG])), stage, config),
+    ):
+        raise CommandFailed("Returned code 1")
+    with (
+        pytest.raises(CommandFailed, match="not rerun"),
+        changed.tracking(cast(nox.Session, _session("lint", [changed.FLAG])), stage, config),
+    ):
+        raise AssertionError("replayed")  # pragma: no cover
+    (config.root / "src" / "demo" / "__init__.py").write_text("X = 6\n")
+    with (
+        pytest.raises(KeyboardInterrupt),
+        changed.tracking(cast(nox.Session, _session("lint", [changed.FLAG])), stage, config),
+    ):
+        raise KeyboardInterrupt
+    assert not changed.record_path(config, "lint").exists()  # never replayed from a killed run
 
 
 def test_tracking_records_success_and_then_reports_up_to_date(

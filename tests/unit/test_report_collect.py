@@ -355,3 +355,30 @@ def test_an_audit_from_another_run_is_not_trusted(tmp_path: Path) -> None:
         json.dumps({"status": "audited", "audited": 3, "run": "this-run"})
     )
     assert _by_name(_report(config))["audit"].summary.startswith("3 package(s) audited")
+
+
+def test_replayed_and_selected_results_say_so_everywhere(tmp_path: Path) -> None:
+    from noxops.reports.github import annotation_commands
+
+    config = _project(tmp_path, "failing", "/tmp/rx", {"security": {"allow_unaudited": True}})
+    record = config.reports / "sessions" / "lint.json"
+    data = json.loads(record.read_text())
+    data.update(replayed=True, replayed_from="2026-11-27T09:00:00Z")
+    record.write_text(json.dumps(data))
+    selection = config.reports / "selection" / "tests-3.11.json"
+    selection.parent.mkdir()
+    selection.write_text(
+        json.dumps({"mode": "affected", "selected": 4, "known": 40, "base": "then", "summary": "x"})
+    )
+    report = _report(config)
+    checks = _by_name(report)
+    lint = checks["lint"]
+    assert lint.status == "failed" and lint.replayed == "2026-11-27T09:00:00Z"
+    assert lint.summary.endswith("(unchanged since 2026-11-27 09:00:00 UTC, not rerun)")
+    assert lint.to_dict()["replayed"] is True
+    assert all("not rerun" in f.message for f in lint.findings)
+    assert any("not rerun" in line for line in annotation_commands(report))
+    assert not checks["type"].replayed and checks["type"].to_dict()["replayed"] is False
+    tests = checks["tests-3.11"]
+    assert tests.selected == "x" and "affected tests only: 4 of 40" in tests.summary
+    assert "not a full run" in tests.summary

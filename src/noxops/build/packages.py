@@ -140,9 +140,12 @@ def fill_wheelhouse(
             raise NoxopsError(f"the wheelhouse resolution lists {', '.join(twice)} twice")
         requirements = Path(tmp) / "requirements.txt"
         requirements.write_text("\n".join(wanted_lines) + "\n", encoding="utf-8")
+        # Resolved above for the image's interpreter, which the session's may not satisfy:
+        # pip must not refuse a wheel whose Requires-Python only the image's Python meets.
         command(
             ["python", "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-             "--no-deps", "--wheel-dir", str(folder), "-r", str(requirements)],
+             "--no-deps", "--ignore-requires-python", "--wheel-dir", str(folder),
+             "-r", str(requirements)],
             {},
         )  # fmt: skip
     count = len(list(folder.glob("*.whl")))

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
-from noxops import interpreters
+from noxops import affected, interpreters
 from noxops.build.manifest import Manifest, ManifestError
 from noxops.build.manifest import load as load_manifest
 from noxops.reports.cobertura import read_coverage
@@ -296,7 +296,16 @@ class _Reader:
         if suite is None:
             return check
         _suite_figures(check, suite)
-        check.status = "failed" if suite.failures or suite.errors or not suite.tests else "passed"
+        picked = affected.read_selection(self.config, session)
+        selected = picked is not None and picked.get("mode") == "affected"
+        nothing = not suite.tests and not selected  # an affected run may select no test
+        check.status = "failed" if suite.failures or suite.errors or nothing else "passed"
+        if selected and picked is not None:
+            check.selected = str(picked.get("summary") or "affected tests only")
+            check.summary += (
+                f" (affected tests only: {picked.get('selected')} of {picked.get('known')}, "
+                f"since the full run of {picked.get('base')}; not a full run)"
+            )
         if check.status == "passed":
             self.session_failed(check, session, check.summary)
         return check
@@ -311,6 +320,10 @@ class _Reader:
         check.metrics["fail_under"] = threshold
         check.summary = f"{cov.percent:.1f}% (min {threshold:g}%)"
         check.status = "passed" if coverage_passes(cov.percent, threshold) else "failed"
+        note = affected.gate_note(self.config)
+        if note:
+            check.summary += " (full run + affected reruns)"
+            check.details.append(f"coverage {note}")
         if check.status == "passed":
             self.session_failed(check, session, check.summary)
         self.coverage_files.extend((f.path, f.percent, f.covered, f.statements) for f in cov.files)
@@ -490,13 +503,28 @@ def gather(
                 )
             )
             continue
-        check = read(entry.check, entry.session, entry.file)
+        check = _marked(read(entry.check, entry.session, entry.file), records, entry.session)
         check.mode = entry.output.mode  # the gate's default for it (the configuration wins)
         checks.append(check)
     for name, rec in records.items():
         if name not in covered_sessions:
-            checks.append(reader.session_only(rec))
+            checks.append(_marked(reader.session_only(rec), records, rec.name))
     return checks, reader.coverage_files, problems
+
+
+def _marked(check: Check, records: Mapping[str, SessionRecord], session: str) -> Check:
+    """A result ``--changed-only`` replayed says so everywhere it is shown: in its summary, on
+    each finding (so in CI annotations, SARIF and Code Quality) and in the JSON."""
+    rec = records.get(session)
+    if rec is None or rec.replayed_from is None:
+        return check
+    when = rec.replayed_from.replace("T", " ").replace("Z", " UTC") or "an earlier run"
+    note = f"unchanged since {when}, not rerun"
+    check.replayed = rec.replayed_from
+    check.summary = f"{check.summary} ({note})"
+    for finding in check.findings:
+        finding.message = f"{finding.message} ({note})"
+    return check
 
 
 def build_report(config: Config, stages: Stages, nox_report: Optional[Path] = None) -> Report:

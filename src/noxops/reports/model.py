@@ -73,6 +73,10 @@ class Check:
     metrics: dict[str, float] = field(default_factory=dict)
     mode: str = "blocking"  # set by the gate: blocking, advisory
     blocks: bool = False  # set by the gate: this check makes the gate fail
+    # A result replayed by --changed-only: when the run it replays finished (not rerun).
+    replayed: Optional[str] = None
+    # A tests run that ran only the tests affected by a change: what it selected.
+    selected: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +92,9 @@ class Check:
             "sources": list(self.sources),
             "log": self.log,
             "metrics": dict(self.metrics),
+            "replayed": self.replayed is not None,
+            "replayed_from": self.replayed,
+            "selected": self.selected,
         }
 
 

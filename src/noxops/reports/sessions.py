@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -136,9 +137,15 @@ class _Tee:
 
 @dataclass
 class Recorder:
-    """Handed to the session wrapper; it sets ``expired`` to the watchdog's event."""
+    """Handed to the session wrapper; it sets ``expired`` to the watchdog's event.
+
+    :mod:`noxops.changed` sets ``replayed`` (when the recorded run it replays finished) and
+    ``keep_log`` (where a completed run's log is copied, for a later replay).
+    """
 
     expired: Optional[threading.Event] = None
+    replayed: Optional[str] = None
+    keep_log: Optional[Path] = None
 
 
 def _status(exc: Optional[BaseException], recorder: Recorder) -> tuple[str, str]:
@@ -212,7 +219,12 @@ def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
             duration=round(time.monotonic() - start, 3),
             finished=_now(),
         )
+        if recorder.replayed is not None:
+            record.update(replayed=True, replayed_from=recorder.replayed)
         _write_record(record_path, record, name)
+        if recorder.keep_log is not None and tee is not None:
+            with contextlib.suppress(OSError):
+                shutil.copyfile(log_path, recorder.keep_log)
 
 
 def _write_record(path: Path, record: dict[str, Any], name: str) -> None:
@@ -239,6 +251,7 @@ class SessionRecord:
     log: Optional[str] = None
     source: str = ""
     run: str = ""
+    replayed_from: Optional[str] = None  # a replayed result: when the run it replays finished
 
     @property
     def ok(self) -> bool:
@@ -274,6 +287,9 @@ def read_records(config: Config) -> tuple[dict[str, SessionRecord], list[str]]:
                 log=data.get("log"),
                 source=display(path, config.root),
                 run=str(data.get("run") or ""),
+                replayed_from=(
+                    str(data.get("replayed_from") or "") if data.get("replayed") else None
+                ),
             )
         except ReadProblem as exc:
             problems.append(str(exc))

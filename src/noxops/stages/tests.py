@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
-from noxops import install
+from noxops import affected, fingerprint, install
 from noxops.stages.base import (
     CI,
+    STAGES,
     Install,
     Output,
     install_plan,
@@ -172,18 +174,125 @@ def tests(session: nox.Session, config: Config) -> None:
     data = report_path(config, "coverage", f".coverage.{py}")
     junit = JUNIT.path(config, py)
     env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
+    venv = Path(str(session.virtualenv.location))
+    picking = _picking(session, config, venv)
+    run_data = data
+    extra: list[str] = []
+    if picking is not None:
+        selection, picking_env = picking
+        env.update(picking_env)
+        extra = ["-p", affected.PLUGIN]
+        if not selection.affected:
+            # The map run: per-test contexts need a tracer core (sys.monitoring drops them).
+            env["COVERAGE_CORE"] = "ctrace"
+        else:
+            run_data = venv / "noxops-affected.coverage"
+            run_data.unlink(missing_ok=True)
+            env["COVERAGE_FILE"] = str(run_data)
+    else:
+        affected.selection_path(config, session.name).unlink(missing_ok=True)
     try:
         session.run(
             "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
-            f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}",
+            f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}", *extra,
             *config.tests.pytest_args, *config.test_paths, *session.posargs, env=env,
+            success_codes=[0, 5] if picking is not None and picking[0].affected else [0],
         )  # fmt: skip
     finally:
-        if data.exists():
-            xml = COVERAGE_PART.path(config, py)
-            script = Path(str(session.virtualenv.location)) / REPORTS_SCRIPT
+        env["COVERAGE_FILE"] = str(data)
+        xml = COVERAGE_PART.path(config, py)
+        reported = picking is not None and _after_picking(
+            session, config, picking[0], venv=venv, run_data=run_data, reports=(data, xml)
+        )
+        if data.exists() and not reported:
+            script = venv / REPORTS_SCRIPT
             script.write_text(_REPORTS, encoding="utf-8")
             session.run("python", str(script), str(xml), env=env)
+
+
+def _picking(
+    session: nox.Session, config: Config, venv: Path
+) -> Optional[tuple[affected.Selection, dict[str, str]]]:
+    """With ``--changed-only`` or ``select = "affected"`` (and no test arguments): what to run
+    and the environment of the plugin that maps and selects tests (noxops.affected)."""
+    from noxops import changed
+
+    wanted = changed.was_requested(session) or config.tests.select == "affected"
+    if not wanted or session.posargs:
+        return None
+    try:
+        inputs = changed.stage_inputs(session, STAGES["tests"], config)
+    except (LookupError, OSError) as exc:
+        session.log(f"noxops: running every test: cannot tell what changed ({exc})")
+        return None
+    base = fingerprint.digest({k: v for k, v in inputs.parts.items() if k != "files"})
+    selection = affected.choose(config, session.name, base)
+    session.log(f"noxops: {session.name} runs {selection.describe()}")
+    folder = venv / "noxops-pytest"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
+    results = venv / "noxops-test-results.json"
+    results.unlink(missing_ok=True)
+    pythonpath = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p)
+    selection.key = base
+    env = {"PYTHONPATH": pythonpath, affected.RESULTS_ENV: str(results)}
+    if selection.affected:
+        chosen = venv / "noxops-test-selection.json"
+        chosen.write_text(
+            json.dumps({"known": selection.known, "run": selection.run}), encoding="utf-8"
+        )
+        env[affected.SELECT_ENV] = str(chosen)
+    else:
+        env[affected.CONTEXTS_ENV] = "1"
+    return selection, env
+
+
+def _after_picking(
+    session: nox.Session,
+    config: Config,
+    selection: affected.Selection,
+    *,
+    venv: Path,
+    run_data: Path,
+    reports: tuple[Path, Path],
+) -> bool:
+    """Keep a full run's map, or merge an affected run's coverage with the full run's (and
+    write the per-Python reports from it: True then)."""
+    data, xml = reports
+    try:
+        results = json.loads((venv / "noxops-test-results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # pytest did not get to the end: nothing to learn from this run
+    if not selection.affected:
+        if data.exists():
+            mapping = venv / "noxops-test-map.json"
+            script = venv / "noxops-test-map.py"
+            script.write_text(affected.MAP_SCRIPT, encoding="utf-8")
+            session.run("python", str(script), str(data), str(mapping), silent=True)
+            affected.keep_full_run(
+                config, session.name, base=selection.key, mapping=mapping, data=data,
+                results=results,
+            )  # fmt: skip
+        affected.write_selection(config, session.name, selection)
+        return False
+    full = affected.map_dir(config, session.name) / "full.coverage"
+    maps = venv / "noxops-line-maps.json"
+    maps.write_text(json.dumps(selection.line_maps), encoding="utf-8")
+    script = venv / "noxops-coverage-merge.py"
+    script.write_text(affected.MERGE_SCRIPT, encoding="utf-8")
+    data.unlink(missing_ok=True)
+    # No test ran (nothing affected): run_data is missing, read as empty data.
+    session.run(
+        "python", str(script), str(full), str(run_data), str(maps), str(data), str(xml),
+        env={"COVERAGE_FILE": str(data)},
+    )  # fmt: skip
+    affected.note_failures(config, session.name, results)
+    affected.write_selection(config, session.name, selection)
+    session.log(
+        f"noxops: coverage of {session.name} is the last full run's ({selection.base}) "
+        "combined with this affected rerun's"
+    )
+    return True
 
 
 @stage(
@@ -216,4 +325,7 @@ def coverage(session: nox.Session, config: Config) -> None:
         str(report_path(config, "htmlcov", "index.html").parent),
         env=env,
     )
+    note = affected.gate_note(config)
+    if note:
+        session.log(f"noxops: the coverage gate is {note}")
     session.run("coverage", "report", f"--fail-under={config.tests.fail_under:g}", env=env)

@@ -1,0 +1,366 @@
+"""Side-by-side timing of doing less: replayed results, affected tests, cold runs.
+
+Run on demand (not part of CI)::
+
+    .venv/bin/python benchmarks/changes.py                     # both projects, 2 rounds
+    .venv/bin/python benchmarks/changes.py --projects real --keep /tmp/bench-changes
+
+Two projects, each in a git repository of its own:
+
+- ``fixture``: the generated project of ``benchmarks/pipeline.py`` (3,000 lines, 322 tests);
+- ``real``: more-itertools 10.5.0, a real public project (6,000 lines of package, 664
+  tests), fetched once at benchmark time as its sdist from PyPI (``pip download``,
+  sha256 checked), not vendored. Its own configuration is kept; noxops's is appended.
+
+For each, in one run and interleaved (each figure the best of ``--rounds``), it times the
+pipeline (lint, type, security, tests on every Python) run by:
+
+- the floor: the tools started directly, one after another, in the environments noxops made;
+- noxops warm with ``-j 2``;
+- noxops cold, sequential (``.nox`` removed; tool caches kept), and a hand-written noxfile
+  (virtualenv, no reuse; its second run, so pip's cache is warm);
+- a no-change rerun with ``--changed-only`` after a run in which a stage failed (the fixture
+  gets an unused import so lint fails; more-itertools fails lint on its own);
+- one tests stage after a one-file edit with ``--changed-only`` (affected tests) against the
+  same stage run in full: the stage's own duration from its session record.
+
+The load average is printed before and after: other work on the machine moves every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pipeline import TOOLS_PYTHON, Timing, _clean, _quote, _timed, generate_project
+
+from noxops.stages.tests import REPORTS_SCRIPT
+
+__all__ = ["Project", "main"]
+
+REAL = "more-itertools==10.5.0"
+REAL_SHA256 = "5482bfef7849c25dc3c6dd53a6173ae4795da2a41a80faea6700d9f5846c5da6"
+_CACHES = (".mypy_cache", ".ruff_cache", ".pytest_cache", "reports")
+
+
+@dataclass
+class Project:
+    """A project to time: where it is, what it checks, and the function a one-file edit hits."""
+
+    name: str
+    root: Path
+    sources: list[str]
+    tests: str
+    edit_file: str
+    edit_functions: list[str]
+
+
+def _git_init(root: Path) -> None:
+    (root / ".gitignore").write_text(
+        ".nox*/\n.tox/\n.venv\nreports/\n__pycache__/\n.mypy_cache/\n.pytest_cache/\n"
+        ".ruff_cache/\n*.egg-info/\n"
+    )
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "benchmark project"]):
+        subprocess.run([*git, *cmd], cwd=root, check=True, capture_output=True)
+
+
+def fixture(work: Path, pythons: Sequence[str]) -> Project:
+    root = work / "fixture"
+    root.mkdir()
+    generate_project(root, pythons)
+    # A failing stage for the no-change rerun: lint finds an unused import (added later).
+    return Project("fixture", root, ["src"], "tests/unit", "src/ledgerkit/mod3.py",
+                   ["f3_0", "f3_3"])  # fmt: skip
+
+
+def real(work: Path, pythons: Sequence[str]) -> Project:
+    """more-itertools' sdist from PyPI, unpacked, with noxops's configuration appended."""
+    download = work / "download"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+         "-d", str(download), REAL],
+        check=True,
+    )  # fmt: skip
+    sdist = next(download.glob("more*itertools-*.tar.gz"))
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != REAL_SHA256:
+        raise SystemExit(f"{sdist.name}: sha256 {digest}, expected {REAL_SHA256}")
+    shutil.unpack_archive(str(sdist), str(work))
+    unpacked = next(p for p in work.iterdir() if p.is_dir() and p.name.startswith("more"))
+    root = unpacked.rename(work / "real")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8") + textwrap.dedent(f"""
+            [dependency-groups]
+            test = ["pytest"]
+
+            [tool.noxops]
+            python = {list(pythons)!r}
+            tools_python = "{TOOLS_PYTHON}"
+
+            [tool.noxops.security]
+            audit = false
+            """),
+        encoding="utf-8",
+    )
+    (root / "noxfile.py").write_text("import noxops\n\nnoxops.sessions()\n", encoding="utf-8")
+    _git_init(root)
+    return Project("real", root, ["more_itertools"], "tests", "more_itertools/more.py",
+                   ["ilen", "first"])  # fmt: skip
+
+
+def _handwritten(project: Project, pythons: Sequence[str]) -> str:
+    src = ", ".join(repr(s) for s in project.sources)
+    lint_paths = ", ".join(repr(s) for s in [*project.sources, project.tests.split("/")[0]])
+    return textwrap.dedent(f'''\
+        """The pipeline as most projects write it: virtualenv + pip, fresh envs every run."""
+        import nox
+
+        nox.options.default_venv_backend = "virtualenv"
+        PYTHONS = {list(pythons)!r}
+
+
+        @nox.session(python="{TOOLS_PYTHON}")
+        def lint(session):
+            session.install("black", "isort", "ruff")
+            session.run("black", "--check", "--diff", {lint_paths}, success_codes=[0, 1])
+            session.run("isort", "--check-only", "--diff", {lint_paths}, success_codes=[0, 1])
+            session.run("ruff", "check", {lint_paths}, success_codes=[0, 1])
+
+
+        @nox.session(name="type", python="{TOOLS_PYTHON}")
+        def typecheck(session):
+            session.install("-e", ".", "pytest", "mypy")
+            session.run("mypy", "--python-version={pythons[0]}", {src}, success_codes=[0, 1])
+
+
+        @nox.session(python="{TOOLS_PYTHON}")
+        def security(session):
+            session.install(".", "bandit")
+            session.run("bandit", "-r", "-q", {src}, success_codes=[0, 1])
+
+
+        @nox.session(python=PYTHONS)
+        def tests(session):
+            session.install("-e", ".", "pytest", "coverage[toml]")
+            session.run("coverage", "run", "--source={project.sources[0]}", "-m", "pytest",
+                        "{project.tests}")
+            py = session.python
+            session.run("coverage", "xml", "-q", "-o", f"reports/hand-coverage-{{py}}.xml")
+            session.run("coverage", "html", "-q", "-d", f"reports/hand-htmlcov-{{py}}")
+        ''')
+
+
+def _floor_script(project: Project, pythons: Sequence[str], logs: Path) -> Path:
+    """What noxops runs in each session, as plain commands in the environments it made."""
+    root, nox_dir, reports = project.root, project.root / ".nox", project.root / "reports"
+    lint, typ, sec = (nox_dir / n / "bin" for n in ("lint", "type", "security"))
+    paths = [*project.sources, project.tests.split("/")[0], "noxfile.py"]
+    cmds = [
+        [str(lint / "black"), "--check", "--diff", *paths],
+        [str(lint / "isort"), "--check-only", "--diff", *paths],
+        [str(lint / "ruff"), "check", "--output-format=concise", *paths],
+        [str(lint / "ruff"), "check", "--exit-zero", "--output-format=json",
+         f"--output-file={reports / 'ruff.json'}", *paths],
+        [str(typ / "mypy"), f"--python-version={pythons[0]}",
+         f"--junit-xml={reports / 'mypy-junit.xml'}", *project.sources],
+        [str(sec / "bandit"), "-r", "-q", "-f", "json", "-o", str(reports / "bandit.json"),
+         *project.sources],
+    ]  # fmt: skip
+    for py in pythons:
+        envdir = nox_dir / f"tests-{py.replace('.', '-')}"
+        data = reports / "coverage" / f".coverage.{py}"
+        env = ["env", f"COVERAGE_FILE={data}"]
+        if py in {"3.12", "3.13"}:
+            env.append("COVERAGE_CORE=sysmon")
+        cmds += [
+            [*env, str(envdir / "bin" / "coverage"), "run",
+             f"--source={','.join(project.sources)}", "-m", "pytest",
+             f"--junitxml={reports / f'junit-{py}.xml'}", project.tests],
+            [*env, str(envdir / "bin" / "python"), str(envdir / REPORTS_SCRIPT),
+             str(reports / f"coverage-{py}.xml")],
+        ]  # fmt: skip
+    script = logs / f"floor-{project.name}.sh"
+    lines = [f"cd {_quote(str(root))}", f"mkdir -p {_quote(str(reports / 'coverage'))}"]
+    lines += [" ".join(_quote(c) for c in cmd) + " || true" for cmd in cmds]  # failures count
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return script
+
+
+def _stage_seconds(project: Project, session: str) -> float:
+    data = json.loads((project.root / "reports" / "sessions" / f"{session}.json").read_text())
+    return float(data["duration"])
+
+
+def _edit(project: Project, function: str) -> None:
+    """Touch one line of ``function``'s body (a comment at the end of its first return)."""
+    path = project.root / project.edit_file
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if re.match(rf"\s*def {function}\(", line))
+    hit = next(i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("return"))
+    lines[hit] = lines[hit].rstrip("\n") + "  # edited\n"
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def _best(*runs: Timing | None) -> Timing | None:
+    done = [x for x in runs if x is not None]
+    return min(done, key=lambda x: x.seconds) if done else None
+
+
+def bench(project: Project, pythons: Sequence[str], logs: Path, rounds: int) -> dict[str, float]:
+    """The rows for one project; returns the figures by name."""
+    root = project.root
+    nox = [sys.executable, "-m", "nox", "--no-color"]
+    pipeline = ["-s", "lint", "type", "security", "tests"]
+    (root / "noxfile_handwritten.py").write_text(_handwritten(project, pythons))
+    hand = [*nox, "-f", "noxfile_handwritten.py", "--envdir", ".nox-hand"]
+    p = f"{project.name}:"
+    t: dict[str, list[Timing]] = {}
+
+    def timed(
+        key: str, label: str, argv: Sequence[str], env: dict[str, str] | None = None
+    ) -> Timing:
+        timing = _timed(f"{p} {label}", argv, root, logs, env)
+        t.setdefault(key, []).append(timing)
+        return timing
+
+    print(f"{p} {_load()}", flush=True)
+    _timed(f"{p} hand-written noxfile (priming pip's cache)", hand, root, logs)
+    for n in range(1, rounds + 1):
+        _clean(root, ".nox", *_CACHES)
+        timed("cold", f"noxops cold, sequential ({n})", [*nox, *pipeline])
+        timed("hand", f"hand-written noxfile, cold ({n})", hand)
+    for n in range(1, rounds + 1):
+        timed("warm-j", f"noxops warm, -j 2 ({n})", [*nox, "-j", "2", *pipeline])
+        timed("floor", f"floor ({n})", ["sh", str(_floor_script(project, pythons, logs))])
+
+    # No-change rerun after a run with a failing stage.
+    if project.name == "fixture":
+        module = root / project.edit_file
+        text = module.read_text(encoding="utf-8")
+        module.write_text(text + "\n\nimport os  # unused: lint fails\n", encoding="utf-8")
+    only = [*nox, *pipeline, "--", "--changed-only"]
+    recorded = timed("record", "noxops --changed-only, recording (a stage fails)", only)
+    failing = sorted(set(re.findall(r"Session (\S+) (?:failed|aborted)", recorded.log.read_text())))
+    print(f"{p} failing stages: {', '.join(failing) or 'none'}", flush=True)
+    for n in range(1, rounds + 1):
+        timed("nochange", f"noxops --changed-only, nothing changed ({n})", only)
+
+    # A one-file edit: the affected tests of one Python against that stage run in full.
+    py = pythons[-1]
+    tests = f"tests-{py}"
+    full_stage: list[float] = []
+    edit_stage: list[float] = []
+    for n, function in enumerate(project.edit_functions[:rounds], start=1):
+        timed("full-tests", f"{tests} in full ({n})", [*nox, "-s", tests])
+        full_stage.append(_stage_seconds(project, tests))
+        timed("map", f"{tests} full, mapping tests to lines ({n})",
+              [*nox, "-s", tests, "--", "--changed-only", "--no-cache"])  # fmt: skip
+        _edit(project, function)
+        run = timed("edit", f"{tests} after a one-file edit, affected only ({n})",
+                    [*nox, "-s", tests, "--", "--changed-only"])  # fmt: skip
+        edit_stage.append(_stage_seconds(project, tests))
+        picked = re.search(r"runs (\d+ of \d+ tests)", run.log.read_text())
+        what = picked.group(1) if picked else "all tests"
+        print(
+            f"{p}   ran {what}; stage {edit_stage[-1]:.1f} s against {full_stage[-1]:.1f} s "
+            "in full",
+            flush=True,
+        )
+    print(f"{p} {_load()}", flush=True)
+
+    def best(key: str) -> float:
+        found = _best(*t.get(key, []))
+        return found.seconds if found else float("nan")
+
+    return {
+        "floor": best("floor"),
+        "warm-j": best("warm-j"),
+        "cold": best("cold"),
+        "hand": best("hand"),
+        "nochange": best("nochange"),
+        "full-stage": min(full_stage) if full_stage else float("nan"),
+        "edit-stage": min(edit_stage) if edit_stage else float("nan"),
+        "failing": float(len(failing)),
+    }
+
+
+def _report(name: str, f: dict[str, float]) -> list[str]:
+    rows = [
+        f"### {name}",
+        "",
+        "| row | time | ratio | target | met |",
+        "|---|---:|---:|---|---|",
+        f"| floor: the tools directly, sequential | {f['floor']:.1f} s | 1.00x floor | | |",
+    ]
+    checks = [
+        ("noxops warm, `-j 2`", f["warm-j"], f["warm-j"] / f["floor"], "x floor", 0.55),
+        ("noxops cold, sequential", f["cold"], f["cold"] / f["hand"], "x hand-written", 0.5),
+    ]
+    rows.append(f"| hand-written noxfile, cold | {f['hand']:.1f} s | 1.00x hand-written | | |")
+    for label, seconds, ratio, unit, limit in checks:
+        met = "yes" if ratio <= limit else "no"
+        rows.append(f"| {label} | {seconds:.1f} s | {ratio:.2f}{unit} | <= {limit}{unit} | {met} |")
+    nochange = f["nochange"]
+    rows.append(
+        f"| `--changed-only`, nothing changed, {int(f['failing'])} stage(s) failing | "
+        f"{nochange:.1f} s | | < 3 s | {'yes' if nochange < 3 else 'no'} |"
+    )
+    ratio = f["edit-stage"] / f["full-stage"]
+    rows.append(
+        f"| tests stage after a one-file edit (affected) vs in full | {f['edit-stage']:.1f} s "
+        f"vs {f['full-stage']:.1f} s | {ratio:.2f}x | <= 0.3x | {'yes' if ratio <= 0.3 else 'no'} |"
+    )
+    return [*rows, ""]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pythons", default="3.11,3.12")
+    parser.add_argument("--projects", default="fixture,real")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+    pythons = [p.strip() for p in args.pythons.split(",") if p.strip()]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="noxops-changes-"))
+    if args.keep and work.exists():
+        shutil.rmtree(work)
+    logs = work / "logs"
+    logs.mkdir(parents=True)
+    print(f"{_load()}; Pythons {', '.join(pythons)}; work folder {work}", flush=True)
+    makers = {"fixture": fixture, "real": real}
+    out: list[str] = []
+    for name in [n.strip() for n in args.projects.split(",") if n.strip()]:
+        project = makers[name](work, pythons)
+        figures = bench(project, pythons, logs, args.rounds)
+        title = "generated fixture" if name == "fixture" else f"{REAL} (sdist from PyPI)"
+        out += _report(title, figures)
+    print()
+    print("\n".join(out))
+    print(_load())
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

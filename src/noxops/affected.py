@@ -1,0 +1,485 @@
+"""Affected tests only: a ``tests-<python>`` run that reruns just the tests a change can reach.
+
+With ``--changed-only`` (or ``select = "affected"`` in ``[tool.noxops.tests]``), a full run of
+``tests-<python>`` records which test covered which line: every test runs in its own coverage
+*dynamic context* (a small pytest plugin, written into the session's environment, calls
+``coverage.Coverage.current().switch_context(<test id>)`` around each test, as pytest-cov's
+``--cov-context=test`` does). After the run, the line -> tests map, the project's file digests,
+a copy of the measured source files and of the coverage data are kept in
+``reports/fingerprints/<session>.affected/``.
+
+A later run then compares the project with that snapshot and runs only
+
+- the tests that covered a changed line of a measured file (by a line diff against the kept
+  copy; a changed line that ran only at import time selects every test that ran the file),
+- every test of a changed test file, and tests that are new (not collected by the full run),
+- the tests that failed in the previous run,
+
+and a **full run** happens instead when there is no map, when anything else changed (the
+configuration, the environment, pytest's arguments, ``conftest.py``, any file that is neither
+a measured source, a test file nor documentation), or when a measured file was removed.
+pytest-testmon does the same with its own database and import tracing; it was not used
+because it replaces coverage's measurement (the pipeline's coverage report and gate come from
+coverage.py) and runs a second tracer when both are on.
+
+The run's coverage data is then the full run's data - its line numbers carried across each
+edit by the same diff, changed lines dropped - combined with the affected run's: the per-Python
+report and the ``coverage`` gate say they come from "the last full run and the affected
+rerun". ``reports/selection/<session>.json`` says what ran, so the report never shows a
+selected run as a full pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from noxops import fingerprint
+
+if TYPE_CHECKING:
+    from noxops.config import Config
+
+__all__ = [
+    "CONTEXTS_ENV",
+    "MAP_SCRIPT",
+    "MERGE_SCRIPT",
+    "PLUGIN",
+    "PLUGIN_SOURCE",
+    "RESULTS_ENV",
+    "SELECT_ENV",
+    "Selection",
+    "Snapshot",
+    "affected_runs",
+    "choose",
+    "file_digests",
+    "gate_note",
+    "keep_full_run",
+    "line_map",
+    "map_dir",
+    "note_failures",
+    "read_selection",
+    "selection_path",
+    "write_selection",
+]
+
+PLUGIN = "noxops_affected_plugin"
+CONTEXTS_ENV = "NOXOPS_TEST_CONTEXTS"
+SELECT_ENV = "NOXOPS_TEST_SELECT"
+RESULTS_ENV = "NOXOPS_TEST_RESULTS"
+_DOCS = (".md", ".rst")  # documentation: no test reads it (a full run when in doubt otherwise)
+
+PLUGIN_SOURCE = f'''\
+"""noxops: per-test coverage contexts, test selection, the run's results (noxops.affected)."""
+import json
+import os
+
+import pytest
+
+_collected = []
+_failed = set()
+
+
+def _coverage():
+    try:
+        import coverage
+    except ImportError:
+        return None
+    return coverage.Coverage.current()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    cov = _coverage() if os.environ.get("{CONTEXTS_ENV}") else None
+    if cov is not None:
+        cov.switch_context(item.nodeid)
+    yield
+    if cov is not None:
+        cov.switch_context("")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    path = os.environ.get("{SELECT_ENV}")
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        known, run = set(data["known"]), set(data["run"])
+        keep = [i for i in items if i.nodeid in run or i.nodeid not in known]
+        dropped = [i for i in items if i.nodeid in known and i.nodeid not in run]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
+    _collected[:] = [i.nodeid for i in items]
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        _failed.add(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = os.environ.get("{RESULTS_ENV}")
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump({{"collected": _collected, "failed": sorted(_failed)}}, fh)
+'''
+
+# Run in the session's environment (coverage is installed there, not in nox's).
+MAP_SCRIPT = """
+import json, sys
+from coverage import CoverageData
+data = CoverageData(basename=sys.argv[1])
+data.read()
+contexts = sorted(data.measured_contexts())
+index = {c: i for i, c in enumerate(contexts)}
+files = {}
+for path in data.measured_files():
+    by_line = data.contexts_by_lineno(path)
+    files[path] = {str(n): sorted(index[c] for c in cs) for n, cs in by_line.items()}
+with open(sys.argv[2], "w", encoding="utf-8") as fh:
+    json.dump({"contexts": contexts, "files": files}, fh)
+"""
+
+MERGE_SCRIPT = """
+import json, sys
+from coverage import CoverageData
+full_path, new_path, maps_path, out_path = sys.argv[1:5]
+with open(maps_path, encoding="utf-8") as fh:
+    maps = json.load(fh)  # {file: {old line: new line}} for the files that changed
+full = CoverageData(basename=full_path)
+full.read()
+out = CoverageData(basename=out_path)
+def move(path, n):
+    table = maps.get(path)
+    if table is None:
+        return n
+    m = table.get(str(abs(n)))
+    return None if m is None else (m if n > 0 else -m)
+if full.has_arcs():
+    arcs = {}
+    for path in full.measured_files():
+        kept = []
+        for a, b in full.arcs(path) or ():
+            ma, mb = move(path, a), move(path, b)
+            if ma is not None and mb is not None:
+                kept.append((ma, mb))
+        arcs[path] = kept
+    out.add_arcs(arcs)
+else:
+    lines = {}
+    for path in full.measured_files():
+        moved = (move(path, n) for n in full.lines(path) or ())
+        lines[path] = [n for n in moved if n is not None]
+    out.add_lines(lines)
+new = CoverageData(basename=new_path)
+new.read()
+out.update(new)
+out.write()
+if len(sys.argv) > 5:  # the per-Python XML too, from this process (one read, one start)
+    import coverage
+    from coverage.exceptions import CoverageException
+    try:
+        cov = coverage.Coverage(data_file=out_path)
+        cov.load()
+        cov.xml_report(outfile=sys.argv[5])
+    except CoverageException as exc:
+        sys.exit(f"coverage: {exc}")
+"""
+
+
+def map_dir(config: Config, session: str) -> Path:
+    """Where the last full run's map, sources and coverage data are kept."""
+    return config.reports / "fingerprints" / f"{session}.affected"
+
+
+def selection_path(config: Config, session: str) -> Path:
+    return config.reports / "selection" / f"{session}.json"
+
+
+@dataclass
+class Selection:
+    """What a ``tests-<python>`` run runs: everything, or the affected tests."""
+
+    mode: str  # "full" or "affected"
+    why: str
+    run: list[str] = field(default_factory=list)  # test ids (affected mode)
+    known: list[str] = field(default_factory=list)  # every test of the full run
+    base: str = ""  # when the full run the selection is based on finished
+    line_maps: dict[str, dict[str, int]] = field(default_factory=dict)  # old -> new lines
+    key: str = ""  # the digest of what, besides the files, the run depends on
+
+    @property
+    def affected(self) -> bool:
+        return self.mode == "affected"
+
+    def describe(self) -> str:
+        if not self.affected:
+            return f"all tests ({self.why})"
+        return (
+            f"{len(self.run)} of {len(self.known)} tests, those affected by the change since "
+            f"the full run of {self.base} ({self.why})"
+        )
+
+
+def write_selection(config: Config, session: str, selection: Selection) -> None:
+    """``reports/selection/<session>.json``: what the run ran, for the report and coverage."""
+    path = selection_path(config, session)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "session": session,
+        "mode": selection.mode,
+        "why": selection.why,
+        "selected": len(selection.run) if selection.affected else None,
+        "known": len(selection.known) if selection.affected else None,
+        "base": selection.base,
+        "summary": selection.describe(),
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def read_selection(config: Config, session: str) -> Optional[dict[str, Any]]:
+    try:
+        data = json.loads(selection_path(config, session).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def affected_runs(config: Config) -> list[dict[str, Any]]:
+    """The selection records of the ``tests-<python>`` runs that ran affected tests only."""
+    folder = config.reports / "selection"
+    found = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        data = read_selection(config, path.stem)
+        if data is not None and data.get("mode") == "affected":
+            found.append(data)
+    return found
+
+
+def gate_note(config: Config) -> str:
+    """What the coverage gate is computed from, when some runs were affected-only; else ""."""
+    runs = affected_runs(config)
+    if not runs:
+        return ""
+    which = ", ".join(
+        f"{r.get('session')} ({r.get('selected')} of {r.get('known')} tests)" for r in runs
+    )
+    return (
+        "computed from the combined data of the last full run and the affected rerun of " f"{which}"
+    )
+
+
+def line_map(old: list[str], new: list[str]) -> tuple[dict[int, int], set[int]]:
+    """Old line number -> new line number for the lines an edit left alone, and the old lines
+    it touched (for an insertion, the lines either side of it)."""
+    moved: dict[int, int] = {}
+    touched: set[int] = set()
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                moved[i1 + k + 1] = j1 + k + 1
+        elif i1 == i2:  # inserted before old line i1 + 1
+            touched.update({i1, i1 + 1})
+        else:
+            touched.update(range(i1 + 1, i2 + 1))
+    return moved, touched
+
+
+@dataclass
+class Snapshot:
+    """The last full run, as kept in :func:`map_dir`."""
+
+    folder: Path
+    meta: dict[str, Any]
+    contexts: list[str]
+    files: dict[str, dict[str, list[int]]]  # absolute path -> line -> context indexes
+
+    @classmethod
+    def load(cls, folder: Path) -> Optional[Snapshot]:
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            mapping = json.loads((folder / "map.json").read_text(encoding="utf-8"))
+            return cls(folder, meta, list(mapping["contexts"]), dict(mapping["files"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+def _test_file(test_id: str) -> str:
+    return test_id.split("::", 1)[0]
+
+
+def choose(config: Config, session: str, base: str) -> Selection:
+    """What to run now, given the kept full run of ``session`` and ``base`` (the digest of
+    everything but the files that the run depends on: configuration, environment, args)."""
+    snap = Snapshot.load(map_dir(config, session))
+    if snap is None:
+        return Selection("full", "no map of which test covers which line yet")
+    if snap.meta.get("base") != base:
+        return Selection("full", "the configuration, environment or arguments changed")
+    now = file_digests(config)
+    then: dict[str, str] = snap.meta.get("digests", {})
+    changed = sorted(n for n in set(now) | set(then) if now.get(n) != then.get(n))
+    known: list[str] = list(snap.meta.get("tests", []))
+    line_maps: dict[str, dict[str, int]] = {}
+    contexts = _reached(config, snap, changed, (now, then), line_maps)
+    if isinstance(contexts, str):
+        return Selection("full", contexts)
+    run = {snap.contexts[i] for i in contexts if snap.contexts[i]}
+    run |= set(snap.meta.get("failed", []))
+    known_set = set(known)
+    why = f"{len(changed)} file(s) changed"
+    return Selection(
+        "affected",
+        why,
+        run=sorted(t for t in run if t in known_set),
+        known=known,
+        base=str(snap.meta.get("finished", "")),
+        line_maps=line_maps,
+    )
+
+
+def _reached(
+    config: Config,
+    snap: Snapshot,
+    changed: list[str],
+    digests: tuple[dict[str, str], dict[str, str]],
+    line_maps: dict[str, dict[str, int]],
+) -> set[int] | str:
+    """The contexts (test indexes) the ``changed`` files reach, or why to run everything."""
+    now, then = digests
+    root = config.root.resolve()
+    test_files = {_test_file(t) for t in snap.meta.get("tests", [])}
+    measured = {Path(p).resolve().relative_to(root).as_posix(): p for p in _inside(snap, root)}
+    contexts: set[int] = set()
+    for name in changed:
+        if name in measured:
+            if name not in now:
+                return f"{name} was removed"
+            found = _covering(snap, measured[name], root / name, line_maps)
+            if found is None:
+                return f"the kept copy of {name} is missing"
+            contexts |= found
+        elif name in test_files:
+            contexts |= {i for i, c in enumerate(snap.contexts) if _test_file(c) == name}
+        elif Path(name).name == "conftest.py":
+            return f"{name} changed"
+        elif name.endswith(_DOCS) or (name not in then and _new_test_file(name)):
+            continue  # documentation; a new test file's tests are new, so they run
+        elif (
+            name.endswith(".py")
+            and name not in then
+            and any(name.startswith(src.rstrip("/") + "/") for src in config.sources)
+        ):
+            continue  # a new module: only the changed code that imports it can reach it
+        else:
+            return f"{name} changed, and which tests read it is unknown"
+    return contexts
+
+
+def _new_test_file(name: str) -> bool:
+    stem = Path(name).name
+    return stem.endswith(".py") and (stem.startswith("test_") or stem.endswith("_test.py"))
+
+
+def _inside(snap: Snapshot, root: Path) -> list[str]:
+    found = []
+    for path in snap.files:
+        try:
+            Path(path).resolve().relative_to(root)
+        except ValueError:
+            continue
+        found.append(path)
+    return found
+
+
+def _covering(
+    snap: Snapshot, path: str, current: Path, line_maps: dict[str, dict[str, int]]
+) -> Optional[set[int]]:
+    """The contexts (test indexes) that covered the lines an edit of ``path`` touched."""
+    kept = snap.folder / "sources" / _safe(path)
+    try:
+        old = kept.read_text(encoding="utf-8", errors="replace").splitlines()
+        new = current.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    moved, touched = line_map(old, new)
+    line_maps[path] = {str(k): v for k, v in moved.items()}
+    by_line = snap.files.get(path, {})
+    found: set[int] = set()
+    import_time = snap.contexts.index("") if "" in snap.contexts else -1
+    for line in touched:
+        found.update(by_line.get(str(line), []))
+    if import_time in found:  # module-level code changed: every test that ran this file
+        for indexes in by_line.values():
+            found.update(indexes)
+    found.discard(import_time)
+    return found
+
+
+def _safe(path: str) -> str:
+    return path.strip("/").replace("/", "__").replace("\\", "__").replace(":", "_")
+
+
+def file_digests(config: Config) -> dict[str, str]:
+    """Every project file (as ``--changed-only`` sees it) and its sha256."""
+    root = config.root.resolve()
+    reports = config.reports.resolve()
+    return {
+        name: digest
+        for name, digest in fingerprint.file_digests(root).items()
+        if not (root / name).resolve().is_relative_to(reports)
+    }
+
+
+def keep_full_run(
+    config: Config,
+    session: str,
+    *,
+    base: str,
+    mapping: Path,
+    data: Path,
+    results: dict[str, Any],
+) -> None:
+    """Keep a full run's map, the measured sources, its coverage data and the file digests."""
+    folder = map_dir(config, session)
+    fresh = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(fresh, ignore_errors=True)
+    (fresh / "sources").mkdir(parents=True)
+    shutil.copyfile(mapping, fresh / "map.json")
+    shutil.copyfile(data, fresh / "full.coverage")
+    files = json.loads(mapping.read_text(encoding="utf-8"))["files"]
+    root = config.root.resolve()
+    for path in files:
+        source = Path(path)
+        if source.is_file() and source.resolve().is_relative_to(root):
+            shutil.copyfile(source, fresh / "sources" / _safe(path))
+    meta = {
+        "base": base,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "digests": file_digests(config),
+        "tests": results.get("collected", []),
+        "failed": results.get("failed", []),
+    }
+    (fresh / "meta.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    fresh.replace(folder)
+
+
+def note_failures(config: Config, session: str, results: dict[str, Any]) -> None:
+    """After an affected run: its failures are rerun next time, with the ones still failing."""
+    meta_path = map_dir(config, session) / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    ran = set(results.get("collected", []))
+    still = [t for t in meta.get("failed", []) if t not in ran]
+    meta["failed"] = sorted({*still, *results.get("failed", [])})
+    # New tests stay unknown (the map does not say what they cover): they run until a full run.
+    meta_path.write_text(json.dumps(meta) + "\n", encoding="utf-8")

@@ -1,0 +1,92 @@
+"""Real nox runs: with ``--changed-only`` a tests run after an edit runs the affected tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nox")
+
+from support.noxrun import NoxRun, copy_fixture, run_nox
+
+from noxops import interpreters
+from noxops.reports.junit import read_junit
+
+pytestmark = pytest.mark.skipif(
+    interpreters.find("3.11") is None, reason="needs Python 3.11 on this machine"
+)
+
+ONLY = ("--", "--changed-only")
+
+
+def _tests_in(project: Path) -> int:
+    return read_junit(project / "reports" / "junit-3.11.xml", project).tests
+
+
+def _selection(project: Path) -> dict[str, object]:
+    data = json.loads((project / "reports" / "selection" / "tests-3.11.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _run(project: Path, *args: str) -> NoxRun:
+    return run_nox(project, "-s", "tests-3.11", *args)
+
+
+def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path: Path) -> None:
+    project = copy_fixture("clean_project", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.noxops]\n", '[tool.noxops]\npython = ["3.11"]\ntools_python = "3.11"\n'
+        )
+    )
+    full = _run(project, *ONLY)
+    assert full.returncode == 0, str(full)
+    assert "runs all tests (no map of which test covers which line yet)" in full.output
+    assert _tests_in(project) == 3 and _selection(project)["mode"] == "full"
+
+    # The message of mean([]): only the test that reached that line runs, and fails.
+    source = project / "src" / "calc" / "__init__.py"
+    original = source.read_text()
+    source.write_text(original.replace("mean of nothing", "mean of no values"))
+    edited = _run(project, *ONLY)
+    assert edited.returncode != 0, str(edited)
+    assert "runs 1 of 3 tests, those affected by the change" in edited.output, str(edited)
+    assert "test_mean_of_nothing" in edited.output and _tests_in(project) == 1
+    assert "combined with this affected rerun's" in edited.output
+    picked = _selection(project)
+    assert picked["mode"] == "affected" and picked["selected"] == 1 and picked["known"] == 3
+
+    # Fixed again: the changed line's test and the one that failed last time run, and pass.
+    source.write_text(original)
+    fixed = _run(project, *ONLY)
+    assert fixed.returncode == 0, str(fixed)
+    assert "runs 1 of 3 tests" in fixed.output and _tests_in(project) == 1
+
+    # coverage requires tests-3.11: replayed, its selection included.
+    gate = run_nox(project, "-s", "coverage", "report", *ONLY)
+    assert "noxops: tests-3.11 is up to date" in gate.output, str(gate)
+    assert (
+        "the coverage gate is computed from the combined data of the last full run and the "
+        "affected rerun of tests-3.11 (1 of 3 tests)" in gate.output
+    ), str(gate)
+    summary = json.loads((project / "reports" / "summary.json").read_text())
+    checks = {c["name"]: c for c in summary["checks"]}
+    tests = checks["tests-3.11"]
+    assert tests["status"] == "passed" and tests["selected"], tests
+    assert (
+        "affected tests only: 1 of 3" in tests["summary"] and "not a full run" in tests["summary"]
+    )
+    coverage = checks["coverage"]
+    assert coverage["metrics"]["percent"] == 100.0, coverage  # the full run's lines kept
+    assert "full run + affected reruns" in coverage["summary"]
+
+    # Another configuration: a full run, and the report no longer says "affected".
+    pyproject.write_text(pyproject.read_text() + '\n[tool.pytest.ini_options]\naddopts = "-q"\n')
+    again = _run(project, *ONLY)
+    assert again.returncode == 0, str(again)
+    assert "runs all tests" in again.output and _tests_in(project) == 3
+    assert _selection(project)["mode"] == "full"

@@ -1,0 +1,125 @@
+"""Real nox runs: ``--changed-only`` replays a stage's last completed run, failures included."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nox")
+
+from support.noxrun import NoxRun, copy_fixture, run_nox
+
+from noxops import interpreters
+
+pytestmark = pytest.mark.skipif(
+    interpreters.find("3.11") is None, reason="needs Python 3.11 on this machine"
+)
+
+ONLY = ("--", "--changed-only")
+
+
+def _record(project: Path, session: str) -> dict[str, object]:
+    data = json.loads((project / "reports" / "sessions" / f"{session}.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _failed(run: NoxRun) -> NoxRun:
+    assert run.returncode != 0, str(run)
+    return run
+
+
+def test_a_failing_lint_is_replayed_with_its_findings_and_the_report_says_so(
+    tmp_path: Path,
+) -> None:
+    project = copy_fixture("broken_project", tmp_path)
+    first = _failed(run_nox(project, "-s", "lint", *ONLY))
+    assert "noxops: lint runs: no completed run recorded" in first.output
+    assert "F401" in first.output  # ruff's finding: os imported, unused
+
+    replay = _failed(run_nox(project, "-s", "lint", *ONLY))
+    assert "noxops: lint is up to date: unchanged since" in replay.output, str(replay)
+    assert "replaying its result: failed" in replay.output
+    assert "F401" in replay.output  # the findings, from the kept log
+    assert "(unchanged since" in replay.output and "not rerun)" in replay.output
+    record = _record(project, "lint")
+    assert record["status"] == "failed" and record["replayed"] is True
+    assert "lint failed" in str(record["reason"]) and "not rerun" in str(record["reason"])
+    assert isinstance(record["duration"], float) and record["duration"] < 3.0
+    log = (project / "reports" / "sessions" / "lint.log").read_text()
+    assert "F401" in log and "not rerun" in log
+
+    report = run_nox(project, "-s", "report")
+    summary = json.loads((project / "reports" / "summary.json").read_text())
+    lint = next(c for c in summary["checks"] if c["name"] == "lint")
+    assert lint["status"] == "failed" and lint["replayed"] is True, str(report)
+    assert lint["replayed_from"] and "not rerun" in lint["summary"]
+    assert any(f["rule"] == "F401" and "not rerun" in f["message"] for f in lint["findings"])
+
+    source = project / "src" / "broken" / "__init__.py"
+    source.write_text(source.read_text() + "\n\nEDITED = 1\n")
+    edited = _failed(run_nox(project, "-s", "lint", *ONLY))
+    assert "noxops: lint runs: its inputs changed" in edited.output, str(edited)
+    assert "replayed" not in _record(project, "lint")
+
+    forced = _failed(run_nox(project, "-s", "lint", "--", "--changed-only", "--no-cache"))
+    assert "noxops: lint runs: --no-cache" in forced.output, str(forced)
+
+
+HANGING_NOXFILE = """\
+import os
+import time
+from pathlib import Path
+
+import noxops
+from noxops.stages import lint
+
+_run_tool = lint.run_tool
+
+
+def _hang_after_first_tool(session, *args, **kwargs):
+    ok = _run_tool(session, *args, **kwargs)
+    if os.environ.get("HANG_MARKER"):
+        Path(os.environ["HANG_MARKER"]).write_text("started")
+        time.sleep(120)
+    return ok
+
+
+lint.run_tool = _hang_after_first_tool
+noxops.sessions()
+"""
+
+
+def test_a_killed_run_is_never_replayed(tmp_path: Path) -> None:
+    project = copy_fixture("broken_project", tmp_path)
+    (project / "noxfile.py").write_text(HANGING_NOXFILE)
+    _failed(run_nox(project, "-s", "lint", *ONLY))  # completed: on record
+    marker = tmp_path / "hanging"
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["HANG_MARKER"] = str(marker)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nox", "-s", "lint", "--", "--changed-only", "--no-cache"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the run never reached its first tool"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # killed mid-run, as a CI runner cancelling does
+        proc.wait()
+    after = _failed(run_nox(project, "-s", "lint", *ONLY))
+    assert "noxops: lint runs: no completed run recorded" in after.output, str(after)
+    assert "unchanged since" not in after.output
