@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -87,11 +88,14 @@ def test_the_example_pipeline_runs_green_under_gitlab_ci_local(tmp_path: Path) -
         check=True,
         capture_output=True,
     )
+    owner = f"gitlab-ci-local-{uuid.uuid4().hex[:12]}"
     variables = {
         "PATH": ":".join([*STANDIN_SCRIPTS, IMAGE_PATH]),
         "UV_NATIVE_TLS": "true",
         "UV_FIND_LINKS": "/noxops-wheels",
         "NOXOPS_REQUIREMENT": "/noxops-wheels",
+        # marks what the jobs start, so the test finds this run's leftovers on a shared engine
+        "NOXOPS_OWNER": owner,
     }
     argv = [
         gcl,
@@ -126,7 +130,7 @@ def test_the_example_pipeline_runs_green_under_gitlab_ci_local(tmp_path: Path) -
     assert "joining this job's container" in proc.stdout, f"log kept at {log}"
     for listing in (["ps", "-aq"], ["network", "ls", "-q"]):
         left = subprocess.run(
-            ["docker", *listing, "--filter", "label=org.noxops.smoke"],
+            ["docker", *listing, "--filter", f"label=org.noxops.smoke.owner={owner}"],
             capture_output=True, text=True, check=True,
         ).stdout.split()  # fmt: skip
         assert not left, f"smoke left {listing[0]} {left} behind"
