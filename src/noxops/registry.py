@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from noxops.reports.sessions import recording
 from noxops.stages import STAGES, Stage
 from noxops.watchdog import Watchdog
 
-__all__ = ["Pipeline", "sessions"]
+__all__ = ["Pipeline", "collecting", "sessions"]
+
+# While :func:`collecting` runs, :func:`sessions` only records what it would register.
+_COLLECTED: list[list[Pipeline]] = []
 
 
 @dataclass
@@ -89,8 +93,24 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
     return run
 
 
+@contextlib.contextmanager
+def collecting() -> Iterator[list[Pipeline]]:
+    """While inside, :func:`sessions` registers nothing with nox and changes nothing (no
+    interpreter search, no nox options): it appends what it would register to the list
+    yielded, and a mistake raises :class:`NoxopsError`. ``noxops ci`` loads a project's
+    noxfile this way to learn its stages."""
+    found: list[Pipeline] = []
+    _COLLECTED.append(found)
+    try:
+        yield found
+    finally:
+        _COLLECTED.remove(found)
+
+
 def _fail(message: str) -> None:
     """Stop the noxfile with one clear message: no traceback for a user's mistake."""
+    if _COLLECTED:
+        raise NoxopsError(message)
     sys.stderr.write(f"nox > noxops: {message}\n")
     raise SystemExit(2)
 
@@ -130,6 +150,11 @@ def sessions(
     unknown = (set(only or ()) | set(exclude)) - set(candidates)
     if unknown:
         _fail(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(candidates)}")
+
+    if _COLLECTED:
+        pipeline = Pipeline(config=config, stages=chosen, missing_pythons=[])
+        _COLLECTED[-1].append(pipeline)
+        return pipeline
 
     # Prepare-ahead and environment fingerprints use nox internals: off, with one warning
     # line, when they are not what noxops expects.

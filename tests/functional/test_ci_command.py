@@ -68,7 +68,7 @@ def test_check_fails_with_a_diff_after_a_hand_edit(project: Path) -> None:
     checked = noxops(project, "check")
     assert checked.returncode == 1
     out = checked.stdout
-    assert ".github/workflows/ci.yml differs from what [tool.noxops.ci] generates" in out
+    assert ".github/workflows/ci.yml is out of date: it was edited by hand" in out
     assert "--- .github/workflows/ci.yml (committed)" in out
     assert "+++ .github/workflows/ci.yml (generated)" in out
     assert "-        run: ruff check ." in out

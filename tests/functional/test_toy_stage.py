@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,3 +98,68 @@ def test_a_second_declaration_of_a_name_is_refused(project: Path) -> None:
     assert spec is not None and spec.loader is not None
     with pytest.raises(ValueError, match="stage 'docs' is already declared"):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def _ci(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "noxops", "ci", *args, "--root", str(project)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_noxops_ci_learns_the_stages_the_noxfile_declares(project: Path) -> None:
+    """`noxops ci` loads the project's noxfile (collect-only) and so knows its `docs` stage
+    and its plain nox sessions; `ci check` notices one added and not regenerated, and says
+    what changed: the noxfile's stages, or a [tool.noxops.*] table."""
+    shown = _ci(project, "generate", "gitlab", "--stdout")
+    assert shown.returncode == 0, shown.stderr
+    assert "\ndocs:\n  stage: build\n" in shown.stdout
+    assert "nox --no-dependencies -s docs" in shown.stdout
+    assert _ci(project, "generate").returncode == 0
+    checked = _ci(project, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    # a new session in the noxfile: drift, blamed on the noxfile
+    with (project / "noxfile.py").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "\n\nimport nox\n\n\n@nox.session(python=False)\ndef spelling(session):\n"
+            '    """Check the spelling."""\n    session.run("true")\n'
+            "\n\n@nox.session(python=False, default=False)\ndef scratch(session):\n"
+            '    """On demand only: not a CI job."""\n'
+        )
+    drift = _ci(project, "check")
+    assert drift.returncode == 1, drift.stdout
+    assert (
+        ".gitlab-ci.yml is out of date: the stages declared in noxfile.py changed" in drift.stdout
+    )
+    assert "+spelling:" in drift.stdout and "scratch" not in drift.stdout
+    assert "[tool.noxops" not in drift.stdout.split("changed since")[0]
+
+    # placed by [tool.noxops.ci] stages: drift blamed on that table
+    assert _ci(project, "generate").returncode == 0
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[tool.noxops.ci]\nstages = { spelling = "tests" }\n')
+    drift = _ci(project, "check")
+    assert drift.returncode == 1, drift.stdout
+    assert ".gitlab-ci.yml is out of date: [tool.noxops.ci] changed since" in drift.stdout
+    assert "noxfile.py" not in drift.stdout.split("changed since")[0]
+    assert _ci(project, "generate").returncode == 0
+    text = (project / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert "\nspelling:\n  stage: tests\n" in text
+
+    # a table that does not change the pipeline: no drift
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[tool.noxops.tests]\nfail_under = 10\n")
+    assert _ci(project, "check").returncode == 0
+
+
+def test_a_noxfile_that_fails_to_load_is_one_clear_line(project: Path) -> None:
+    with (project / "noxfile.py").open("a", encoding="utf-8") as fh:
+        fh.write('\nraise RuntimeError("not today")\n')
+    failed = _ci(project, "check")
+    assert failed.returncode == 2
+    assert "noxfile.py could not be loaded (line 14): RuntimeError: not today" in failed.stderr
+    assert "Traceback" not in failed.stderr

@@ -13,10 +13,13 @@ stage that timed out has its child processes stopped while it cleans up.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
+import json
 import os
-import signal
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +40,8 @@ __all__ = [
     "Docker",
     "EngineError",
     "available",
+    "connect_network",
+    "disconnect_network",
     "docker",
     "docker_binary",
     "engine_url",
@@ -44,8 +49,11 @@ __all__ = [
     "has_buildx",
     "is_local",
     "labels_args",
+    "own_container",
     "owner_labels",
+    "publish_address",
     "published_host",
+    "reach_through_network",
     "reap_dead",
     "remove_container",
     "remove_network",
@@ -66,6 +74,8 @@ def owner_labels(label: str, environ: Mapping[str, str] | None = None) -> dict[s
     """``{<label>.owner: $NOXOPS_OWNER}``, or nothing when it is unset."""
     owner = (os.environ if environ is None else environ).get(OWNER_ENV)
     return {f"{label}.owner": owner} if owner else {}
+
+
 # Every container and network noxops starts carries LEASE_LABEL: the id of its owner's lease
 # (noxops.leases), the only proof a reaper accepts that the owner is gone.
 LEASE_LABEL = "org.noxops.lease"
@@ -109,6 +119,100 @@ def published_host() -> str:
     if is_local():
         return "127.0.0.1"
     return urlsplit(engine_url()).hostname or "127.0.0.1"
+
+
+def publish_address() -> str:
+    """The host address ``docker run -p`` binds published ports to: 127.0.0.1 for a local
+    engine (nothing is exposed beyond this machine), every interface ("") for a remote or
+    docker-in-docker engine, whose ports are reached on its own address (:func:`published_host`)."""
+    return "127.0.0.1" if is_local() else ""
+
+
+# -- when noxops itself runs in a container of the engine ----------------------------------
+#
+# A CI job container that talks to the host's engine through a mounted socket (GitLab's
+# docker executor with /var/run/docker.sock, a Jenkins agent container, gitlab-ci-local) is a
+# sibling of the containers it starts: a port they publish on the host's 127.0.0.1 is not the
+# job's 127.0.0.1. As testcontainers does for docker-in-docker, noxops then joins its own
+# container to the containers' network and reaches them by alias and container port.
+
+_CONTAINER_ID_RE = re.compile(
+    r"(?:/docker/|/docker-|/containers/|/libpod-|/cri-containerd-)([0-9a-f]{64})"
+)
+
+
+def _container_id_candidates() -> list[str]:
+    """Container ids this process's cgroups (v1) and mounts (v2: /etc/hostname comes from
+    /var/lib/docker/containers/<id>/) name, most reliable first, then the hostname (Docker
+    sets it to the short id)."""
+    found: list[str] = []
+    for source in ("/proc/self/cgroup", "/proc/self/mountinfo"):
+        with contextlib.suppress(OSError):
+            text = Path(source).read_text(encoding="utf-8", errors="replace")
+            found += [m for m in _CONTAINER_ID_RE.findall(text) if m not in found]
+    host = socket.gethostname()
+    if host and host not in found:
+        found.append(host)
+    return found
+
+
+def _in_container() -> bool:
+    return (
+        Path("/.dockerenv").exists()
+        or Path("/run/.containerenv").exists()
+        or len(_container_id_candidates()) > 1
+    )
+
+
+def own_container(run: Docker | None = None) -> Optional[str]:
+    """The id of the container this process runs in, when the engine noxops talks to runs
+    it (a job container with the host's socket mounted), else None (the normal host case, a
+    remote engine, or a container the engine does not know, such as a VM-like sandbox).
+
+    The engine must confirm it: a container whose full id is one the cgroups or mounts name,
+    or whose hostname is this process's hostname."""
+    if not is_local() or not _in_container():
+        return None
+    if run is None:
+        if not shutil.which("docker"):
+            return None
+        run = docker
+    host = socket.gethostname()
+    for candidate in _container_id_candidates():
+        try:
+            proc = run(
+                "inspect", "--type", "container",
+                "--format", "{{json .Id}} {{json .Config.Hostname}}",
+                candidate, check=False, timeout=15,
+            )  # fmt: skip
+        except EngineError:
+            return None
+        if proc.returncode != 0:
+            continue
+        try:
+            ident, hostname = (json.loads(part) for part in proc.stdout.split())
+        except ValueError:
+            continue
+        if not isinstance(ident, str) or not isinstance(hostname, str):
+            continue
+        if ident == candidate or (candidate == host and hostname == host):
+            return ident
+    return None
+
+
+@functools.cache
+def _own_container_cached() -> Optional[str]:
+    return own_container()
+
+
+def reach_through_network() -> Optional[str]:
+    """The container to join to a network of started containers, so it reaches them by
+    alias and container port (:func:`own_container`), or None: reach them on their published
+    port at :func:`published_host`. ``$TC_HOST`` (or ``$TESTCONTAINERS_HOST_OVERRIDE``), when
+    set, says where published ports are reached and so keeps the published way."""
+    if os.environ.get("TC_HOST") or os.environ.get("TESTCONTAINERS_HOST_OVERRIDE"):
+        return None
+    return _own_container_cached()
 
 
 def socket_path() -> Optional[str]:
@@ -287,6 +391,36 @@ def remove_network(network: str) -> None:
     if _api_delete(f"/networks/{quote(network)}"):
         return
     docker("network", "rm", network, check=False, timeout=60)
+
+
+def _api_post(path: str, body: Mapping[str, object]) -> bool:
+    """POST JSON over the socket; True when done (2xx), False when not possible."""
+    sock = socket_path()
+    if sock is None:
+        return False
+    conn = _UnixConnection(sock, timeout=30)
+    try:
+        conn.request(
+            "POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        status = conn.getresponse().status
+    except OSError:
+        return False
+    finally:
+        conn.close()
+    return 200 <= status < 300
+
+
+def connect_network(network: str, container: str) -> None:
+    """Join ``container`` to ``network`` (:class:`EngineError` when the engine refuses)."""
+    docker("network", "connect", network, container, timeout=60)
+
+
+def disconnect_network(network: str, container: str) -> None:
+    """Force ``container`` off ``network``; quiet when either is already gone."""
+    if _api_post(f"/networks/{quote(network)}/disconnect", {"Container": container, "Force": True}):
+        return
+    docker("network", "disconnect", "--force", network, container, check=False, timeout=60)
 
 
 def reap_dead(kind_label: str) -> int:

@@ -3,10 +3,18 @@
 :class:`RunningService` is a context manager: on entry it starts the helper containers on a
 private network, starts the image with its port published on 127.0.0.1, and waits until the
 health path answers HTTP 200 (a TCP connect is not enough: a published port accepts
-connections before the service listens). If anything fails on the way, or the service never
-becomes healthy within the timeout, or exits, it prints the containers' logs, removes
-everything it started and raises. On exit (including Ctrl-C, SIGTERM and SIGHUP) it removes
-them too.
+connections before the service listens). Where that port is not this process's to reach:
+
+- a remote or docker-in-docker engine (``DOCKER_HOST=tcp://docker:2376``) publishes on every
+  interface of its machine, reached at :func:`noxops.build.engine.published_host` (``docker``);
+- when noxops itself runs in a container of the engine it talks to (a CI job container with
+  the host's socket mounted, :func:`noxops.build.engine.reach_through_network`), its own
+  container joins the run's network and reaches the service by its alias and container port,
+  nothing is published; the container leaves the network on every way out.
+
+If anything fails on the way, or the service never becomes healthy within the timeout, or
+exits, it prints the containers' logs, removes everything it started and raises. On exit
+(including Ctrl-C, SIGTERM and SIGHUP) it removes them too.
 
 Every container and network is named before it is created and registered under that name,
 so one whose ``docker create`` was interrupted half way is still removed; each carries this
@@ -81,7 +89,7 @@ def _env_split(env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
 
 
 class RunningService:
-    """The image running with its port on 127.0.0.1, healthy; see the module docstring."""
+    """The image running and healthy, reachable at :attr:`base_url`; see the module docstring."""
 
     def __init__(
         self,
@@ -113,6 +121,7 @@ class RunningService:
         # Registered before they exist: what close() removes, created or not.
         self._containers: list[str] = []
         self._networks: list[str] = []
+        self._connections: list[tuple[str, str]] = []  # (network, own container) joined
         self._signals: Optional[contextlib.ExitStack] = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -147,9 +156,11 @@ class RunningService:
                 engine.remove_container(name)
             if self._containers:
                 self._sweep()
+            for network, container in self._connections:
+                engine.disconnect_network(network, container)
             for name in self._networks:
                 engine.remove_network(name)
-            self._containers, self._networks = [], []
+            self._containers, self._networks, self._connections = [], [], []
             self.container, self.helpers, self.network = None, {}, None
         finally:
             if self._signals is not None:
@@ -191,21 +202,41 @@ class RunningService:
         if reaped:
             self.log(f"removed {reaped} container(s)/network(s) left by an earlier killed run")
         name = f"noxops-smoke-{self.run_id}"
-        if self.sidecars:
+        joiner = engine.reach_through_network()  # this job's own container, or None
+        if self.sidecars or joiner:
             self._networks.append(name)
             engine.docker("network", "create", *self._labels(), name)
             self.network = name
+        if joiner and self.network:
+            self.log(f"joining this job's container {joiner[:12]} to {self.network}")
+            self._connections.append((self.network, joiner))
+            try:
+                engine.connect_network(self.network, joiner)
+            except engine.EngineError as exc:  # e.g. a job container on the host's network
+                self.log(f"{exc}; reaching the service on a published port instead")
+                self._connections.pop()
+                joiner = None
+        if self.network:
             for spec in self.sidecars:
                 args, cli_env = _env_split(spec.env)
                 self.log(f"starting helper {spec.alias} ({spec.image})")
                 self.helpers[spec.alias] = self._run(
-                    f"{name}-{spec.alias}", "--network", name, "--network-alias", spec.alias,
-                    *args, spec.image, *spec.command, env=cli_env,
+                    f"{name}-{spec.alias}", "--network", self.network, "--network-alias",
+                    spec.alias, *args, spec.image, *spec.command, env=cli_env,
                 )  # fmt: skip
         args, cli_env = _env_split(self.env)
-        network = ["--network", self.network] if self.network else []
-        self.log(f"starting {self.image} (port {self.port} on 127.0.0.1)")
-        publish = ["-p", f"127.0.0.1::{self.port}"]
+        network = ["--network", self.network, "--network-alias", name] if self.network else []
+        if joiner and self.network:
+            self.log(f"starting {self.image} (port {self.port} on network {self.network})")
+            self.container = self._run(
+                name, *network, *args, self.image, *self.command, env=cli_env
+            )
+            self.base_url = f"http://{name}:{self.port}"
+            return
+        address = engine.publish_address()
+        where = address or "every interface"
+        self.log(f"starting {self.image} (port {self.port} published on {where})")
+        publish = ["-p", f"{address}::{self.port}" if address else str(self.port)]
         self.container = self._run(
             name, *network, *publish, *args, self.image, *self.command, env=cli_env
         )
@@ -213,7 +244,7 @@ class RunningService:
         host_port = mapped.splitlines()[0].rsplit(":", 1)[-1] if mapped else ""
         if not host_port.isdigit():
             raise SmokeError(f"the engine did not publish port {self.port} ({mapped!r})")
-        self.base_url = f"http://127.0.0.1:{host_port}"
+        self.base_url = f"http://{engine.published_host()}:{host_port}"
 
     # -- wait -----------------------------------------------------------------------------
 

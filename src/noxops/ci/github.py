@@ -6,7 +6,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from noxops.ci.model import HEADER, TAG_PREFIX, Job, Pipeline
+from noxops.ci.model import TAG_PREFIX, Job, Pipeline
 from noxops.ci.yamldoc import Commented, dump
 
 __all__ = ["ACTIONS", "PATH", "Action", "render"]
@@ -226,7 +226,7 @@ def render(pipeline: Pipeline) -> str:
         "env": {"FORCE_COLOR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
         "jobs": {job.name: _job(pipeline, job) for job in pipeline.jobs},
     }
-    header = [HEADER]
+    header = list(pipeline.header)
     header += [
         f"{job.environment} deploys after a manual approval: give the {job.environment!r} "
         "environment required reviewers"

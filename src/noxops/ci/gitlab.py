@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from noxops.ci.model import HEADER, TAG_PREFIX, Job, Pipeline
+from noxops.ci.model import TAG_PREFIX, Job, Pipeline
 from noxops.ci.yamldoc import dump
 
 __all__ = ["DIND", "DOCKER_CLI", "PATH", "render"]
@@ -160,4 +160,4 @@ def render(pipeline: Pipeline) -> str:
     }
     for job in pipeline.jobs:
         doc[job.name] = _job(pipeline, job)
-    return dump(doc, [HEADER])
+    return dump(doc, pipeline.header)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 
 from noxops.ci.gitlab import DOCKER_CLI
-from noxops.ci.model import HEADER, TAG_PREFIX, Job, Pipeline
+from noxops.ci.model import TAG_PREFIX, Job, Pipeline
 
 __all__ = ["PATH", "render"]
 
@@ -248,7 +248,8 @@ def _job(out: _Out, pipeline: Pipeline, job: Job) -> None:
 def render(pipeline: Pipeline) -> str:
     """The ``Jenkinsfile`` text."""
     out = _Out()
-    out.line(f"// {HEADER}")
+    for line in pipeline.header:
+        out.line(f"// {line}")
     out.open("pipeline")
     out.line("agent none")
     out.open("options")
