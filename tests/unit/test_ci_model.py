@@ -8,14 +8,14 @@ import pytest
 from fixtures.ci_projects import fake_stages, make_project, stage
 
 from noxops.ci.command import expected_files
-from noxops.ci.model import CI_STAGES, Pipeline, build_pipeline, ci_stage_of, with_extras
+from noxops.ci.model import CI_STAGES, CIPipeline, build_pipeline, ci_stage_of, with_extras
 from noxops.config import load
 from noxops.errors import ConfigError, NoxopsError
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def pipeline_for(tmp_path: Path, case: str) -> Pipeline:
+def pipeline_for(tmp_path: Path, case: str) -> CIPipeline:
     config, stages = make_project(tmp_path / case, case)
     return build_pipeline(config, stages)
 

@@ -14,7 +14,7 @@ from fixtures.ci_projects import CASES, make_project
 
 from noxops.ci import github, gitlab, jenkins
 from noxops.ci.model import HANDOVER as HANDOVER_ARGV
-from noxops.ci.model import HEADER, Pipeline, build_pipeline
+from noxops.ci.model import HEADER, CIPipeline, build_pipeline
 from noxops.ci.yamldoc import dump
 
 yaml = pytest.importorskip("yaml")
@@ -23,7 +23,7 @@ HANDOVER = " ".join(HANDOVER_ARGV)
 NOX_RE = re.compile(r"^nox --no-dependencies -s (?P<session>.+?)(?: -- (?P<args>.+))?$")
 
 
-def pipeline_for(tmp_path: Path, case: str) -> Pipeline:
+def pipeline_for(tmp_path: Path, case: str) -> CIPipeline:
     config, stages = make_project(tmp_path / case, case)
     return build_pipeline(config, stages)
 

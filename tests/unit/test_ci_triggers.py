@@ -19,7 +19,7 @@ import pytest
 from fixtures.ci_projects import make_project
 
 from noxops.ci import github, gitlab, jenkins
-from noxops.ci.model import Pipeline, build_pipeline
+from noxops.ci.model import CIPipeline, build_pipeline
 
 yaml = pytest.importorskip("yaml")
 
@@ -50,7 +50,7 @@ FEATURE = {"github": set(), "gitlab": CHECKS, "jenkins": CHECKS}
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> CIPipeline:
     config, stages = make_project(tmp_path_factory.mktemp("triggers") / "service", "service")
     return build_pipeline(config, stages)
 
@@ -162,7 +162,7 @@ def _jenkins_when(block: str, branch: str, tag: str) -> bool:
     return any(b == branch for b in branches) or any(tag and fnmatch.fnmatch(tag, t) for t in tags)
 
 
-def jenkins_jobs(text: str, kind: str, name: str, pipeline: Pipeline) -> set[str]:
+def jenkins_jobs(text: str, kind: str, name: str, pipeline: CIPipeline) -> set[str]:
     # a multibranch build: BRANCH_NAME is PR-<n> for a change request, the tag for a tag
     branch = {"pr": "PR-1", "branch": name, "tag": name}[kind]
     tag = name if kind == "tag" else ""
@@ -187,7 +187,7 @@ def jenkins_jobs(text: str, kind: str, name: str, pipeline: Pipeline) -> set[str
 @pytest.mark.parametrize("provider", ["github", "gitlab", "jenkins"])
 @pytest.mark.parametrize("event", list(EVENTS))
 def test_which_jobs_run_on_each_event_and_branch(
-    pipeline: Pipeline, provider: str, event: str
+    pipeline: CIPipeline, provider: str, event: str
 ) -> None:
     kind, name = EVENTS[event]
     if provider == "github":
@@ -200,7 +200,7 @@ def test_which_jobs_run_on_each_event_and_branch(
     assert ran == expected
 
 
-def test_gitlab_branch_pipelines_stop_while_a_merge_request_is_open(pipeline: Pipeline) -> None:
+def test_gitlab_branch_pipelines_stop_while_a_merge_request_is_open(pipeline: CIPipeline) -> None:
     rules = yaml.safe_load(gitlab.render(pipeline))["workflow"]["rules"]
     open_mr = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature/x"}
     open_mr["CI_OPEN_MERGE_REQUESTS"] = "acme/svc!1"

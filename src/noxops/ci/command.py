@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from noxops.ci import declared, github, gitlab, jenkins
 from noxops.ci.config import PROVIDERS
-from noxops.ci.model import INPUTS_PREFIX, Pipeline, build_pipeline
+from noxops.ci.model import INPUTS_PREFIX, CIPipeline, build_pipeline
 from noxops.errors import NoxopsError
 
 if TYPE_CHECKING:
@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 __all__ = ["RENDERERS", "add_parser", "check", "expected_files", "generate"]
 
 # provider -> (file written, renderer)
-RENDERERS: dict[str, tuple[str, Callable[[Pipeline], str]]] = {
+RENDERERS: dict[str, tuple[str, Callable[[CIPipeline], str]]] = {
     "github": (github.PATH, github.render),
     "gitlab": (gitlab.PATH, gitlab.render),
     "jenkins": (jenkins.PATH, jenkins.render),
 }
 
 
-def _pipeline(config: Config, stages: Mapping[str, Stage] | None) -> Pipeline:
+def _pipeline(config: Config, stages: Mapping[str, Stage] | None) -> CIPipeline:
     """The pipeline of the given stages, default: the stages the project's noxfile declares
     (:mod:`noxops.ci.declared`), with the digests of what it was made from."""
     found = declared.load(config) if stages is None else declared.Declared(dict(stages), (), None)

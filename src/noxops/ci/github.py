@@ -6,7 +6,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from noxops.ci.model import TAG_PREFIX, Job, Pipeline
+from noxops.ci.model import TAG_PREFIX, CIJob, CIPipeline
 from noxops.ci.yamldoc import Commented, dump
 
 __all__ = ["ACTIONS", "PATH", "Action", "render"]
@@ -52,14 +52,14 @@ IS_PUSH = "github.event_name == 'push'"
 GITHUB_TOKEN = "${{ secrets.GITHUB_TOKEN }}"  # noqa: S105  # nosec B105
 
 
-def _release_refs(pipeline: Pipeline) -> str:
+def _release_refs(pipeline: CIPipeline) -> str:
     """The refs whose pushes run release jobs: the default and deploy branches, v* tags."""
     refs = [f"github.ref == 'refs/heads/{b}'" for b in pipeline.branches]
     refs.append(f"startsWith(github.ref, 'refs/tags/{TAG_PREFIX}')")
     return f"{IS_PUSH} && ({' || '.join(refs)})"
 
 
-def _job_if(pipeline: Pipeline, job: Job) -> str | None:
+def _job_if(pipeline: CIPipeline, job: CIJob) -> str | None:
     conditions: list[str] = []
     if job.run_always:
         conditions.append("!cancelled()")
@@ -70,7 +70,7 @@ def _job_if(pipeline: Pipeline, job: Job) -> str | None:
     return " && ".join(conditions) or None
 
 
-def _secret_env(job: Job) -> dict[str, str]:
+def _secret_env(job: CIJob) -> dict[str, str]:
     """The secrets the job's session reads, for its own step only (never the job's env, which
     every step, third-party actions included, would see)."""
     env = {var: f"${{{{ secrets.{secret} }}}}" for var, secret in job.secrets}
@@ -79,7 +79,7 @@ def _secret_env(job: Job) -> dict[str, str]:
     return env
 
 
-def _steps(pipeline: Pipeline, job: Job) -> list[dict[str, Any]]:
+def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
     pythons = list(job.pythons)
     if job.matrix:
         pythons.insert(0, MATRIX_PYTHON)
@@ -150,7 +150,7 @@ def _steps(pipeline: Pipeline, job: Job) -> list[dict[str, Any]]:
     return steps
 
 
-def _permissions(job: Job) -> dict[str, str] | None:
+def _permissions(job: CIJob) -> dict[str, str] | None:
     """Least privilege: what this job needs beyond the workflow's `contents: read`."""
     permissions: dict[str, str] = {}
     if any(r.kind == "sarif" for r in job.reports):
@@ -161,7 +161,7 @@ def _permissions(job: Job) -> dict[str, str] | None:
     return permissions or None
 
 
-def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
+def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": f"{job.name} ({MATRIX_PYTHON})" if job.matrix else job.name,
     }
@@ -206,7 +206,7 @@ def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
     return body
 
 
-def render(pipeline: Pipeline) -> str:
+def render(pipeline: CIPipeline) -> str:
     """The workflow file's text."""
     workflow: dict[str, Any] = {
         "name": "CI",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from noxops.ci.model import TAG_PREFIX, Job, Pipeline
+from noxops.ci.model import TAG_PREFIX, CIJob, CIPipeline
 from noxops.ci.yamldoc import dump
 
 __all__ = ["DIND", "DOCKER_CLI", "PATH", "render"]
@@ -21,7 +21,7 @@ IS_MR = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 COVERAGE_RE = r"/^TOTAL.*\s(\d+(?:\.\d+)?)%$/"
 
 
-def _rules(pipeline: Pipeline, job: Job) -> list[dict[str, Any]] | None:
+def _rules(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]] | None:
     if job.branch:
         rule: dict[str, Any] = {"if": f'$CI_COMMIT_BRANCH == "{job.branch}"'}
         if job.approval:
@@ -39,7 +39,7 @@ def _rules(pipeline: Pipeline, job: Job) -> list[dict[str, Any]] | None:
     return None
 
 
-def _services(pipeline: Pipeline, job: Job) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def _services(pipeline: CIPipeline, job: CIJob) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """The job's service containers and its variables (service URLs, Docker, secrets)."""
     services: list[dict[str, Any]] = []
     variables: dict[str, str] = dict(job.env)
@@ -65,7 +65,7 @@ def _services(pipeline: Pipeline, job: Job) -> tuple[list[dict[str, Any]], dict[
     return services, variables
 
 
-def _artifacts(job: Job) -> dict[str, Any]:
+def _artifacts(job: CIJob) -> dict[str, Any]:
     reports: dict[str, Any] = {}
     for report in job.reports:
         path = report.path.replace("{python}", "$PYTHON")
@@ -85,14 +85,14 @@ def _artifacts(job: Job) -> dict[str, Any]:
     return artifacts
 
 
-def _needs(pipeline: Pipeline, job: Job) -> list[Any]:
+def _needs(pipeline: CIPipeline, job: CIJob) -> list[Any]:
     return [
         {"job": name, "optional": True} if pipeline.optional_need(job, name) else name
         for name in job.needs
     ]
 
 
-def _script(pipeline: Pipeline, job: Job) -> list[str]:
+def _script(pipeline: CIPipeline, job: CIJob) -> list[str]:
     script = [shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)])]
     if job.docker and not pipeline.docker_image:
         script.append(DOCKER_CLI)
@@ -104,7 +104,7 @@ def _script(pipeline: Pipeline, job: Job) -> list[str]:
     return script
 
 
-def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
+def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
     body: dict[str, Any] = {"stage": job.stage, "needs": _needs(pipeline, job)}
     body["image"] = pipeline.image_for(job, "$PYTHON" if job.matrix else None)
     rules = _rules(pipeline, job)
@@ -131,7 +131,7 @@ def _job(pipeline: Pipeline, job: Job) -> dict[str, Any]:
     return body
 
 
-def render(pipeline: Pipeline) -> str:
+def render(pipeline: CIPipeline) -> str:
     """The ``.gitlab-ci.yml`` text."""
     doc: dict[str, Any] = {
         "workflow": {

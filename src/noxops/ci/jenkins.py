@@ -2,7 +2,7 @@
 
 Each CI stage is a top-level stage; inside it the jobs run in dependency waves (jobs of one
 wave in ``parallel``, a matrix job as a declarative ``matrix``). Jobs run in the job image on
-a Docker agent (Docker Pipeline plugin); the integration job starts its services as sidecar
+a Docker agent (Docker CIPipeline plugin); the integration job starts its services as sidecar
 containers with ``docker.image(...).withRun`` and runs the session ``inside`` the job image,
 linked to them. Reports go through ``junit`` and ``recordCoverage``; later jobs get earlier
 jobs' reports through ``stash``/``unstash``.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 
 from noxops.ci.gitlab import DOCKER_CLI
-from noxops.ci.model import TAG_PREFIX, Job, Pipeline
+from noxops.ci.model import TAG_PREFIX, CIJob, CIPipeline
 
 __all__ = ["PATH", "render"]
 
@@ -69,13 +69,13 @@ class _Out:
         self.line("}")
 
 
-def _stash_names(job: Job) -> list[str]:
+def _stash_names(job: CIJob) -> list[str]:
     if job.matrix:
         return [f"{art.name}-{job.name}-{py}" for art in job.artifacts for py in job.matrix]
     return [f"{art.name}-{job.name}" for art in job.artifacts]
 
 
-def _setup(pipeline: Pipeline, job: Job) -> str:
+def _setup(pipeline: CIPipeline, job: CIJob) -> str:
     lines = [
         f"python -m venv {VENV}",
         f"{VENV}/bin/python -m pip install --quiet uv",
@@ -88,13 +88,13 @@ def _setup(pipeline: Pipeline, job: Job) -> str:
     return "\n".join(lines)
 
 
-def _image(pipeline: Pipeline, job: Job) -> str:
+def _image(pipeline: CIPipeline, job: CIJob) -> str:
     if job.matrix:
         return qq(pipeline.image_for(job, "${PYTHON}"))
     return q(pipeline.image_for(job))
 
 
-def _agent(out: _Out, pipeline: Pipeline, job: Job) -> None:
+def _agent(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     if job.services:  # sidecars need the Docker CLI on the agent itself
         if pipeline.docker_label:
             out.line(f"agent {{ label {q(pipeline.docker_label)} }}")
@@ -114,7 +114,7 @@ def _agent(out: _Out, pipeline: Pipeline, job: Job) -> None:
     out.close()
 
 
-def _environment(out: _Out, job: Job) -> None:
+def _environment(out: _Out, job: CIJob) -> None:
     out.open("environment")
     out.line('UV_CACHE_DIR = "${env.WORKSPACE}/.cache/uv"')
     out.line('PIP_CACHE_DIR = "${env.WORKSPACE}/.cache/pip"')
@@ -130,7 +130,7 @@ def _environment(out: _Out, job: Job) -> None:
     out.close()
 
 
-def _run(out: _Out, pipeline: Pipeline, job: Job) -> None:
+def _run(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     wanted = {art.name for art in job.downloads}
     for dep in pipeline.inputs(job):
         for name in _stash_names(dep):
@@ -145,7 +145,7 @@ def _run(out: _Out, pipeline: Pipeline, job: Job) -> None:
         out.line(f"sh {q(shlex.join([f'{VENV}/bin/python', *job.handover_argv()[1:]]))}")
 
 
-def _steps(out: _Out, pipeline: Pipeline, job: Job) -> None:
+def _steps(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open("steps")
     if not job.services:
         _run(out, pipeline, job)
@@ -172,7 +172,7 @@ def _steps(out: _Out, pipeline: Pipeline, job: Job) -> None:
     out.close()
 
 
-def _post(out: _Out, job: Job) -> None:
+def _post(out: _Out, job: CIJob) -> None:
     out.open("post")
     out.open("always")
     for report in job.reports:
@@ -192,7 +192,7 @@ def _post(out: _Out, job: Job) -> None:
     out.close()
 
 
-def _job_body(out: _Out, pipeline: Pipeline, job: Job, *, in_matrix: bool = False) -> None:
+def _job_body(out: _Out, pipeline: CIPipeline, job: CIJob, *, in_matrix: bool = False) -> None:
     stage_released = all(
         j.trigger == "release" and not j.branch for j in pipeline.in_stage(job.stage)
     )
@@ -222,7 +222,7 @@ def _job_body(out: _Out, pipeline: Pipeline, job: Job, *, in_matrix: bool = Fals
     _post(out, job)
 
 
-def _job(out: _Out, pipeline: Pipeline, job: Job) -> None:
+def _job(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open(f"stage({q(job.name)})")
     if not job.matrix:
         _job_body(out, pipeline, job)
@@ -245,7 +245,7 @@ def _job(out: _Out, pipeline: Pipeline, job: Job) -> None:
     out.close()
 
 
-def render(pipeline: Pipeline) -> str:
+def render(pipeline: CIPipeline) -> str:
     """The ``Jenkinsfile`` text."""
     out = _Out()
     for line in pipeline.header:
@@ -291,7 +291,7 @@ def render(pipeline: Pipeline) -> str:
     return "\n".join(out.lines) + "\n"
 
 
-def _release_when(out: _Out, pipeline: Pipeline) -> None:
+def _release_when(out: _Out, pipeline: CIPipeline) -> None:
     """Only pushes to the default and deploy branches, and v* tags (never a change request:
     its BRANCH_NAME is PR-<n>)."""
     out.open("when")
@@ -304,7 +304,7 @@ def _release_when(out: _Out, pipeline: Pipeline) -> None:
     out.close()
 
 
-def _pipeline_post(out: _Out, pipeline: Pipeline) -> None:
+def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
     """Always: every job's reports archived in one place, the workspace cleaned. On failure
     and success: the ``notify`` session when the project declares one (else the deploy
     sessions have sent their own notices)."""

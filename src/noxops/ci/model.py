@@ -44,10 +44,10 @@ __all__ = [
     "IMAGE_ARTIFACT",
     "INPUTS_PREFIX",
     "Artifact",
-    "Job",
-    "Pipeline",
-    "Report",
-    "Service",
+    "CIJob",
+    "CIPipeline",
+    "PublishedReport",
+    "ServiceContainer",
     "Trigger",
     "build_pipeline",
     "ci_stage_of",
@@ -81,7 +81,7 @@ PROVIDER_ENV = ("NOXOPS_PROVIDER", "url")
 
 
 @dataclass(frozen=True)
-class Service:
+class ServiceContainer:
     """A service container an integration job talks to, and the URL the session reads."""
 
     name: str  # also the host alias where the provider supports one
@@ -97,7 +97,7 @@ class Service:
 
 
 @dataclass(frozen=True)
-class Report:
+class PublishedReport:
     """A report file a job writes, published the provider's way."""
 
     kind: ReportKind
@@ -119,7 +119,7 @@ HANDOVER = ("python", "-m", "noxops.ci.handover")
 
 
 @dataclass(frozen=True)
-class Job:
+class CIJob:
     """One CI job: one nox session (or one per matrix Python)."""
 
     name: str  # the stage name, also the job id
@@ -136,13 +136,13 @@ class Job:
     url: Optional[str] = None  # the environment's public URL
     approval: bool = False
     run_always: bool = False  # also when a needed job failed (the report gate)
-    services: tuple[Service, ...] = ()
+    services: tuple[ServiceContainer, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     secrets: tuple[tuple[str, str], ...] = ()  # env var -> provider secret (step level only)
     args: tuple[str, ...] = ()  # posargs for the session
     artifacts: tuple[Artifact, ...] = ()
     downloads: tuple[Artifact, ...] = ()  # artifacts of earlier jobs this job reads
-    reports: tuple[Report, ...] = ()
+    reports: tuple[PublishedReport, ...] = ()
     docker: bool = False
     extras: tuple[str, ...] = ()  # noxops extras the job's nox process needs
     registry: str = ""  # the image registry the build job pushes to (smoke pulls from)
@@ -176,10 +176,10 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Pipeline:
+class CIPipeline:
     """Every job, in stage order, plus what the renderers need from the configuration."""
 
-    jobs: tuple[Job, ...]
+    jobs: tuple[CIJob, ...]
     python: str  # runs nox
     requirements: tuple[str, ...]
     default_branch: str
@@ -205,11 +205,11 @@ class Pipeline:
             return [HEADER]
         return [HEADER, INPUTS_PREFIX + " ".join(f"{k}={v}" for k, v in self.sources)]
 
-    def install(self, job: Job) -> list[str]:
+    def install(self, job: CIJob) -> list[str]:
         """What the job installs to run nox: the requirements, noxops with the job's extras."""
         return [with_extras(req, job.extras) for req in self.requirements]
 
-    def image_for(self, job: Job, python: str | None = None) -> str:
+    def image_for(self, job: CIJob, python: str | None = None) -> str:
         """The GitLab/Jenkins image of ``job`` (``python``: a matrix job's Python, maybe a
         provider variable): one with a docker CLI for Docker jobs, else the session's Python."""
         py = python if python is not None else (job.python or self.python)
@@ -223,21 +223,21 @@ class Pipeline:
         used = {job.stage for job in self.jobs}
         return [s for s in CI_STAGES if s in used]
 
-    def job(self, name: str) -> Job:
+    def job(self, name: str) -> CIJob:
         for job in self.jobs:
             if job.name == name:
                 return job
         raise KeyError(name)
 
-    def in_stage(self, stage: str) -> list[Job]:
+    def in_stage(self, stage: str) -> list[CIJob]:
         return [job for job in self.jobs if job.stage == stage]
 
-    def waves(self, stage: str) -> list[list[Job]]:
+    def waves(self, stage: str) -> list[list[CIJob]]:
         """The stage's jobs in dependency waves: each wave needs only earlier ones."""
         todo = self.in_stage(stage)
         names = {job.name for job in todo}
         done: set[str] = set()
-        waves: list[list[Job]] = []
+        waves: list[list[CIJob]] = []
         while todo:
             ready = [j for j in todo if not (set(j.needs) & names) - done]
             if not ready:  # pragma: no cover - build_pipeline rejects cycles
@@ -247,7 +247,7 @@ class Pipeline:
             todo = [j for j in todo if j.name not in done]
         return waves
 
-    def closure(self, job: Job, *, requires_only: bool = False) -> list[Job]:
+    def closure(self, job: CIJob, *, requires_only: bool = False) -> list[CIJob]:
         """Every job ``job`` needs (or only requires), directly or not, in pipeline order."""
         seen: set[str] = set()
         stack = list(job.requires if requires_only else job.needs)
@@ -259,7 +259,7 @@ class Pipeline:
                 stack.extend(dep.requires if requires_only else dep.needs)
         return [j for j in self.jobs if j.name in seen]
 
-    def optional_need(self, job: Job, name: str) -> bool:
+    def optional_need(self, job: CIJob, name: str) -> bool:
         """Whether the job ``name`` that ``job`` needs may be absent from a pipeline ``job``
         runs in (a release job in a pull request's pipeline, before the report gate)."""
         dep = self.job(name)
@@ -267,7 +267,7 @@ class Pipeline:
             return True
         return dep.trigger == "release" and job.trigger != "release" and not job.branch
 
-    def inputs(self, job: Job) -> list[Job]:
+    def inputs(self, job: CIJob) -> list[CIJob]:
         """The earlier jobs whose artifacts ``job`` reads: what its session requires, or
         everything before it for the report gate and deployments."""
         return self.closure(job, requires_only=job.stage not in ("report", "deploy", "smoke"))
@@ -309,7 +309,7 @@ def ci_stage_of(
     return CI_STAGES[max(after)] if after else "quality"
 
 
-def _services(config: Config) -> tuple[Service, ...]:
+def _services(config: Config) -> tuple[ServiceContainer, ...]:
     wanted = getattr(config.integration, "services", None)
     names = [str(s) for s in wanted] if isinstance(wanted, (list, tuple)) else list(SERVICES)
     images = getattr(config.integration, "images", None) or {}
@@ -320,8 +320,8 @@ def _services(config: Config) -> tuple[Service, ...]:
     )
 
 
-SERVICES: dict[str, Service] = {
-    "postgres": Service(
+SERVICES: dict[str, ServiceContainer] = {
+    "postgres": ServiceContainer(
         name="postgres",
         image="postgres:15",
         port=5432,
@@ -336,7 +336,7 @@ SERVICES: dict[str, Service] = {
         url_var="DATABASE_URL",
         url_template="postgresql://noxops:noxops-ci-password@{host}:{port}/noxops",
     ),
-    "redis": Service(
+    "redis": ServiceContainer(
         name="redis",
         image="redis:7",
         port=6379,
@@ -389,11 +389,11 @@ def _env_url(config: Config, env: str) -> Optional[str]:
     return str(url) if url else None
 
 
-def _reports(st: Stage, config: Config) -> tuple[Report, ...]:
+def _reports(st: Stage, config: Config) -> tuple[PublishedReport, ...]:
     """The report files of ``st`` that CI publishes (test results, coverage, findings)."""
     base = config.reports_dir.rstrip("/")
     return tuple(
-        Report(_PUBLISHED[out.kind], f"{base}/{out.name(config)}")
+        PublishedReport(_PUBLISHED[out.kind], f"{base}/{out.name(config)}")
         for out in st.outputs
         if out.kind in _PUBLISHED
     )
@@ -427,7 +427,7 @@ def _placement(chosen: Mapping[str, Stage], overrides: Mapping[str, str]) -> dic
     return placed
 
 
-def _draft(name: str, st: Stage, stage: str, config: Config) -> list[Job]:
+def _draft(name: str, st: Stage, stage: str, config: Config) -> list[CIJob]:
     """The job(s) for one stage, without needs (deploy stages give one job per environment)."""
     ci = config.ci
     pythons = [ci.python]
@@ -437,7 +437,7 @@ def _draft(name: str, st: Stage, stage: str, config: Config) -> list[Job]:
         session_python = config.tools_python
     folders = {"reports": config.reports_dir.rstrip("/"), "dist": "dist"}
     artifacts = tuple(Artifact(a, folders.get(a, a)) for a in st.ci.artifacts)
-    job = Job(
+    job = CIJob(
         name=name,
         stage=stage,
         description=st.doc,
@@ -491,12 +491,12 @@ def _draft(name: str, st: Stage, stage: str, config: Config) -> list[Job]:
     ]
 
 
-def _with_needs(drafts: list[Job], chosen: Mapping[str, Stage]) -> list[Job]:
+def _with_needs(drafts: list[CIJob], chosen: Mapping[str, Stage]) -> list[CIJob]:
     """needs: what the session requires plus the previous CI stage (the classic gate); the
     report gate and deployments wait for everything before them."""
     names = [j.name for j in drafts]
     used = [s for s in CI_STAGES if any(j.stage == s for j in drafts)]
-    jobs: list[Job] = []
+    jobs: list[CIJob] = []
     for job in drafts:
         idx = used.index(job.stage)
         requires = [
@@ -513,7 +513,7 @@ def _with_needs(drafts: list[Job], chosen: Mapping[str, Stage]) -> list[Job]:
     return jobs
 
 
-def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> Pipeline:
+def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
     """The pipeline for ``config`` from the declared ``stages`` (what :func:`noxops.sessions`
     registers: ``STAGES.for_config(config)``)."""
     ci = config.ci
@@ -524,7 +524,7 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> Pipeline:
     }
     placed = _placement(chosen, ci.stages)
     order = {name: i for i, name in enumerate(chosen)}
-    drafts: list[Job] = []
+    drafts: list[CIJob] = []
     for name in sorted(chosen, key=lambda n: (CI_STAGES.index(placed[n]), order[n])):
         drafts.extend(_draft(name, chosen[name], placed[name], config))
     names = [j.name for j in drafts]
@@ -538,7 +538,7 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> Pipeline:
     pipeline_jobs = _release_followers(_with_needs(drafts, chosen))
 
     # Downloads: the artifacts of every job this one (transitively) needs.
-    draft = Pipeline(
+    draft = CIPipeline(
         jobs=pipeline_jobs,
         python=ci.python,
         requirements=tuple(ci.requirements),
@@ -556,7 +556,7 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> Pipeline:
         jenkins_submitter=ci.jenkins_submitter,
         notify_stage="notify" in chosen,
     )
-    final: list[Job] = []
+    final: list[CIJob] = []
     for job in draft.jobs:
         kinds: dict[str, Artifact] = {}
         for dep in draft.inputs(job):
@@ -567,10 +567,10 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> Pipeline:
     return _replace_pipeline(draft, jobs=tuple(final))
 
 
-def _release_followers(jobs: list[Job]) -> tuple[Job, ...]:
+def _release_followers(jobs: list[CIJob]) -> tuple[CIJob, ...]:
     """Jobs that need a release job (outside the report gate) run on release refs only."""
     release = {j.name for j in jobs if j.trigger == "release"}
-    out: list[Job] = []
+    out: list[CIJob] = []
     for job in jobs:
         follows = job.trigger == "checks" and job.stage not in ("report", "deploy")
         if follows and set(job.needs) & release:
@@ -581,9 +581,9 @@ def _release_followers(jobs: list[Job]) -> tuple[Job, ...]:
     return tuple(out)
 
 
-def _replace(job: Job, **changes: object) -> Job:
+def _replace(job: CIJob, **changes: object) -> CIJob:
     return dataclasses.replace(job, **changes)  # type: ignore[arg-type]
 
 
-def _replace_pipeline(pipeline: Pipeline, **changes: object) -> Pipeline:
+def _replace_pipeline(pipeline: CIPipeline, **changes: object) -> CIPipeline:
     return dataclasses.replace(pipeline, **changes)  # type: ignore[arg-type]
