@@ -11,7 +11,7 @@ import pytest
 from support.deploykit import Run, make_project
 from support.fakekube import FakeKube
 
-from noxops.deploy import manifests
+from noxops.deploy import resources
 from noxops.deploy.config import DeployEnvConfig
 
 V1, V2, V3 = "reg.test/web:1", "reg.test/web:2", "reg.test/web:3"
@@ -24,7 +24,7 @@ def fake() -> Iterator[FakeKube]:
 
 
 def _template(image: str) -> dict[str, Any]:
-    dep = manifests.deployment(DeployEnvConfig(namespace="shop"), "web", image)
+    dep = resources.deployment(DeployEnvConfig(namespace="shop"), "web", image)
     return copy.deepcopy(dep["spec"]["template"])
 
 
@@ -82,8 +82,8 @@ def test_argo_missing_rollout_is_a_clear_error(tmp_path: Path, fake: FakeKube) -
 
 def _seed_flagger(fake: FakeKube, image: str) -> None:
     cfg = DeployEnvConfig(namespace="shop")
-    fake.seed(manifests.deployment(cfg, "web", image))
-    fake.seed(manifests.deployment(cfg, "web", image, name="web-primary"))
+    fake.seed(resources.deployment(cfg, "web", image))
+    fake.seed(resources.deployment(cfg, "web", image, name="web-primary"))
     fake.seed(
         {
             "apiVersion": "flagger.app/v1beta1",

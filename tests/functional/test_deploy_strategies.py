@@ -209,7 +209,7 @@ def test_bluegreen_rollback_within_keep_window_and_after(tmp_path: Path, fake: F
 
 
 def test_bluegreen_rollback_while_the_old_colour_still_runs(tmp_path: Path, fake: FakeKube) -> None:
-    from noxops.deploy import manifests
+    from noxops.deploy import resources
     from noxops.deploy.config import DeployEnvConfig
 
     run = _bluegreen(tmp_path, fake)
@@ -217,7 +217,7 @@ def test_bluegreen_rollback_while_the_old_colour_still_runs(tmp_path: Path, fake
     assert run("production", V2, "--approve").outcome == "deployed"  # green is live
     # as during keep_old: the old colour (blue, V1) still runs
     cfg = DeployEnvConfig(namespace="shop")
-    fake.seed(manifests.deployment(cfg, "web", V1, name="web-blue", labels={"colour": "blue"}))
+    fake.seed(resources.deployment(cfg, "web", V1, name="web-blue", labels={"colour": "blue"}))
     result = run("production", None, "--approve", action="rollback")
     assert result.outcome == "deployed", run.text
     assert "switching Service web back to blue" in run.text

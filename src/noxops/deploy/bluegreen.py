@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from noxops.deploy import manifests
+from noxops.deploy import resources
 from noxops.deploy.context import DeployContext, DeployFailed
 from noxops.deploy.health import HealthFailed, RolloutFailed, check_service, wait_rollout
 from noxops.deploy.rolling import verify_public
@@ -35,7 +35,7 @@ def _other(colour: str | None) -> str:
 def _switch(ctx: DeployContext, colour: str, previous_image: str | None) -> None:
     annotations = {"noxops.dev/colour": colour}
     if previous_image:
-        annotations[manifests.PREVIOUS_ANNOTATION] = previous_image
+        annotations[resources.PREVIOUS_ANNOTATION] = previous_image
     ctx.patch(
         "Service",
         ctx.app,
@@ -55,17 +55,17 @@ def deploy(ctx: DeployContext) -> None:
         ctx.apply(obj)
     ctx.delete("Deployment", new_name)  # a leftover of an interrupted deploy
     ctx.apply(
-        manifests.deployment(
+        resources.deployment(
             ctx.cfg, app, ctx.image, name=new_name, labels={"colour": new}, base=ctx.base_deployment
         )
     )
-    ctx.apply(manifests.service(ctx.cfg, preview, {"app": app, "colour": new}, app=app))
+    ctx.apply(resources.service(ctx.cfg, preview, {"app": app, "colour": new}, app=app))
     switched = False
     try:
         wait_rollout(ctx, new_name)
         check_service(ctx, preview, [ctx.cfg.health_path, ctx.cfg.ready_path])
         if live is None:
-            ctx.apply(manifests.service(ctx.cfg, app, {"app": app, "colour": new}, app=app))
+            ctx.apply(resources.service(ctx.cfg, app, {"app": app, "colour": new}, app=app))
         else:
             _switch(ctx, new, ctx.previous_image)
         switched = True
@@ -115,7 +115,7 @@ def rollback(ctx: DeployContext) -> None:
         ctx.delete("Deployment", f"{app}-{live}")
         return
     svc = ctx.get("Service", app) or {}
-    previous = svc.get("metadata", {}).get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION)
+    previous = svc.get("metadata", {}).get("annotations", {}).get(resources.PREVIOUS_ANNOTATION)
     if not previous:
         raise NoxopsError(
             f"the old colour {other} is gone and Service {app} records no previous image; "

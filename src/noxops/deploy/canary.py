@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from noxops.deploy import manifests, rolling
+from noxops.deploy import resources, rolling
 from noxops.deploy.context import DeployContext, DeployFailed
 from noxops.deploy.health import HealthFailed, RolloutFailed, check_service, wait_rollout
 from noxops.deploy.http import open_url
@@ -101,7 +101,7 @@ def _analyse(ctx: DeployContext, weight: int, name: str) -> None:
 
 def _route(ctx: DeployContext, weight: int, canary_name: str) -> None:
     if ctx.cfg.mesh == "istio":
-        ctx.apply(manifests.virtual_service(ctx.cfg, ctx.app, weight))
+        ctx.apply(resources.virtual_service(ctx.cfg, ctx.app, weight))
     else:
         replicas = canary_replicas(ctx.cfg.replicas, weight)
         ctx.patch("Deployment", canary_name, {"spec": {"replicas": replicas}})
@@ -111,12 +111,12 @@ def _services(ctx: DeployContext) -> None:
     app = ctx.app
     stable_selector = {"app": app, "track": "stable"} if ctx.cfg.mesh == "istio" else {"app": app}
     if not any(o["kind"] == "Service" for o in ctx.extra_objects):
-        ctx.apply(manifests.service(ctx.cfg, app, stable_selector, app=app))
-    ctx.apply(manifests.service(ctx.cfg, f"{app}-canary", {"app": app, "track": "canary"}, app=app))
+        ctx.apply(resources.service(ctx.cfg, app, stable_selector, app=app))
+    ctx.apply(resources.service(ctx.cfg, f"{app}-canary", {"app": app, "track": "canary"}, app=app))
 
 
 def _make(ctx: DeployContext, name: str, track: str, replicas: int | None = None) -> dict[str, Any]:
-    return manifests.deployment(
+    return resources.deployment(
         ctx.cfg,
         ctx.app,
         ctx.image,
@@ -130,7 +130,7 @@ def _make(ctx: DeployContext, name: str, track: str, replicas: int | None = None
 def _first_version(ctx: DeployContext) -> None:
     ctx.log("no stable version yet: the first version goes live directly")
     if ctx.cfg.mesh == "istio":
-        ctx.apply(manifests.virtual_service(ctx.cfg, ctx.app, 0))
+        ctx.apply(resources.virtual_service(ctx.cfg, ctx.app, 0))
     ctx.apply(_make(ctx, ctx.app, "stable"))
     try:
         wait_rollout(ctx, ctx.app)
@@ -145,7 +145,7 @@ def _first_version(ctx: DeployContext) -> None:
 def _remove_canary(ctx: DeployContext) -> None:
     """All traffic to stable; the canary Deployment and Service gone."""
     if ctx.cfg.mesh == "istio":
-        ctx.apply(manifests.virtual_service(ctx.cfg, ctx.app, 0))
+        ctx.apply(resources.virtual_service(ctx.cfg, ctx.app, 0))
     ctx.delete("Deployment", f"{ctx.app}-canary")
     ctx.delete("Service", f"{ctx.app}-canary")
 
@@ -156,7 +156,7 @@ def _run_canary(ctx: DeployContext) -> None:
     replicas = 1 if ctx.cfg.mesh == "istio" else canary_replicas(ctx.cfg.replicas, first)
     try:
         if ctx.cfg.mesh == "istio":
-            ctx.apply(manifests.virtual_service(ctx.cfg, ctx.app, 0))
+            ctx.apply(resources.virtual_service(ctx.cfg, ctx.app, 0))
         ctx.apply(_make(ctx, canary_name, "canary", replicas))
         wait_rollout(ctx, canary_name)
         check_service(ctx, canary_name, [ctx.cfg.health_path, ctx.cfg.ready_path])
@@ -183,9 +183,9 @@ def _promote(ctx: DeployContext, stable: dict[str, Any]) -> None:
     app = ctx.app
     ctx.log(f"promoting {ctx.image}: the stable Deployment takes the new image")
     old_template = stable["spec"]["template"]
-    old_previous = stable["metadata"].get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION)
+    old_previous = stable["metadata"].get("annotations", {}).get(resources.PREVIOUS_ANNOTATION)
     desired = _make(ctx, app, "stable")
-    desired["metadata"]["annotations"][manifests.PREVIOUS_ANNOTATION] = ctx.previous_image or ""
+    desired["metadata"]["annotations"][resources.PREVIOUS_ANNOTATION] = ctx.previous_image or ""
     ctx.apply(desired)
     try:
         wait_rollout(ctx, app)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 
 from noxops.deploy.config import DeployEnvConfig
 from noxops.deploy.kube import KubeClient, api_path
-from noxops.deploy.manifests import template_image, to_yaml
+from noxops.deploy.resources import template_image, to_yaml
 from noxops.errors import NoxopsError
 
 __all__ = ["Action", "DeployContext", "DeployFailed", "DeployResult"]

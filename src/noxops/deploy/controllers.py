@@ -18,7 +18,7 @@ import copy
 import time
 from typing import Any
 
-from noxops.deploy import manifests
+from noxops.deploy import resources
 from noxops.deploy.context import DeployContext, DeployFailed
 from noxops.errors import NoxopsError
 
@@ -98,16 +98,16 @@ def argo_deploy(ctx: DeployContext) -> None:
     ro = _require(ctx, "Rollout", ARGO_VERSION)
     template = copy.deepcopy(ro["spec"].get("template") or {})
     old_template = copy.deepcopy(template)
-    old_previous = ro["metadata"].get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION, "")
-    ctx.previous_image = manifests.template_image(template, ctx.app)
+    old_previous = ro["metadata"].get("annotations", {}).get(resources.PREVIOUS_ANNOTATION, "")
+    ctx.previous_image = resources.template_image(template, ctx.app)
     if ctx.previous_image == ctx.image:
         ctx.log(f"Rollout {ctx.app} already runs {ctx.image}")
         return
     if not ctx.dry_run or template.get("spec"):
-        manifests.set_image(template, ctx.app, ctx.image)
+        resources.set_image(template, ctx.app, ctx.image)
     body = {
         "metadata": {
-            "annotations": {manifests.PREVIOUS_ANNOTATION: ctx.previous_image or ""},
+            "annotations": {resources.PREVIOUS_ANNOTATION: ctx.previous_image or ""},
         },
         "spec": {"template": template},
     }
@@ -124,7 +124,7 @@ def argo_deploy(ctx: DeployContext) -> None:
     try:
         ctx.client().patch(path + "/status", {"status": {"abort": True}})
         undo = {
-            "metadata": {"annotations": {manifests.PREVIOUS_ANNOTATION: old_previous}},
+            "metadata": {"annotations": {resources.PREVIOUS_ANNOTATION: old_previous}},
             "spec": {"template": old_template},
         }
         ctx.patch("Rollout", ctx.app, undo, api_version=ARGO_VERSION)
@@ -141,7 +141,7 @@ def argo_deploy(ctx: DeployContext) -> None:
 
 def argo_rollback(ctx: DeployContext) -> None:
     ro = _require(ctx, "Rollout", ARGO_VERSION)
-    previous = ro["metadata"].get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION)
+    previous = ro["metadata"].get("annotations", {}).get(resources.PREVIOUS_ANNOTATION)
     if not previous:
         raise NoxopsError(f"Rollout {ctx.app} records no previous image to roll back to")
     ctx.image = str(previous)
@@ -185,10 +185,10 @@ def _set_deployment_image(
             return
         raise NoxopsError(f"the Canary's target Deployment {name} does not exist")
     template = copy.deepcopy(dep["spec"]["template"])
-    manifests.set_image(template, ctx.app, image)
+    resources.set_image(template, ctx.app, image)
     body: dict[str, Any] = {"spec": {"template": template}}
     if previous is not None:
-        body["metadata"] = {"annotations": {manifests.PREVIOUS_ANNOTATION: previous}}
+        body["metadata"] = {"annotations": {resources.PREVIOUS_ANNOTATION: previous}}
     ctx.patch("Deployment", name, body)
 
 
@@ -204,7 +204,7 @@ def flagger_deploy(ctx: DeployContext) -> None:
         return
     target_dep = ctx.get("Deployment", target) or {}
     old_previous = (
-        target_dep.get("metadata", {}).get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION, "")
+        target_dep.get("metadata", {}).get("annotations", {}).get(resources.PREVIOUS_ANNOTATION, "")
     )
     before = (canary.get("status") or {}).get("lastAppliedSpec")
     _set_deployment_image(ctx, target, ctx.image, ctx.previous_image)
@@ -240,7 +240,7 @@ def flagger_rollback(ctx: DeployContext) -> None:
     canary = _require(ctx, "Canary", FLAGGER_VERSION)
     target = _target(ctx, canary)
     dep = ctx.get("Deployment", target) or {}
-    previous = dep.get("metadata", {}).get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION)
+    previous = dep.get("metadata", {}).get("annotations", {}).get(resources.PREVIOUS_ANNOTATION)
     if not previous:
         raise NoxopsError(f"Deployment {target} records no previous image to roll back to")
     ctx.image = str(previous)

@@ -15,7 +15,7 @@ from typing import Any
 
 from noxops.deploy.context import DeployContext
 from noxops.deploy.http import open_url
-from noxops.deploy.manifests import SERVICE_PORT
+from noxops.deploy.resources import SERVICE_PORT
 from noxops.errors import NoxopsError
 
 __all__ = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from noxops.deploy import manifests
+from noxops.deploy import resources
 from noxops.deploy.context import Action, DeployContext, DeployFailed
 from noxops.deploy.health import HealthFailed, RolloutFailed, check_service, check_url, wait_rollout
 from noxops.errors import NoxopsError
@@ -25,7 +25,7 @@ def verify_public(ctx: DeployContext, service: str) -> None:
 
 
 def _desired(ctx: DeployContext, labels: dict[str, str], name: str) -> dict[str, Any]:
-    return manifests.deployment(
+    return resources.deployment(
         ctx.cfg, ctx.app, ctx.image, name=name, labels=labels, base=ctx.base_deployment
     )
 
@@ -43,7 +43,7 @@ def previous_template(ctx: DeployContext, name: str) -> tuple[dict[str, Any], st
         return None
     annotations = dep["metadata"].get("annotations", {})
     current = int(annotations.get(REVISION, "0") or 0)
-    wanted = annotations.get(manifests.PREVIOUS_ANNOTATION)
+    wanted = annotations.get(resources.PREVIOUS_ANNOTATION)
     labels = dep["spec"]["selector"].get("matchLabels", {})
     selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     replica_sets = ctx.client().list(ctx.path("ReplicaSet"), label_selector=selector)
@@ -62,7 +62,7 @@ def previous_template(ctx: DeployContext, name: str) -> tuple[dict[str, Any], st
         older = [
             (rev, rs)
             for rev, rs in older
-            if manifests.template_image(rs["spec"]["template"], ctx.app) == wanted
+            if resources.template_image(rs["spec"]["template"], ctx.app) == wanted
         ]
     else:
         older = [(rev, rs) for rev, rs in older if rev < current]
@@ -88,11 +88,11 @@ def restore_template(
     dep = copy.deepcopy(dep)
     dep["spec"]["template"] = template
     annotations = dep["metadata"].setdefault("annotations", {})
-    annotations[manifests.IMAGE_ANNOTATION] = manifests.template_image(template, ctx.app) or ""
-    annotations[manifests.PREVIOUS_ANNOTATION] = previous or ""  # "": nothing before it
+    annotations[resources.IMAGE_ANNOTATION] = resources.template_image(template, ctx.app) or ""
+    annotations[resources.PREVIOUS_ANNOTATION] = previous or ""  # "": nothing before it
     dep.pop("status", None)
     ctx.actions.append(Action("update", "Deployment", name, None))
-    ctx.log(f"restoring Deployment {name} to image {manifests.template_image(template, ctx.app)}")
+    ctx.log(f"restoring Deployment {name} to image {resources.template_image(template, ctx.app)}")
     if not ctx.dry_run:
         ctx.client().replace(ctx.path("Deployment", name), dep)
     wait_rollout(ctx, name)
@@ -104,13 +104,13 @@ def deploy(ctx: DeployContext) -> None:
     old_template = copy.deepcopy(current["spec"]["template"]) if current else None
     ctx.previous_image = ctx.image_of(current)
     desired = _desired(ctx, {}, name)
-    desired["metadata"]["annotations"][manifests.PREVIOUS_ANNOTATION] = ctx.previous_image or ""
+    desired["metadata"]["annotations"][resources.PREVIOUS_ANNOTATION] = ctx.previous_image or ""
     for obj in ctx.extra_objects:
         ctx.apply(obj)
     if not any(o["kind"] == "Service" for o in ctx.extra_objects):
-        ctx.apply(manifests.service(ctx.cfg, name, {"app": ctx.app}, app=ctx.app))
+        ctx.apply(resources.service(ctx.cfg, name, {"app": ctx.app}, app=ctx.app))
     old_previous = (
-        current["metadata"].get("annotations", {}).get(manifests.PREVIOUS_ANNOTATION)
+        current["metadata"].get("annotations", {}).get(resources.PREVIOUS_ANNOTATION)
         if current
         else None
     )
@@ -148,7 +148,7 @@ def rollback(ctx: DeployContext, name: str | None = None) -> None:
         )
     template, revision = found
     ctx.previous_image = ctx.image_of(ctx.get("Deployment", name))
-    ctx.image = manifests.template_image(template, ctx.app) or "?"
+    ctx.image = resources.template_image(template, ctx.app) or "?"
     ctx.log(f"rolling Deployment {name} back to revision {revision} ({ctx.image})")
     restore_template(ctx, name, template, ctx.previous_image)
     check_service(ctx, ctx.app, [ctx.cfg.health_path, ctx.cfg.ready_path])

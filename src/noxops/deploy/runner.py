@@ -27,8 +27,8 @@ from noxops.deploy import (
     canary,
     controllers,
     helm,
-    manifests,
     notify,
+    resources,
     rolling,
 )
 from noxops.deploy.config import DeployEnvConfig
@@ -154,13 +154,13 @@ def _write_artifacts(
 ) -> Path:
     folder = config.reports / "deploy" / env
     folder.mkdir(parents=True, exist_ok=True)
-    objects = manifests.objects_for(cfg, app, image, base)
-    (folder / "manifests.yaml").write_text(manifests.to_yaml(objects), encoding="utf-8")
+    objects = resources.objects_for(cfg, app, image, base)
+    (folder / "manifests.yaml").write_text(resources.to_yaml(objects), encoding="utf-8")
     (folder / "alerts.rules.yml").write_text(
-        manifests.to_yaml([alerts.rule_groups(cfg, app, env)]), encoding="utf-8"
+        resources.to_yaml([alerts.rule_groups(cfg, app, env)]), encoding="utf-8"
     )
     (folder / "prometheusrule.yaml").write_text(
-        manifests.to_yaml([alerts.prometheus_rule(cfg, app, env)]), encoding="utf-8"
+        resources.to_yaml([alerts.prometheus_rule(cfg, app, env)]), encoding="utf-8"
     )
     return folder
 
@@ -173,8 +173,8 @@ def _project_manifests(
     path = config.root / cfg.manifests
     if not path.exists():
         raise NoxopsError(f"manifests {cfg.manifests!r} does not exist (relative to {config.root})")
-    objects = manifests.load_project_manifests(path)
-    base = manifests.find_deployment(objects, app)
+    objects = resources.load_project_manifests(path)
+    base = resources.find_deployment(objects, app)
     if base is None and cfg.strategy in {"rolling", "blue-green", "canary"}:
         raise NoxopsError(
             f"{cfg.manifests} has no Deployment named {app!r} to use as the template; "

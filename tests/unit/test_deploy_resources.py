@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from noxops.deploy import alerts, manifests
+from noxops.deploy import alerts, resources
 from noxops.deploy.config import DeployEnvConfig
 
 STRATEGIES = ["rolling", "blue-green", "canary"]
@@ -20,7 +20,7 @@ STRATEGIES = ["rolling", "blue-green", "canary"]
 def test_generated_objects_validate_against_kubernetes_schemas(strategy: str, mesh: str) -> None:
     kv = pytest.importorskip("kubernetes_validate")
     cfg = DeployEnvConfig(namespace="shop", strategy=strategy, mesh=mesh)  # type: ignore[arg-type]
-    objects = manifests.objects_for(cfg, "web", "reg.test/web@sha256:" + "b" * 64)
+    objects = resources.objects_for(cfg, "web", "reg.test/web@sha256:" + "b" * 64)
     kinds = [o["kind"] for o in objects]
     assert "Deployment" in kinds and "Service" in kinds
     for obj in objects:
@@ -31,7 +31,7 @@ def test_generated_objects_validate_against_kubernetes_schemas(strategy: str, me
 
 def test_schema_validation_catches_a_broken_object() -> None:
     kv = pytest.importorskip("kubernetes_validate")
-    dep = manifests.deployment(DeployEnvConfig(), "web", "reg.test/web:1")
+    dep = resources.deployment(DeployEnvConfig(), "web", "reg.test/web:1")
     dep["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "eighty"
     with pytest.raises(kv.ValidationError):
         kv.validate(dep, kv.latest_version(), strict=True)
@@ -39,7 +39,7 @@ def test_schema_validation_catches_a_broken_object() -> None:
 
 def test_deployment_carries_probes_resources_and_labels() -> None:
     cfg = DeployEnvConfig(namespace="shop", port=9000, health_path="/healthz", ready_path="/rdy")
-    dep = manifests.deployment(cfg, "web", "img:2", name="web-green", labels={"colour": "green"})
+    dep = resources.deployment(cfg, "web", "img:2", name="web-green", labels={"colour": "green"})
     assert dep["metadata"]["name"] == "web-green"
     assert dep["spec"]["selector"]["matchLabels"] == {"app": "web", "colour": "green"}
     pod = dep["spec"]["template"]
@@ -73,10 +73,10 @@ def test_project_manifest_is_the_template(tmp_path: Path) -> None:
     other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {}}
     (tmp_path / "k8s").mkdir()
     (tmp_path / "k8s" / "app.yaml").write_text(yaml.safe_dump_all([own, other]))
-    objects = manifests.load_project_manifests(tmp_path / "k8s")
-    base = manifests.find_deployment(objects, "web")
+    objects = resources.load_project_manifests(tmp_path / "k8s")
+    base = resources.find_deployment(objects, "web")
     assert base is not None
-    dep = manifests.deployment(
+    dep = resources.deployment(
         DeployEnvConfig(), "web", "new:2", labels={"colour": "blue"}, base=base
     )
     containers = dep["spec"]["template"]["spec"]["containers"]
@@ -89,9 +89,9 @@ def test_project_manifest_is_the_template(tmp_path: Path) -> None:
 def test_yaml_output_round_trips() -> None:
     yaml = pytest.importorskip("yaml")
     cfg = DeployEnvConfig(namespace="shop", strategy="canary", mesh="istio")
-    objects: list[Any] = manifests.objects_for(cfg, "web", "reg.test/web:1")
+    objects: list[Any] = resources.objects_for(cfg, "web", "reg.test/web:1")
     objects.append({"odd": ["yes", "no", "", "a: b", "#x", 1.5, None, True, [[1, 2]], {}]})
-    assert list(yaml.safe_load_all(manifests.to_yaml(objects))) == objects
+    assert list(yaml.safe_load_all(resources.to_yaml(objects))) == objects
 
 
 def test_alert_rules_pass_promtool(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_alert_rules_pass_promtool(tmp_path: Path) -> None:
         pytest.skip("promtool is not installed (Debian package 'prometheus')")
     cfg = DeployEnvConfig(namespace="shop", error_rate_threshold=0.02, latency_p95_threshold=0.3)
     path = tmp_path / "rules.yml"
-    path.write_text(manifests.to_yaml([alerts.rule_groups(cfg, "shop-web", "production")]))
+    path.write_text(resources.to_yaml([alerts.rule_groups(cfg, "shop-web", "production")]))
     proc = subprocess.run(
         [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
     )
