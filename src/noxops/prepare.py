@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import fingerprint, noxapi
+from noxops import envguard, fingerprint, noxapi
 
 if TYPE_CHECKING:
     import nox
@@ -265,7 +265,7 @@ def jobs_for(
         if not installs or any(not args for args in installs):
             continue
         base = fingerprint.digest(
-            fingerprint.base_parts(fingerprint.requested_interpreter(venv), "uv")
+            fingerprint.base_parts(envguard.requested_interpreter(venv), "uv")
         )
         keys = [fingerprint.digest(fingerprint.install_key(args, {}, cwd)) for args in installs]
         seen.add(location)

@@ -12,7 +12,7 @@ from typing import Any
 
 import nox
 
-from noxops import changed, fingerprint, interpreters, leases, noxapi, prepare
+from noxops import changed, envguard, interpreters, leases, noxapi, prepare
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.reports.sessions import recording
@@ -71,7 +71,7 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
         ):
             record.expired = dog.expired
             try:
-                session = fingerprint.guard(session)  # reuse the env only while it is right
+                session = envguard.guard(session)  # reuse the env only while it is right
                 with changed.tracking(session, st, config, record) as needed:
                     if needed:
                         st.func(session, config)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from noxops.stages import STAGES
@@ -114,3 +116,23 @@ def test_each_report_file_name_is_written_once() -> None:
         places = [p.relative_to(SRC) for p, text in sources.items() if literal.search(text)]
         counts = sum(len(literal.findall(text)) for text in sources.values())
         assert counts == 1, f"{name} is spelled {counts} times, in {places}"
+
+
+def test_the_declarations_import_without_nox() -> None:
+    """On Python 3.9 noxops is a library in test environments, where nox (3.10+) is absent:
+    the stage declarations, the report, the CI model and the build and deploy runners must
+    import without it. Only the layer that wraps running sessions needs nox."""
+    code = (
+        "import importlib.abc, sys\n"
+        "class NoNox(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'nox' or name.startswith('nox.'):\n"
+        "            raise ImportError('nox is not installed here')\n"
+        "sys.meta_path.insert(0, NoNox())\n"
+        "import noxops.stages, noxops.reports.collect, noxops.ci.model, noxops.doctor\n"
+        "import noxops.build.runner, noxops.deploy.runner, noxops.changed, noxops.affected\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=SRC.parent
+    )
+    assert proc.returncode == 0, proc.stderr

@@ -16,7 +16,7 @@ nox_registry = pytest.importorskip("nox.registry")
 
 import nox  # noqa: E402
 
-from noxops import fingerprint, noxapi, prepare  # noqa: E402
+from noxops import envguard, noxapi, prepare  # noqa: E402
 from noxops.config import load  # noqa: E402
 from noxops.registry import _make_session, sessions  # noqa: E402
 from noxops.stages.base import Stage  # noqa: E402
@@ -79,7 +79,7 @@ def test_a_missing_internal_turns_the_features_off_with_one_line(
     # Neither feature touches the session (which has no nox runner to look into).
     prepare.begin(cast(nox.Session, session), {}, config)
     assert prepare._state["worker"] is None
-    assert fingerprint.guard(cast(nox.Session, session)) is session
+    assert envguard.guard(cast(nox.Session, session)) is session
 
     # A noxops session still runs its stage, plainly.
     ran: list[Any] = []
