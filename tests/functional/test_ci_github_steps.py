@@ -24,7 +24,7 @@ runner would:
 - ``${{ ... }}`` in a ``run:``/``env:`` is replaced by the test's values: ``matrix.python``
   (3.11, one entry of the matrix), ``github.*`` for a push to ``main``, ``secrets.*`` by dummy
   values; any other expression fails the test, so a new one is noticed;
-- the build and smoke jobs get the host's Docker socket and docker CLI mounted (a hosted
+- the build, smoke and load jobs get the host's Docker socket and docker CLI mounted (a hosted
   runner has both; its job runs on the Docker host, here noxops sees it is in a container and
   joins it to the smoke network).
 
@@ -62,7 +62,10 @@ from support.traces import OWNER_ENV
 
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "ci.yml"
 # The jobs run, in an order their needs allow; the value is what the test expects.
-JOBS = ["lint", "type", "security", "tests", "coverage", "integration", "build", "smoke", "report"]
+JOBS = [
+    "lint", "type", "security", "tests", "coverage", "integration", "build", "smoke", "load",
+    "report", "sonar", "notify",
+]  # fmt: skip
 MATRIX = {"python": "3.11"}
 LABEL = "org.noxops.test.github-steps"
 SMOKE_LABEL = "org.noxops.smoke.owner"
@@ -267,35 +270,45 @@ def run_job(name: str, job: Mapping[str, Any], workflow: Mapping[str, Any], runn
     base = {**runner.runner_env(), **_env(runner, workflow.get("env"), job.get("env"))}
     log: list[str] = [f"job {name} in {image}"]
     failed = False
-    for step in job["steps"]:
-        title = runner.substitute(str(step.get("name") or step.get("uses") or step.get("run")))
-        if not _if(step, failed):
-            log.append(f"--- {title}: skipped")
-            continue
-        log.append(f"--- {title}")
-        script = _uses(step, workspace, runner, log) if "uses" in step else str(step["run"])
-        if not script:
-            continue
-        env = {**base, **_env(runner, step.get("env"))}
-        exec_argv = ["docker", "exec", "-w", WORKSPACE]
-        for key, value in env.items():
-            exec_argv += ["-e", f"{key}={value}"]
-        exec_argv += [container, "bash", "-e", "-c", runner.substitute(script)]
-        proc = subprocess.run(
-            exec_argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=STEP_TIMEOUT,
-            check=False,
-        )
-        log.append(proc.stdout)
-        if proc.returncode:
-            log.append(f"--- {title}: exit {proc.returncode}")
-            failed = True
-    (runner.root / f"{name}.log").write_text("\n".join(log), encoding="utf-8")
-    _docker("rm", "-f", container, *_ids("ps", "-aq", "--filter", f"name={container}-"))
+    try:
+        for step in job["steps"]:
+            title = runner.substitute(str(step.get("name") or step.get("uses") or step.get("run")))
+            if not _if(step, failed):
+                log.append(f"--- {title}: skipped")
+                continue
+            log.append(f"--- {title}")
+            script = _uses(step, workspace, runner, log) if "uses" in step else str(step["run"])
+            if script and not _exec(
+                container, script, {**base, **_env(runner, step.get("env"))}, runner, log
+            ):
+                log.append(f"--- {title}: failed")
+                failed = True
+    finally:
+        (runner.root / f"{name}.log").write_text("\n".join(log), encoding="utf-8")
+        _docker("rm", "-f", "-v", container, *_ids("ps", "-aq", "--filter", f"name={container}-"))
     return "failure" if failed else "success"
+
+
+def _exec(
+    container: str, script: str, env: Mapping[str, str], runner: Runner, log: list[str]
+) -> bool:
+    """Runs one ``run:`` step as the runner does (``bash -e``); whether it exited 0."""
+    argv = ["docker", "exec", "-w", WORKSPACE]
+    for key, value in env.items():
+        argv += ["-e", f"{key}={value}"]
+    argv += [container, "bash", "-e", "-c", runner.substitute(script)]
+    proc = subprocess.run(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=STEP_TIMEOUT,
+        check=False,
+    )
+    log.append(proc.stdout)
+    if proc.returncode:
+        log.append(f"exit {proc.returncode}")
+    return proc.returncode == 0
 
 
 def _ids(*listing: str) -> list[str]:
@@ -366,6 +379,8 @@ def test_each_github_job_runs_its_steps_green(runner: Runner) -> None:
     saved = re.search(r"handover: saved (sha256:\w+)", logs["build"].read_text(encoding="utf-8"))
     loaded = re.search(r"handover: loaded (sha256:\w+)", logs["smoke"].read_text(encoding="utf-8"))
     assert saved and loaded and saved[1] == loaded[1], f"logs in {runner.root}"
+    # smoke reached the service through the smoke network, and left nothing behind
+    assert "joining this job's container" in logs["smoke"].read_text(encoding="utf-8")
     for listing in (["ps", "-aq"], ["network", "ls", "-q"]):
         left = _ids(*listing, "--filter", f"label={SMOKE_LABEL}={runner.owner}")
         assert not left, f"smoke left {listing[0]} {left} behind"
