@@ -27,21 +27,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from support.example_ci import STANDIN_SCRIPTS, build_noxops_wheel, checkout_example
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "service"
 TOOLS = Path(os.environ.get("NOXOPS_CI_TOOLS", "/opt/noxops-ci-tools")) / "node_modules/.bin"
-STANDIN_SCRIPTS = [
-    "/root/.pyenv/versions/3.9.18/bin",
-    "/root/.pyenv/versions/3.10.13/bin",
-    "/root/.pyenv/versions/3.12.1/bin",
-    "/root/.pyenv/versions/3.13.0/bin",
-]
 # Job variables reach the service containers too: the stand-in postgres:15 needs its bin folder.
 IMAGE_PATH = (
     "/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -61,15 +53,6 @@ RESULT_RE = re.compile(r"^\s*(PASS|FAIL|WARN)\s+(\S.*?)(?:\s{2,}.*)?\s*$")
 pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.timeout(2400)]
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
-
-
 def test_the_example_pipeline_runs_green_under_gitlab_ci_local(tmp_path: Path) -> None:
     gcl = shutil.which("gitlab-ci-local") or shutil.which("gitlab-ci-local", path=str(TOOLS))
     if not gcl:
@@ -77,19 +60,9 @@ def test_the_example_pipeline_runs_green_under_gitlab_ci_local(tmp_path: Path) -
     if not shutil.which("rsync"):
         pytest.skip("gitlab-ci-local needs rsync (run .ci/setup.d/40-ci-tools.sh)")
     project = tmp_path / "service"
-    shutil.copytree(
-        EXAMPLE, project, ignore=shutil.ignore_patterns(".venv", ".nox", "reports", "build")
-    )
-    _git(project, "init", "-q", "-b", "main")
-    _git(project, "remote", "add", "origin", "https://example.invalid/acme/service.git")
-    _git(project, "add", "-A")
-    _git(project, "commit", "-q", "-m", "the example")
+    checkout_example(project)
     wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
+    build_noxops_wheel(wheels)
     owner = f"gitlab-ci-local-{uuid.uuid4().hex[:12]}"
     variables = {
         "PATH": ":".join([*STANDIN_SCRIPTS, IMAGE_PATH]),
