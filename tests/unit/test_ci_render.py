@@ -389,3 +389,30 @@ def test_yaml_blocks_empty_collections_and_header() -> None:
     assert text.startswith("# first line\n#\n")
     assert yaml.safe_load(text) == data
     assert dump(data) == dump(data)  # deterministic
+
+
+def test_github_hands_optional_secrets_to_the_session_step_only(tmp_path: Path) -> None:
+    """A Sonar token and the notification channels reach their sessions on GitHub, which
+    exposes a secret only where the workflow names it; never at job level."""
+    from noxops.config import load
+    from noxops.stages import STAGES
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\n[tool.noxops.report]\nsonar_token_env = "MY_SONAR"\n'
+        '[tool.noxops.notify]\nslack_webhook_env = "HOOK"\n',
+        encoding="utf-8",
+    )
+    config = load(tmp_path)
+    stages = {
+        name: dataclasses.replace(STAGES[name], enabled=lambda config: True)
+        for name in ("lint", "report", "sonar", "notify")
+    }
+    doc = load_yaml(github.render(build_pipeline(config, stages)))
+    for job, expected in (("sonar", {"MY_SONAR"}), ("notify", {"HOOK", "NOXOPS_SMTP_PASSWORD"})):
+        steps = doc["jobs"][job]["steps"]
+        (session,) = [s for s in steps if s.get("name") == f"nox -s {job}"]
+        assert expected <= set(session["env"])
+        assert all(session["env"][v] == f"${{{{ secrets.{v} }}}}" for v in expected)
+        assert "env" not in doc["jobs"][job] or not expected & set(doc["jobs"][job]["env"])
+    lint_steps = doc["jobs"]["lint"]["steps"]
+    assert not any("MY_SONAR" in (s.get("env") or {}) for s in lint_steps)

@@ -73,7 +73,8 @@ def _job_if(pipeline: CIPipeline, job: CIJob) -> str | None:
 def _secret_env(job: CIJob) -> dict[str, str]:
     """The secrets the job's session reads, for its own step only (never the job's env, which
     every step, third-party actions included, would see)."""
-    env = {var: f"${{{{ secrets.{secret} }}}}" for var, secret in job.secrets}
+    env = {var: f"${{{{ secrets.{var} }}}}" for var in job.optional_secrets}
+    env.update({var: f"${{{{ secrets.{secret} }}}}" for var, secret in job.secrets})
     if job.registry == "ghcr.io":
         env["GITHUB_TOKEN"] = GITHUB_TOKEN
     return env

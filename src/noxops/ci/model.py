@@ -139,6 +139,10 @@ class CIJob:
     services: tuple[ServiceContainer, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     secrets: tuple[tuple[str, str], ...] = ()  # env var -> provider secret (step level only)
+    # Secrets the session reads only when set (a Sonar token, notification channels): GitHub
+    # hands them to the session's step (an unset one arrives empty, which the session reads
+    # as unset); GitLab's variables and Jenkins' environment reach the job already.
+    optional_secrets: tuple[str, ...] = ()
     args: tuple[str, ...] = ()  # posargs for the session
     artifacts: tuple[Artifact, ...] = ()
     downloads: tuple[Artifact, ...] = ()  # artifacts of earlier jobs this job reads
@@ -449,6 +453,7 @@ def _draft(name: str, st: Stage, stage: str, config: Config) -> list[CIJob]:
         reports=_reports(st, config),
         docker=st.ci.needs_docker(config),
         extras=tuple(sorted(set(st.ci.extras))),
+        optional_secrets=st.ci.secret_names(config),
         run_always=stage == "report",
         timeout_minutes=math.ceil(st.timeout(config) / 60.0) + 10,
     )

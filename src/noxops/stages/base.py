@@ -75,6 +75,13 @@ class CI:
     services: bool = False
     extras: tuple[str, ...] = ()
     artifacts: tuple[str, ...] = ("reports",)
+    # Environment variables its session reads from the provider's secrets when they are set
+    # (an unset one turns its feature off): a Sonar token, notification channels.
+    secrets: Union[tuple[str, ...], Callable[[Config], tuple[str, ...]]] = ()
+
+    def secret_names(self, config: Config) -> tuple[str, ...]:
+        """The optional secrets the session reads with this configuration."""
+        return self.secrets(config) if callable(self.secrets) else self.secrets
 
     def needs_docker(self, config: Config) -> bool:
         """Whether the session drives a Docker engine with this configuration."""

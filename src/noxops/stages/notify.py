@@ -40,6 +40,16 @@ def parse_notify_args(posargs: list[str]) -> argparse.Namespace:
     return parser.parse_args(posargs)
 
 
+def _channel_variables(config: Config) -> tuple[str, ...]:
+    """The variables of the Slack and e-mail channels, which CI hands in from its secrets."""
+    cfg = config.notify
+    names = (
+        cfg.slack_webhook_env, cfg.smtp_host_env, cfg.smtp_user_env, cfg.smtp_password_env,
+        cfg.smtp_ca_file_env, cfg.mail_from_env, cfg.mail_to_env,
+    )  # fmt: skip
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
 @stage(
     "notify",
     python="none",
@@ -47,7 +57,7 @@ def parse_notify_args(posargs: list[str]) -> argparse.Namespace:
     section="notify",
     allow_parallel=False,
     # CI runs it in the report stage, after the report job, whatever the pipeline's outcome.
-    ci=CI(stage="report"),
+    ci=CI(stage="report", secrets=_channel_variables),
     check=False,  # it tells the outcome; it is not a check of the code
 )
 def notify(session: nox.Session, config: Config) -> None:

@@ -27,7 +27,7 @@ __all__ = ["sonar"]
     default=False,
     section="report",
     allow_parallel=False,
-    ci=CI(stage="report"),
+    ci=CI(stage="report", secrets=lambda config: (config.report.sonar_token_env,)),
     check=False,  # Sonar's quality gate is its own; the scanner fails the session on it
 )
 def sonar(session: nox.Session, config: Config) -> None:
