@@ -23,7 +23,8 @@ runner would:
   ``github/codeql-action/upload-sarif`` is not run (there is no code scanning here);
 - ``${{ ... }}`` in a ``run:``/``env:`` is replaced by the test's values: ``matrix.python``
   (3.11, one entry of the matrix), ``github.*`` for a push to ``main``, ``secrets.*`` by the
-  empty string GitHub gives for a secret the repository does not have (the example has none); any other expression fails the test, so a new one is noticed;
+  empty string GitHub gives for a secret the repository does not have (the example has
+  none); any other expression fails the test, so a new one is noticed;
 - the build, smoke and load jobs get the host's Docker socket and docker CLI mounted (a hosted
   runner has both; its job runs on the Docker host, here noxops sees it is in a container and
   joins it to the smoke network).
