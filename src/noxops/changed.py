@@ -28,6 +28,7 @@ fingerprinted, and a stage whose last run did not finish always run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -263,9 +264,16 @@ def tracking(
         session.log(f"noxops: {session.name} runs: {verdict}")
     with contextlib.suppress(OSError):
         rec_path.unlink()  # from here on, no completed run is on record
-    snapshot = _report_snapshot(config)
-    started = time.time()
-    outcome: dict[str, Any] = {"status": "success", "reason": "", "failure": ""}
+    complete = functools.partial(
+        _complete,
+        session,
+        config,
+        before=before,
+        snapshot=_report_snapshot(config),
+        started=time.time(),
+        show=show,
+        recorder=recorder,
+    )
     try:
         yield True
     except BaseException as exc:
@@ -273,28 +281,9 @@ def tracking(
         timer = recorder.expired if recorder is not None else None
         if kind is None or (timer is not None and timer.is_set()):
             raise  # Ctrl-C, a timeout, a crash: not a result to replay
-        outcome = {"status": "failed", "reason": str(exc), "failure": kind}
-        _complete(
-            session,
-            config,
-            before=before,
-            snapshot=snapshot,
-            started=started,
-            outcome=outcome,
-            show=show,
-            recorder=recorder,
-        )
+        complete(outcome={"status": "failed", "reason": str(exc), "failure": kind})
         raise
-    _complete(
-        session,
-        config,
-        before=before,
-        snapshot=snapshot,
-        started=started,
-        outcome=outcome,
-        show=show,
-        recorder=recorder,
-    )
+    complete(outcome={"status": "success", "reason": "", "failure": ""})
 
 
 def _complete(
