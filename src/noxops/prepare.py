@@ -19,6 +19,10 @@ Correctness first:
 - whatever fails in the background is removed, so the session builds its environment itself
   and shows the real error; Ctrl-C, a failure that ends nox, and nox's exit stop the worker,
   kill its install and remove the half-built environment;
+- Ctrl-C in a terminal reaches the background installer too. nox goes on with its next
+  session when the command it was running exits 0 despite the Ctrl-C; the next session waiting
+  for an environment whose installer died of that Ctrl-C then stops the run as nox would have,
+  instead of building that environment again in the foreground;
 - the session's fingerprint guard still checks every install call.
 
 It is off under ``nox -j`` (sessions overlap already), with ``-R``/``--no-install``, with
@@ -32,6 +36,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -78,12 +83,12 @@ class Preparation:
     record: fingerprint.EnvRecord  # what the session's guard will expect, stored when done
     installs: list[Install]
     runner: Any = field(default=None, repr=False)  # the queued nox SessionRunner
-    state: str = "pending"  # pending, running, done, failed, cancelled
+    state: str = "pending"  # pending, running, done, failed, cancelled, interrupted
     error: str = ""
 
     @property
     def finished(self) -> bool:
-        return self.state in {"done", "failed", "cancelled"}
+        return self.state in {"done", "failed", "cancelled", "interrupted"}
 
 
 @dataclass
@@ -100,6 +105,7 @@ class Worker:
         self._cond = threading.Condition()
         self._procs: dict[int, subprocess.Popen[bytes]] = {}  # per builder thread
         self._stopping = False
+        self.interrupted = False  # an installer died of SIGINT: Ctrl-C in the terminal
         self._environ = dict(os.environ)  # taken here: sessions may change os.environ later
         self._environ.setdefault("UV_LINK_MODE", "hardlink")  # link from uv's cache, no copies
         self._threads = [
@@ -148,7 +154,12 @@ class Worker:
                 job.state = "running"
             ok = self._build(job)
             with self._cond:
-                job.state = "done" if ok else ("cancelled" if self._stopping else "failed")
+                if ok:
+                    job.state = "done"
+                elif self.interrupted:
+                    job.state = "interrupted"
+                else:
+                    job.state = "cancelled" if self._stopping else "failed"
                 self._cond.notify_all()
 
     def _env(self, location: str) -> dict[str, str]:
@@ -182,6 +193,13 @@ class Worker:
             _, err = proc.communicate()
             with self._cond:
                 self._procs.pop(threading.get_ident(), None)
+                if proc.returncode == -signal.SIGINT and not self._stopping:
+                    # Ctrl-C reached the whole process group: build nothing more.
+                    self.interrupted = self._stopping = True
+                    for other in self.jobs:
+                        if other.state == "pending":
+                            other.state = "interrupted"
+                    self._cond.notify_all()
                 stopped = self._stopping  # stopped mid-command: never trust its exit code
             if proc.returncode != 0 or stopped:
                 job.error = err.decode("utf-8", "replace").strip()[-2000:]
@@ -344,13 +362,17 @@ def _wait_before_creating(job: Preparation, worker: Worker) -> bool:
     """
 
     def before_venv() -> None:
-        if not job.finished:
+        if not job.finished and not worker.interrupted:
             waited = worker.wait(job)
             if waited >= 0.5:
                 noxapi.log_info(
                     f"noxops: waited {waited:.1f}s for this environment, being prepared in the "
                     "background"
                 )
+        if worker.interrupted:
+            # nox went on after the Ctrl-C (its command exited 0 anyway): stop here as it
+            # would have, rather than install this environment again in the foreground.
+            raise KeyboardInterrupt("Ctrl-C reached the environment being prepared")
         if job.state == "failed":
             noxapi.log_info(
                 "noxops: preparing this environment in the background failed; building it "
