@@ -264,11 +264,18 @@ def docker(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     timeout: float | None = 120,
+    complete: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``docker *args`` and capture its output; :class:`EngineError` when it fails.
 
     The command runs in its own process group, stopped with everything it started on every
     way out (Ctrl-C, SIGTERM, a timeout), so no ``docker push`` outlives its run.
+
+    ``complete=True`` is for commands that create something (``create``, ``network
+    create``): the engine goes on creating it even when the CLI is stopped half-way, and it
+    would then appear after the run's clean-up looked for it. A Ctrl-C or SIGTERM is
+    therefore raised only once the command has finished (within ``timeout``), so the clean-up
+    finds what it made.
     """
     full_env = None if env is None else {**os.environ, **env}
     argv = [docker_binary(), *args]
@@ -291,6 +298,9 @@ def docker(
         _stop_group(child)
         raise EngineError(f"`docker {args[0]}` did not finish within {timeout:g}s") from None
     except BaseException:
+        if complete:
+            with contextlib.suppress(BaseException):  # a second Ctrl-C: stop waiting
+                child.wait(timeout)
         _stop_group(child)
         raise
     proc = subprocess.CompletedProcess(argv, child.returncode, out, err)

@@ -193,7 +193,7 @@ class RunningService:
     def _run(self, name: str, *args: str, env: Mapping[str, str]) -> str:
         """``docker create`` (named, registered first) then ``docker start``; the name."""
         self._containers.append(name)
-        engine.docker("create", "--name", name, *self._labels(), *args, env=env)
+        engine.docker("create", "--name", name, *self._labels(), *args, env=env, complete=True)
         engine.docker("start", name)
         return name
 
@@ -205,7 +205,7 @@ class RunningService:
         joiner = engine.reach_through_network()  # this job's own container, or None
         if self.sidecars or joiner:
             self._networks.append(name)
-            engine.docker("network", "create", *self._labels(), name)
+            engine.docker("network", "create", *self._labels(), name, complete=True)
             self.network = name
         if joiner and self.network:
             self.log(f"joining this job's container {joiner[:12]} to {self.network}")
