@@ -296,8 +296,13 @@ def _pyenv_bins() -> list[str]:
     return sorted(str(p) for p in Path(root).glob("versions/*/bin"))
 
 
+# Python's defaults for every runner: a shell that sets PYTHONDONTWRITEBYTECODE makes each
+# process compile every module it imports, a cost no user's run pays.
+_SCRUBBED = {"CI", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
+
+
 def _env(extra_path: Sequence[str] = ()) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"CI", "VIRTUAL_ENV"}}
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update({"NO_COLOR": "1", "FORCE_COLOR": "0", "PY_COLORS": "0"})
     env["PATH"] = os.pathsep.join([*extra_path, env.get("PATH", "")])
     return env
