@@ -2,7 +2,7 @@
 
 Run on demand (not part of CI)::
 
-    .venv/bin/python benchmarks/changes.py                     # both projects, 2 rounds
+    .venv/bin/python benchmarks/changes.py                     # every project, 2 rounds
     .venv/bin/python benchmarks/changes.py --projects real --keep /tmp/bench-changes
 
 Two projects, each in a git repository of its own:
@@ -10,7 +10,10 @@ Two projects, each in a git repository of its own:
 - ``fixture``: the generated project of ``benchmarks/pipeline.py`` (3,000 lines, 322 tests);
 - ``real``: more-itertools 10.5.0, a real public project (6,000 lines of package, 664
   tests), fetched once at benchmark time as its sdist from PyPI (``pip download``,
-  sha256 checked), not vendored. Its own configuration is kept; noxops's is appended.
+  sha256 checked), not vendored. Its own configuration is kept; noxops's is appended;
+- ``pyparsing``: pyparsing 3.2.0 the same way (about 1,800 tests, a suite of the size the
+  issue measured); its test group is what its tox.ini installs except matplotlib, whose
+  cases are left out.
 
 For each, in one run and interleaved (each figure the best of ``--rounds``), it times the
 pipeline (lint, type, security, tests on every Python) run by:
@@ -51,8 +54,6 @@ from noxops.stages.tests import REPORTS_SCRIPT
 
 __all__ = ["Project", "main"]
 
-REAL = "more-itertools==10.5.0"
-REAL_SHA256 = "5482bfef7849c25dc3c6dd53a6173ae4795da2a41a80faea6700d9f5846c5da6"
 _CACHES = (".mypy_cache", ".ruff_cache", ".pytest_cache", "reports")
 
 
@@ -87,26 +88,69 @@ def fixture(work: Path, pythons: Sequence[str]) -> Project:
                    ["f3_0", "f3_3"])  # fmt: skip
 
 
-def real(work: Path, pythons: Sequence[str]) -> Project:
-    """more-itertools' sdist from PyPI, unpacked, with noxops's configuration appended."""
-    download = work / "download"
+@dataclass(frozen=True)
+class Release:
+    """A real public project, as its sdist on PyPI (pinned by version and sha256)."""
+
+    name: str  # the key for --projects
+    requirement: str
+    sha256: str
+    sources: tuple[str, ...]
+    tests: str
+    edit_file: str
+    edit_functions: tuple[str, ...]
+    test_group: tuple[str, ...] = ("pytest",)
+    extra_config: str = ""  # besides [tool.noxops]: only what its tests need here, said why
+
+    @property
+    def title(self) -> str:
+        return f"{self.requirement} (sdist from PyPI)"
+
+
+RELEASES = {
+    "real": Release(
+        "real", "more-itertools==10.5.0",
+        "5482bfef7849c25dc3c6dd53a6173ae4795da2a41a80faea6700d9f5846c5da6",
+        ("more_itertools",), "tests", "more_itertools/more.py", ("ilen", "first"),
+    ),
+    # A suite of the size the issue measured (about 1,800 tests, tens of seconds).
+    "pyparsing": Release(
+        "pyparsing", "pyparsing==3.2.0",
+        "cbf74e27246d595d9a74b186b810f6fbb86726dbf3b9532efb343f6d7294fe9c",
+        ("pyparsing",), "tests", "pyparsing/helpers.py", ("dict_of", "make_xml_tags"),
+        # Its tox.ini installs the `diagrams` extra and matplotlib; matplotlib's mathtext
+        # cases are left out instead of installing matplotlib and numpy.
+        test_group=("pytest", "railroad-diagrams", "jinja2"),
+        extra_config=(
+            "[tool.pytest.ini_options]\n"
+            'addopts = "--ignore=tests/test_matplotlib_cases.py"\n'
+        ),
+    ),
+}  # fmt: skip
+
+
+def released(work: Path, pythons: Sequence[str], release: Release) -> Project:
+    """A released sdist from PyPI, unpacked, with noxops's configuration appended."""
+    download = work / f"download-{release.name}"
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-         "-d", str(download), REAL],
+         "-d", str(download), release.requirement],
         check=True,
     )  # fmt: skip
-    sdist = next(download.glob("more*itertools-*.tar.gz"))
+    sdist = next(download.glob("*.tar.gz"))
     digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
-    if digest != REAL_SHA256:
-        raise SystemExit(f"{sdist.name}: sha256 {digest}, expected {REAL_SHA256}")
-    shutil.unpack_archive(str(sdist), str(work))
-    unpacked = next(p for p in work.iterdir() if p.is_dir() and p.name.startswith("more"))
-    root = unpacked.rename(work / "real")
+    if digest != release.sha256:
+        raise SystemExit(f"{sdist.name}: sha256 {digest}, expected {release.sha256}")
+    unpacked = download / "unpacked"
+    shutil.unpack_archive(str(sdist), str(unpacked))
+    root = next(p for p in unpacked.iterdir() if p.is_dir()).rename(work / release.name)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text(encoding="utf-8") + textwrap.dedent(f"""
+        pyproject.read_text(encoding="utf-8")
+        + "\n"
+        + textwrap.dedent(f"""
             [dependency-groups]
-            test = ["pytest"]
+            test = {list(release.test_group)!r}
 
             [tool.noxops]
             python = {list(pythons)!r}
@@ -114,13 +158,14 @@ def real(work: Path, pythons: Sequence[str]) -> Project:
 
             [tool.noxops.security]
             audit = false
-            """),
+            """)
+        + release.extra_config,
         encoding="utf-8",
     )
     (root / "noxfile.py").write_text("import noxops\n\nnoxops.sessions()\n", encoding="utf-8")
     _git_init(root)
-    return Project("real", root, ["more_itertools"], "tests", "more_itertools/more.py",
-                   ["ilen", "first"])  # fmt: skip
+    return Project(release.name, root, list(release.sources), release.tests, release.edit_file,
+                   list(release.edit_functions))  # fmt: skip
 
 
 def _handwritten(project: Project, pythons: Sequence[str]) -> str:
@@ -336,7 +381,7 @@ def _report(name: str, f: dict[str, float]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pythons", default="3.11,3.12")
-    parser.add_argument("--projects", default="fixture,real")
+    parser.add_argument("--projects", default=",".join(["fixture", *RELEASES]))
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args(argv)
@@ -347,12 +392,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs = work / "logs"
     logs.mkdir(parents=True)
     print(f"{_load()}; Pythons {', '.join(pythons)}; work folder {work}", flush=True)
-    makers = {"fixture": fixture, "real": real}
     out: list[str] = []
     for name in [n.strip() for n in args.projects.split(",") if n.strip()]:
-        project = makers[name](work, pythons)
+        if name == "fixture":
+            project, title = fixture(work, pythons), "generated fixture"
+        elif name in RELEASES:
+            project, title = released(work, pythons, RELEASES[name]), RELEASES[name].title
+        else:
+            raise SystemExit(f"--projects: {name!r} is not one of fixture, {', '.join(RELEASES)}")
         figures = bench(project, pythons, logs, args.rounds)
-        title = "generated fixture" if name == "fixture" else f"{REAL} (sdist from PyPI)"
         out += _report(title, figures)
     print()
     print("\n".join(out))
