@@ -67,6 +67,7 @@ class Project:
     tests: str
     edit_file: str
     edit_functions: list[str]
+    test_requirements: tuple[str, ...] = ("pytest",)  # what its tests need, pytest included
 
 
 def _git_init(root: Path) -> None:
@@ -146,9 +147,7 @@ def released(work: Path, pythons: Sequence[str], release: Release) -> Project:
     root = next(p for p in unpacked.iterdir() if p.is_dir()).rename(work / release.name)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text(encoding="utf-8")
-        + "\n"
-        + textwrap.dedent(f"""
+        pyproject.read_text(encoding="utf-8") + "\n" + textwrap.dedent(f"""
             [dependency-groups]
             test = {list(release.test_group)!r}
 
@@ -158,19 +157,19 @@ def released(work: Path, pythons: Sequence[str], release: Release) -> Project:
 
             [tool.noxops.security]
             audit = false
-            """)
-        + release.extra_config,
+            """) + release.extra_config,
         encoding="utf-8",
     )
     (root / "noxfile.py").write_text("import noxops\n\nnoxops.sessions()\n", encoding="utf-8")
     _git_init(root)
     return Project(release.name, root, list(release.sources), release.tests, release.edit_file,
-                   list(release.edit_functions))  # fmt: skip
+                   list(release.edit_functions), release.test_group)  # fmt: skip
 
 
 def _handwritten(project: Project, pythons: Sequence[str]) -> str:
     src = ", ".join(repr(s) for s in project.sources)
     lint_paths = ", ".join(repr(s) for s in [*project.sources, project.tests.split("/")[0]])
+    test_reqs = ", ".join(repr(r) for r in [*project.test_requirements, "coverage[toml]"])
     return textwrap.dedent(f'''\
         """The pipeline as most projects write it: virtualenv + pip, fresh envs every run."""
         import nox
@@ -201,7 +200,7 @@ def _handwritten(project: Project, pythons: Sequence[str]) -> str:
 
         @nox.session(python=PYTHONS)
         def tests(session):
-            session.install("-e", ".", "pytest", "coverage[toml]")
+            session.install("-e", ".", {test_reqs})
             session.run("coverage", "run", "--source={project.sources[0]}", "-m", "pytest",
                         "{project.tests}")
             py = session.python

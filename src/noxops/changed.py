@@ -64,6 +64,7 @@ __all__ = [
     "stash_dir",
     "tracking",
     "unchanged_note",
+    "was_forced",
     "was_requested",
 ]
 
@@ -102,7 +103,18 @@ def forced(session: nox.Session) -> bool:
     flagged = NO_CACHE in posargs
     while NO_CACHE in posargs:
         posargs.remove(NO_CACHE)
-    return flagged or os.environ.get(FORCE_ENV, "").strip().lower() in _TRUE
+    force = flagged or os.environ.get(FORCE_ENV, "").strip().lower() in _TRUE
+    if force:
+        _FORCED[id(session)] = session  # the tests stage asks again with was_forced()
+    return force
+
+
+_FORCED: dict[int, object] = {}
+
+
+def was_forced(session: nox.Session) -> bool:
+    """Whether :func:`forced` found ``--no-cache`` or ``NOXOPS_FORCE`` on for this session."""
+    return _FORCED.get(id(session)) is session
 
 
 def _files_digest(config: Config, paths: Optional[list[str]]) -> dict[str, Any]:

@@ -90,3 +90,11 @@ def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path:
     assert again.returncode == 0, str(again)
     assert "runs all tests" in again.output and _tests_in(project) == 3
     assert _selection(project)["mode"] == "full"
+
+    # --no-cache runs every test afresh (and maps them again), even after an edit a map could
+    # narrow down.
+    source.write_text(original.replace("mean of nothing", "mean of no values"))
+    forced = _run(project, *ONLY, "--no-cache")
+    assert forced.returncode != 0, str(forced)  # test_mean_of_nothing fails, as it should
+    assert "runs all tests (--no-cache or NOXOPS_FORCE asks for every test)" in forced.output
+    assert _tests_in(project) == 3 and _selection(project)["mode"] == "full"

@@ -226,7 +226,10 @@ def _picking(
         session.log(f"noxops: running every test: cannot tell what changed ({exc})")
         return None
     base = fingerprint.digest({k: v for k, v in inputs.parts.items() if k != "files"})
-    selection = affected.choose(config, session.name, base)
+    if changed.was_forced(session):  # "run everything afresh": every test, a new map
+        selection = affected.Selection("full", "--no-cache or NOXOPS_FORCE asks for every test")
+    else:
+        selection = affected.choose(config, session.name, base)
     session.log(f"noxops: {session.name} runs {selection.describe()}")
     folder = venv / "noxops-pytest"
     folder.mkdir(exist_ok=True)
