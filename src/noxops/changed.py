@@ -395,7 +395,9 @@ def _replay(
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         with contextlib.suppress(OSError):
-            os.write(1, log.read_bytes())
+            # nox logs to stderr: the same stream keeps the log between its two markers (the
+            # session's log copies stdout and stderr through two pipes, which reorder).
+            os.write(2, log.read_bytes())
         session.log("noxops: ---- end of that log ----")
     if status == "success":
         return

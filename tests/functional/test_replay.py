@@ -48,6 +48,10 @@ def test_a_failing_lint_is_replayed_with_its_findings_and_the_report_says_so(
     assert "noxops: lint is up to date: unchanged since" in replay.output, str(replay)
     assert "replaying its result: failed" in replay.output
     assert "F401" in replay.output  # the findings, from the kept log
+    # ... shown between its markers, in nox's output and in the session's own log
+    for text in (replay.output, (project / "reports" / "sessions" / "lint.log").read_text()):
+        kept = text.split("---- the log of that run", 1)[1].split("---- end of that log", 1)[0]
+        assert "F401" in kept, text
     assert "(unchanged since" in replay.output and "not rerun)" in replay.output
     record = _record(project, "lint")
     assert record["status"] == "failed" and record["replayed"] is True
