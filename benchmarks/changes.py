@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -270,8 +271,17 @@ def _best(*runs: Timing | None) -> Timing | None:
     return min(done, key=lambda x: x.seconds) if done else None
 
 
-def bench(project: Project, pythons: Sequence[str], logs: Path, rounds: int) -> dict[str, float]:
-    """The rows for one project; returns the figures by name."""
+ROWS = ("pipeline", "nochange", "edit")
+
+
+def bench(
+    project: Project,
+    pythons: Sequence[str],
+    logs: Path,
+    rounds: int,
+    rows: Sequence[str] = ROWS,
+) -> dict[str, float]:
+    """The rows for one project (``rows``: which groups of them); the figures by name."""
     root = project.root
     nox = [sys.executable, "-m", "nox", "--no-color"]
     pipeline = ["-s", "lint", "type", "security", "tests"]
@@ -288,33 +298,38 @@ def bench(project: Project, pythons: Sequence[str], logs: Path, rounds: int) -> 
         return timing
 
     print(f"{p} {_load()}", flush=True)
-    _timed(f"{p} hand-written noxfile (priming pip's cache)", hand, root, logs)
-    for n in range(1, rounds + 1):
-        _clean(root, ".nox", *_CACHES)
-        timed("cold", f"noxops cold, sequential ({n})", [*nox, *pipeline])
-        timed("hand", f"hand-written noxfile, cold ({n})", hand)
-    for n in range(1, rounds + 1):
-        timed("warm-j", f"noxops warm, -j 2 ({n})", [*nox, "-j", "2", *pipeline])
-        timed("floor", f"floor ({n})", ["sh", str(_floor_script(project, pythons, logs))])
+    if "pipeline" in rows:
+        _timed(f"{p} hand-written noxfile (priming pip's cache)", hand, root, logs)
+        for n in range(1, rounds + 1):
+            _clean(root, ".nox", *_CACHES)
+            timed("cold", f"noxops cold, sequential ({n})", [*nox, *pipeline])
+            timed("hand", f"hand-written noxfile, cold ({n})", hand)
+        for n in range(1, rounds + 1):
+            timed("warm-j", f"noxops warm, -j 2 ({n})", [*nox, "-j", "2", *pipeline])
+            timed("floor", f"floor ({n})", ["sh", str(_floor_script(project, pythons, logs))])
 
+    failing: list[str] = []
     # No-change rerun after a run with a failing stage.
-    if project.name == "fixture":
-        module = root / project.edit_file
-        text = module.read_text(encoding="utf-8")
-        module.write_text(text + "\n\nimport os  # unused: lint fails\n", encoding="utf-8")
-    only = [*nox, *pipeline, "--", "--changed-only"]
-    recorded = timed("record", "noxops --changed-only, recording (a stage fails)", only)
-    failing = sorted(set(re.findall(r"Session (\S+) (?:failed|aborted)", recorded.log.read_text())))
-    print(f"{p} failing stages: {', '.join(failing) or 'none'}", flush=True)
-    for n in range(1, rounds + 1):
-        timed("nochange", f"noxops --changed-only, nothing changed ({n})", only)
+    if "nochange" in rows:
+        if project.name == "fixture":
+            module = root / project.edit_file
+            text = module.read_text(encoding="utf-8")
+            module.write_text(text + "\n\nimport os  # unused: lint fails\n", encoding="utf-8")
+        only = [*nox, *pipeline, "--", "--changed-only"]
+        recorded = timed("record", "noxops --changed-only, recording (a stage fails)", only)
+        found = re.findall(r"Session (\S+) (?:failed|aborted)", recorded.log.read_text())
+        failing += sorted(set(found))
+        print(f"{p} failing stages: {', '.join(failing) or 'none'}", flush=True)
+        for n in range(1, rounds + 1):
+            timed("nochange", f"noxops --changed-only, nothing changed ({n})", only)
 
     # A one-file edit: the affected tests of one Python against that stage run in full.
     py = pythons[-1]
     tests = f"tests-{py}"
     full_stage: list[float] = []
     edit_stage: list[float] = []
-    for n, function in enumerate(project.edit_functions[:rounds], start=1):
+    edits = project.edit_functions[:rounds] if "edit" in rows else []
+    for n, function in enumerate(edits, start=1):
         timed("full-tests", f"{tests} in full ({n})", [*nox, "-s", tests])
         full_stage.append(_stage_seconds(project, tests))
         timed("map", f"{tests} full, mapping tests to lines ({n})",
@@ -349,31 +364,35 @@ def bench(project: Project, pythons: Sequence[str], logs: Path, rounds: int) -> 
 
 
 def _report(name: str, f: dict[str, float]) -> list[str]:
-    rows = [
-        f"### {name}",
-        "",
-        "| row | time | ratio | target | met |",
-        "|---|---:|---:|---|---|",
-        f"| floor: the tools directly, sequential | {f['floor']:.1f} s | 1.00x floor | | |",
-    ]
-    checks = [
-        ("noxops warm, `-j 2`", f["warm-j"], f["warm-j"] / f["floor"], "x floor", 0.55),
-        ("noxops cold, sequential", f["cold"], f["cold"] / f["hand"], "x hand-written", 0.5),
-    ]
-    rows.append(f"| hand-written noxfile, cold | {f['hand']:.1f} s | 1.00x hand-written | | |")
-    for label, seconds, ratio, unit, limit in checks:
-        met = "yes" if ratio <= limit else "no"
-        rows.append(f"| {label} | {seconds:.1f} s | {ratio:.2f}{unit} | <= {limit}{unit} | {met} |")
+    """The project's table; rows that were not run (``--rows``) are left out."""
+    rows = [f"### {name}", "", "| row | time | ratio | target | met |", "|---|---:|---:|---|---|"]
+    if not math.isnan(f["floor"]):
+        rows += [
+            f"| floor: the tools directly, sequential | {f['floor']:.1f} s | 1.00x floor | | |",
+            f"| hand-written noxfile, cold | {f['hand']:.1f} s | 1.00x hand-written | | |",
+        ]
+        checks = [
+            ("noxops warm, `-j 2`", f["warm-j"], f["warm-j"] / f["floor"], "x floor", 0.55),
+            ("noxops cold, sequential", f["cold"], f["cold"] / f["hand"], "x hand-written", 0.5),
+        ]
+        for label, seconds, ratio, unit, limit in checks:
+            met = "yes" if ratio <= limit else "no"
+            rows.append(
+                f"| {label} | {seconds:.1f} s | {ratio:.2f}{unit} | <= {limit}{unit} | {met} |"
+            )
     nochange = f["nochange"]
-    rows.append(
-        f"| `--changed-only`, nothing changed, {int(f['failing'])} stage(s) failing | "
-        f"{nochange:.1f} s | | < 3 s | {'yes' if nochange < 3 else 'no'} |"
-    )
+    if not math.isnan(nochange):
+        rows.append(
+            f"| `--changed-only`, nothing changed, {int(f['failing'])} stage(s) failing | "
+            f"{nochange:.1f} s | | < 3 s | {'yes' if nochange < 3 else 'no'} |"
+        )
     ratio = f["edit-stage"] / f["full-stage"]
-    rows.append(
-        f"| tests stage after a one-file edit (affected) vs in full | {f['edit-stage']:.1f} s "
-        f"vs {f['full-stage']:.1f} s | {ratio:.2f}x | <= 0.3x | {'yes' if ratio <= 0.3 else 'no'} |"
-    )
+    if not math.isnan(ratio):
+        rows.append(
+            f"| tests stage after a one-file edit (affected) vs in full | "
+            f"{f['edit-stage']:.1f} s vs {f['full-stage']:.1f} s | {ratio:.2f}x | <= 0.3x | "
+            f"{'yes' if ratio <= 0.3 else 'no'} |"
+        )
     return [*rows, ""]
 
 
@@ -382,6 +401,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pythons", default="3.11,3.12")
     parser.add_argument("--projects", default=",".join(["fixture", *RELEASES]))
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--rows", default=",".join(ROWS), help=f"which rows, of {', '.join(ROWS)} (default: all)"
+    )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args(argv)
     pythons = [p.strip() for p in args.pythons.split(",") if p.strip()]
@@ -399,7 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             project, title = released(work, pythons, RELEASES[name]), RELEASES[name].title
         else:
             raise SystemExit(f"--projects: {name!r} is not one of fixture, {', '.join(RELEASES)}")
-        figures = bench(project, pythons, logs, args.rounds)
+        rows = [r.strip() for r in args.rows.split(",") if r.strip() in ROWS]
+        figures = bench(project, pythons, logs, args.rounds, rows)
         out += _report(title, figures)
     print()
     print("\n".join(out))
