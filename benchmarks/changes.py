@@ -5,7 +5,7 @@ Run on demand (not part of CI)::
     .venv/bin/python benchmarks/changes.py                     # every project, 2 rounds
     .venv/bin/python benchmarks/changes.py --projects real --keep /tmp/bench-changes
 
-Two projects, each in a git repository of its own:
+Three projects, each in a git repository of its own:
 
 - ``fixture``: the generated project of ``benchmarks/pipeline.py`` (3,000 lines, 322 tests);
 - ``real``: more-itertools 10.5.0, a real public project (6,000 lines of package, 664
