@@ -35,7 +35,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -244,14 +244,21 @@ def unchanged_note(record: dict[str, Any]) -> str:
 
 @contextlib.contextmanager
 def tracking(
-    session: nox.Session, st: Stage, config: Config, recorder: Optional[Recorder] = None
+    session: nox.Session,
+    st: Stage,
+    config: Config,
+    recorder: Optional[Recorder] = None,
+    owners: Optional[Mapping[str, str]] = None,
 ) -> Iterator[bool]:
     """Around a stage: yields False when its last completed run is replayed, else True.
 
     A replayed success yields False (do not run it); a replayed failure raises the original
     failure here, so the session fails as it did. After a run that completed (it passed, or
     a tool or the stage said it failed; not Ctrl-C, not a timeout), the run is recorded with
-    a copy of the report files it wrote and (through ``recorder``) of its log.
+    a copy of the report files it wrote and (through ``recorder``) of its log. ``owners``
+    (:func:`noxops.stages.base.output_owners`) names the session that writes each declared
+    report file: a file another session declares is not this run's, even when it changed
+    during it (under ``nox -j`` sessions run side by side).
     """
     wanted = requested(session, config)
     force = forced(session)
@@ -285,6 +292,7 @@ def tracking(
         started=time.time(),
         show=show,
         recorder=recorder,
+        owners=owners or {},
     )
     try:
         yield True
@@ -308,6 +316,7 @@ def _complete(
     outcome: dict[str, Any],
     show: bool,
     recorder: Optional[Recorder],
+    owners: Mapping[str, str],
 ) -> None:
     """Record a completed run: what it was run from, its outcome and its report files.
 
@@ -320,7 +329,9 @@ def _complete(
         return
     after = StageInputs({**before.parts, "environment": env_now})
     outputs = sorted(
-        name for name, mtime in _report_snapshot(config).items() if snapshot.get(name) != mtime
+        name
+        for name, mtime in _report_snapshot(config).items()
+        if snapshot.get(name) != mtime and not _theirs(name, session.name, owners)
     )
     stash = stash_dir(config, session.name)
     try:
@@ -349,6 +360,16 @@ def _complete(
 
 
 LOG = "session.log"  # the run's log, in its stash
+
+
+def _theirs(name: str, session: str, owners: Mapping[str, str]) -> bool:
+    """Whether report file ``name`` is declared by another session (as a file or a folder)."""
+    for declared, owner in owners.items():
+        if owner != session and (
+            name == declared or (declared.endswith("/") and name.startswith(declared))
+        ):
+            return True
+    return False
 
 
 def _keep(reports: Path, stash: Path, outputs: list[str]) -> None:

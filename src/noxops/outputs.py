@@ -21,6 +21,7 @@ OutputKind = Literal[
     "mypy",  # mypy's JUnit XML
     "coverage",  # a Cobertura XML coverage report (the gate's)
     "coverage-part",  # one Python's Cobertura XML, combined later
+    "coverage-data",  # coverage.py's data (one Python's run, or the combined runs)
     "ruff",  # ruff's JSON findings
     "pylint",  # pylint's JSON findings (json2 or the older json format)
     "bandit",  # bandit's JSON report
@@ -42,10 +43,11 @@ class Output:
     """A report file a stage writes under the reports folder.
 
     ``file`` may hold ``{python}`` (one file per matrix Python), or be a function of the
-    configuration when a setting names it. ``check`` is the report check the file feeds
-    (``{python}`` too), None when it feeds none; ``when`` says whether the check is expected
-    with this configuration; ``mode`` is how the check counts in the gate unless
-    ``[tool.noxops.report] checks`` says otherwise (``advisory``: shown, never failing it).
+    configuration when a setting names it; a name ending in ``/`` is a folder of files.
+    ``check`` is the report check the file feeds (``{python}`` too), None when it feeds none;
+    ``when`` says whether the check is expected with this configuration; ``mode`` is how the
+    check counts in the gate unless ``[tool.noxops.report] checks`` says otherwise
+    (``advisory``: shown, never failing it).
     """
 
     file: str | Callable[[Config], str]

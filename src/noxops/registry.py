@@ -17,6 +17,7 @@ from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.reports.sessions import recording
 from noxops.stages import STAGES, Stage
+from noxops.stages.base import output_owners
 from noxops.watchdog import Watchdog
 
 __all__ = ["Pipeline", "collecting", "sessions"]
@@ -45,7 +46,12 @@ def _python_for(st: Stage, config: Config) -> Any:
     return config.tools_python or interpreters.current()
 
 
-def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, Config]]) -> Any:
+def _make_session(
+    st: Stage,
+    config: Config,
+    registered: dict[str, tuple[Stage, Config]],
+    owners: Mapping[str, str],
+) -> Any:
     def run(session: nox.Session) -> None:
         # Sequential runs: build the environments of the sessions queued after this one while
         # this one runs (noxops.prepare); each waits for its own; Ctrl-C stops the building.
@@ -72,7 +78,7 @@ def _make_session(st: Stage, config: Config, registered: dict[str, tuple[Stage, 
             record.expired = dog.expired
             try:
                 session = envguard.guard(session)  # reuse the env only while it is right
-                with changed.tracking(session, st, config, record) as needed:
+                with changed.tracking(session, st, config, record, owners) as needed:
                     if needed:
                         st.func(session, config)
             except BaseException:
@@ -177,6 +183,7 @@ def sessions(
     default = config.default_sessions
 
     registered = {name: (st, config) for name, st in chosen.items()}
+    owners = output_owners(chosen, config)
     for name, st in chosen.items():
         requires = [r for r in st.requires if r in chosen]
         requires = [
@@ -184,7 +191,7 @@ def sessions(
             for r in requires
         ]
         nox.session(
-            _make_session(st, config, registered),
+            _make_session(st, config, registered, owners),
             name=name,
             python=_python_for(st, config),
             requires=requires or None,

@@ -307,3 +307,44 @@ def test_tracking_records_success_and_then_reports_up_to_date(
     fourth = _session("lint", [changed.FLAG])
     with changed.tracking(cast(nox.Session, fourth), stage, config) as needed:
         assert needed
+
+
+def test_a_run_keeps_only_its_own_report_files_when_others_write_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under ``nox -j`` other sessions write their reports while this one runs: a replay of
+    this session must never restore (stale copies of) their files over fresh ones."""
+    from noxops.stages import STAGES
+    from noxops.stages.base import output_owners
+
+    config = _project(tmp_path)
+    monkeypatch.delenv(changed.ENV_VAR, raising=False)
+    owners = output_owners(STAGES.for_config(config), config)
+    py = config.pythons[-1]
+    written = [
+        "ruff.json",  # lint's own
+        "bandit.json",  # security's
+        f"junit-{py}.xml",  # tests-<py>'s
+        f"coverage/.coverage.{py}",  # tests-<py>'s coverage data
+        "htmlcov/index.html",  # under the coverage session's folder
+        "notes.txt",  # declared by no stage: kept
+    ]
+    with changed.tracking(
+        cast(nox.Session, _session("lint", [changed.FLAG])), _stage("lint"), config, None, owners
+    ) as needed:
+        assert needed
+        for name in written:
+            (config.reports / name).parent.mkdir(parents=True, exist_ok=True)
+            (config.reports / name).write_text(name)
+    record = changed._load_record(changed.record_path(config, "lint"))
+    assert record is not None and record["outputs"] == ["notes.txt", "ruff.json"]
+
+    # The tests session of that Python keeps its own files, not another Python's.
+    other = config.pythons[0]
+    session = _session(f"tests-{py}", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, session), _stage("tests"), config, None, owners):
+        for name in (f"junit-{py}.xml", f"junit-{other}.xml", f"coverage/.coverage.{py}"):
+            (config.reports / name).write_text("again")
+    record = changed._load_record(changed.record_path(config, f"tests-{py}"))
+    assert record is not None
+    assert record["outputs"] == [f"coverage/.coverage.{py}", f"junit-{py}.xml"]

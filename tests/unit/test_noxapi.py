@@ -84,7 +84,7 @@ def test_a_missing_internal_turns_the_features_off_with_one_line(
     # A noxops session still runs its stage, plainly.
     ran: list[Any] = []
     st = Stage(name="custom", func=lambda s, c: ran.append(s), doc="A custom stage.")
-    run = _make_session(st, config, {"custom": (st, config)})
+    run = _make_session(st, config, {"custom": (st, config)}, {})
     run(session)
     assert ran == [session]
     assert (config.reports / "sessions" / "custom.json").is_file()

@@ -32,6 +32,7 @@ __all__ = [
     "StageFunc",
     "install_plan",
     "ordered",
+    "output_owners",
     "project_install",
     "report_path",
     "run_tool",
@@ -282,6 +283,20 @@ def stage(
         return func
 
     return register
+
+
+def output_owners(stages: Mapping[str, Stage], config: Config) -> dict[str, str]:
+    """Each report file the ``stages`` declare (a name under the reports folder, or a folder
+    ending in ``/``) with the session that writes it: what ``--changed-only`` keeps of a run
+    is its own files, never those of a session that ran beside it under ``nox -j``."""
+    owners: dict[str, str] = {}
+    for st in stages.values():
+        pythons: list[str | None] = list(config.pythons) if st.python == "matrix" else [None]
+        for py in pythons:
+            session = st.name if py is None else f"{st.name}-{py}"
+            for out in st.outputs:
+                owners.setdefault(out.name(config, py), session)
+    return owners
 
 
 def runner_hooks(

@@ -50,6 +50,9 @@ NOT_FOR_TESTS = (
 JUNIT = Output("junit-{python}.xml", kind="junit", check="tests-{python}")
 COVERAGE_PART = Output("coverage-{python}.xml", kind="coverage-part")
 COVERAGE_XML = Output("coverage.xml", kind="coverage", check="coverage")
+COVERAGE_DATA = Output("coverage/.coverage.{python}", kind="coverage-data")
+COMBINED_DATA = Output(".coverage", kind="coverage-data")
+COVERAGE_HTML = Output("htmlcov/", kind="file")
 
 
 def default_groups(config: Config) -> list[str]:
@@ -164,14 +167,14 @@ def coverage_core(config: Config, python: str, environ: Mapping[str, str]) -> di
     section="tests",
     env=tests_env,
     inputs=whole_project,
-    outputs=[JUNIT, COVERAGE_PART],
+    outputs=[JUNIT, COVERAGE_PART, COVERAGE_DATA],
     ci=CI(stage="tests"),
 )
 def tests(session: nox.Session, config: Config) -> None:
     """Run the unit tests under coverage on each Python of the matrix."""
     py = str(session.python)
     install_plan(session, config, tests_env)
-    data = report_path(config, "coverage", f".coverage.{py}")
+    data = COVERAGE_DATA.path(config, py)
     junit = JUNIT.path(config, py)
     env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
     venv = Path(str(session.virtualenv.location))
@@ -303,17 +306,17 @@ def _after_picking(
     requires=("tests",),
     section="tests",
     env=coverage_env,
-    outputs=[COVERAGE_XML],
+    outputs=[COVERAGE_XML, COMBINED_DATA, COVERAGE_HTML],
     ci=CI(stage="tests"),
 )
 def coverage(session: nox.Session, config: Config) -> None:
     """Combine the coverage of every tests run and enforce fail_under."""
     install_plan(session, config, coverage_env)
-    data_dir = report_path(config, "coverage", ".keep").parent
+    data_dir = COVERAGE_DATA.path(config, "").parent
     runs = sorted(p.name for p in data_dir.glob(".coverage.*"))
     if not runs:
         session.error(f"no coverage data in {data_dir}: run `nox -s tests` first")
-    combined = report_path(config, ".coverage")
+    combined = COMBINED_DATA.path(config)
     env = {"COVERAGE_FILE": str(combined)}
     session.log(
         f"combining {len(runs)} run(s): {', '.join(r.removeprefix('.coverage.') for r in runs)}"
@@ -325,7 +328,7 @@ def coverage(session: nox.Session, config: Config) -> None:
         "html",
         "-q",
         "-d",
-        str(report_path(config, "htmlcov", "index.html").parent),
+        str(report_path(config, COVERAGE_HTML.name(config))),
         env=env,
     )
     note = affected.gate_note(config)
