@@ -57,6 +57,7 @@ __all__ = [
     "NO_CACHE",
     "StageInputs",
     "forced",
+    "last_seconds",
     "record_path",
     "requested",
     "shown_time",
@@ -226,6 +227,19 @@ def _export(session: nox.Session, config: Config, inputs: StageInputs, show: boo
 def record_path(config: Config, session: str) -> Path:
     """``reports/fingerprints/<session>.json``: the session's last completed run."""
     return config.reports / "fingerprints" / f"{_safe_name(session)}.json"
+
+
+def last_seconds(config: Config) -> dict[str, float]:
+    """How long each session's last completed run took, from its record (a replay keeps the
+    record of the run it replays)."""
+    found: dict[str, float] = {}
+    folder = config.reports / "fingerprints"
+    for path in folder.glob("*.json") if folder.is_dir() else ():
+        record = _load_record(path)
+        seconds = record.get("seconds") if record is not None else None
+        if isinstance(seconds, (int, float)) and record is not None and record.get("session"):
+            found[str(record["session"])] = float(seconds)
+    return found
 
 
 def stash_dir(config: Config, session: str) -> Path:

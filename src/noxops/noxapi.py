@@ -43,6 +43,7 @@ __all__ = [
     "log_debug",
     "log_info",
     "nox_version",
+    "order_parallel_runs",
     "planned_uv_env",
     "queued_runners",
     "recreate_venv",
@@ -71,7 +72,7 @@ NOX_SUPPORTED = ">=2026.8,<2027"
 _state: dict[str, Any] = {"checked": False, "problem": None}
 # Session names noxops.sessions() registered; a noxfile may not define them again.
 _stage_sessions: set[str] = set()
-_hook: dict[str, Any] = {"installed": False}
+_hook: dict[str, Any] = {"installed": False, "parallel": False}
 # nox's warning when a session name is registered twice (the session it replaces is lost).
 _REDEFINED = re.compile(r"^The session '(?P<name>[^']+)' has already been registered")
 
@@ -385,6 +386,50 @@ def log_debug(message: str) -> None:
     from nox.logger import logger
 
     logger.debug(message)
+
+
+# -- the order of a parallel run ---------------------------------------------------------------
+
+
+def order_parallel_runs(order: Callable[[list[tuple[str, bool]]], Optional[list[int]]]) -> None:
+    """Under ``nox -j``: start the queued sessions in the order ``order`` gives.
+
+    ``order`` gets the queue as (session name, may run side by side) pairs when the parallel
+    run starts, and returns their positions in the order to start them (None: leave it). nox's
+    summary and ``--report`` still list the sessions in queue order. Nothing is done in the
+    processes nox starts for each session (``--parallel-worker``: they run one session), nor
+    when nox's parallel runner is not the one noxops knows: the order is only an optimisation.
+    """
+    if _hook["parallel"] or "--parallel-worker" in sys.argv:
+        return
+    try:
+        import nox._parallel as parallel
+        from nox.sessions import resolve_allow_parallel
+
+        original = parallel.run_manifest_parallel
+        _params(parallel, "run_manifest_parallel", "manifest", "global_config", "jobs")
+        _params(sys.modules["nox.sessions"], "resolve_allow_parallel", "global_config", "func")
+    except (ImportError, AttributeError, _Changed) as exc:
+        log_debug(f"noxops: nox -j keeps its own order ({exc})")
+        return
+    _hook["parallel"] = True
+
+    def run_manifest_parallel(manifest: Any, global_config: Any, jobs: int) -> Any:
+        queue = getattr(manifest, "_queue", None)
+        if not isinstance(queue, list):
+            return original(manifest, global_config, jobs)
+        before = list(queue)
+        items = [
+            (runner_name(r), bool(resolve_allow_parallel(global_config, r.func))) for r in queue
+        ]
+        chosen = order(items)
+        if chosen is not None and sorted(chosen) == list(range(len(before))):
+            queue[:] = [before[i] for i in chosen]
+        results = original(manifest, global_config, jobs)
+        rank = {id(runner): i for i, runner in enumerate(before)}
+        return sorted(results, key=lambda r: rank.get(id(getattr(r, "session", None)), len(rank)))
+
+    parallel.run_manifest_parallel = run_manifest_parallel
 
 
 # -- a noxfile redefining a stage's session ---------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -12,7 +13,7 @@ from typing import Any
 
 import nox
 
-from noxops import changed, envguard, interpreters, leases, noxapi, prepare
+from noxops import changed, envguard, interpreters, leases, noxapi, prepare, schedule
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.reports.sessions import recording
@@ -99,6 +100,26 @@ def _make_session(
     return run
 
 
+# NOXOPS_LONGEST_FIRST=0: `nox -j` starts sessions in queue order, as nox does.
+LONGEST_FIRST_ENV = "NOXOPS_LONGEST_FIRST"
+
+
+def _parallel_order(config: Config, queue: list[tuple[str, bool]]) -> list[int] | None:
+    """Under ``nox -j``: the longest sessions first, by their last completed runs."""
+    if os.environ.get(LONGEST_FIRST_ENV, "1").strip().lower() in {"0", "false", "no", "off"}:
+        return None
+    seconds = changed.last_seconds(config)
+    order = schedule.longest_first(queue, seconds)
+    if order != sorted(order):
+        names = [queue[i][0] for i in order]
+        shown = ", ".join(f"{n} {seconds[n]:.1f}s" if n in seconds else f"{n} ?" for n in names)
+        noxapi.log_info(
+            f"noxops: starting the longest sessions first, by their last runs: {shown} "
+            f"({LONGEST_FIRST_ENV}=0 keeps the queue order)"
+        )
+    return order
+
+
 @contextlib.contextmanager
 def collecting() -> Iterator[list[Pipeline]]:
     """While inside, :func:`sessions` registers nothing with nox and changes nothing (no
@@ -165,6 +186,7 @@ def sessions(
     # Prepare-ahead and environment fingerprints use nox internals: off, with one warning
     # line, when they are not what noxops expects.
     noxapi.check()
+    noxapi.order_parallel_runs(functools.partial(_parallel_order, config))
 
     found = interpreters.find_all(config.pythons)
     interpreters.expose(found)

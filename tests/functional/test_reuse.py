@@ -6,6 +6,7 @@ seconds) and then checks what later runs did from their output and the environme
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -127,3 +128,30 @@ def test_parallel_runs_lint_and_tests_together_with_whole_blocks(tmp_path: Path)
     assert "black --check" in seen["lint"] and "coverage run" not in seen["lint"]
     assert f"junit-{OTHER}.xml" in seen[f"tests-{OTHER}"]
     assert "junit-3.11.xml" not in seen[f"tests-{OTHER}"]
+
+    # Every session's record keeps its own report files, not those its neighbours wrote.
+    records = project / "reports" / "fingerprints"
+    lint = json.loads((records / "lint.json").read_text())
+    assert lint["outputs"] == ["ruff.json"], lint["outputs"]
+    other = json.loads((records / f"tests-{OTHER}.json").read_text())
+    assert all("3.11" not in name for name in other["outputs"]), other["outputs"]
+
+    # The next parallel run starts the longest sessions first, by their recorded durations
+    # (set here so that the order is known: lint is first in the queue and the shortest).
+    for name, seconds in (("lint", 1.0), ("tests-3.11", 9.0), (f"tests-{OTHER}", 5.0)):
+        path = records / f"{name}.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "seconds": seconds}))
+    again = _ok(run_nox(project, "-j", "2", *SESSIONS))
+    assert (
+        "noxops: starting the longest sessions first, by their last runs: "
+        f"tests-3.11 9.0s, tests-{OTHER} 5.0s, lint 1.0s"
+    ) in again.output, str(again)
+    started = re.findall(r"^Starting session (\S+?)\.\.\.", again.output, flags=re.MULTILINE)
+    assert started[:2] == ["tests-3.11", f"tests-{OTHER}"], started
+    summary = re.findall(r"^nox > \* (\S+):", again.output, flags=re.MULTILINE)
+    assert summary == ["lint", "tests-3.11", f"tests-{OTHER}"], summary  # queue order
+
+    kept = _ok(run_nox(project, "-j", "2", *SESSIONS, env={"NOXOPS_LONGEST_FIRST": "0"}))
+    assert "longest sessions first" not in kept.output
+    started = re.findall(r"^Starting session (\S+?)\.\.\.", kept.output, flags=re.MULTILINE)
+    assert started[0] == "lint", started
