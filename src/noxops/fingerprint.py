@@ -144,24 +144,27 @@ def _skipped_dir(path: Path) -> bool:
     )
 
 
-def _git_files(root: Path, paths: Sequence[str], *which: str) -> list[str]:
-    out = subprocess.run(
-        ["git", "ls-files", "-z", *which, "--", *paths],
-        cwd=root,
-        capture_output=True,
-        check=True,
-    ).stdout
-    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
-
-
 def _listed_files(root: Path, paths: Sequence[str]) -> list[str] | None:
-    """Files git knows under ``paths`` (tracked, or untracked and not ignored); None if no git."""
+    """Files git knows under ``paths`` (tracked, or untracked and not ignored); None if no git.
+
+    One ``git ls-files`` lists both, each tagged (``-t``: ``H`` tracked, ``?`` untracked), so
+    caches and build output are skipped among the untracked only."""
     try:
-        tracked = _git_files(root, paths, "--cached")
-        others = _git_files(root, paths, "--others", "--exclude-standard")
+        listing = ["ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard"]
+        out = subprocess.run(
+            ["git", *listing, "--", *paths],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    return sorted({*tracked, *(name for name in others if not _skipped(name))})
+    found: set[str] = set()
+    for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+        tag, _, name = entry.partition(" ")
+        if name and (tag != "?" or not _skipped(name)):
+            found.add(name)
+    return sorted(found)
 
 
 def _walked_files(root: Path, paths: Sequence[str]) -> list[str]:

@@ -13,14 +13,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:  # imported where used: most stages never time out (every session loads this)
+    import psutil
 
 __all__ = ["Watchdog", "stop_children"]
 
 
 def _gone(proc: psutil.Process) -> bool:
     """Whether ``proc`` has ended, without reaping it (a zombie has ended)."""
+    import psutil
+
     try:
         return proc.status() == psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -45,6 +49,8 @@ def stop_children(grace: float = 3.0) -> int:
     exit code 0, so a killed command would look like it succeeded. Ended children stay
     zombies until their owner waits for them; that is how their end is seen.
     """
+    import psutil
+
     try:
         children = psutil.Process().children(recursive=True)
     except psutil.Error:  # pragma: no cover - our own process always exists

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import http.client
 import json
 import os
 import re
@@ -25,12 +24,15 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol
 from urllib.parse import quote, urlsplit
 
 from noxops import leases
 from noxops.errors import NoxopsError
 from noxops.masking import mask
+
+if TYPE_CHECKING:
+    import http.client
 
 __all__ = [
     "LEASE_LABEL",
@@ -362,16 +364,19 @@ def has_buildx(run: Docker | None = None) -> bool:
 # -- clean-up over the API socket ---------------------------------------------------------
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+def _unix_connection(path: str, timeout: float) -> http.client.HTTPConnection:
+    """An HTTP connection over the engine's socket (http.client is imported only here: every
+    nox process loads this module, few talk to the engine)."""
+    import http.client
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            sock.connect(path)
+            self.sock = sock
+
+    return UnixConnection("localhost", timeout=timeout)
 
 
 def _api_delete(path: str) -> bool:
@@ -379,7 +384,7 @@ def _api_delete(path: str) -> bool:
     sock = socket_path()
     if sock is None:
         return False
-    conn = _UnixConnection(sock, timeout=30)
+    conn = _unix_connection(sock, timeout=30)
     try:
         conn.request("DELETE", path)
         status = conn.getresponse().status
@@ -408,7 +413,7 @@ def _api_post(path: str, body: Mapping[str, object]) -> bool:
     sock = socket_path()
     if sock is None:
         return False
-    conn = _UnixConnection(sock, timeout=30)
+    conn = _unix_connection(sock, timeout=30)
     try:
         conn.request(
             "POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"}

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +63,9 @@ class SidecarSpec:
 
 def http_status(url: str, timeout: float = 3.0) -> int | None:
     """The HTTP status of GET ``url`` (no proxies), or None when nothing answered."""
+    import urllib.error  # here: every nox process loads this module, few send requests
+    import urllib.request
+
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=timeout) as response:

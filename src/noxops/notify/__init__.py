@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
-from noxops.notify.config import ChannelConfig, PipelineNotifyConfig
-from noxops.notify.outcome import CIContext, Outcome, ci_context, read_outcome
-from noxops.notify.pipeline import problems, send_outcome
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from noxops.notify.config import ChannelConfig, PipelineNotifyConfig
+    from noxops.notify.outcome import CIContext, Outcome, ci_context, read_outcome
+    from noxops.notify.pipeline import problems, send_outcome
 
 __all__ = [
     "CIContext",
@@ -21,3 +25,23 @@ __all__ = [
     "read_outcome",
     "send_outcome",
 ]
+
+# Loaded when first used: every nox process reads the configuration (noxops.notify.config), and
+# only the notify stage and deploys send (smtplib, ssl and urllib take a while to import).
+_WHERE = {
+    "ChannelConfig": "config",
+    "PipelineNotifyConfig": "config",
+    "CIContext": "outcome",
+    "Outcome": "outcome",
+    "ci_context": "outcome",
+    "read_outcome": "outcome",
+    "problems": "pipeline",
+    "send_outcome": "pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from noxops.deploy import runner
 from noxops.errors import NoxopsError
 from noxops.stages.base import CI, STAGES, Stage
 
@@ -25,6 +24,8 @@ __all__ = ["expand"]
 
 def _session_func(env: str, action: str) -> Callable[[nox.Session, Config], None]:
     def run(session: nox.Session, config: Config) -> None:
+        from noxops.deploy import runner  # only deploys load it (every nox process loads this)
+
         try:
             result = runner.run(config, env, session.posargs, action=action, log=session.log)
         except NoxopsError as exc:

@@ -14,10 +14,8 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from noxops.build.runner import built_image, running_service
 from noxops.errors import NoxopsError
 from noxops.load.figures import read_stats
-from noxops.load.plot import svg
 from noxops.slo import misses
 from noxops.stages.base import CI, Output, report_path, stage, write_json
 
@@ -64,6 +62,10 @@ def load(session: nox.Session, config: Config) -> None:
 
 
 def _load(session: nox.Session, config: Config) -> None:
+    # Imported here: every nox process loads the stage declarations; few run this one.
+    from noxops.build.runner import built_image, running_service
+    from noxops.load.plot import svg
+
     lc, sc, slo = config.load, config.image.smoke, config.slo
     image = built_image(config)
     session.install(*lc.requirements)

@@ -13,8 +13,6 @@ import os
 from typing import TYPE_CHECKING, NoReturn
 
 from noxops.errors import NoxopsError
-from noxops.notify.outcome import read_outcome
-from noxops.notify.pipeline import problems, send_outcome
 from noxops.reports.output import OUTPUT_FILES
 from noxops.stages.base import CI, stage
 
@@ -62,6 +60,10 @@ def _channel_variables(config: Config) -> tuple[str, ...]:
 )
 def notify(session: nox.Session, config: Config) -> None:
     """Send the pipeline's outcome (the report's summary.json) to Slack and e-mail."""
+    # Only this stage sends (smtplib, ssl, urllib): not loaded by every nox process.
+    from noxops.notify.outcome import read_outcome
+    from noxops.notify.pipeline import problems, send_outcome
+
     try:
         opts = parse_notify_args(list(session.posargs))
         summary = config.reports / OUTPUT_FILES["summary"]
