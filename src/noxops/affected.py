@@ -276,11 +276,25 @@ def gate_note(config: Config) -> str:
 
 def line_map(old: list[str], new: list[str]) -> tuple[dict[int, int], set[int]]:
     """Old line number -> new line number for the lines an edit left alone, and the old lines
-    it touched (for an insertion, the lines either side of it)."""
-    moved: dict[int, int] = {}
+    it touched (for an insertion, the lines either side of it).
+
+    The lines both versions share at the start and the end are matched directly; only what
+    lies between goes through difflib (a one-line edit of a 5,000-line module compares a few
+    lines, not the whole file)."""
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    moved = {n: n for n in range(1, head + 1)}
+    moved.update({len(old) - k: len(new) - k for k in range(tail)})
     touched: set[int] = set()
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+    middle_old, middle_new = old[head : len(old) - tail], new[head : len(new) - tail]
+    matcher = difflib.SequenceMatcher(a=middle_old, b=middle_new, autojunk=False)
+    for tag, a1, a2, b1, _ in matcher.get_opcodes():
+        i1, i2, j1 = a1 + head, a2 + head, b1 + head  # line indexes in the whole files
         if tag == "equal":
             for k in range(i2 - i1):
                 moved[i1 + k + 1] = j1 + k + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from noxops import affected
@@ -20,6 +21,38 @@ def test_line_map_carries_untouched_lines_and_names_the_touched_ones() -> None:
     moved, touched = affected.line_map(old, ["a", "B", "c", "x", "d"])
     assert moved == {1: 1, 3: 3, 4: 5}
     assert touched == {2, 3, 4}  # b replaced; an insertion before d touches c and d
+
+
+def test_line_map_of_random_edits_is_consistent() -> None:
+    """Whatever the edit (at the start, the end, repeated lines), every untouched line maps to
+    an equal line, in order, and every line is either carried or touched."""
+    rng = random.Random(18)  # noqa: S311 - reproducible edits, not secrets
+    for _ in range(500):
+        old = [rng.choice("abc") for _ in range(rng.randint(0, 12))]
+        new = list(old)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randint(0, len(new))
+            kind = rng.choice(("insert", "delete", "replace"))
+            if kind == "insert" or not new:
+                new.insert(at, rng.choice("abcx"))
+            elif kind == "delete":
+                del new[min(at, len(new) - 1)]
+            else:
+                new[min(at, len(new) - 1)] = "x"
+        moved, touched = affected.line_map(old, new)
+        assert all(old[o - 1] == new[n - 1] for o, n in moved.items()), (old, new, moved)
+        pairs = sorted(moved.items())
+        assert all(a[1] < b[1] for a, b in zip(pairs, pairs[1:])), (old, new, moved)
+        assert set(range(1, len(old) + 1)) <= set(moved) | touched, (old, new, moved, touched)
+        if old != new:
+            assert touched, (old, new)
+
+
+def test_line_map_of_a_long_file_compares_only_the_edited_lines() -> None:
+    old = [f"line {n}" for n in range(20000)]
+    new = [*old[:9000], "edited", *old[9001:]]
+    moved, touched = affected.line_map(old, new)
+    assert touched == {9001} and len(moved) == 19999 and moved[20000] == 20000
 
 
 def _snapshot(tmp_path: Path, *, base: str = "k") -> tuple[Path, Path]:
