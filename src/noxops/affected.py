@@ -47,7 +47,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTEXTS_ENV",
     "MAP_SCRIPT",
-    "MERGE_SCRIPT",
+    "MERGE_ENV",
+    "MERGE_MODULE",
+    "MERGE_SOURCE",
     "PLUGIN",
     "PLUGIN_SOURCE",
     "RESULTS_ENV",
@@ -71,6 +73,8 @@ PLUGIN = "noxops_affected_plugin"
 CONTEXTS_ENV = "NOXOPS_TEST_CONTEXTS"
 SELECT_ENV = "NOXOPS_TEST_SELECT"
 RESULTS_ENV = "NOXOPS_TEST_RESULTS"
+MERGE_ENV = "NOXOPS_TEST_MERGE"  # JSON: the arguments of merge() (an affected run)
+MERGE_MODULE = "noxops_coverage_merge"
 _DOCS = (".md", ".rst")  # documentation: no test reads it (a full run when in doubt otherwise)
 
 PLUGIN_SOURCE = f'''\
@@ -122,11 +126,32 @@ def pytest_runtest_logreport(report):
         _failed.add(report.nodeid)
 
 
+def _merge():
+    """An affected run: stop measuring and merge with the full run's data here, in this
+    process (no second interpreter start and coverage import); False when it cannot be done,
+    and the session then runs the merge as a script."""
+    args = os.environ.get("{MERGE_ENV}")
+    cov = _coverage() if args else None
+    if cov is None:
+        return False
+    try:
+        cov.stop()
+        cov.save()
+        import {MERGE_MODULE}
+
+        {MERGE_MODULE}.merge(*json.loads(args))
+    except Exception:  # the script, run by the session, shows what went wrong
+        return False
+    return True
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("{RESULTS_ENV}")
     if path:
+        merged = _merge()
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump({{"collected": _collected, "failed": sorted(_failed)}}, fh)
+            json.dump({{"collected": _collected, "failed": sorted(_failed), "merged": merged}}, fh)
 '''
 
 # Run in the session's environment (coverage is installed there, not in nox's).
@@ -145,48 +170,61 @@ with open(sys.argv[2], "w", encoding="utf-8") as fh:
     json.dump({"contexts": contexts, "files": files}, fh)
 """
 
-MERGE_SCRIPT = """
+# The merge of an affected run's coverage with the full run's: a module in the session's
+# environment, called by the plugin at the end of the run, or run as a script after it.
+MERGE_SOURCE = """
 import json, sys
 from coverage import CoverageData
-full_path, new_path, maps_path, out_path = sys.argv[1:5]
-with open(maps_path, encoding="utf-8") as fh:
-    maps = json.load(fh)  # {file: {old line: new line}} for the files that changed
-full = CoverageData(basename=full_path)
-full.read()
-out = CoverageData(basename=out_path)
-def move(path, n):
-    table = maps.get(path)
-    if table is None:
-        return n
-    m = table.get(str(abs(n)))
-    return None if m is None else (m if n > 0 else -m)
-if full.has_arcs():
-    arcs = {}
-    for path in full.measured_files():
-        kept = []
-        for a, b in full.arcs(path) or ():
-            ma, mb = move(path, a), move(path, b)
-            if ma is not None and mb is not None:
-                kept.append((ma, mb))
-        arcs[path] = kept
-    out.add_arcs(arcs)
-else:
-    lines = {}
-    for path in full.measured_files():
-        moved = (move(path, n) for n in full.lines(path) or ())
-        lines[path] = [n for n in moved if n is not None]
-    out.add_lines(lines)
-new = CoverageData(basename=new_path)
-new.read()
-out.update(new)
-out.write()
-if len(sys.argv) > 5:  # the per-Python XML too, from this process (one read, one start)
-    import coverage
-    from coverage.exceptions import CoverageException
-    try:
+
+
+def merge(full_path, new_path, maps_path, out_path, xml_path=None):
+    with open(maps_path, encoding="utf-8") as fh:
+        maps = json.load(fh)  # {file: {old line: new line}} for the files that changed
+    full = CoverageData(basename=full_path)
+    full.read()
+    out = CoverageData(basename=out_path)
+    out.erase()
+
+    def move(path, n):
+        table = maps.get(path)
+        if table is None:
+            return n
+        m = table.get(str(abs(n)))
+        return None if m is None else (m if n > 0 else -m)
+
+    if full.has_arcs():
+        arcs = {}
+        for path in full.measured_files():
+            kept = []
+            for a, b in full.arcs(path) or ():
+                ma, mb = move(path, a), move(path, b)
+                if ma is not None and mb is not None:
+                    kept.append((ma, mb))
+            arcs[path] = kept
+        out.add_arcs(arcs)
+    else:
+        lines = {}
+        for path in full.measured_files():
+            moved = (move(path, n) for n in full.lines(path) or ())
+            lines[path] = [n for n in moved if n is not None]
+        out.add_lines(lines)
+    new = CoverageData(basename=new_path)
+    new.read()
+    out.update(new)
+    out.write()
+    if xml_path:  # the per-Python XML too, from the same process (one read)
+        import coverage
+
         cov = coverage.Coverage(data_file=out_path)
         cov.load()
-        cov.xml_report(outfile=sys.argv[5])
+        cov.xml_report(outfile=xml_path)
+
+
+if __name__ == "__main__":
+    from coverage.exceptions import CoverageException
+
+    try:
+        merge(*sys.argv[1:6])
     except CoverageException as exc:
         sys.exit(f"coverage: {exc}")
 """

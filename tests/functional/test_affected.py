@@ -57,6 +57,8 @@ def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path:
     assert "runs 1 of 3 tests, those affected by the change" in edited.output, str(edited)
     assert "test_mean_of_nothing" in edited.output and _tests_in(project) == 1
     assert "combined with this affected rerun's" in edited.output
+    # Merged at the end of the pytest run, in its process: no second interpreter for it.
+    assert "noxops_coverage_merge.py" not in edited.output, str(edited)
     picked = _selection(project)
     assert picked["mode"] == "affected" and picked["selected"] == 1 and picked["known"] == 3
 

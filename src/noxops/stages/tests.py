@@ -178,6 +178,7 @@ def tests(session: nox.Session, config: Config) -> None:
     junit = JUNIT.path(config, py)
     env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
     venv = Path(str(session.virtualenv.location))
+    xml = COVERAGE_PART.path(config, py)
     picking = _picking(session, config, venv)
     run_data = data
     extra: list[str] = []
@@ -192,6 +193,8 @@ def tests(session: nox.Session, config: Config) -> None:
             run_data = venv / "noxops-affected.coverage"
             run_data.unlink(missing_ok=True)
             env["COVERAGE_FILE"] = str(run_data)
+            merging = _merging(selection, venv, run_data, (data, xml), config, session.name)
+            env.update(merging)
     else:
         affected.selection_path(config, session.name).unlink(missing_ok=True)
     try:
@@ -203,7 +206,6 @@ def tests(session: nox.Session, config: Config) -> None:
         )  # fmt: skip
     finally:
         env["COVERAGE_FILE"] = str(data)
-        xml = COVERAGE_PART.path(config, py)
         reported = picking is not None and _after_picking(
             session, config, picking[0], venv=venv, run_data=run_data, reports=(data, xml)
         )
@@ -253,6 +255,34 @@ def _picking(
     return selection, env
 
 
+def _merge_args(
+    config: Config, session: str, venv: Path, run_data: Path, reports: tuple[Path, Path]
+) -> str:
+    """merge()'s arguments, as JSON: the full run's data, this run's, the line maps, the
+    merged data and the per-Python XML to write."""
+    data, xml = reports
+    full = affected.map_dir(config, session) / "full.coverage"
+    maps = venv / "noxops-line-maps.json"
+    return json.dumps([str(full), str(run_data), str(maps), str(data), str(xml)])
+
+
+def _merging(  # noqa: PLR0917 - one call site, each argument named by its type
+    selection: affected.Selection,
+    venv: Path,
+    run_data: Path,
+    reports: tuple[Path, Path],
+    config: Config,
+    session: str,
+) -> dict[str, str]:
+    """An affected run: what the plugin needs to merge its coverage with the full run's at
+    the end of the run, in the pytest process (the environment variable it reads)."""
+    (venv / "noxops-line-maps.json").write_text(json.dumps(selection.line_maps), "utf-8")
+    module = venv / "noxops-pytest" / f"{affected.MERGE_MODULE}.py"
+    module.write_text(affected.MERGE_SOURCE, encoding="utf-8")
+    reports[0].unlink(missing_ok=True)  # the merged data replaces the last run's
+    return {affected.MERGE_ENV: _merge_args(config, session, venv, run_data, reports)}
+
+
 def _after_picking(
     session: nox.Session,
     config: Config,
@@ -264,7 +294,7 @@ def _after_picking(
 ) -> bool:
     """Keep a full run's map, or merge an affected run's coverage with the full run's (and
     write the per-Python reports from it: True then)."""
-    data, xml = reports
+    data = reports[0]
     try:
         results = json.loads((venv / "noxops-test-results.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -281,17 +311,13 @@ def _after_picking(
             )  # fmt: skip
         affected.write_selection(config, session.name, selection)
         return False
-    full = affected.map_dir(config, session.name) / "full.coverage"
-    maps = venv / "noxops-line-maps.json"
-    maps.write_text(json.dumps(selection.line_maps), encoding="utf-8")
-    script = venv / "noxops-coverage-merge.py"
-    script.write_text(affected.MERGE_SCRIPT, encoding="utf-8")
-    data.unlink(missing_ok=True)
-    # No test ran (nothing affected): run_data is missing, read as empty data.
-    session.run(
-        "python", str(script), str(full), str(run_data), str(maps), str(data), str(xml),
-        env={"COVERAGE_FILE": str(data)},
-    )  # fmt: skip
+    if not results.get("merged"):  # the plugin could not merge at the end of the run
+        # No test ran (nothing affected): run_data is missing, read as empty data.
+        session.run(
+            "python", str(venv / "noxops-pytest" / f"{affected.MERGE_MODULE}.py"),
+            *json.loads(_merge_args(config, session.name, venv, run_data, reports)),
+            env={"COVERAGE_FILE": str(data)},
+        )  # fmt: skip
     affected.note_failures(config, session.name, results)
     affected.write_selection(config, session.name, selection)
     session.log(
