@@ -23,9 +23,10 @@ because it replaces coverage's measurement (the pipeline's coverage report and g
 coverage.py) and runs a second tracer when both are on.
 
 The run's coverage data is then the full run's data - its line numbers carried across each
-edit by the same diff, changed lines dropped - combined with the affected run's: the per-Python
-report and the ``coverage`` gate say they come from "the last full run and the affected
-rerun". ``reports/selection/<session>.json`` says what ran, so the report never shows a
+edit by the same diff, changed lines dropped - combined with the affected run's (by the plugin,
+at the end of the pytest run and in its process; by a script after it when that fails): the
+per-Python report and the ``coverage`` gate say they come from "the last full run and the
+affected rerun". ``reports/selection/<session>.json`` says what ran, so the report never shows a
 selected run as a full pass.
 """
 
