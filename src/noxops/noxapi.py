@@ -400,7 +400,10 @@ def order_parallel_runs(order: Callable[[list[tuple[str, bool]]], Optional[list[
     processes nox starts for each session (``--parallel-worker``: they run one session), nor
     when nox's parallel runner is not the one noxops knows: the order is only an optimisation.
     """
-    if _hook["parallel"] or "--parallel-worker" in sys.argv:
+    if "--parallel-worker" in sys.argv:
+        return
+    _hook["order"] = order  # the latest noxops.sessions() call's (one per nox process)
+    if _hook["parallel"]:
         return
     try:
         import nox._parallel as parallel
@@ -422,7 +425,11 @@ def order_parallel_runs(order: Callable[[list[tuple[str, bool]]], Optional[list[
         items = [
             (runner_name(r), bool(resolve_allow_parallel(global_config, r.func))) for r in queue
         ]
-        chosen = order(items)
+        try:
+            chosen = _hook["order"](items)
+        except Exception as exc:  # an optimisation: never the reason a run fails
+            log_debug(f"noxops: nox -j keeps its own order ({type(exc).__name__}: {exc})")
+            chosen = None
         if chosen is not None and sorted(chosen) == list(range(len(before))):
             queue[:] = [before[i] for i in chosen]
         results = original(manifest, global_config, jobs)

@@ -3,6 +3,8 @@ turn off with one warning line and sessions still run."""
 
 from __future__ import annotations
 
+import sys
+import types
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,3 +123,53 @@ def test_a_session_named_like_a_stage_is_refused(
     err = capsys.readouterr().err
     assert "defines a session 'lint' after noxops.sessions() registered the 'lint' stage" in err
     assert 'noxops.sessions(exclude=["lint"])' in err
+
+
+def test_a_parallel_run_starts_in_the_order_given_and_reports_in_queue_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import nox._parallel
+
+    started: list[str] = []
+
+    def runner(name: str, parallel: bool) -> Any:
+        return types.SimpleNamespace(
+            friendly_name=name, func=types.SimpleNamespace(allow_parallel=parallel)
+        )
+
+    def original(manifest: Any, global_config: Any, jobs: int) -> list[Any]:
+        started.extend(r.friendly_name for r in manifest._queue)
+        return [types.SimpleNamespace(session=r) for r in manifest._queue]
+
+    monkeypatch.setattr(nox._parallel, "run_manifest_parallel", original)
+    monkeypatch.setitem(noxapi._hook, "parallel", False)
+    monkeypatch.setattr(sys, "argv", ["nox", "-j", "2"])
+    seen: list[list[tuple[str, bool]]] = []
+
+    def order(items: list[tuple[str, bool]]) -> list[int]:
+        seen.append(items)
+        return [2, 0, 1]
+
+    noxapi.order_parallel_runs(order)
+    queue = [runner("lint", True), runner("integration", False), runner("tests-3.11", True)]
+    manifest = types.SimpleNamespace(_queue=list(queue))
+    results = nox._parallel.run_manifest_parallel(manifest, types.SimpleNamespace(), 2)
+    assert seen == [[("lint", True), ("integration", False), ("tests-3.11", True)]]
+    assert started == ["tests-3.11", "lint", "integration"]
+    assert [r.session.friendly_name for r in results] == ["lint", "integration", "tests-3.11"]
+
+    # An order that fails (or a wrong one) leaves nox's own order: never the reason a run fails.
+    def broken(items: list[tuple[str, bool]]) -> list[int]:
+        raise OSError("unreadable records")
+
+    noxapi.order_parallel_runs(broken)  # the latest call's order is the one used
+    started.clear()
+    nox._parallel.run_manifest_parallel(types.SimpleNamespace(_queue=list(queue)), None, 2)
+    assert started == ["lint", "integration", "tests-3.11"]
+
+    # nox's per-session processes never install it.
+    monkeypatch.setattr(nox._parallel, "run_manifest_parallel", original)
+    monkeypatch.setitem(noxapi._hook, "parallel", False)
+    monkeypatch.setattr(sys, "argv", ["nox", "--parallel-worker", "-s", "lint"])
+    noxapi.order_parallel_runs(order)
+    assert nox._parallel.run_manifest_parallel is original
