@@ -77,45 +77,60 @@ _TOOL_ENV = re.compile(r"^(PYTEST_|MYPY|COVERAGE_|RUFF_|BLACK_|ISORT_|BANDIT|PYT
 _TRUE = {"1", "true", "yes", "on"}
 
 
+def _take(session: nox.Session, flag: str) -> bool:
+    """Whether ``flag`` is in the session's posargs; taken out, so the tools never see it."""
+    posargs = session.posargs
+    found = flag in posargs
+    while flag in posargs:
+        posargs.remove(flag)
+    return found
+
+
+# What requested() and forced() found on, per session object: the stage asks again later
+# (the flags are gone from its posargs by then). Keyed by id, checked by identity.
+_FOUND: dict[int, tuple[object, set[str]]] = {}
+
+
+def _remember(session: nox.Session, what: str) -> None:
+    owner, found = _FOUND.get(id(session), (None, set()))
+    if owner is not session:
+        found = set()
+    found.add(what)
+    _FOUND[id(session)] = (session, found)
+
+
+def _found(session: nox.Session, what: str) -> bool:
+    owner, found = _FOUND.get(id(session), (None, set()))
+    return owner is session and what in found
+
+
 def requested(session: nox.Session, config: Config) -> bool:
     """Whether ``--changed-only`` is on; the flag is taken out of the session's posargs."""
-    posargs = session.posargs
-    flagged = FLAG in posargs
-    while FLAG in posargs:
-        posargs.remove(FLAG)
+    flagged = _take(session, FLAG)
     env = os.environ.get(ENV_VAR, "").strip().lower()
     wanted = flagged or env in _TRUE if env else flagged or bool(config.changed_only)
     if wanted:
-        _REQUESTED[id(session)] = session  # the stage asks again with was_requested()
+        _remember(session, FLAG)
     return wanted
-
-
-_REQUESTED: dict[int, object] = {}
 
 
 def was_requested(session: nox.Session) -> bool:
     """Whether :func:`requested` found ``--changed-only`` on for this session object."""
-    return _REQUESTED.get(id(session)) is session
+    return _found(session, FLAG)
 
 
 def forced(session: nox.Session) -> bool:
     """Whether ``--no-cache`` (taken out of the posargs) or ``NOXOPS_FORCE=1`` asks for a run."""
-    posargs = session.posargs
-    flagged = NO_CACHE in posargs
-    while NO_CACHE in posargs:
-        posargs.remove(NO_CACHE)
+    flagged = _take(session, NO_CACHE)
     force = flagged or os.environ.get(FORCE_ENV, "").strip().lower() in _TRUE
     if force:
-        _FORCED[id(session)] = session  # the tests stage asks again with was_forced()
+        _remember(session, NO_CACHE)
     return force
-
-
-_FORCED: dict[int, object] = {}
 
 
 def was_forced(session: nox.Session) -> bool:
     """Whether :func:`forced` found ``--no-cache`` or ``NOXOPS_FORCE`` on for this session."""
-    return _FORCED.get(id(session)) is session
+    return _found(session, NO_CACHE)
 
 
 def _files_digest(config: Config, paths: Optional[list[str]]) -> dict[str, Any]:

@@ -348,3 +348,24 @@ def test_a_run_keeps_only_its_own_report_files_when_others_write_beside_it(
     record = changed._load_record(changed.record_path(config, f"tests-{py}"))
     assert record is not None
     assert record["outputs"] == [f"coverage/.coverage.{py}", f"junit-{py}.xml"]
+
+
+def test_the_flags_found_are_remembered_per_session_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _project(tmp_path)
+    monkeypatch.delenv(changed.ENV_VAR, raising=False)
+    monkeypatch.delenv(changed.FORCE_ENV, raising=False)
+    both = _session("tests-3.11", [changed.FLAG, "-x", changed.NO_CACHE])
+    assert changed.requested(cast(nox.Session, both), config)
+    assert changed.forced(cast(nox.Session, both))
+    assert both.posargs == ["-x"]  # neither flag reaches the tools
+    assert changed.was_requested(cast(nox.Session, both))
+    assert changed.was_forced(cast(nox.Session, both))
+
+    only = _session("tests-3.11", [changed.FLAG])
+    assert changed.requested(cast(nox.Session, only), config)
+    assert not changed.forced(cast(nox.Session, only))
+    assert changed.was_requested(cast(nox.Session, only))
+    assert not changed.was_forced(cast(nox.Session, only))  # another session's flag
+    assert not changed.was_requested(cast(nox.Session, _session("lint", [])))
