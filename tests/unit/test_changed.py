@@ -69,8 +69,11 @@ ENV_DIR: list[Path] = []
 
 
 @pytest.fixture(autouse=True)
-def _environment(tmp_path: Path) -> None:
-    """A fake environment folder: a fingerprint record and one installed distribution."""
+def _environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake environment folder: a fingerprint record and one installed distribution; neither
+    --changed-only nor --no-cache on from the environment (a test sets them itself)."""
+    monkeypatch.delenv(changed.ENV_VAR, raising=False)
+    monkeypatch.delenv(changed.FORCE_ENV, raising=False)
     location = tmp_path / "env"
     (location / "lib" / "python3.11" / "site-packages" / "black-24.1.0.dist-info").mkdir(
         parents=True
@@ -91,7 +94,6 @@ def _stage(name: str) -> Any:
 
 def test_requested_by_flag_env_or_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = _project(tmp_path)
-    monkeypatch.delenv(changed.ENV_VAR, raising=False)
     session = _session(posargs=["-x", changed.FLAG, "tests"])
     assert changed.requested(cast(nox.Session, session), config)
     assert session.posargs == ["-x", "tests"]  # never handed to the tools
@@ -202,17 +204,13 @@ def test_verdict_needs_a_finished_record_the_same_fingerprint_and_the_saved_repo
     assert changed._verdict(config, "lint", inputs, record) is None
 
 
-def test_a_failed_run_is_replayed_with_its_reports_and_reason_until_forced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_run_is_replayed_with_its_reports_and_reason_until_forced(tmp_path: Path) -> None:
     from nox.command import CommandFailed
     from nox.sessions import _SessionQuit
 
     from noxops.reports.sessions import Recorder
 
     config = _project(tmp_path)
-    monkeypatch.delenv(changed.ENV_VAR, raising=False)
-    monkeypatch.delenv(changed.FORCE_ENV, raising=False)
     stage = _stage("lint")
     ruff = config.reports / "ruff.json"
     first = _session("lint", [changed.FLAG])
@@ -272,7 +270,6 @@ def test_tracking_records_success_and_then_reports_up_to_date(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = _project(tmp_path)
-    monkeypatch.delenv(changed.ENV_VAR, raising=False)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     stage = _stage("lint")
     first = _session("lint", [changed.FLAG])
@@ -309,16 +306,13 @@ def test_tracking_records_success_and_then_reports_up_to_date(
         assert needed
 
 
-def test_a_run_keeps_only_its_own_report_files_when_others_write_beside_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_run_keeps_only_its_own_report_files_when_others_write_beside_it(tmp_path: Path) -> None:
     """Under ``nox -j`` other sessions write their reports while this one runs: a replay of
     this session must never restore (stale copies of) their files over fresh ones."""
     from noxops.stages import STAGES
     from noxops.stages.base import output_owners
 
     config = _project(tmp_path)
-    monkeypatch.delenv(changed.ENV_VAR, raising=False)
     owners = output_owners(STAGES.for_config(config), config)
     py = config.pythons[-1]
     written = [
@@ -350,12 +344,8 @@ def test_a_run_keeps_only_its_own_report_files_when_others_write_beside_it(
     assert record["outputs"] == [f"coverage/.coverage.{py}", f"junit-{py}.xml"]
 
 
-def test_the_flags_found_are_remembered_per_session_object(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_flags_found_are_remembered_per_session_object(tmp_path: Path) -> None:
     config = _project(tmp_path)
-    monkeypatch.delenv(changed.ENV_VAR, raising=False)
-    monkeypatch.delenv(changed.FORCE_ENV, raising=False)
     both = _session("tests-3.11", [changed.FLAG, "-x", changed.NO_CACHE])
     assert changed.requested(cast(nox.Session, both), config)
     assert changed.forced(cast(nox.Session, both))
