@@ -250,9 +250,9 @@ def last_seconds(config: Config) -> dict[str, float]:
     found: dict[str, float] = {}
     folder = config.reports / "fingerprints"
     for path in folder.glob("*.json") if folder.is_dir() else ():
-        record = _load_record(path)
-        seconds = record.get("seconds") if record is not None else None
-        if isinstance(seconds, (int, float)) and record is not None and record.get("session"):
+        record = _load_record(path) or {}
+        seconds = record.get("seconds")
+        if isinstance(seconds, (int, float)) and record.get("session"):
             found[str(record["session"])] = float(seconds)
     return found
 

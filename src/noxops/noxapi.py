@@ -407,11 +407,12 @@ def order_parallel_runs(order: Callable[[list[tuple[str, bool]]], Optional[list[
         return
     try:
         import nox._parallel as parallel
-        from nox.sessions import resolve_allow_parallel
+        from nox import sessions
 
-        original = parallel.run_manifest_parallel
         _params(parallel, "run_manifest_parallel", "manifest", "global_config", "jobs")
-        _params(sys.modules["nox.sessions"], "resolve_allow_parallel", "global_config", "func")
+        _params(sessions, "resolve_allow_parallel", "global_config", "func")
+        original = parallel.run_manifest_parallel
+        resolve_allow_parallel = sessions.resolve_allow_parallel
     except (ImportError, AttributeError, _Changed) as exc:
         log_debug(f"noxops: nox -j keeps its own order ({exc})")
         return

@@ -257,13 +257,13 @@ def _picking(
 
 def _merge_args(
     config: Config, session: str, venv: Path, run_data: Path, reports: tuple[Path, Path]
-) -> str:
-    """merge()'s arguments, as JSON: the full run's data, this run's, the line maps, the
-    merged data and the per-Python XML to write."""
+) -> list[str]:
+    """merge()'s arguments: the full run's data, this run's, the line maps, the merged data
+    and the per-Python XML to write."""
     data, xml = reports
     full = affected.map_dir(config, session) / "full.coverage"
     maps = venv / "noxops-line-maps.json"
-    return json.dumps([str(full), str(run_data), str(maps), str(data), str(xml)])
+    return [str(full), str(run_data), str(maps), str(data), str(xml)]
 
 
 def _merging(  # noqa: PLR0917 - one call site, each argument named by its type
@@ -280,7 +280,8 @@ def _merging(  # noqa: PLR0917 - one call site, each argument named by its type
     module = venv / "noxops-pytest" / f"{affected.MERGE_MODULE}.py"
     module.write_text(affected.MERGE_SOURCE, encoding="utf-8")
     reports[0].unlink(missing_ok=True)  # the merged data replaces the last run's
-    return {affected.MERGE_ENV: _merge_args(config, session, venv, run_data, reports)}
+    args = _merge_args(config, session, venv, run_data, reports)
+    return {affected.MERGE_ENV: json.dumps(args)}
 
 
 def _after_picking(
@@ -315,7 +316,7 @@ def _after_picking(
         # No test ran (nothing affected): run_data is missing, read as empty data.
         session.run(
             "python", str(venv / "noxops-pytest" / f"{affected.MERGE_MODULE}.py"),
-            *json.loads(_merge_args(config, session.name, venv, run_data, reports)),
+            *_merge_args(config, session.name, venv, run_data, reports),
             env={"COVERAGE_FILE": str(data)},
         )  # fmt: skip
     affected.note_failures(config, session.name, results)
