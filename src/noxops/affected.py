@@ -53,6 +53,7 @@ __all__ = [
     "MERGE_SOURCE",
     "PLUGIN",
     "PLUGIN_SOURCE",
+    "REPORT_ENV",
     "RESULTS_ENV",
     "SELECT_ENV",
     "Selection",
@@ -70,16 +71,18 @@ __all__ = [
     "write_selection",
 ]
 
-PLUGIN = "noxops_affected_plugin"
+PLUGIN = "noxops_pytest_plugin"  # loaded by every tests run (-p), from the session's env
 CONTEXTS_ENV = "NOXOPS_TEST_CONTEXTS"
 SELECT_ENV = "NOXOPS_TEST_SELECT"
 RESULTS_ENV = "NOXOPS_TEST_RESULTS"
 MERGE_ENV = "NOXOPS_TEST_MERGE"  # JSON: the arguments of merge() (an affected run)
+REPORT_ENV = "NOXOPS_TEST_REPORT"  # the per-Python XML to write at the end (any other run)
 MERGE_MODULE = "noxops_coverage_merge"
 _DOCS = (".md", ".rst")  # documentation: no test reads it (a full run when in doubt otherwise)
 
 PLUGIN_SOURCE = f'''\
-"""noxops: per-test coverage contexts, test selection, the run's results (noxops.affected)."""
+"""noxops: per-test coverage contexts, test selection, the run's results (noxops.affected),
+and the per-Python coverage XML, written at the end of the run (noxops.stages.tests)."""
 import json
 import os
 
@@ -146,8 +149,30 @@ def _merge():
     return True
 
 
+def _report():
+    """Any other run: stop measuring and write the per-Python XML here, from the data in
+    memory, at the end of the run (pytest-cov stops earlier, after the last test). When it
+    cannot be done, no XML appears, and the session writes it with a script."""
+    xml = os.environ.get("{REPORT_ENV}")
+    cov = _coverage() if xml else None
+    if cov is None:
+        return
+    partial = xml + ".partial"
+    try:
+        cov.stop()
+        cov.save()
+        cov.xml_report(outfile=partial)
+        os.replace(partial, xml)
+    except Exception:  # the script, run by the session, shows what went wrong
+        try:
+            os.remove(partial)
+        except OSError:
+            pass
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    _report()
     path = os.environ.get("{RESULTS_ENV}")
     if path:
         merged = _merge()

@@ -100,9 +100,10 @@ def coverage_env(config: Config, python: str | None) -> list[Install]:
     return [("coverage[toml]",)]
 
 
-# The per-Python XML report (for reading, and for CI annotations); the HTML report, which
-# costs seconds on a real suite, is made once, by the coverage stage, from the combined data.
-# The gate is enforced once, there, too.
+# The per-Python XML report (for reading, and for CI annotations): written by noxops's pytest
+# plugin at the end of the run, in the pytest process; by this script when that could not be
+# done. The HTML report, which costs seconds on a real suite, is made once, by the coverage
+# stage, from the combined data. The gate is enforced once, there, too.
 REPORTS_SCRIPT = "noxops-coverage-reports.py"  # written into the session's environment
 _REPORTS = """
 import sys
@@ -179,13 +180,12 @@ def tests(session: nox.Session, config: Config) -> None:
     env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
     venv = Path(str(session.virtualenv.location))
     xml = COVERAGE_PART.path(config, py)
+    env.update(_plugin_env(venv))
     picking = _picking(session, config, venv)
     run_data = data
-    extra: list[str] = []
     if picking is not None:
         selection, picking_env = picking
         env.update(picking_env)
-        extra = ["-p", affected.PLUGIN]
         if not selection.affected:
             # The map run: per-test contexts need a tracer core (sys.monitoring drops them).
             env["COVERAGE_CORE"] = "ctrace"
@@ -197,10 +197,13 @@ def tests(session: nox.Session, config: Config) -> None:
             env.update(merging)
     else:
         affected.selection_path(config, session.name).unlink(missing_ok=True)
+    if picking is None or not picking[0].affected:  # (an affected run's merge writes it)
+        xml.unlink(missing_ok=True)  # the plugin writes it at the end of the run
+        env[affected.REPORT_ENV] = str(xml)
     try:
         session.run(
             "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
-            f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}", *extra,
+            f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}", "-p", affected.PLUGIN,
             *config.tests.pytest_args, *config.test_paths, *session.posargs, env=env,
             success_codes=[0, 5] if picking is not None and picking[0].affected else [0],
         )  # fmt: skip
@@ -209,10 +212,19 @@ def tests(session: nox.Session, config: Config) -> None:
         reported = picking is not None and _after_picking(
             session, config, picking[0], venv=venv, run_data=run_data, reports=(data, xml)
         )
-        if data.exists() and not reported:
+        if data.exists() and not reported and not xml.exists():  # the plugin could not
             script = venv / REPORTS_SCRIPT
             script.write_text(_REPORTS, encoding="utf-8")
             session.run("python", str(script), str(xml), env=env)
+
+
+def _plugin_env(venv: Path) -> dict[str, str]:
+    """Where pytest finds noxops's plugin (``-p``), written into the session's environment."""
+    folder = venv / "noxops-pytest"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
+    pythonpath = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": pythonpath}
 
 
 def _picking(
@@ -236,14 +248,10 @@ def _picking(
     else:
         selection = affected.choose(config, session.name, base)
     session.log(f"noxops: {session.name} runs {selection.describe()}")
-    folder = venv / "noxops-pytest"
-    folder.mkdir(exist_ok=True)
-    (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
     results = venv / "noxops-test-results.json"
     results.unlink(missing_ok=True)
-    pythonpath = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p)
     selection.key = base
-    env = {"PYTHONPATH": pythonpath, affected.RESULTS_ENV: str(results)}
+    env = {affected.RESULTS_ENV: str(results)}
     if selection.affected:
         chosen = venv / "noxops-test-selection.json"
         chosen.write_text(

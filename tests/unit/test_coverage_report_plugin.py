@@ -1,0 +1,110 @@
+"""The per-Python coverage XML, written by noxops's pytest plugin at the end of a real
+``coverage run -m pytest`` (in the pytest process), and the script the session falls back on."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from noxops import affected
+from noxops.stages import tests as tests_stage
+
+coverage = pytest.importorskip("coverage")
+
+MODULE = """\
+def half(n):
+    if n % 2:
+        return None
+    return n // 2
+
+
+def unused():
+    return 1
+"""
+TEST = """\
+from calc import half
+
+
+def test_half():
+    assert half(4) == 2
+"""
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (root / "calc.py").write_text(MODULE, encoding="utf-8")
+    (root / "test_calc.py").write_text(TEST, encoding="utf-8")
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
+    return root
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    # Not measured by the coverage of this test run (its subprocess patch), only by its own.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    env.update(PYTHONPATH=str(tmp_path / "plugins"), COVERAGE_FILE=str(tmp_path / "data"))
+    env.update(extra)
+    return env
+
+
+def _run(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "coverage", "run", "--source=calc", "-m", "pytest", "-q",
+            "-p", "no:cacheprovider", "-p", affected.PLUGIN]  # fmt: skip
+    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
+
+
+def _lines(xml: Path) -> list[tuple[str, str]]:
+    """(line number, hits) of every line in a Cobertura report."""
+    text = xml.read_text(encoding="utf-8")
+    return re.findall(r'<line number="(\d+)" hits="(\d+)"', text)
+
+
+def test_the_plugin_writes_the_report_the_script_would(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    xml = tmp_path / "coverage-3.x.xml"
+    run = _run(root, _env(tmp_path, **{affected.REPORT_ENV: str(xml)}))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert xml.is_file() and not Path(f"{xml}.partial").exists()
+    # Lines 1-4 ran (the odd branch's return did not), the unused function's body did not.
+    assert _lines(xml) == [("1", "1"), ("2", "1"), ("3", "0"), ("4", "1"), ("7", "1"),
+                           ("8", "0")]  # fmt: skip
+
+    # The same report as the session's script makes from the data file coverage saved.
+    script = tmp_path / tests_stage.REPORTS_SCRIPT
+    script.write_text(tests_stage._REPORTS, encoding="utf-8")
+    again = tmp_path / "again.xml"
+    subprocess.run(
+        [sys.executable, str(script), str(again)], cwd=root, env=_env(tmp_path), check=True
+    )
+    assert _lines(again) == _lines(xml)
+
+
+def test_a_report_that_cannot_be_written_leaves_the_run_and_its_data_alone(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path)
+    xml = tmp_path / "coverage.xml"
+    xml.mkdir()  # a folder in the way: the report cannot take its place
+    run = _run(root, _env(tmp_path, **{affected.REPORT_ENV: str(xml)}))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+    assert xml.is_dir() and not list(xml.iterdir())
+    assert not Path(f"{xml}.partial").exists()
+    data = coverage.CoverageData(basename=str(tmp_path / "data"))
+    data.read()
+    assert sorted(data.lines(str(root / "calc.py")) or []) == [1, 2, 4, 7]
+
+
+def test_without_the_variable_the_plugin_writes_no_report(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    run = _run(root, _env(tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not list(tmp_path.rglob("*.xml"))
