@@ -39,7 +39,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from noxops.stages.tests import REPORTS_SCRIPT
 
 __all__ = ["Timing", "generate_project", "main"]
 
@@ -395,9 +394,8 @@ def _floor_commands(project: Path, pythons: Sequence[str], lowest: str) -> list[
             [*env, cov, "run", "--source=src", "-m", "pytest",
              f"--junitxml={reports / f'junit-{py}.xml'}", "-o", f"junit_suite_name=tests-{py}",
              "tests/unit"],
-            # noxops writes the XML and HTML reports from one process, with this script
-            [*env, str(envdir / "bin" / "python"), str(envdir / REPORTS_SCRIPT),
-             str(reports / f"coverage-{py}.xml"), str(reports / f"htmlcov-{py}")],
+            # the per-Python XML (noxops writes it at the end of the pytest run, in its process)
+            [*env, cov, "xml", "-q", "-o", str(reports / f"coverage-{py}.xml")],
         ]  # fmt: skip
     return cmds
 
