@@ -397,8 +397,13 @@ def _report(name: str, f: dict[str, float]) -> list[str]:
         ]
         checks = [
             ("noxops warm, `-j 2`", f["warm-j"], f["warm-j"] / f["floor"], "x floor", 0.55),
-            ("noxops warm, `-j 2`, against the floor with its choices", f["warm-j"],
-             f["warm-j"] / f["floor-choices"], "x that floor", 0.55),
+            (
+                "noxops warm, `-j 2`, against the floor with its choices",
+                f["warm-j"],
+                f["warm-j"] / f["floor-choices"],
+                "x that floor",
+                0.55,
+            ),
             ("noxops cold, sequential", f["cold"], f["cold"] / f["hand"], "x hand-written", 0.5),
         ]
         for label, seconds, ratio, unit, limit in checks:

@@ -39,7 +39,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-
 __all__ = ["Timing", "generate_project", "main"]
 
 PACKAGE = "ledgerkit"

@@ -150,18 +150,24 @@ def _merge():
 
 
 def _report():
-    """Any other run: stop measuring and write the per-Python XML here, from the data in
-    memory, at the end of the run (pytest-cov stops earlier, after the last test). When it
-    cannot be done, no XML appears, and the session writes it with a script."""
+    """Any other run: stop measuring and write the per-Python XML here, at the end of the run
+    (pytest-cov stops earlier, after the last test), exactly as the session's script would:
+    from the saved data, with the project's coverage settings only (not ``coverage run``'s
+    command line, whose --source would make the paths relative to the package). When it
+    cannot be done, no XML appears, and the session writes it with the script."""
     xml = os.environ.get("{REPORT_ENV}")
     cov = _coverage() if xml else None
     if cov is None:
         return
     partial = xml + ".partial"
     try:
+        import coverage
+
         cov.stop()
         cov.save()
-        cov.xml_report(outfile=partial)
+        saved = coverage.Coverage()
+        saved.load()
+        saved.xml_report(outfile=partial)
         os.replace(partial, xml)
     except Exception:  # the script, run by the session, shows what went wrong
         try:

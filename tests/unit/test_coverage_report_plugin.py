@@ -85,6 +85,8 @@ def test_the_plugin_writes_the_report_the_script_would(tmp_path: Path) -> None:
         [sys.executable, str(script), str(again)], cwd=root, env=_env(tmp_path), check=True
     )
     assert _lines(again) == _lines(xml)
+    packages = [x.read_text(encoding="utf-8").split("<packages>")[1] for x in (xml, again)]
+    assert packages[0] == packages[1]
 
 
 def test_a_report_that_cannot_be_written_leaves_the_run_and_its_data_alone(
