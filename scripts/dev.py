@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 import venv
@@ -93,11 +92,6 @@ def write_coverage_config() -> float:
 
 
 def test(rest: list[str]) -> int:
-    # The interrupt tests send SIGINT to the nox runs they start. A job started in the
-    # background of a non-interactive shell has SIGINT ignored, and every child inherits
-    # that; Python then never raises KeyboardInterrupt. Deliver it again.
-    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
     fail_under = write_coverage_config()
     coverage = [str(BIN / "python"), "-m", "coverage"]
     rc = f"--rcfile={COVERAGE_RC}"
