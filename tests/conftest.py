@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -57,6 +58,18 @@ def local_servers_problem(kinds: tuple[str, ...]) -> str | None:
 
     reasons = [f"{name}: {why}" for name in kinds if (why := kind(name).local_available())]
     return "; ".join(reasons) or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches this run again when it was started with SIGINT ignored.
+
+    The interrupt tests send SIGINT to this process and to the nox runs it starts. A job
+    started in the background of a non-interactive shell has SIGINT ignored, every child
+    inherits that, and Python then never raises KeyboardInterrupt. A handler set here is
+    reset to the default in every child it starts.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
