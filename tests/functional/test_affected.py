@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("nox")
 
-from support.noxrun import NoxRun, copy_fixture, run_nox
+from support.noxrun import NoxRun, copy_fixture, run_nox, set_noxops
 
 from noxops import interpreters
 from noxops.reports.junit import read_junit
@@ -37,12 +37,7 @@ def _run(project: Path, *args: str) -> NoxRun:
 
 def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path: Path) -> None:
     project = copy_fixture("clean_project", tmp_path)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            "[tool.noxops]\n", '[tool.noxops]\npython = ["3.11"]\ntools_python = "3.11"\n'
-        )
-    )
+    pyproject = set_noxops(project, 'python = ["3.11"]', 'tools_python = "3.11"')
     full = _run(project, *ONLY)
     assert full.returncode == 0, str(full)
     assert "runs all tests (no map of which test covers which line yet)" in full.output

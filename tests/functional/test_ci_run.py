@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.noxrun import copy_fixture
+from support.noxrun import copy_fixture, set_noxops
 
 from noxops.ci.command import expected_files
 from noxops.config import load
@@ -35,12 +35,7 @@ def job_command(doc: dict[str, object], name: str) -> str:
 def test_generated_job_commands_run_the_sessions(tmp_path: Path) -> None:
     python = f"{sys.version_info[0]}.{sys.version_info[1]}"
     project = copy_fixture("clean_project", tmp_path)
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8")
-    pyproject.write_text(
-        text.replace("[tool.noxops]\n", f'[tool.noxops]\npython = ["{python}"]\n', 1),
-        encoding="utf-8",
-    )
+    set_noxops(project, f'python = ["{python}"]')
     doc = yaml.safe_load(expected_files(load(project), "gitlab")[".gitlab-ci.yml"])
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "NOX_DEFAULT_VENV_BACKEND")}
     env.update({"PYTHON": python, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("nox")
 
-from support.noxrun import copy_fixture, run_nox
+from support.noxrun import copy_fixture, run_nox, set_noxops
 
 from noxops import interpreters
 
@@ -23,12 +23,7 @@ NO_REPORT = 'import os\n\nos.environ.pop("NOXOPS_TEST_REPORT", None)\n'
 
 def _project(tmp_path: Path) -> Path:
     project = copy_fixture("clean_project", tmp_path)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            "[tool.noxops]\n", '[tool.noxops]\npython = ["3.11"]\ntools_python = "3.11"\n'
-        )
-    )
+    set_noxops(project, 'python = ["3.11"]', 'tools_python = "3.11"')
     return project
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from support.noxrun import copy_fixture, run_nox
+from support.noxrun import copy_fixture, run_nox, set_noxops
 
 from noxops import interpreters
 
@@ -158,12 +158,7 @@ def test_configuration_error_is_one_clear_message(tmp_path: Path) -> None:
 
 def test_missing_interpreter_is_skipped_locally_and_an_error_in_ci(tmp_path: Path) -> None:
     project = copy_fixture("clean_project", tmp_path)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            "[tool.noxops]\n", '[tool.noxops]\npython = ["3.11", "3.42"]\n'
-        )
-    )
+    set_noxops(project, 'python = ["3.11", "3.42"]')
     local = run_nox(project, "-s", "tests")
     assert local.returncode == 0, local
     assert "Python 3.42 not found on this machine" in local.output

@@ -22,7 +22,7 @@ import pytest
 
 pytest.importorskip("nox")
 
-from support.noxrun import installed, matrix_project, run_nox, sections
+from support.noxrun import installed, matrix_project, run_nox, sections, set_noxops
 
 from noxops import interpreters
 from noxops.fingerprint import ENV_FILE
@@ -67,10 +67,7 @@ def test_a_cold_run_builds_the_queued_environments_while_lint_runs(tmp_path: Pat
 
 def test_turned_off_every_session_installs_for_itself(tmp_path: Path) -> None:
     project = matrix_project(tmp_path, OTHER)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace("[tool.noxops]\n", "[tool.noxops]\nprepare_ahead = false\n")
-    )
+    set_noxops(project, "prepare_ahead = false")
     run = run_nox(project, "-s", "lint", "tests-3.11")
     assert run.returncode == 0, str(run)
     assert "in the background" not in run.output

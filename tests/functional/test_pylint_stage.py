@@ -8,17 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from support.noxrun import copy_fixture, run_nox
+from support.noxrun import copy_fixture, run_nox, set_noxops
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("nox")
 
 
 def _enable(project: Path) -> None:
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8").replace(
-        "[tool.noxops]\n", '[tool.noxops]\ndefault_sessions = ["pylint"]\n'
-    )
+    pyproject = set_noxops(project, 'default_sessions = ["pylint"]')
+    text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text + "\n[tool.noxops.pylint]\nenabled = true\n", "utf-8")
 
 

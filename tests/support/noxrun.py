@@ -18,6 +18,7 @@ __all__ = [
     "matrix_project",
     "run_nox",
     "sections",
+    "set_noxops",
 ]
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -39,6 +40,17 @@ def copy_fixture(name: str, destination: Path) -> Path:
     target = destination / name
     shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".nox", "reports"))
     return target
+
+
+def set_noxops(project: Path, *lines: str) -> Path:
+    """Put ``lines`` (``key = value``) at the top of the project's ``[tool.noxops]`` table;
+    the project's ``pyproject.toml``."""
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    assert "[tool.noxops]\n" in text, f"{pyproject} has no [tool.noxops] table"
+    settings = "".join(f"{line}\n" for line in lines)
+    pyproject.write_text(text.replace("[tool.noxops]\n", f"[tool.noxops]\n{settings}", 1), "utf-8")
+    return pyproject
 
 
 def run_nox(
