@@ -110,12 +110,65 @@ def pytest_runtest_protocol(item, nextitem):
         cov.switch_context("")
 
 
+def _selection():
+    path = os.environ.get("{SELECT_ENV}")
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+class _Narrowing:
+    """Collect only what holds a test to run: a known test file none of whose tests runs is
+    not collected, and in the others only the classes and functions of those tests are (the
+    changed and new test files in full). The session asks for it only when no changed line
+    ran while the full run collected its tests, so these files yield the same tests again."""
+
+    def __init__(self, data):
+        self.known = {{t.split("::", 1)[0] for t in data["known"]}}
+        self.whole = set(data.get("whole", ()))
+        self.names = {{}}  # test file -> the names, at module level, of the tests to run
+        for test in data["run"]:
+            file, _, rest = test.partition("::")
+            name = rest.split("::", 1)[0].split("[", 1)[0]
+            if not name:
+                self.whole.add(file)
+            self.names.setdefault(file, set()).add(name)
+
+    def _partial(self, file):
+        return file in self.known and file not in self.whole
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_ignore_collect(self, collection_path, config):
+        if collection_path.name in ("__init__.py", "conftest.py"):
+            return None
+        try:
+            file = collection_path.relative_to(config.rootpath).as_posix()
+        except ValueError:
+            return None
+        if self._partial(file) and file not in self.names:
+            return True
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makeitem(self, collector, name, obj):
+        if not isinstance(collector, pytest.Module) or not self._partial(collector.nodeid):
+            return None
+        if name in self.names.get(collector.nodeid, ()):
+            return None
+        return []  # not one of the tests to run: nothing to collect here
+
+
+def pytest_configure(config):
+    data = _selection()
+    if data and data.get("narrow") and getattr(pytest, "version_tuple", (0,)) >= (7,):
+        config.pluginmanager.register(_Narrowing(data), "noxops-narrowing")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    path = os.environ.get("{SELECT_ENV}")
-    if path:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+    data = _selection()
+    if data:
         known, run = set(data["known"]), set(data["run"])
         keep = [i for i in items if i.nodeid in run or i.nodeid not in known]
         dropped = [i for i in items if i.nodeid in known and i.nodeid not in run]
@@ -200,6 +253,17 @@ for path in data.measured_files():
     files[path] = {str(n): sorted(index[c] for c in cs) for n, cs in by_line.items()}
 with open(sys.argv[2], "w", encoding="utf-8") as fh:
     json.dump({"contexts": contexts, "files": files}, fh)
+# The same data without the contexts, for the merges of the affected runs: a fraction of the
+# rows to read (one per file, not one per test and file).
+plain = CoverageData(basename=sys.argv[3])
+plain.erase()
+measured = data.measured_files()
+if data.has_arcs():
+    plain.add_arcs({path: data.arcs(path) or [] for path in measured})
+else:
+    plain.add_lines({path: data.lines(path) or [] for path in measured})
+plain.add_file_tracers({p: t for p in measured for t in [data.file_tracer(p)] if t})
+plain.write()
 """
 
 # The merge of an affected run's coverage with the full run's: a module in the session's
@@ -240,6 +304,8 @@ def merge(full_path, new_path, maps_path, out_path, xml_path=None):
             moved = (move(path, n) for n in full.lines(path) or ())
             lines[path] = [n for n in moved if n is not None]
         out.add_lines(lines)
+    measured = full.measured_files()
+    out.add_file_tracers({p: t for p in measured for t in [full.file_tracer(p)] if t})
     new = CoverageData(basename=new_path)
     new.read()
     out.update(new)
@@ -282,6 +348,10 @@ class Selection:
     base: str = ""  # when the full run the selection is based on finished
     line_maps: dict[str, dict[str, int]] = field(default_factory=dict)  # old -> new lines
     key: str = ""  # the digest of what, besides the files, the run depends on
+    # Collect only the test files (and their classes and functions) that hold tests to run:
+    # sound when no changed line ran while the full run collected its tests (see choose()).
+    narrow: bool = False
+    whole: list[str] = field(default_factory=list)  # changed test files: collected in full
 
     @property
     def affected(self) -> bool:
@@ -411,13 +481,17 @@ def choose(config: Config, session: str, base: str) -> Selection:
     changed = sorted(n for n in set(now) | set(then) if now.get(n) != then.get(n))
     known: list[str] = list(snap.meta.get("tests", []))
     line_maps: dict[str, dict[str, int]] = {}
-    contexts = _reached(config, snap, changed, (now, then), line_maps)
-    if isinstance(contexts, str):
-        return Selection("full", contexts)
-    run = {snap.contexts[i] for i in contexts if snap.contexts[i]}
+    reach = _reached(config, snap, changed, (now, then), line_maps)
+    if isinstance(reach, str):
+        return Selection("full", reach)
+    run = {snap.contexts[i] for i in reach.contexts if snap.contexts[i]}
     run |= set(snap.meta.get("failed", []))
     known_set = set(known)
     why = f"{len(changed)} file(s) changed"
+    # Which tests exist is decided while pytest collects them: by the test files (a changed
+    # one is collected in full, a new one is unknown, so collected too) and by the code they
+    # run on import. When no changed line ran then (the map's context ""), an unchanged test
+    # file yields the tests it did in the full run, and only the ones to run need collecting.
     return Selection(
         "affected",
         why,
@@ -425,7 +499,19 @@ def choose(config: Config, session: str, base: str) -> Selection:
         known=known,
         base=str(snap.meta.get("finished", "")),
         line_maps=line_maps,
+        narrow=not reach.at_import,
+        whole=sorted(reach.whole),
     )
+
+
+@dataclass
+class _Reach:
+    """What the changed files reach: test indexes, test files to collect in full, and
+    whether a changed line ran while the tests were being collected (at import)."""
+
+    contexts: set[int] = field(default_factory=set)
+    whole: set[str] = field(default_factory=set)
+    at_import: bool = False
 
 
 def _reached(
@@ -434,23 +520,26 @@ def _reached(
     changed: list[str],
     digests: tuple[dict[str, str], dict[str, str]],
     line_maps: dict[str, dict[str, int]],
-) -> set[int] | str:
-    """The contexts (test indexes) the ``changed`` files reach, or why to run everything."""
+) -> _Reach | str:
+    """What the ``changed`` files reach, or why to run everything."""
     now, then = digests
     root = config.root.resolve()
     test_files = {_test_file(t) for t in snap.meta.get("tests", [])}
     measured = {Path(p).resolve().relative_to(root).as_posix(): p for p in _inside(snap, root)}
-    contexts: set[int] = set()
+    reach = _Reach()
     for name in changed:
+        if name in test_files:
+            reach.whole.add(name)  # its new tests are unknown: collect all of it
         if name in measured:
             if name not in now:
                 return f"{name} was removed"
             found = _covering(snap, measured[name], root / name, line_maps)
             if found is None:
                 return f"the kept copy of {name} is missing"
-            contexts |= found
+            reach.contexts |= found[0]
+            reach.at_import |= found[1]
         elif name in test_files:
-            contexts |= {i for i, c in enumerate(snap.contexts) if _test_file(c) == name}
+            reach.contexts |= {i for i, c in enumerate(snap.contexts) if _test_file(c) == name}
         elif Path(name).name == "conftest.py":
             return f"{name} changed"
         elif name.endswith(_DOCS) or (name not in then and _new_test_file(name)):
@@ -463,7 +552,7 @@ def _reached(
             continue  # a new module: only the changed code that imports it can reach it
         else:
             return f"{name} changed, and which tests read it is unknown"
-    return contexts
+    return reach
 
 
 def _new_test_file(name: str) -> bool:
@@ -484,8 +573,9 @@ def _inside(snap: Snapshot, root: Path) -> list[str]:
 
 def _covering(
     snap: Snapshot, path: str, current: Path, line_maps: dict[str, dict[str, int]]
-) -> Optional[set[int]]:
-    """The contexts (test indexes) that covered the lines an edit of ``path`` touched."""
+) -> Optional[tuple[set[int], bool]]:
+    """The contexts (test indexes) that covered the lines an edit of ``path`` touched, and
+    whether one of those lines ran outside any test (on import, while tests were collected)."""
     kept = snap.folder / "sources" / _safe(path)
     try:
         old = kept.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -499,11 +589,12 @@ def _covering(
     import_time = snap.contexts.index("") if "" in snap.contexts else -1
     for line in touched:
         found.update(by_line.get(str(line), []))
-    if import_time in found:  # module-level code changed: every test that ran this file
+    at_import = import_time in found
+    if at_import:  # module-level code changed: every test that ran this file
         for indexes in by_line.values():
             found.update(indexes)
     found.discard(import_time)
-    return found
+    return found, at_import
 
 
 def _safe(path: str) -> str:
@@ -530,7 +621,8 @@ def keep_full_run(
     data: Path,
     results: dict[str, Any],
 ) -> None:
-    """Keep a full run's map, the measured sources, its coverage data and the file digests."""
+    """Keep a full run's map, the measured sources, its coverage data (``data``: without the
+    per-test contexts) and the file digests."""
     folder = map_dir(config, session)
     fresh = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(fresh, ignore_errors=True)

@@ -51,6 +51,10 @@ def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path:
     assert edited.returncode != 0, str(edited)
     assert "runs 1 of 3 tests, those affected by the change" in edited.output, str(edited)
     assert "test_mean_of_nothing" in edited.output and _tests_in(project) == 1
+    # The changed line ran in a test, not while tests were collected: only that test's file
+    # and function are collected.
+    assert "noxops: collecting only the test files, classes and functions" in edited.output
+    assert "collected 1 item\n" in edited.output, str(edited)
     assert "combined with this affected rerun's" in edited.output
     # Merged at the end of the pytest run, in its process: no second interpreter for it.
     assert "noxops_coverage_merge.py" not in edited.output, str(edited)

@@ -97,6 +97,26 @@ def test_module_level_edits_select_every_test_of_the_file(tmp_path: Path) -> Non
     module.write_text(module.read_text().replace("X = 1", "X = 2"))
     chosen = affected.choose(load(root), "tests-3.11", "k")
     assert chosen.run == ["tests/test_demo.py::test_f", "tests/test_demo.py::test_g"]
+    # That line ran while the tests were collected: which tests exist may differ now.
+    assert not chosen.narrow
+
+
+def test_collection_is_narrowed_only_when_no_changed_line_ran_at_collection(
+    tmp_path: Path,
+) -> None:
+    root, module = _snapshot(tmp_path)
+    config = load(root)
+    original = module.read_text()
+    module.write_text(original.replace("return 2", "return 3"))  # ran in test_g only
+    body = affected.choose(config, "tests-3.11", "k")
+    assert body.narrow and body.whole == []
+    # A changed test file is collected whole: its new tests are not in the map.
+    test_file = root / "tests" / "test_demo.py"
+    test_file.write_text(test_file.read_text() + "def test_h(): ...\n")
+    with_test = affected.choose(config, "tests-3.11", "k")
+    assert with_test.narrow and with_test.whole == ["tests/test_demo.py"]
+    module.write_text(original.replace("def g():", "def g():  # edited"))  # ran on import
+    assert not affected.choose(config, "tests-3.11", "k").narrow
 
 
 def test_a_full_run_when_in_doubt(tmp_path: Path) -> None:

@@ -254,10 +254,15 @@ def _picking(
     env = {affected.RESULTS_ENV: str(results)}
     if selection.affected:
         chosen = venv / "noxops-test-selection.json"
-        chosen.write_text(
-            json.dumps({"known": selection.known, "run": selection.run}), encoding="utf-8"
-        )
+        plan = {"known": selection.known, "run": selection.run, "narrow": selection.narrow,
+                "whole": selection.whole}  # fmt: skip
+        chosen.write_text(json.dumps(plan), encoding="utf-8")
         env[affected.SELECT_ENV] = str(chosen)
+        if selection.narrow:
+            session.log(
+                "noxops: collecting only the test files, classes and functions that hold "
+                "them (no changed line ran while the full run collected its tests)"
+            )
     else:
         env[affected.CONTEXTS_ENV] = "1"
     return selection, env
@@ -310,12 +315,12 @@ def _after_picking(
         return False  # pytest did not get to the end: nothing to learn from this run
     if not selection.affected:
         if data.exists():
-            mapping = venv / "noxops-test-map.json"
+            mapping, plain = venv / "noxops-test-map.json", venv / "noxops-full.coverage"
             script = venv / "noxops-test-map.py"
             script.write_text(affected.MAP_SCRIPT, encoding="utf-8")
-            session.run("python", str(script), str(data), str(mapping), silent=True)
+            session.run("python", str(script), str(data), str(mapping), str(plain), silent=True)
             affected.keep_full_run(
-                config, session.name, base=selection.key, mapping=mapping, data=data,
+                config, session.name, base=selection.key, mapping=mapping, data=plain,
                 results=results,
             )  # fmt: skip
         affected.write_selection(config, session.name, selection)
