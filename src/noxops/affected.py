@@ -15,9 +15,11 @@ A later run then compares the project with that snapshot and runs only
 - every test of a changed test file, and tests that are new (not collected by the full run),
 - the tests that failed in the previous run,
 
-and a **full run** happens instead when there is no map, when anything else changed (the
-configuration, the environment, pytest's arguments, ``conftest.py``, any file that is neither
-a measured source, a test file nor documentation), or when a measured file was removed.
+collecting only the test files, classes and functions that hold them when no changed line ran
+while the full run collected its tests (changed and new test files in full). A **full run**
+happens instead when there is no map, when anything else changed (the configuration, the
+environment, pytest's arguments, ``conftest.py``, any file that is neither a measured
+source, a test file nor documentation), or when a measured file was removed.
 pytest-testmon does the same with its own database and import tracing; it was not used
 because it replaces coverage's measurement (the pipeline's coverage report and gate come from
 coverage.py) and runs a second tracer when both are on.
@@ -47,10 +49,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTEXTS_ENV",
-    "MAP_SCRIPT",
+    "COVERAGE_MODULE",
+    "COVERAGE_SOURCE",
     "MERGE_ENV",
-    "MERGE_MODULE",
-    "MERGE_SOURCE",
     "PLUGIN",
     "PLUGIN_SOURCE",
     "REPORT_ENV",
@@ -77,7 +78,7 @@ SELECT_ENV = "NOXOPS_TEST_SELECT"
 RESULTS_ENV = "NOXOPS_TEST_RESULTS"
 MERGE_ENV = "NOXOPS_TEST_MERGE"  # JSON: the arguments of merge() (an affected run)
 REPORT_ENV = "NOXOPS_TEST_REPORT"  # the per-Python XML to write at the end (any other run)
-MERGE_MODULE = "noxops_coverage_merge"
+COVERAGE_MODULE = "noxops_coverage"  # beside the plugin: COVERAGE_SOURCE
 _DOCS = (".md", ".rst")  # documentation: no test reads it (a full run when in doubt otherwise)
 
 PLUGIN_SOURCE = f'''\
@@ -183,50 +184,49 @@ def pytest_runtest_logreport(report):
         _failed.add(report.nodeid)
 
 
-def _merge():
-    """An affected run: stop measuring and merge with the full run's data here, in this
-    process (no second interpreter start and coverage import); False when it cannot be done,
-    and the session then runs the merge as a script."""
-    args = os.environ.get("{MERGE_ENV}")
-    cov = _coverage() if args else None
+def _stop_and_save():
+    """Stop measuring and save, so that this process can report on the run's data; False
+    when coverage does not measure this run."""
+    cov = _coverage()
     if cov is None:
         return False
-    try:
-        cov.stop()
-        cov.save()
-        import {MERGE_MODULE}
+    cov.stop()
+    cov.save()
+    return True
 
-        {MERGE_MODULE}.merge(*json.loads(args))
+
+def _merge():
+    """An affected run: merge with the full run's data here, in this process (no second
+    interpreter start and coverage import); False when it cannot be done, and the session
+    then runs the merge as a script."""
+    args = os.environ.get("{MERGE_ENV}")
+    if not args:
+        return False
+    try:
+        if not _stop_and_save():
+            return False
+        import {COVERAGE_MODULE}
+
+        {COVERAGE_MODULE}.merge(*json.loads(args))
     except Exception:  # the script, run by the session, shows what went wrong
         return False
     return True
 
 
 def _report():
-    """Any other run: stop measuring and write the per-Python XML here, at the end of the run
-    (pytest-cov stops earlier, after the last test), exactly as the session's script would:
-    from the saved data, with the project's coverage settings only (not ``coverage run``'s
-    command line, whose --source would make the paths relative to the package). When it
-    cannot be done, no XML appears, and the session writes it with the script."""
+    """Any other run: write the per-Python XML here, at the end of the run (pytest-cov stops
+    earlier, after the last test), as the session's script would. When it cannot be done, no
+    XML appears, and the session runs the script."""
     xml = os.environ.get("{REPORT_ENV}")
-    cov = _coverage() if xml else None
-    if cov is None:
+    if not xml:
         return
-    partial = xml + ".partial"
     try:
-        import coverage
+        if _stop_and_save():
+            import {COVERAGE_MODULE}
 
-        cov.stop()
-        cov.save()
-        saved = coverage.Coverage()
-        saved.load()
-        saved.xml_report(outfile=partial)
-        os.replace(partial, xml)
+            {COVERAGE_MODULE}.xml_report(xml)
     except Exception:  # the script, run by the session, shows what went wrong
-        try:
-            os.remove(partial)
-        except OSError:
-            pass
+        pass
 
 
 @pytest.hookimpl(trylast=True)
@@ -239,41 +239,67 @@ def pytest_sessionfinish(session, exitstatus):
             json.dump({{"collected": _collected, "failed": sorted(_failed), "merged": merged}}, fh)
 '''
 
-# Run in the session's environment (coverage is installed there, not in nox's).
-MAP_SCRIPT = """
-import json, sys
-from coverage import CoverageData
-data = CoverageData(basename=sys.argv[1])
-data.read()
-contexts = sorted(data.measured_contexts())
-index = {c: i for i, c in enumerate(contexts)}
-files = {}
-for path in data.measured_files():
-    by_line = data.contexts_by_lineno(path)
-    files[path] = {str(n): sorted(index[c] for c in cs) for n, cs in by_line.items()}
-with open(sys.argv[2], "w", encoding="utf-8") as fh:
-    json.dump({"contexts": contexts, "files": files}, fh)
-# The same data without the contexts, for the merges of the affected runs: a fraction of the
-# rows to read (one per file, not one per test and file).
-plain = CoverageData(basename=sys.argv[3])
-plain.erase()
-measured = data.measured_files()
-if data.has_arcs():
-    plain.add_arcs({path: data.arcs(path) or [] for path in measured})
-else:
-    plain.add_lines({path: data.lines(path) or [] for path in measured})
-plain.add_file_tracers({p: t for p in measured for t in [data.file_tracer(p)] if t})
-plain.write()
-"""
+# The coverage work of a tests run, as a module in the session's environment (coverage is
+# installed there, not in nox's): called by the plugin at the end of the pytest run, in its
+# process, or run as a script by the session (``python noxops_coverage.py <command> ...``).
+COVERAGE_SOURCE = """\
+\"\"\"noxops: the coverage work of a tests run (noxops.affected, noxops.stages.tests).\"\"\"
+import json
+import os
+import sys
 
-# The merge of an affected run's coverage with the full run's: a module in the session's
-# environment, called by the plugin at the end of the run, or run as a script after it.
-MERGE_SOURCE = """
-import json, sys
 from coverage import CoverageData
+
+
+def xml_report(outfile, data_file=None):
+    \"\"\"The per-Python Cobertura XML from the saved data, with the project's coverage
+    settings only (not those of ``coverage run``'s command line, whose --source would make the
+    paths relative to the package); written whole or not at all.\"\"\"
+    import coverage
+
+    cov = coverage.Coverage(**({} if data_file is None else {"data_file": data_file}))
+    cov.load()
+    partial = outfile + ".partial"
+    try:
+        cov.xml_report(outfile=partial)
+        os.replace(partial, outfile)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def _copy_without_contexts(data, out_path):
+    plain = CoverageData(basename=out_path)
+    plain.erase()
+    measured = data.measured_files()
+    if data.has_arcs():
+        plain.add_arcs({path: data.arcs(path) or [] for path in measured})
+    else:
+        plain.add_lines({path: data.lines(path) or [] for path in measured})
+    plain.add_file_tracers({p: t for p in measured for t in [data.file_tracer(p)] if t})
+    plain.write()
+
+
+def map_tests(data_path, map_path, plain_path):
+    \"\"\"After a full run with a context per test: the line -> tests map (JSON), and the
+    data without the contexts, for the merges of the affected runs (a fraction of the rows to
+    read: one per file, not one per test and file).\"\"\"
+    data = CoverageData(basename=data_path)
+    data.read()
+    contexts = sorted(data.measured_contexts())
+    index = {c: i for i, c in enumerate(contexts)}
+    files = {}
+    for path in data.measured_files():
+        by_line = data.contexts_by_lineno(path)
+        files[path] = {str(n): sorted(index[c] for c in cs) for n, cs in by_line.items()}
+    with open(map_path, "w", encoding="utf-8") as fh:
+        json.dump({"contexts": contexts, "files": files}, fh)
+    _copy_without_contexts(data, plain_path)
 
 
 def merge(full_path, new_path, maps_path, out_path, xml_path=None):
+    \"\"\"An affected run's data combined with the full run's, whose line numbers are carried
+    across each edit by ``maps_path`` (changed lines dropped); the XML from it too.\"\"\"
     with open(maps_path, encoding="utf-8") as fh:
         maps = json.load(fh)  # {file: {old line: new line}} for the files that changed
     full = CoverageData(basename=full_path)
@@ -288,9 +314,10 @@ def merge(full_path, new_path, maps_path, out_path, xml_path=None):
         m = table.get(str(abs(n)))
         return None if m is None else (m if n > 0 else -m)
 
+    measured = full.measured_files()
     if full.has_arcs():
         arcs = {}
-        for path in full.measured_files():
+        for path in measured:
             kept = []
             for a, b in full.arcs(path) or ():
                 ma, mb = move(path, a), move(path, b)
@@ -300,31 +327,30 @@ def merge(full_path, new_path, maps_path, out_path, xml_path=None):
         out.add_arcs(arcs)
     else:
         lines = {}
-        for path in full.measured_files():
+        for path in measured:
             moved = (move(path, n) for n in full.lines(path) or ())
             lines[path] = [n for n in moved if n is not None]
         out.add_lines(lines)
-    measured = full.measured_files()
     out.add_file_tracers({p: t for p in measured for t in [full.file_tracer(p)] if t})
     new = CoverageData(basename=new_path)
     new.read()
     out.update(new)
     out.write()
-    if xml_path:  # the per-Python XML too, from the same process (one read)
-        import coverage
+    if xml_path:  # the per-Python XML too, from the same process
+        xml_report(xml_path, data_file=out_path)
 
-        cov = coverage.Coverage(data_file=out_path)
-        cov.load()
-        cov.xml_report(outfile=xml_path)
 
+COMMANDS = {"xml": xml_report, "map": map_tests, "merge": merge}
 
 if __name__ == "__main__":
     from coverage.exceptions import CoverageException
 
     try:
-        merge(*sys.argv[1:6])
+        COMMANDS[sys.argv[1]](*sys.argv[2:])
     except CoverageException as exc:
         sys.exit(f"coverage: {exc}")
+    except OSError as exc:  # a report or data file that cannot be written
+        sys.exit(f"noxops: {exc}")
 """
 
 

@@ -57,7 +57,7 @@ def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path:
     assert "collected 1 item\n" in edited.output, str(edited)
     assert "combined with this affected rerun's" in edited.output
     # Merged at the end of the pytest run, in its process: no second interpreter for it.
-    assert "noxops_coverage_merge.py" not in edited.output, str(edited)
+    assert "noxops_coverage.py merge" not in edited.output, str(edited)
     picked = _selection(project)
     assert picked["mode"] == "affected" and picked["selected"] == 1 and picked["known"] == 3
 

@@ -35,14 +35,14 @@ def test_the_report_is_written_in_the_pytest_process_or_else_by_the_script(
 
     plugin = run_nox(project, "-s", "tests-3.11")
     assert plugin.returncode == 0, str(plugin)
-    assert "noxops-coverage-reports.py" not in plugin.output, str(plugin)
+    assert "noxops_coverage.py xml" not in plugin.output, str(plugin)
     written = xml.read_text(encoding="utf-8")
     assert 'filename="src/calc/__init__.py"' in written, written
 
     (project / "tests" / "unit" / "conftest.py").write_text(NO_REPORT, encoding="utf-8")
     script = run_nox(project, "-s", "tests-3.11")
     assert script.returncode == 0, str(script)
-    assert "noxops-coverage-reports.py" in script.output, str(script)
+    assert "noxops_coverage.py xml" in script.output, str(script)
     # The same report, from the data file (the plugin removed last run's before this one).
     rewritten = xml.read_text(encoding="utf-8")
     assert 'filename="src/calc/__init__.py"' in rewritten, rewritten

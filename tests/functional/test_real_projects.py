@@ -78,7 +78,7 @@ def test_tests_keep_their_paths_and_get_only_the_test_group(ruff_project: Path) 
     # per-Python coverage: XML only; the HTML report is the combined one's
     assert (ruff_project / "reports" / "coverage-3.11.xml").is_file()
     # written at the end of the pytest run, in its process: no second interpreter for it
-    assert "noxops-coverage-reports.py" not in run.output, run
+    assert "noxops_coverage.py xml" not in run.output, run
     assert not (ruff_project / "reports" / "htmlcov-3.11").exists()
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from noxops import affected
-from noxops.stages import tests as tests_stage
 
 coverage = pytest.importorskip("coverage")
 
@@ -44,7 +43,17 @@ def _project(tmp_path: Path) -> Path:
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
+    module = plugins / f"{affected.COVERAGE_MODULE}.py"
+    module.write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
     return root
+
+
+def _script(tmp_path: Path, root: Path, xml: Path) -> subprocess.CompletedProcess[str]:
+    """The session's fallback: the same module, run as a script on the saved data."""
+    module = tmp_path / "plugins" / f"{affected.COVERAGE_MODULE}.py"
+    argv = [sys.executable, str(module), "xml", str(xml)]
+    env = _env(tmp_path)
+    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -78,12 +87,9 @@ def test_the_plugin_writes_the_report_the_script_would(tmp_path: Path) -> None:
                            ("8", "0")]  # fmt: skip
 
     # The same report as the session's script makes from the data file coverage saved.
-    script = tmp_path / tests_stage.REPORTS_SCRIPT
-    script.write_text(tests_stage._REPORTS, encoding="utf-8")
     again = tmp_path / "again.xml"
-    subprocess.run(
-        [sys.executable, str(script), str(again)], cwd=root, env=_env(tmp_path), check=True
-    )
+    script = _script(tmp_path, root, again)
+    assert script.returncode == 0, script.stdout + script.stderr
     assert _lines(again) == _lines(xml)
     packages = [x.read_text(encoding="utf-8").split("<packages>")[1] for x in (xml, again)]
     assert packages[0] == packages[1]
@@ -103,6 +109,11 @@ def test_a_report_that_cannot_be_written_leaves_the_run_and_its_data_alone(
     data = coverage.CoverageData(basename=str(tmp_path / "data"))
     data.read()
     assert sorted(data.lines(str(root / "calc.py")) or []) == [1, 2, 4, 7]
+    # The session's script then says why, in one line, and leaves nothing half-written.
+    script = _script(tmp_path, root, xml)
+    assert script.returncode == 1 and script.stderr.startswith("noxops: "), script.stderr
+    assert str(xml) in script.stderr and "Traceback" not in script.stderr, script.stderr
+    assert not Path(f"{xml}.partial").exists() and not list(xml.iterdir())
 
 
 def test_without_the_variable_the_plugin_writes_no_report(tmp_path: Path) -> None:

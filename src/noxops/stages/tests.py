@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = [
     "COVERAGE_XML",
     "JUNIT",
-    "REPORTS_SCRIPT",
     "coverage",
     "coverage_core",
     "coverage_env",
@@ -48,6 +47,11 @@ NOT_FOR_TESTS = (
 )  # fmt: skip
 
 JUNIT = Output("junit-{python}.xml", kind="junit", check="tests-{python}")
+# The per-Python XML report (for reading, and for CI annotations): written by noxops's pytest
+# plugin at the end of the run, in the pytest process; by the same code run as a script
+# (affected.COVERAGE_SOURCE) when that could not be done. The HTML report, which costs seconds
+# on a real suite, is made once, by the coverage stage, from the combined data. The gate is
+# enforced once, there, too.
 COVERAGE_PART = Output("coverage-{python}.xml", kind="coverage-part")
 COVERAGE_XML = Output("coverage.xml", kind="coverage", check="coverage")
 COVERAGE_DATA = Output("coverage/.coverage.{python}", kind="coverage-data")
@@ -98,24 +102,6 @@ def tests_env(config: Config, python: str | None) -> list[Install]:
 
 def coverage_env(config: Config, python: str | None) -> list[Install]:
     return [("coverage[toml]",)]
-
-
-# The per-Python XML report (for reading, and for CI annotations): written by noxops's pytest
-# plugin at the end of the run, in the pytest process; by this script when that could not be
-# done. The HTML report, which costs seconds on a real suite, is made once, by the coverage
-# stage, from the combined data. The gate is enforced once, there, too.
-REPORTS_SCRIPT = "noxops-coverage-reports.py"  # written into the session's environment
-_REPORTS = """
-import sys
-import coverage
-from coverage.exceptions import CoverageException
-try:
-    cov = coverage.Coverage()
-    cov.load()
-    cov.xml_report(outfile=sys.argv[1])
-except CoverageException as exc:
-    sys.exit(f"coverage: {exc}")
-"""
 
 
 def _coverage_run_keys(config: Config) -> set[str]:
@@ -213,16 +199,20 @@ def tests(session: nox.Session, config: Config) -> None:
             session, config, picking[0], venv=venv, run_data=run_data, reports=(data, xml)
         )
         if data.exists() and not reported and not xml.exists():  # the plugin could not
-            script = venv / REPORTS_SCRIPT
-            script.write_text(_REPORTS, encoding="utf-8")
-            session.run("python", str(script), str(xml), env=env)
+            session.run("python", str(_coverage_module(venv)), "xml", str(xml), env=env)
+
+
+def _coverage_module(venv: Path) -> Path:
+    return venv / "noxops-pytest" / f"{affected.COVERAGE_MODULE}.py"
 
 
 def _plugin_env(venv: Path) -> dict[str, str]:
-    """Where pytest finds noxops's plugin (``-p``), written into the session's environment."""
+    """Where pytest finds noxops's plugin (``-p``) and the coverage module it calls, written
+    into the session's environment."""
     folder = venv / "noxops-pytest"
     folder.mkdir(exist_ok=True)
     (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
+    _coverage_module(venv).write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
     pythonpath = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p)
     return {"PYTHONPATH": pythonpath}
 
@@ -290,8 +280,6 @@ def _merging(  # noqa: PLR0917 - one call site, each argument named by its type
     """An affected run: what the plugin needs to merge its coverage with the full run's at
     the end of the run, in the pytest process (the environment variable it reads)."""
     (venv / "noxops-line-maps.json").write_text(json.dumps(selection.line_maps), "utf-8")
-    module = venv / "noxops-pytest" / f"{affected.MERGE_MODULE}.py"
-    module.write_text(affected.MERGE_SOURCE, encoding="utf-8")
     reports[0].unlink(missing_ok=True)  # the merged data replaces the last run's
     args = _merge_args(config, session, venv, run_data, reports)
     return {affected.MERGE_ENV: json.dumps(args)}
@@ -316,9 +304,8 @@ def _after_picking(
     if not selection.affected:
         if data.exists():
             mapping, plain = venv / "noxops-test-map.json", venv / "noxops-full.coverage"
-            script = venv / "noxops-test-map.py"
-            script.write_text(affected.MAP_SCRIPT, encoding="utf-8")
-            session.run("python", str(script), str(data), str(mapping), str(plain), silent=True)
+            module = str(_coverage_module(venv))
+            session.run("python", module, "map", str(data), str(mapping), str(plain), silent=True)
             affected.keep_full_run(
                 config, session.name, base=selection.key, mapping=mapping, data=plain,
                 results=results,
@@ -328,7 +315,7 @@ def _after_picking(
     if not results.get("merged"):  # the plugin could not merge at the end of the run
         # No test ran (nothing affected): run_data is missing, read as empty data.
         session.run(
-            "python", str(venv / "noxops-pytest" / f"{affected.MERGE_MODULE}.py"),
+            "python", str(_coverage_module(venv)), "merge",
             *_merge_args(config, session.name, venv, run_data, reports),
             env={"COVERAGE_FILE": str(data)},
         )  # fmt: skip
