@@ -38,6 +38,9 @@ def _run(project: Path, *args: str) -> NoxRun:
 def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path: Path) -> None:
     project = copy_fixture("clean_project", tmp_path)
     pyproject = set_noxops(project, 'python = ["3.11"]', 'tools_python = "3.11"')
+    # As strict as real projects often are: a warning in the run fails it.
+    pytest_table = '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n'
+    pyproject.write_text(pyproject.read_text() + "\n" + pytest_table)
     full = _run(project, *ONLY)
     assert full.returncode == 0, str(full)
     assert "runs all tests (no map of which test covers which line yet)" in full.output
@@ -85,8 +88,24 @@ def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path:
     assert coverage["metrics"]["percent"] == 100.0, coverage  # the full run's lines kept
     assert "full run + affected reruns" in coverage["summary"]
 
+    # An edit no test ran (a comment where a blank line was): no test runs, nothing is
+    # measured, and the full run's coverage stands, merged in the pytest process.
+    source.write_text(
+        original.replace('"""A tiny calculator."""\n\n', '"""A tiny calculator."""\n# .\n')
+    )
+    untouched = _run(project, *ONLY)
+    assert untouched.returncode == 0, str(untouched)
+    assert "runs 0 of 3 tests" in untouched.output and "collected 0 items" in untouched.output
+    assert "No data was collected" not in untouched.output, str(untouched)
+    assert "noxops_coverage.py merge" not in untouched.output, str(untouched)
+    report = (project / "reports" / "coverage-3.11.xml").read_text(encoding="utf-8")
+    assert ' line-rate="1" ' in report.split("<sources>")[0], report
+    source.write_text(original)
+
     # Another configuration: a full run, and the report no longer says "affected".
-    pyproject.write_text(pyproject.read_text() + '\n[tool.pytest.ini_options]\naddopts = "-q"\n')
+    pyproject.write_text(
+        pyproject.read_text().replace(pytest_table, pytest_table + 'addopts = "-q"\n')
+    )
     again = _run(project, *ONLY)
     assert again.returncode == 0, str(again)
     assert "runs all tests" in again.output and _tests_in(project) == 3
