@@ -392,13 +392,21 @@ LOG = "session.log"  # the run's log, in its stash
 
 
 def _theirs(name: str, session: str, owners: Mapping[str, str]) -> bool:
-    """Whether report file ``name`` is declared by another session (as a file or a folder)."""
+    """Whether report file ``name`` is declared by another session (as a file or a folder),
+    or is a companion of such a file while it is being written (``coverage-3.12.xml.partial``,
+    a SQLite data file's ``-journal``)."""
     for declared, owner in owners.items():
-        if owner != session and (
-            name == declared or (declared.endswith("/") and name.startswith(declared))
-        ):
+        if owner == session:
+            continue
+        if declared.endswith("/"):
+            if name.startswith(declared):
+                return True
+        elif name == declared or (name.startswith(declared) and name[len(declared)] in _COMPANION):
             return True
     return False
+
+
+_COMPANION = ".-~"  # what follows a file's name in the name of its temporary companions
 
 
 def _keep(reports: Path, stash: Path, outputs: list[str]) -> None:

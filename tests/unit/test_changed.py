@@ -320,6 +320,8 @@ def test_a_run_keeps_only_its_own_report_files_when_others_write_beside_it(tmp_p
         "bandit.json",  # security's
         f"junit-{py}.xml",  # tests-<py>'s
         f"coverage/.coverage.{py}",  # tests-<py>'s coverage data
+        f"coverage/.coverage.{py}-journal",  # ... while SQLite writes it
+        f"coverage-{py}.xml.partial",  # tests-<py>'s XML, while it is being written
         "htmlcov/index.html",  # under the coverage session's folder
         "notes.txt",  # declared by no stage: kept
     ]
