@@ -112,12 +112,18 @@ def pytest_runtest_protocol(item, nextitem):
         cov.switch_context("")
 
 
+_plan = []  # the selection, read once (at configure), or [None]
+
+
 def _selection():
-    path = os.environ.get("{SELECT_ENV}")
-    if not path:
-        return None
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    if not _plan:
+        path = os.environ.get("{SELECT_ENV}")
+        if path:
+            with open(path, encoding="utf-8") as fh:
+                _plan.append(json.load(fh))
+        else:
+            _plan.append(None)
+    return _plan[0]
 
 
 class _Narrowing:
@@ -273,16 +279,27 @@ def xml_report(outfile, data_file=None):
             os.remove(partial)
 
 
-def _copy_without_contexts(data, out_path):
-    plain = CoverageData(basename=out_path)
-    plain.erase()
+def _copy(data, out, move=lambda path, n: n):
+    \"\"\"Add ``data``'s lines (or arcs) and file tracers to ``out``, without contexts, each
+    line number through ``move(path, n)`` (None drops it).\"\"\"
     measured = data.measured_files()
     if data.has_arcs():
-        plain.add_arcs({path: data.arcs(path) or [] for path in measured})
+        arcs = {}
+        for path in measured:
+            kept = []
+            for a, b in data.arcs(path) or ():
+                ma, mb = move(path, a), move(path, b)
+                if ma is not None and mb is not None:
+                    kept.append((ma, mb))
+            arcs[path] = kept
+        out.add_arcs(arcs)
     else:
-        plain.add_lines({path: data.lines(path) or [] for path in measured})
-    plain.add_file_tracers({p: t for p in measured for t in [data.file_tracer(p)] if t})
-    plain.write()
+        lines = {}
+        for path in measured:
+            moved = (move(path, n) for n in data.lines(path) or ())
+            lines[path] = [n for n in moved if n is not None]
+        out.add_lines(lines)
+    out.add_file_tracers({p: t for p in measured for t in [data.file_tracer(p)] if t})
 
 
 def map_tests(data_path, map_path, plain_path):
@@ -299,7 +316,10 @@ def map_tests(data_path, map_path, plain_path):
         files[path] = {str(n): sorted(index[c] for c in cs) for n, cs in by_line.items()}
     with open(map_path, "w", encoding="utf-8") as fh:
         json.dump({"contexts": contexts, "files": files}, fh)
-    _copy_without_contexts(data, plain_path)
+    plain = CoverageData(basename=plain_path)
+    plain.erase()
+    _copy(data, plain)
+    plain.write()
 
 
 def merge(full_path, new_path, maps_path, out_path, xml_path=None):
@@ -319,24 +339,7 @@ def merge(full_path, new_path, maps_path, out_path, xml_path=None):
         m = table.get(str(abs(n)))
         return None if m is None else (m if n > 0 else -m)
 
-    measured = full.measured_files()
-    if full.has_arcs():
-        arcs = {}
-        for path in measured:
-            kept = []
-            for a, b in full.arcs(path) or ():
-                ma, mb = move(path, a), move(path, b)
-                if ma is not None and mb is not None:
-                    kept.append((ma, mb))
-            arcs[path] = kept
-        out.add_arcs(arcs)
-    else:
-        lines = {}
-        for path in measured:
-            moved = (move(path, n) for n in full.lines(path) or ())
-            lines[path] = [n for n in moved if n is not None]
-        out.add_lines(lines)
-    out.add_file_tracers({p: t for p in measured for t in [full.file_tracer(p)] if t})
+    _copy(full, out, move)
     new = CoverageData(basename=new_path)
     new.read()
     out.update(new)

@@ -203,13 +203,16 @@ def tests(session: nox.Session, config: Config) -> None:
 
 
 def _coverage_module(venv: Path) -> Path:
-    return venv / "noxops-pytest" / f"{affected.COVERAGE_MODULE}.py"
+    return venv / _PLUGIN_DIR / f"{affected.COVERAGE_MODULE}.py"
+
+
+_PLUGIN_DIR = "noxops-pytest"  # in the session's environment, on PYTHONPATH for pytest
 
 
 def _plugin_env(venv: Path) -> dict[str, str]:
     """Where pytest finds noxops's plugin (``-p``) and the coverage module it calls, written
     into the session's environment."""
-    folder = venv / "noxops-pytest"
+    folder = venv / _PLUGIN_DIR
     folder.mkdir(exist_ok=True)
     (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
     _coverage_module(venv).write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
