@@ -93,6 +93,7 @@ _INSTALLER_ENV = (
     "UV_RESOLUTION",
     "UV_EXCLUDE_NEWER",
 )
+# Caches and environments: skipped wherever they are.
 _SKIP_DIRS = frozenset(
     {
         ".git",
@@ -103,12 +104,12 @@ _SKIP_DIRS = frozenset(
         ".mypy_cache",
         ".pytest_cache",
         ".ruff_cache",
-        "build",
-        "dist",
-        "reports",
         "node_modules",
     }
 )
+# The project's build output and report files: skipped at the root only, since a package may
+# have subpackages of these names (noxops.build, noxops.reports) whose files are sources.
+_ROOT_OUTPUT_DIRS = frozenset({"build", "dist", "reports"})
 
 
 def digest(data: Any) -> str:
@@ -125,20 +126,25 @@ def _file_digest(path: Path) -> str:
 
 
 def _skipped(name: str) -> bool:
-    """Caches, environments and build output that appear untracked but are not inputs."""
+    """Caches, environments and build output that appear untracked but are not inputs.
+
+    ``name`` is relative to the root the files are listed from."""
     parts = name.split("/")
     return (
         name.endswith((".pyc", ".pyo"))
         or any(p in _SKIP_DIRS or p.endswith(".egg-info") for p in parts)
+        or (len(parts) > 1 and parts[0] in _ROOT_OUTPUT_DIRS)
         or parts[-1].startswith(".coverage")
     )
 
 
-def _skipped_dir(path: Path) -> bool:
-    """Caches, build output and environments of any name (virtualenvs have a pyvenv.cfg)."""
+def _skipped_dir(path: Path, root: Path) -> bool:
+    """Caches and environments of any name (virtualenvs have a pyvenv.cfg) anywhere under
+    ``root``; build output only in ``root`` itself."""
     return (
         path.name in _SKIP_DIRS
         or path.name.endswith(".egg-info")
+        or os.path.relpath(path, root) in _ROOT_OUTPUT_DIRS
         or (path / "pyvenv.cfg").is_file()
         or (path / "CACHEDIR.TAG").is_file()
     )
@@ -175,7 +181,7 @@ def _walked_files(root: Path, paths: Sequence[str]) -> list[str]:
             found.add(Path(os.path.relpath(start, root)).as_posix())
             continue
         for folder, dirs, files in os.walk(start):
-            dirs[:] = [d for d in dirs if not _skipped_dir(Path(folder) / d)]
+            dirs[:] = [d for d in dirs if not _skipped_dir(Path(folder) / d, root)]
             for name in files:
                 relative = Path(os.path.relpath(Path(folder) / name, root)).as_posix()
                 if not _skipped(relative):
@@ -197,7 +203,7 @@ def tree_digest(
     """sha256 over the names and contents of the files under ``paths``, and how many there are.
 
     Uses ``git ls-files`` when ``root`` is in a git work tree (so ignored files do not count),
-    else walks the folders skipping caches, environments and build output.
+    else walks the folders skipping caches, environments and (at the root) build output.
     """
     files = _listed_files(root, paths)
     if files is None:

@@ -197,3 +197,52 @@ def test_dependency_group_edit_leaves_a_non_editable_install_alone(tmp_path: Pat
     text = (root / "pyproject.toml").read_text()
     (root / "pyproject.toml").write_text(text.replace('["pytest"]', '["pytest", "attrs"]'))
     assert _key(root, ".") == before
+
+
+def _package_with_output_named_folders(tmp_path: Path) -> Path:
+    """A project whose package has subpackages named like build output (as noxops's own)."""
+    root = _project(tmp_path)
+    for sub in ("build", "reports", "dist"):
+        (root / "src" / "demo" / sub).mkdir()
+        (root / "src" / "demo" / sub / "__init__.py").write_text("A = 1\n")
+    return root
+
+
+def _project_output(root: Path) -> None:
+    """What a run leaves at the project's root: build output and report files."""
+    for out in ("build/lib/demo.py", "dist/demo-1.0.tar.gz", "reports/junit.xml"):
+        (root / out).parent.mkdir(parents=True, exist_ok=True)
+        (root / out).write_text("output")
+
+
+def test_walk_sees_package_folders_named_like_build_output(tmp_path: Path) -> None:
+    root = _package_with_output_named_folders(tmp_path)
+    files = fingerprint.file_digests(root, ["."])
+    for sub in ("build", "reports", "dist"):
+        assert f"src/demo/{sub}/__init__.py" in files
+    before = fingerprint.tree_digest(root, ["."])
+    assert before[1] == 5  # pyproject.toml and four __init__.py
+    (root / "src" / "demo" / "reports" / "__init__.py").write_text("A = 2\n")
+    assert fingerprint.tree_digest(root, ["."])[0] != before[0]
+    assert fingerprint.tree_digest(root, ["src/demo"])[1] == 4  # a narrower start, the same rule
+    # The project's own output folders stay out, at the root only.
+    after = fingerprint.tree_digest(root, ["."])
+    _project_output(root)
+    assert fingerprint.tree_digest(root, ["."]) == after
+
+
+def test_git_sees_untracked_files_in_package_folders_named_like_build_output(
+    tmp_path: Path,
+) -> None:
+    root = _package_with_output_named_folders(tmp_path)
+    try:
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("git is not available")
+    before = fingerprint.tree_digest(root, ["."])
+    assert before[1] == 5
+    (root / "src" / "demo" / "build" / "steps.py").write_text("")  # untracked, not ignored
+    assert fingerprint.tree_digest(root, ["."])[1] == 6
+    after = fingerprint.tree_digest(root, ["."])
+    _project_output(root)  # untracked too, and no .gitignore names it
+    assert fingerprint.tree_digest(root, ["."]) == after
