@@ -183,7 +183,12 @@ class TestsConfig:
     )
     extras: list[str] = option(factory=list, doc="Extras of the project installed for the tests.")
     fail_under: float = option(
-        80.0, check=percent, doc="Combined coverage (percent) below which `coverage` fails."
+        80.0,
+        check=percent,
+        doc=(
+            "Combined coverage (percent) below which `coverage` and the report's coverage "
+            "check fail; [tool.noxops.report] coverage_fail_under, when set, replaces it for both."
+        ),
     )
     timeout: float = option(1800.0, check=positive, doc="Seconds before each run is stopped.")
     select: Literal["all", "affected"] = option(

@@ -39,8 +39,8 @@ class ReportConfig:
     coverage_fail_under: Optional[float] = option(
         None,
         check=percent,
-        doc="Coverage (percent) below which the coverage check fails; unset means "
-        "[tool.noxops.tests] fail_under.",
+        doc="Coverage (percent) below which `coverage` and the report's coverage check fail, "
+        "in place of [tool.noxops.tests] fail_under (lower or higher); unset means that one.",
     )
     max_bandit_severity: str = option(
         "none",

@@ -30,7 +30,10 @@ STATUS_WORDS = {
 
 
 def fail_under(config: Config) -> float:
-    """The coverage threshold: ``[tool.noxops.report]``'s, else ``[tool.noxops.tests]``'s."""
+    """The coverage threshold: ``[tool.noxops.report]``'s, else ``[tool.noxops.tests]``'s.
+
+    The one number both the ``coverage`` session (``coverage report --fail-under``) and the
+    report's coverage check judge by, so they never disagree on the same figure."""
     chosen = config.report.coverage_fail_under
     return float(config.tests.fail_under if chosen is None else chosen)
 

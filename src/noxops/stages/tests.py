@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from noxops import affected, fingerprint, install
+from noxops.reports.gate import fail_under
 from noxops.stages.base import (
     CI,
     STAGES,
@@ -340,7 +341,10 @@ def _after_picking(
     ci=CI(stage="tests"),
 )
 def coverage(session: nox.Session, config: Config) -> None:
-    """Combine the coverage of every tests run and enforce fail_under."""
+    """Combine the coverage of every tests run and enforce fail_under.
+
+    The threshold is the report's (:func:`noxops.reports.gate.fail_under`), so this session and
+    the report's coverage check never judge the same figure against different numbers."""
     install_plan(session, config, coverage_env)
     data_dir = COVERAGE_DATA.path(config, "").parent
     runs = sorted(p.name for p in data_dir.glob(".coverage.*"))
@@ -364,4 +368,4 @@ def coverage(session: nox.Session, config: Config) -> None:
     note = affected.gate_note(config)
     if note:
         session.log(f"noxops: the coverage gate is {note}")
-    session.run("coverage", "report", f"--fail-under={config.tests.fail_under:g}", env=env)
+    session.run("coverage", "report", f"--fail-under={fail_under(config):g}", env=env)
