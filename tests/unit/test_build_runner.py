@@ -307,3 +307,40 @@ def test_a_failed_build_leaves_no_manifest_for_smoke_to_trust(tmp_path: Path) ->
     with pytest.raises(NoxopsError) as err:
         runner.smoke(config, [], command=fake.command)
     assert "build-manifest.json" in str(err.value) and "\n" not in str(err.value)
+
+
+class NoEngine(FakeEngine):
+    """An engine that does not answer ``docker version``."""
+
+    def docker(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        if args[0] == "version":
+            return subprocess.CompletedProcess(list(args), 1, "", "Cannot connect")
+        return super().docker(*args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("table", "posargs", "engine", "refusal"),
+    [
+        ("registry = 'reg.test/acme'\n", ["--push"], FakeEngine, "needs credentials"),
+        ("", [], NoEngine, "no Docker engine answers"),
+        ("platforms = ['linux/amd64', 'linux/arm64']\n", [], FakeEngine, "needs docker buildx"),
+        ("", ["--bogus"], FakeEngine, "unrecognized arguments: --bogus"),
+    ],
+    ids=["no-credentials", "no-engine", "no-buildx", "bad-argument"],
+)
+def test_a_refused_build_leaves_no_manifest_for_smoke_to_trust(
+    tmp_path: Path, table: str, posargs: list[str], engine: type[FakeEngine], refusal: str
+) -> None:
+    """`nox -s build smoke` where the build was refused (issue #25, 3): smoke had tested the
+    previous build's image, `build: aborted`, `smoke: success`."""
+    config = load(_project(tmp_path))
+    runner.run(config, [], command=FakeEngine().command, docker=FakeEngine().docker,
+               log=lambda _: None, environ=GITLAB)  # fmt: skip
+    path = manifest.manifest_path(config)
+    assert path.is_file()
+    refused = load(_project(tmp_path, table))
+    fake = engine()
+    with pytest.raises(NoxopsError, match=refusal):
+        runner.run(refused, posargs, command=fake.command, docker=fake.docker, environ=GITLAB)
+    assert fake.commands == []  # refused before any work
+    assert not path.exists()

@@ -280,6 +280,10 @@ def run(
     ``uv build`` makes the packages; ``docker`` runs captured docker commands (default:
     :func:`noxops.build.engine.docker`, after checking the CLI is on PATH).
     """
+    # An earlier build's manifest must not outlive a build that failed or was refused (even
+    # for its arguments): `nox -s build smoke` would smoke-test the previous image. It is
+    # written again once this build has succeeded.
+    manifest.manifest_path(config).unlink(missing_ok=True)
     environ = os.environ if environ is None else environ
     log = masked(log)
     capture: engine.Docker = docker or engine.docker
@@ -305,9 +309,6 @@ def run(
             )
         buildx = _check_platforms(image_cfg, push, docker)
     log(f"{ref.provider}: {ref.event} {ref.name or ''} at {ref.short_sha or '-'}")
-    # An earlier build's manifest must not outlive a failed build: `nox -s build smoke` would
-    # smoke-test the previous image. It is written again once this build has succeeded.
-    manifest.manifest_path(config).unlink(missing_ok=True)
 
     wheel = sdist = None
     if image_cfg.packages and packages.has_build_system(config.project):
