@@ -14,6 +14,7 @@ from noxops.cli import main
 from noxops.config import Config, load
 from noxops.reports.collect import build_report, expected_checks
 from noxops.reports.model import Check, Report
+from noxops.reports.terminal import render
 from noxops.stages import STAGES
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "report_samples"
@@ -349,12 +350,46 @@ def test_an_audit_from_another_run_is_not_trusted(tmp_path: Path) -> None:
         json.dumps({"status": "audited", "audited": 3, "run": "an-earlier-run"})
     )
     audit = _by_name(_report(config))["audit"]
-    assert audit.status == "failed"
+    assert audit.status == "not-audited"
     assert "not from the last security run" in audit.summary
     (config.reports / "audit.json").write_text(
         json.dumps({"status": "audited", "audited": 3, "run": "this-run"})
     )
     assert _by_name(_report(config))["audit"].summary.startswith("3 package(s) audited")
+
+
+PLANTED = {"status": "audited", "audited": 42, "run": "planted"}
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        (None, "no record of the security session"),
+        ('{"name": "security", "sta', "its record is unreadable"),
+        ({"name": "security", "status": "success", "run": ""}, "records no run id"),
+        ({"name": "security", "status": "success", "run": "another"}, "not from the last"),
+    ],
+    ids=["record-missing", "record-corrupt", "run-empty", "another-run"],
+)
+def test_a_planted_audit_is_not_audited(
+    tmp_path: Path, record: dict[str, str] | str | None, why: str
+) -> None:
+    """An audit.json trusted without this run's security record (issue #25, 4) had the report
+    say "42 package(s) audited, no known vulnerabilities"."""
+    config = _project(tmp_path, "clean", "/tmp/rc")
+    security = config.reports / "sessions" / "security.json"
+    if record is None:
+        security.unlink()
+    else:
+        security.write_text(record if isinstance(record, str) else json.dumps(record))
+    (config.reports / "audit.json").write_text(json.dumps(PLANTED))
+    report = _report(config)
+    audit = _by_name(report)["audit"]
+    assert audit.status == "not-audited"
+    assert audit.summary.startswith("not audited: ") and why in audit.summary
+    assert "no known vulnerabilities" not in audit.summary
+    assert audit.blocks and not report.passed
+    assert "NOT AUDITED" in render(report)
 
 
 def test_replayed_and_selected_results_say_so_everywhere(tmp_path: Path) -> None:

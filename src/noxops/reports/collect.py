@@ -257,17 +257,11 @@ class _Reader:
         data = self.read(check, session, file, read_json)
         if data is None:
             return check
-        rec = self.records.get(session)
-        if rec is not None and rec.run and data.get("run") != rec.run:
-            # Only the last security run's own verdict counts, however close in time.
-            check.status = "failed"
-            check.summary = (
-                f"not audited: {self.shown(file)} is not from the last {session} run "
-                f"({session} {rec.status})"
-            )
-            return check
         status = data.get("status")
-        if status == "audited":
+        unbound = self.unbound_audit(session, file, data.get("run"))
+        if unbound and status in ("audited", "vulnerable", "not-audited"):
+            check.status, check.summary = "not-audited", f"not audited: {unbound}"
+        elif status == "audited":
             check.status = "passed"
             check.summary = f"{data.get('audited', 0)} package(s) audited, no known vulnerabilities"
         elif status == "vulnerable":
@@ -289,6 +283,23 @@ class _Reader:
             check.problems.append(str(problem))
             check.summary = str(problem)
         return check
+
+    def unbound_audit(self, session: str, file: str, run: object) -> str:
+        """Why the audit in ``file`` is not the last ``session`` run's own ("" when it is).
+
+        Only a readable record of that run, with its id, vouches for the file: one left by an
+        earlier run, or planted, must never read "no known vulnerabilities"."""
+        rec = self.records.get(session)
+        shown = self.shown(file)
+        if rec is None:
+            return f"there is no record of the {session} session to bind {shown} to its run"
+        if rec.status == "unreadable":
+            return f"{shown} cannot be bound to a {session} run: {_short(rec.reason)}"
+        if not rec.run:
+            return f"{shown} cannot be bound to a run: {rec.source or session} records no run id"
+        if run != rec.run:
+            return f"{shown} is not from the last {session} run ({session} {rec.status})"
+        return ""
 
     def junit(self, name: str, session: str, file: str) -> Check:
         check = self.base(name, session, [self.shown(file)])
