@@ -344,3 +344,35 @@ def test_a_refused_build_leaves_no_manifest_for_smoke_to_trust(
         runner.run(refused, posargs, command=fake.command, docker=fake.docker, environ=GITLAB)
     assert fake.commands == []  # refused before any work
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("posargs", "table", "where"),
+    [
+        (["--base-url=notaurl"], "", "nox -s smoke -- --base-url"),
+        (["--base-url", "localhost:8000"], "", "nox -s smoke -- --base-url"),
+        (["--base-url=http://"], "", "nox -s smoke -- --base-url"),
+        (["--base-url=http://web:port"], "", "nox -s smoke -- --base-url"),
+        (
+            [],
+            "[tool.noxops.image.smoke]\nbase_url = 'ftp://web'\n",
+            "tool.noxops.image.smoke.base_url",
+        ),
+    ],
+)
+def test_a_base_url_that_is_not_a_url_is_refused_at_once(
+    tmp_path: Path, posargs: list[str], table: str, where: str
+) -> None:
+    """`smoke -- --base-url=notaurl` had waited the health timeout (60 s) for no answer."""
+    config = load(_project(tmp_path, table))
+    (tmp_path / "tests" / "smoke").mkdir(parents=True)
+    fake = FakeEngine()
+
+    def sleep(seconds: float) -> None:
+        raise AssertionError("waited for a URL that cannot answer")
+
+    with pytest.raises(NoxopsError) as err:
+        runner.smoke(config, posargs, command=fake.command, install=fake.install, sleep=sleep)
+    message = str(err.value)
+    assert where in message and "is not an http(s) URL" in message and "\n" not in message
+    assert fake.commands == [] and fake.installed == []

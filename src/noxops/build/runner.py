@@ -27,10 +27,10 @@ from noxops.build.auth import Credentials, credentials, logged_in
 from noxops.build.command import Command, Install, no_install, run_command
 from noxops.build.config import ImageConfig
 from noxops.build.image import ci_source, created, image_name, oci_labels, project_metadata
-from noxops.build.smoke import RunningService, SidecarSpec, SmokeError, http_status
+from noxops.build.smoke import RunningService, SidecarSpec, SmokeError, http_status, is_http_url
 from noxops.distribution import __version__, requirement
 from noxops.errors import NoxopsError
-from noxops.masking import mask, masked
+from noxops.masking import mask, mask_urls, masked
 from noxops.outputs import Output
 
 if TYPE_CHECKING:
@@ -420,6 +420,16 @@ def smoke(
             "tests at them"
         )
     base_url = (opts.base_url or sc.base_url or "").rstrip("/")
+    if base_url and not is_http_url(base_url):
+        where = (
+            "nox -s smoke -- --base-url"
+            if opts.base_url
+            else f"{config.file}: tool.noxops.image.smoke.base_url"
+        )
+        raise NoxopsError(
+            f"{where}: {mask_urls(base_url)!r} is not an http(s) URL; give the service's "
+            "address, like http://localhost:8000 or https://staging.example.com"
+        )
     image = opts.image
     if not base_url and not image:
         image = built_image(config)

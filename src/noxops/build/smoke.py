@@ -42,6 +42,7 @@ __all__ = [
     "SidecarSpec",
     "SmokeError",
     "http_status",
+    "is_http_url",
     "reap_stale",
 ]
 
@@ -74,6 +75,21 @@ def http_status(url: str, timeout: float = 3.0) -> int | None:
         return int(exc.code)
     except (OSError, ValueError):
         return None
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` can be a service's address: http(s), a host, a numeric port if any.
+
+    Checked before waiting for a health answer, which anything else would never give (or
+    would fail on with a traceback: a port that is not a number)."""
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _env_split(env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
