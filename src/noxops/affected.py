@@ -191,14 +191,21 @@ def pytest_runtest_logreport(report):
         _failed.add(report.nodeid)
 
 
-def _stop_and_save():
+def _stop_and_save(*expected):
     """Stop measuring and save, so that this process can report on the run's data; False
-    when coverage does not measure this run."""
+    when coverage does not measure this run. Coverage's warnings (a --source no test
+    imported) are shown, as `coverage run` shows them when it saves after pytest, never made
+    errors by the project's filterwarnings: that would stop the save half-way, and leave the
+    files no test ran out of the data. The ``expected`` warnings are not shown."""
     cov = _coverage()
     if cov is None:
         return False
-    cov.stop()
-    cov.save()
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        for message in expected:
+            warnings.filterwarnings("ignore", message=message)
+        cov.stop()
+        cov.save()
     return True
 
 
@@ -210,12 +217,10 @@ def _merge():
     if not args:
         return False
     try:
-        with warnings.catch_warnings():
-            # Expected when no chosen test reached the measured code (an edit no test ran):
-            # the full run's data is what the merge keeps then.
-            warnings.filterwarnings("ignore", message="No data was collected")
-            if not _stop_and_save():
-                return False
+        # "No data was collected" is expected when no chosen test reached the measured code
+        # (an edit no test ran): the full run's data is what the merge keeps then.
+        if not _stop_and_save("No data was collected"):
+            return False
         import {COVERAGE_MODULE}
 
         {COVERAGE_MODULE}.merge(*json.loads(args))
@@ -269,14 +274,33 @@ def xml_report(outfile, data_file=None):
     import coverage
 
     cov = coverage.Coverage(**({} if data_file is None else {"data_file": data_file}))
-    cov.load()
     partial = outfile + ".partial"
     try:
+        cov.load()
         cov.xml_report(outfile=partial)
         os.replace(partial, outfile)
     finally:
+        _close(cov)
         if os.path.exists(partial):
             os.remove(partial)
+
+
+def _close(cov):
+    \"\"\"Close the SQLite connections of a ``Coverage`` that only reports. Coverage closes
+    them at exit only for an instance it started, and the in-memory copy of the data it
+    reports from when the project sets ``[paths]`` stays open: from Python 3.13 the
+    connection warns when it is collected, an error in a pytest run with filterwarnings =
+    error (this module runs in the project's pytest process).\"\"\"
+    datas = getattr(cov, "_data_to_close", None)
+    if datas is not None:  # coverage 7.10.3+: what its exit handler closes
+        for data in datas:
+            data.close(force=True)
+        return
+    data = getattr(cov, "_data", None)  # before: what it reported from (the in-memory copy)
+    for db in getattr(data, "_dbs", {}).values():
+        if db.con is not None:
+            db.con.close()
+            db.con = None
 
 
 def _copy(data, out, move=lambda path, n: n):
