@@ -11,34 +11,29 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import sys
+import math
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, TypeVar, Union
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
-
 from noxops.build.config import ImageConfig
 from noxops.ci.config import CIConfig
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy.config import DeployEnvConfig, environment_names
 from noxops.errors import ConfigError
 from noxops.load.config import LoadConfig
 from noxops.notify.config import PipelineNotifyConfig
-from noxops.project import Project
+from noxops.project import Project, read_toml
 from noxops.reports.config import ReportConfig
 from noxops.schema import (
     PYTHON_RE,
     Validator,
     option,
     percent,
-    positive,
     python_list,
     python_version,
+    time_limit,
 )
 from noxops.services.config import IntegrationConfig
 from noxops.slo import SLOConfig
@@ -51,6 +46,7 @@ __all__ = [
     "SecurityConfig",
     "TestsConfig",
     "TypeConfig",
+    "closest",
     "iter_options",
     "load",
     "option",
@@ -91,7 +87,7 @@ class LintConfig:
     black_args: list[str] = option(factory=list, doc="Extra arguments for black.")
     isort_args: list[str] = option(factory=list, doc="Extra arguments for isort.")
     ruff_args: list[str] = option(factory=list, doc="Extra arguments for `ruff check`.")
-    timeout: float = option(600.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(600.0, check=time_limit, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -112,7 +108,7 @@ class PylintConfig:
     groups: list[str] = option(
         factory=list, doc="Dependency groups installed beside the project, so imports resolve."
     )
-    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(900.0, check=time_limit, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ class TypeConfig:
             "same groups as the tests."
         ),
     )
-    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(900.0, check=time_limit, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -157,7 +153,7 @@ class SecurityConfig:
             "NOXOPS_ALLOW_UNAUDITED=1 does the same for one machine."
         ),
     )
-    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(900.0, check=time_limit, doc="Seconds before the stage is stopped.")
 
 
 @dataclass(frozen=True)
@@ -190,7 +186,7 @@ class TestsConfig:
             "check fail; [tool.noxops.report] coverage_fail_under, when set, replaces it for both."
         ),
     )
-    timeout: float = option(1800.0, check=positive, doc="Seconds before each run is stopped.")
+    timeout: float = option(1800.0, check=time_limit, doc="Seconds before each run is stopped.")
     select: Literal["all", "affected"] = option(
         "all",
         doc=(
@@ -265,7 +261,9 @@ class Config:
         factory=PipelineNotifyConfig, doc="The notify stage (the pipeline's outcome)."
     )
     deploy: dict[str, DeployEnvConfig] = option(
-        factory=dict, doc="Deployment environments, one table each: [tool.noxops.deploy.<env>]."
+        factory=dict,
+        check=environment_names,
+        doc="Deployment environments, one table each: [tool.noxops.deploy.<env>].",
     )
 
     # Filled in by load(); not configuration keys.
@@ -415,6 +413,8 @@ def _convert(  # noqa: PLR0911, PLR0912 - one branch per supported type
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")
+        if not math.isfinite(value):  # TOML's inf and nan: no setting can use them
+            raise fail("a finite number")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -438,7 +438,7 @@ def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root
     known = {f.name: (f, tp) for f, tp in _fields(cls)}
     for name in table:
         if name not in known:
-            hint = _closest(name, list(known))
+            hint = closest(name, list(known))
             allowed = f"did you mean {hint!r}? " if hint else ""
             raise ConfigError(
                 file,
@@ -462,7 +462,8 @@ def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root
     return cls(**values)
 
 
-def _closest(name: str, candidates: list[str]) -> str | None:
+def closest(name: str, candidates: list[str]) -> str | None:
+    """The candidate ``name`` was probably meant to be, for a did-you-mean hint."""
     matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
@@ -477,13 +478,7 @@ def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> 
     root = Path(root).resolve()
     pyproject = root / "pyproject.toml"
     file = str(pyproject)
-    data: dict[str, Any] = {}
-    if pyproject.is_file():
-        try:
-            with pyproject.open("rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(file, "(file)", f"is not valid TOML: {exc}") from None
+    data = read_toml(pyproject) if pyproject.is_file() else {}
     table = data.get("tool", {}).get("noxops", {})
     if not isinstance(table, dict):
         raise ConfigError(file, "tool.noxops", f"expected a table, found {_describe(table)}")

@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from noxops.errors import ConfigError
 
-__all__ = ["BuildSystem", "Project", "freeze", "normalize_group", "thaw"]
+__all__ = ["BuildSystem", "Project", "freeze", "normalize_group", "read_toml", "thaw"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -85,24 +85,10 @@ class Project:
     @classmethod
     def read(cls, path: Path | str) -> Project:
         """Read ``path`` (a missing file is a project with no facts)."""
-        import sys
-
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - exercised on 3.9/3.10 only
-            import tomli as tomllib
-
         path = Path(path)
         if not path.is_file():
             return cls(path=path)
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(str(path), "(file)", f"is not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(str(path), "(file)", f"cannot be read: {exc}") from None
-        return cls.from_data(path, data)
+        return cls.from_data(path, read_toml(path))
 
     @classmethod
     def from_data(cls, path: Path, data: Mapping[str, Any]) -> Project:
@@ -245,6 +231,43 @@ class Project:
         for group in groups:
             visit(group, (), "dependency-groups")
         return tuple(found)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML file at ``path``, parsed; whatever keeps it from being read is a
+    :class:`~noxops.errors.ConfigError` of one line naming the file (and the line and byte
+    for text that is not UTF-8), never a traceback."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10 only
+        import tomli as tomllib
+
+    def fail(problem: str) -> ConfigError:
+        return ConfigError(str(path), "(file)", problem)
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise fail(
+            f"is not UTF-8 (byte 0x{raw[exc.start]:02x} at line {line}, offset {exc.start}); "
+            "save it as UTF-8, as TOML requires"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise fail(f"is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise fail(
+            "is nested too deeply to read (arrays or tables hundreds of levels inside each "
+            "other); remove the deeply nested value"
+        ) from None
 
 
 def _requirement(text: str, file: str, key: str) -> str:

@@ -28,8 +28,10 @@ def render() -> str:
         "     section modules; edit the model, not this file -->",
         "",
         "Every key of the `[tool.noxops]` table in `pyproject.toml`, with its type and default.",
-        "An empty table is valid: every key has a default. Unknown keys, wrong types and",
-        "missing paths stop nox with one message naming the file and the key.",
+        "An empty table is valid: every key has a default. Unknown keys, wrong types, missing",
+        "paths and values that cannot work (a timeout of 0, `inf` or over 86400 seconds, a",
+        "namespace or environment name that is not a DNS label) stop nox with one message",
+        "naming the file and the key.",
         "",
     ]
     for section, options in groupby(iter_options(), key=lambda o: o.section):

@@ -14,8 +14,8 @@ from typing import Any
 import nox
 
 from noxops import changed, envguard, interpreters, leases, noxapi, prepare, schedule
-from noxops.config import Config, load
-from noxops.errors import NoxopsError
+from noxops.config import Config, closest, load
+from noxops.errors import ConfigError, NoxopsError
 from noxops.reports.sessions import recording
 from noxops.stages import STAGES, Stage
 from noxops.stages.base import output_owners
@@ -142,6 +142,17 @@ def _fail(message: str) -> None:
     raise SystemExit(2)
 
 
+def _check_default_sessions(config: Config, stages: list[str]) -> None:
+    """``default_sessions`` names stages (a stage left out here, like smoke without a
+    Dockerfile, is fine); a name of no stage would silently leave the plain `nox` short."""
+    for name in config.default_sessions or ():
+        if name not in stages:
+            hint = closest(name, stages)
+            did = f"did you mean {hint!r}? " if hint else ""
+            problem = f"{name!r} names no stage; {did}stages: {', '.join(stages)}"
+            _fail(str(ConfigError(config.file, "tool.noxops.default_sessions", problem)))
+
+
 def sessions(
     root: str | os.PathLike[str] | None = None,
     *,
@@ -177,6 +188,7 @@ def sessions(
     unknown = (set(only or ()) | set(exclude)) - set(candidates)
     if unknown:
         _fail(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(candidates)}")
+    _check_default_sessions(config, list(candidates))
 
     if _COLLECTED:
         pipeline = Pipeline(config=config, stages=chosen, missing_pythons=[])

@@ -13,8 +13,10 @@ from dataclasses import field
 from typing import Any, Callable, Optional
 
 __all__ = [
+    "MAX_TIMEOUT",
     "PYTHON_RE",
     "Validator",
+    "image_ref",
     "non_empty",
     "one_of",
     "option",
@@ -22,9 +24,14 @@ __all__ = [
     "positive",
     "python_list",
     "python_version",
+    "time_limit",
 ]
 
 PYTHON_RE = re.compile(r"^3\.\d{1,2}$")
+# An image reference as docker reads it: no blanks, and no leading '-' (an option instead).
+_IMAGE_REF = re.compile(r"^[A-Za-z0-9]\S*$")
+# A day: no stage needs longer, and the watchdog's clock overflows far beyond it.
+MAX_TIMEOUT = 24 * 3600.0
 Validator = Callable[[Any], Optional[str]]
 
 
@@ -49,6 +56,20 @@ def option(
 
 def positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
+
+
+def time_limit(value: Any) -> str | None:
+    """A time limit in seconds: more than 0, at most :data:`MAX_TIMEOUT`."""
+    if value > MAX_TIMEOUT:
+        return f"must be at most {MAX_TIMEOUT:g} seconds (24 h)"
+    return positive(value)
+
+
+def image_ref(value: Any) -> str | None:
+    """A container image reference, like ``postgres:15``."""
+    if _IMAGE_REF.match(value):
+        return None
+    return "must name an image, like 'postgres:15' or 'ghcr.io/acme/db:1' (no blanks)"
 
 
 def percent(value: Any) -> str | None:

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.noxrun import run_nox
 
 from noxops.build import manifest
 from noxops.deploy import approval
-from noxops.deploy.kube import KubeError, kubeconfig_from_env, load_kubeconfig
+from noxops.deploy.kube import KubeClient, KubeError, kubeconfig_from_env, load_kubeconfig
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.model import ReadProblem
 from noxops.services.base import kind
@@ -29,13 +30,24 @@ def _one_line(message: str) -> str:
     return message
 
 
-def _kubeconfig(server: str = "https://k8s.example:6443", token: str = TOKEN) -> str:
+def _kubeconfig(
+    server: str = "https://k8s.example:6443", token: str = TOKEN, user: str = ""
+) -> str:
     return (
         "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
         f"clusters: [{{name: k, cluster: {{server: '{server}'}}}}]\n"
         "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
-        f"users:\n- name: u\n  user:\n    token: {token}\n"
+        f"users:\n- name: u\n  user:\n{user or f'    token: {token}'}\n"
     )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# Text that looks like PEM but holds no key or certificate: it decodes, and ssl refuses it.
+FAKE_CERT = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+FAKE_KEY = b"-----BEGIN PRIVATE KEY-----\ncGxhbnRlZC1rZXk=\n-----END PRIVATE KEY-----\n"
 
 
 @pytest.fixture
@@ -128,3 +140,95 @@ def test_the_rollback_refusal_names_the_rollback_session() -> None:
         approval.require_approval("prod", [], {}, action="rollback")
     message = _one_line(str(err.value))
     assert "`nox -s rollback-prod -- --approve`" in message and "deploy-prod" not in message
+
+
+@pytest.mark.parametrize("shape", ["yaml", "json"])
+def test_a_kubeconfig_nested_5000_deep_is_one_line(tmp_path: Path, shape: str) -> None:
+    path = tmp_path / "config"
+    deep = "[" * 5000 + "]" * 5000
+    path.write_text(f"current-context: {deep}\n" if shape == "yaml" else f'{{"a": {deep}}}')
+    with pytest.raises(KubeError) as err:
+        load_kubeconfig(path)
+    message = _one_line(str(err.value))
+    assert str(path) in message and "nested too deeply" in message
+
+
+def test_a_deep_kubeconfig_in_a_variable_names_the_variable(
+    env_var: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = "{a: " * 5000 + TOKEN + "}" * 5000
+    monkeypatch.setenv(env_var, _b64(deep.encode()))
+    with kubeconfig_from_env(env_var) as path, pytest.raises(KubeError) as err:
+        load_kubeconfig(path, where=f"the kubeconfig in ${env_var}")
+    message = _one_line(str(err.value))
+    assert f"${env_var}" in message and "nested too deeply" in message
+    assert TOKEN not in message and "noxops-kube-" not in message
+
+
+def test_a_token_that_is_not_a_string_is_refused_not_sent(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(_kubeconfig(user=f"    token: [{TOKEN}, second]"))
+    with pytest.raises(KubeError) as err:
+        load_kubeconfig(path)
+    message = _one_line(str(err.value))
+    assert "users.u.token: expected a string, found a list" in message and TOKEN not in message
+
+
+@pytest.mark.parametrize(
+    ("user", "problem"),
+    [
+        # b64decode without validation reads "@@@@" as b"": the key vanished, silently
+        (f"    client-certificate-data: {_b64(FAKE_CERT)}\n    client-key-data: '@@@@'", "base64"),
+        ("    client-certificate-data: '@@@@'\n    client-key-data: '@@@@'", "base64"),
+        (
+            f"    client-certificate-data: {_b64(FAKE_CERT)}\n"
+            f"    client-key-data: {_b64(TOKEN.encode())}",
+            "holds no PEM",
+        ),
+        (f"    client-key-data: {_b64(FAKE_KEY)}", "a client key without a client certificate"),
+        (f"    client-certificate-data: {_b64(FAKE_CERT)}", "without a client key"),
+    ],
+)
+def test_broken_client_credentials_are_an_error_never_dropped(
+    tmp_path: Path, user: str, problem: str
+) -> None:
+    path = tmp_path / "config"
+    path.write_text(_kubeconfig(user=user))
+    with pytest.raises(KubeError) as err:
+        load_kubeconfig(path)
+    message = _one_line(str(err.value))
+    assert str(path) in message and "users.u" in message and problem in message
+    assert TOKEN not in message and "@@@@" not in message
+
+
+def test_client_credentials_that_ssl_cannot_load_are_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    user = f"    client-certificate-data: {_b64(FAKE_CERT)}\n    client-key-data: {_b64(FAKE_KEY)}"
+    path.write_text(_kubeconfig(user=user))
+    cfg = load_kubeconfig(path, where="the kubeconfig in $KUBE_CONFIG")
+    with pytest.raises(KubeError) as err:
+        KubeClient(cfg)
+    message = _one_line(str(err.value))
+    assert "$KUBE_CONFIG" in message and "client certificate and key" in message
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "expected"),
+    [
+        (b'[project]\nname = "caf\xe9"\n[tool.noxops]\n', ": (file): is not UTF-8 (byte 0xe9"),
+        (
+            b'[project]\nname = "p"\n[tool.noxops.deploy."st aging/../x"]\n',
+            ": tool.noxops.deploy: environment name 'st aging/../x' is not a DNS label",
+        ),
+    ],
+)
+def test_nox_list_shows_one_line_for_a_value_that_cannot_work(
+    tmp_path: Path, pyproject: bytes, expected: str
+) -> None:
+    pytest.importorskip("nox")  # nox runs on 3.10+
+    (tmp_path / "pyproject.toml").write_bytes(pyproject)
+    (tmp_path / "noxfile.py").write_text("import noxops\n\nnoxops.sessions()\n")
+    run = run_nox(tmp_path, "-l", timeout=300)
+    assert run.returncode != 0, run
+    assert "Traceback" not in run.output, run
+    assert f"nox > noxops: {tmp_path.resolve() / 'pyproject.toml'}{expected}" in run.output, run

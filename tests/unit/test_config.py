@@ -90,6 +90,57 @@ def test_explicit_python_wins_and_flat_layout_is_found(tmp_path: Path) -> None:
         ("src = ['lib']", "tool.noxops.src[0]", "'lib' does not exist"),
         ("[tool.noxops.tests]\ntimeout = 0", "tool.noxops.tests.timeout", "must be greater than 0"),
         ("tests = 3", "tool.noxops.tests", "expected a table, found 3 (int)"),
+        # Values that load but cannot work: refused at load, not when the stage runs.
+        (
+            "[tool.noxops.tests]\ntimeout = inf",
+            "tool.noxops.tests.timeout",
+            "expected a finite number, found inf (float)",
+        ),
+        (
+            "[tool.noxops.lint]\ntimeout = 1e300",
+            "tool.noxops.lint.timeout",
+            "must be at most 86400 seconds (24 h)",
+        ),
+        (
+            "[tool.noxops.integration]\ntimeout = 90000",
+            "tool.noxops.integration.timeout",
+            "must be at most 86400 seconds (24 h)",
+        ),
+        (
+            "[tool.noxops.image.smoke.services.db]\nimage = ''",
+            "tool.noxops.image.smoke.services.db.image",
+            "must name an image, like 'postgres:15'",
+        ),
+        (
+            "[tool.noxops.image.smoke.services.db]\nenv = {A = '1'}",
+            "tool.noxops.image.smoke.services",
+            "service 'db' has no image; set image = 'NAME:TAG'",
+        ),
+        (
+            "[tool.noxops.integration]\nimages = {postgres = ''}",
+            "tool.noxops.integration.images",
+            "the image of 'postgres' must name an image",
+        ),
+        (
+            "[tool.noxops.deploy.staging]\nimage = ' '",
+            "tool.noxops.deploy.staging.image",
+            "must name an image",
+        ),
+        (
+            "[tool.noxops.deploy.staging]\nnamespace = 'Shop_Staging'",
+            "tool.noxops.deploy.staging.namespace",
+            "is not a Kubernetes namespace (a DNS label)",
+        ),
+        (
+            "[tool.noxops.deploy.'st aging/../x']",
+            "tool.noxops.deploy",
+            "environment name 'st aging/../x' is not a DNS label",
+        ),
+        (
+            "[tool.noxops.image]\ndockerfile = 'docker/Dockerfile'",
+            "tool.noxops.image.dockerfile",
+            "'docker/Dockerfile' does not exist",
+        ),
     ],
 )
 def test_each_mistake_names_file_key_found_and_allowed(
@@ -109,6 +160,37 @@ def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     _project(tmp_path, "[tool.noxops\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load(tmp_path)
+
+
+def test_a_pyproject_that_is_not_utf8_names_the_line_and_byte(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path.resolve() / 'pyproject.toml'}: (file): ")
+    assert "not UTF-8" in message and "line 2" in message and "byte 0xe9" in message
+    assert "\n" not in message
+
+
+def test_a_pyproject_nested_too_deep_is_one_line(tmp_path: Path) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    (tmp_path / "pyproject.toml").write_text(f"[tool.other]\na = {deep}\n")
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    assert caught.value.key == "(file)" and "nested too deeply" in caught.value.problem
+
+
+def test_defaults_stay_valid_without_a_dockerfile_and_a_real_one_is_accepted(
+    tmp_path: Path,
+) -> None:
+    _project(tmp_path, "[tool.noxops.deploy.prod-eu]\nnamespace = 'shop-1'\n")
+    config = load(tmp_path)  # no Dockerfile: the default names none, and that is fine
+    assert config.image.dockerfile == "Dockerfile" and config.image.name == ""
+    assert config.deploy["prod-eu"].namespace == "shop-1"
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text("FROM scratch\n")
+    config = load(tmp_path, {"image": {"dockerfile": "docker/Dockerfile", "timeout": 86400}})
+    assert config.image.dockerfile == "docker/Dockerfile" and config.image.timeout == 86400
 
 
 def test_overrides_merge_over_the_table_section_by_section(tmp_path: Path) -> None:

@@ -153,6 +153,18 @@ def test_wrong_types_in_project_metadata_name_the_key(tmp_path: Path) -> None:
         Project.read(_write(tmp_path, "[project]\nname = 3\n") / "pyproject.toml")
 
 
+def test_a_file_that_is_not_utf8_or_nested_too_deep_is_one_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(b'[project]\nname = "p"\n\n# \xff\n')
+    with pytest.raises(ConfigError) as info:
+        Project.read(path)
+    assert (info.value.file, info.value.key) == (str(path), "(file)")
+    assert "not UTF-8 (byte 0xff at line 4, offset 24)" in info.value.problem
+    path.write_text("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        Project.read(path)
+
+
 def test_coverage_source_is_left_to_the_project_only_when_it_sets_one(tmp_path: Path) -> None:
     # The description says "open source" and [tool.coverage.run] holds only `branch`:
     # coverage still needs --source (a text search for "source" used to drop it).

@@ -66,6 +66,34 @@ def test_bad_config_exits_with_one_message(
     assert registry == {}
 
 
+@pytest.mark.parametrize(
+    ("names", "hint"), [('["lint", "lnt"]', "did you mean 'lint'?"), ('["tests-3.12"]', "'tests'")]
+)
+def test_default_sessions_naming_no_stage_are_refused(
+    tmp_path: Path,
+    registry: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    names: str,
+    hint: str,
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        sessions(_project(tmp_path, f"default_sessions = {names}\n"))
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path.resolve() / 'pyproject.toml'}: tool.noxops.default_sessions: " in err
+    assert "no stage" in err and hint in err
+    assert registry == {}
+
+
+def test_default_sessions_may_name_a_stage_this_project_leaves_out(
+    tmp_path: Path, registry: dict[str, Any]
+) -> None:
+    sessions(_project(tmp_path, 'default_sessions = ["lint", "smoke"]\n'))  # no Dockerfile
+    assert "smoke" not in registry
+    assert [name for name, f in registry.items() if f.default] == ["lint"]
+
+
 def test_unknown_stage_name_is_refused(
     tmp_path: Path, registry: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

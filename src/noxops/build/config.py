@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from noxops.schema import option, positive, python_version
+from noxops.schema import image_ref, option, python_version, time_limit
 
 __all__ = ["ImageConfig", "SmokeConfig", "SmokeServiceConfig"]
 
@@ -47,9 +47,19 @@ def _registry(value: Any) -> str | None:
 class SmokeServiceConfig:
     """``[tool.noxops.image.smoke.services.<alias>]``: a container the service needs to run."""
 
-    image: str = option("", doc="Image of the helper container, like 'postgres:15' (required).")
+    image: str = option(
+        "", check=image_ref, doc="Image of the helper container, like 'postgres:15' (required)."
+    )
     env: dict[str, str] = option(factory=dict, doc="Environment of the helper container.")
     command: list[str] = option(factory=list, doc="Arguments replacing the image's CMD.")
+
+
+def _services(value: Any) -> str | None:
+    """Every helper container names its image: a table without one could never start."""
+    for alias, service in value.items():
+        if not service.image:
+            return f"service {alias!r} has no image; set image = 'NAME:TAG' (like 'postgres:15')"
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class SmokeConfig:
         ),
     )
     timeout: float = option(
-        60.0, check=positive, doc="Seconds the service has to become healthy (and ready)."
+        60.0, check=time_limit, doc="Seconds the service has to become healthy (and ready)."
     )
     tests: str = option("tests/smoke", doc="The smoke tests pytest runs against the service.")
     env: dict[str, str] = option(
@@ -100,6 +110,7 @@ class SmokeConfig:
     pytest_args: list[str] = option(factory=list, doc="Extra arguments for pytest.")
     services: dict[str, SmokeServiceConfig] = option(
         factory=dict,
+        check=_services,
         doc=(
             "Helper containers started on a private network for the smoke run, by network "
             "alias: [tool.noxops.image.smoke.services.db] image = 'postgres:15'."
@@ -119,7 +130,7 @@ class ImageConfig:
     """``[tool.noxops.image]``: the ``build`` and ``smoke`` sessions."""
 
     enabled: bool = option(True, doc="Register the build and smoke sessions.")
-    timeout: float = option(1800.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(1800.0, check=time_limit, doc="Seconds before the stage is stopped.")
     name: str = option(
         "",
         check=_image_name,
@@ -132,9 +143,10 @@ class ImageConfig:
     )
     dockerfile: str = option(
         "Dockerfile",
+        path=True,
         doc=(
             "The Dockerfile, relative to the project; without it `build` makes only the "
-            "wheel and sdist and `smoke` is not registered."
+            "wheel and sdist and `smoke` is not registered. A path set here must exist."
         ),
     )
     context: str = option(".", doc="The build context folder, relative to the project.")

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
 from noxops.notify.config import ChannelConfig
-from noxops.schema import Validator, option, positive
+from noxops.schema import Validator, image_ref, option, positive, time_limit
 from noxops.slo import SLOConfig
 
-__all__ = ["DeployEnvConfig", "NotifyConfig", "ResourcesConfig", "Strategy"]
+__all__ = ["DeployEnvConfig", "NotifyConfig", "ResourcesConfig", "Strategy", "environment_names"]
 
 Strategy = Literal["rolling", "blue-green", "canary", "argo-rollouts", "flagger"]
+
+
+# A DNS-1123 label: what Kubernetes accepts as a namespace and inside object names, and a
+# safe file and session name (reports/deploy/<env>, deploy-<env>).
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_LABEL_RULE = (
+    "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+)
+
+
+def _namespace(value: Any) -> str | None:
+    if _DNS_LABEL.match(value):
+        return None
+    return f"is not a Kubernetes namespace (a DNS label): use {_LABEL_RULE}, like 'shop-staging'"
+
+
+def environment_names(value: Any) -> str | None:
+    """``[tool.noxops.deploy.<env>]``: ``env`` names sessions, folders and cluster labels."""
+    for env in value:
+        if not _DNS_LABEL.match(env):
+            return f"environment name {env!r} is not a DNS label: use {_LABEL_RULE}, like 'staging'"
+    return None
 
 
 def _url_path(value: Any) -> str | None:
@@ -63,7 +86,7 @@ class DeployEnvConfig:
     """``[tool.noxops.deploy.<env>]``: one deployment environment."""
 
     enabled: bool = option(True, doc="Register the deploy-<env> and rollback-<env> sessions.")
-    namespace: str = option("default", doc="Kubernetes namespace.")
+    namespace: str = option("default", check=_namespace, doc="Kubernetes namespace.")
     strategy: Strategy = option(
         "rolling",
         doc=(
@@ -77,6 +100,7 @@ class DeployEnvConfig:
     replicas: int = option(2, check=_positive_int, doc="Pods of the service.")
     image: Optional[str] = option(
         None,
+        check=image_ref,
         doc=(
             "Image to deploy; unset means the one recorded by the build stage in "
             "build_manifest (pinned by digest once pushed, else its first tag)."
@@ -121,7 +145,7 @@ class DeployEnvConfig:
     )
     context: Optional[str] = option(None, doc="kubeconfig context; unset means current-context.")
     rollout_timeout: float = option(
-        300.0, check=positive, doc="Seconds a rollout may take to become ready."
+        300.0, check=time_limit, doc="Seconds a rollout may take to become ready."
     )
     keep_old: float = option(
         0.0,
@@ -179,7 +203,7 @@ class DeployEnvConfig:
         factory=ResourcesConfig, doc="Container resource requests and limits."
     )
     notify: NotifyConfig = option(factory=NotifyConfig, doc="Notifications.")
-    timeout: float = option(1800.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(1800.0, check=time_limit, doc="Seconds before the stage is stopped.")
     # The project's [tool.noxops.slo], set by the deploy runner; not a key of this table.
     slo: SLOConfig = field(default_factory=SLOConfig, metadata={"internal": True})
 

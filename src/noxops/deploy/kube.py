@@ -114,6 +114,7 @@ class Kubeconfig:
     key_file: Optional[str] = None
     insecure: bool = False
     namespace: Optional[str] = None
+    where: str = "the kubeconfig"  # how messages name the file (or the variable it came from)
 
     def __repr__(self) -> str:  # never show credentials
         return f"Kubeconfig(server={self.server!r})"
@@ -121,7 +122,21 @@ class Kubeconfig:
 
 def _parse_text(text: str, where: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = _parse(text, where)
+    except RecursionError:  # both parsers recurse once per level: thousands of levels
+        raise KubeError(
+            f"{where} is nested too deeply to read (lists or mappings hundreds of levels "
+            "inside each other); a kubeconfig is a few levels deep: write it again with "
+            "`kubectl config view --raw`"
+        ) from None
+    if not isinstance(data, dict):
+        raise KubeError(f"{where} is not a kubeconfig (expected a mapping at the top)")
+    return data
+
+
+def _parse(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
     except ValueError:
         try:
             import yaml
@@ -131,16 +146,13 @@ def _parse_text(text: str, where: str) -> dict[str, Any]:
                 "(pip install pyyaml) in the environment running nox"
             ) from None
         try:
-            data = yaml.safe_load(text)
+            return yaml.safe_load(text)
         except yaml.YAMLError as exc:
             # Only where and what: PyYAML's own message quotes the line (a token, a key).
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or "a syntax error"
             raise KubeError(f"{where} is not valid YAML or JSON ({problem}{at})") from None
-    if not isinstance(data, dict):
-        raise KubeError(f"{where} is not a kubeconfig (expected a mapping at the top)")
-    return data
 
 
 def _named(data: Mapping[str, Any], key: str, name: str, where: str) -> dict[str, Any]:
@@ -149,6 +161,43 @@ def _named(data: Mapping[str, Any], key: str, name: str, where: str) -> dict[str
             value = entry.get(key) or {}
             return dict(value)
     raise KubeError(f"{where}: no {key} named {name!r} under {key}s")
+
+
+_KINDS = {"list": "a list", "dict": "a mapping", "bool": "true or false", "int": "a number"}
+
+
+def _string(table: Mapping[str, Any], key: str, where: str, owner: str) -> Optional[str]:
+    """``table[key]`` when set; a value that is not a string is an error naming the key, never
+    the value (it may be a credential)."""
+    value = table.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        found = _KINDS.get(type(value).__name__, "a number")
+        raise KubeError(
+            f"{where}: {owner}.{key}: expected a string, found {found}; write it as one string, "
+            "as `kubectl config view --raw` does"
+        )
+    return value
+
+
+def _pem(table: Mapping[str, Any], key: str, where: str, owner: str) -> Optional[bytes]:
+    """A ``*-data`` value: base64 of PEM text. One that does not decode is an error: read
+    leniently it would become nothing, and requests would go out without the credential."""
+    text = _string(table, key, where, owner)
+    if text is None:
+        return None
+    fix = "copy it again from `kubectl config view --raw`"
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:
+        raise KubeError(f"{where}: {owner}.{key} is not valid base64; {fix}") from None
+    if not data.isascii() or b"-----BEGIN " not in data:
+        raise KubeError(
+            f"{where}: {owner}.{key} holds no PEM certificate or key (decoded, it has no "
+            f"'-----BEGIN' line); {fix}"
+        )
+    return data
 
 
 def _read_relative(value: str, base: Path) -> str:
@@ -166,8 +215,7 @@ def _exec_token(spec: Mapping[str, Any], where: str) -> str:
         token = json.loads(out)["status"]["token"]
     except (OSError, subprocess.CalledProcessError, ValueError, KeyError, TypeError) as exc:
         raise KubeError(
-            f"{where}: the exec credential plugin {argv[0]!r} gave no token "
-            f"({type(exc).__name__})"
+            f"{where}: the exec credential plugin {argv[0]!r} gave no token ({type(exc).__name__})"
         ) from None
     return str(token)
 
@@ -228,33 +276,54 @@ def load_kubeconfig(
     if not cluster.get("server"):
         raise KubeError(f"{where}: cluster {ctx.get('cluster')!r} has no server")
     base = path.parent
-    cfg = Kubeconfig(server=str(cluster["server"]).rstrip("/"), namespace=ctx.get("namespace"))
+    cfg = Kubeconfig(
+        server=str(cluster["server"]).rstrip("/"), namespace=ctx.get("namespace"), where=where
+    )
     cfg.insecure = bool(cluster.get("insecure-skip-tls-verify", False))
-    if cluster.get("certificate-authority-data"):
-        cfg.ca_data = base64.b64decode(cluster["certificate-authority-data"])
-    elif cluster.get("certificate-authority"):
-        cfg.ca_file = _read_relative(cluster["certificate-authority"], base)
-    _user_credentials(cfg, user, base, where)
+    owner = f"clusters.{ctx.get('cluster')}"
+    cfg.ca_data = _pem(cluster, "certificate-authority-data", where, owner)
+    ca_file = _string(cluster, "certificate-authority", where, owner)
+    if cfg.ca_data is None and ca_file:
+        cfg.ca_file = _read_relative(ca_file, base)
+    _user_credentials(cfg, user, base, where, f"users.{ctx.get('user')}")
     register(cfg.token, *(d.decode("ascii", "replace") for d in (cfg.key_data,) if d))
     _check_transport(cfg, where)
     return cfg
 
 
-def _user_credentials(cfg: Kubeconfig, user: Mapping[str, Any], base: Path, where: str) -> None:
-    if user.get("token"):
-        cfg.token = str(user["token"])
-    elif user.get("tokenFile"):
-        cfg.token = Path(_read_relative(user["tokenFile"], base)).read_text().strip()
-    elif user.get("exec"):
+def _user_credentials(
+    cfg: Kubeconfig, user: Mapping[str, Any], base: Path, where: str, owner: str
+) -> None:
+    token_file = _string(user, "tokenFile", where, owner)
+    cfg.token = _string(user, "token", where, owner)
+    if cfg.token is None and token_file:
+        path = Path(_read_relative(token_file, base))
+        try:
+            cfg.token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise KubeError(f"{where}: {owner}.tokenFile: cannot read {path}: {reason}") from None
+    elif cfg.token is None and user.get("exec"):
         cfg.token = _exec_token(user["exec"], where)
-    if user.get("client-certificate-data"):
-        cfg.cert_data = base64.b64decode(user["client-certificate-data"])
-    elif user.get("client-certificate"):
-        cfg.cert_file = _read_relative(user["client-certificate"], base)
-    if user.get("client-key-data"):
-        cfg.key_data = base64.b64decode(user["client-key-data"])
-    elif user.get("client-key"):
-        cfg.key_file = _read_relative(user["client-key"], base)
+    cfg.cert_data = _pem(user, "client-certificate-data", where, owner)
+    cert_file = _string(user, "client-certificate", where, owner)
+    if cfg.cert_data is None and cert_file:
+        cfg.cert_file = _read_relative(cert_file, base)
+    cfg.key_data = _pem(user, "client-key-data", where, owner)
+    key_file = _string(user, "client-key", where, owner)
+    if cfg.key_data is None and key_file:
+        cfg.key_file = _read_relative(key_file, base)
+    has_cert, has_key = bool(cfg.cert_data or cfg.cert_file), bool(cfg.key_data or cfg.key_file)
+    if has_cert != has_key:  # one without the other authenticates nothing
+        which = (
+            "a client certificate without a client key"
+            if has_cert
+            else "a client key without a client certificate"
+        )
+        raise KubeError(
+            f"{where}: {owner} has {which}; give both client-certificate(-data) and "
+            "client-key(-data), as `kubectl config view --raw` shows them"
+        )
     if user.get("username") and user.get("password") and not cfg.token:
         raise KubeError(f"{where}: basic-auth users are not supported; use a token")
 
@@ -278,6 +347,11 @@ def kubeconfig_from_env(variable: str) -> Iterator[Path]:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         yield path
+
+
+def _reason(exc: OSError) -> str:
+    """What ssl or the file system said, without the paths of the private copies."""
+    return str(getattr(exc, "reason", None) or exc.strerror or type(exc).__name__)
 
 
 class KubeClient:
@@ -307,16 +381,28 @@ class KubeClient:
 
     def _make_ssl(self) -> ssl.SSLContext:
         cfg = self.config
-        if cfg.insecure:  # the kubeconfig says insecure-skip-tls-verify
-            ctx = ssl._create_unverified_context()  # noqa: S323  # nosec B323
-        elif cfg.ca_data:
-            ctx = ssl.create_default_context(cadata=cfg.ca_data.decode("ascii"))
-        else:
-            ctx = ssl.create_default_context(cafile=cfg.ca_file)
+        try:
+            if cfg.insecure:  # the kubeconfig says insecure-skip-tls-verify
+                ctx = ssl._create_unverified_context()  # noqa: S323  # nosec B323
+            elif cfg.ca_data:
+                ctx = ssl.create_default_context(cadata=cfg.ca_data.decode("ascii"))
+            else:
+                ctx = ssl.create_default_context(cafile=cfg.ca_file)
+        except OSError as exc:  # ssl.SSLError too
+            raise KubeError(
+                f"{cfg.where}: the cluster's CA does not load ({_reason(exc)}); copy "
+                "certificate-authority(-data) again from `kubectl config view --raw`"
+            ) from None
         cert = cfg.cert_file or (cfg.cert_data and self._private_file("client.crt", cfg.cert_data))
         key = cfg.key_file or (cfg.key_data and self._private_file("client.key", cfg.key_data))
         if cert:
-            ctx.load_cert_chain(cert, key or None)
+            try:
+                ctx.load_cert_chain(cert, key or None)
+            except OSError as exc:
+                raise KubeError(
+                    f"{cfg.where}: the client certificate and key do not load ({_reason(exc)}); "
+                    "they must be the PEM pair `kubectl config view --raw` shows"
+                ) from None
         return ctx
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from noxops.schema import option, positive
+from noxops.schema import option, positive, time_limit
 
 __all__ = ["LoadConfig"]
 
@@ -31,4 +31,4 @@ class LoadConfig:
     requirements: list[str] = option(
         factory=lambda: ["locust>=2.20"], doc="What the load session installs."
     )
-    timeout: float = option(900.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(900.0, check=time_limit, doc="Seconds before the stage is stopped.")

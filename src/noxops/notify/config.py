@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from noxops.schema import option, positive
+from noxops.schema import option, time_limit
 
 __all__ = ["ChannelConfig", "PipelineNotifyConfig"]
 
@@ -53,4 +53,4 @@ class PipelineNotifyConfig(ChannelConfig):
             "is configured). Unset, a failed notice is reported and the session still passes."
         ),
     )
-    timeout: float = option(120.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(120.0, check=time_limit, doc="Seconds before the stage is stopped.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from noxops.schema import one_of, option, percent, positive
+from noxops.schema import one_of, option, percent, time_limit
 
 __all__ = ["MODES", "SEVERITIES", "ReportConfig"]
 
@@ -74,11 +74,11 @@ class ReportConfig:
         "sonar session when it fails.",
     )
     sonar_qualitygate_timeout: float = option(
-        300.0, check=positive, doc="sonar.qualitygate.timeout: seconds to wait for the gate."
+        300.0, check=time_limit, doc="sonar.qualitygate.timeout: seconds to wait for the gate."
     )
     sonar_token_env: str = option(
         "SONAR_TOKEN",
         doc="Variable holding the Sonar token; the sonar session runs the scanner only when it "
         "is set.",
     )
-    timeout: float = option(600.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(600.0, check=time_limit, doc="Seconds before the stage is stopped.")

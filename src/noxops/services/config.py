@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, Optional
 
-from noxops.schema import option, positive
+from noxops.schema import image_ref, option, time_limit
 
 __all__ = ["PROVIDERS", "IntegrationConfig", "ServiceEnvConfig", "known_services"]
 
@@ -25,7 +25,14 @@ def known_services(value: Any) -> Optional[str]:
 
 
 def _images(value: Any) -> Optional[str]:
-    return known_services(list(value)) if value else None
+    unknown = known_services(list(value)) if value else None
+    if unknown:
+        return unknown
+    for service, image in value.items():
+        problem = image_ref(image)
+        if problem:
+            return f"the image of {service!r} {problem}"
+    return None
 
 
 def _scheme(value: Any) -> Optional[str]:
@@ -56,7 +63,7 @@ class IntegrationConfig:
         True,
         doc="Register the integration session (when tests/integration exists or services are set).",
     )
-    timeout: float = option(1800.0, check=positive, doc="Seconds before the stage is stopped.")
+    timeout: float = option(1800.0, check=time_limit, doc="Seconds before the stage is stopped.")
     services: list[str] = option(
         factory=list,
         check=known_services,
@@ -81,13 +88,19 @@ class IntegrationConfig:
         doc="Container image per service for the docker provider (default postgres:15, redis:7).",
     )
     ready_timeout: float = option(
-        60.0, check=positive, doc="Seconds a started service may take to answer its first query."
+        60.0,
+        check=time_limit,
+        doc="Seconds a started service may take to answer its first query.",
     )
     url_timeout: float = option(
-        10.0, check=positive, doc="Seconds to wait for a service given by URL before failing."
+        10.0,
+        check=time_limit,
+        doc="Seconds to wait for a service given by URL before failing.",
     )
     engine_timeout: float = option(
-        3.0, check=positive, doc="Seconds to wait for a Docker engine to answer before moving on."
+        3.0,
+        check=time_limit,
+        doc="Seconds to wait for a Docker engine to answer before moving on.",
     )
     paths: list[str] = option(
         factory=list, path=True, doc="Test folders for pytest; empty means tests/integration."
