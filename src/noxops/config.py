@@ -24,6 +24,7 @@ from noxops.deploy.config import DeployEnvConfig, environment_names
 from noxops.errors import ConfigError
 from noxops.load.config import LoadConfig
 from noxops.notify.config import PipelineNotifyConfig
+from noxops.owned import check_setting
 from noxops.project import Project, read_toml
 from noxops.reports.config import ReportConfig
 from noxops.schema import (
@@ -485,6 +486,7 @@ def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> 
     if overrides:
         table = _merge(table, overrides)
     config = _build(Config, table, "tool.noxops", file, root)
+    _check_places(config, root, file)
     project = Project.from_data(pyproject, data) if pyproject.is_file() else Project(path=pyproject)
     return dataclasses.replace(
         config,
@@ -494,6 +496,24 @@ def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> 
         classifiers=project.classifiers,
         project=project,
     )
+
+
+def _check_places(config: Config, root: Path, file: str) -> None:
+    """The settings that say where noxops deletes and overwrites files name places of its
+    own inside the project (:mod:`noxops.owned`), so even `nox -l` refuses them."""
+    key = "tool.noxops"
+    check_setting(root, f"{key}.reports_dir", config.reports_dir, file=file, example="reports")
+    reports = root / config.reports_dir
+    if config.image.wheelhouse:
+        wheelhouse = config.image.wheelhouse
+        check_setting(
+            root, f"{key}.image.wheelhouse", wheelhouse, file=file, example="build/wheelhouse"
+        )
+    manifest = config.image.manifest
+    check_setting(
+        root, f"{key}.image.manifest", manifest, file=file, example="build-manifest.json",
+        inside=reports,
+    )  # fmt: skip
 
 
 def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from noxops import owned
 from noxops.build.command import Command, Install
 from noxops.errors import NoxopsError
 
@@ -28,8 +29,16 @@ def has_build_system(project: Project) -> bool:
 def build_packages(
     config: Config, *, command: Command, install: Install, uv: bool = True
 ) -> tuple[Optional[str], Optional[str]]:
-    """The wheel and sdist in dist/ (replacing the project's previous ones), checked."""
+    """The wheel and sdist in dist/ (replacing the project's previous ones), checked. dist/
+    is the project's tools' folder too: only the wheels and sdists replaced are removed, and
+    a dist/ that leads out of the project is refused."""
     dist = config.root / "dist"
+    why = owned.problem(config.root, dist)
+    if why is not None:
+        raise NoxopsError(
+            f"{dist} {why}: noxops replaces the project's wheel and sdist there; make dist/ "
+            "an untracked folder inside the project"
+        )
     install(["twine"])
     with tempfile.TemporaryDirectory(prefix="noxops-dist-") as tmp:
         if uv:
@@ -120,8 +129,7 @@ def fill_wheelhouse(
         here if here.startswith(target + ".") else f"{target}.0"
     )
     log(f"wheelhouse: resolving for Python {exact}")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    owned.empty_folder(config.root, folder, file=config.file, key="tool.noxops.image.wheelhouse")
     install(["pip"])
     with tempfile.TemporaryDirectory(prefix="noxops-wheelhouse-") as tmp:
         wanted = Path(tmp) / "wanted.txt"
