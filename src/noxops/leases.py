@@ -54,7 +54,9 @@ __all__ = [
 # The temporary folders noxops makes, all named <prefix><lease id>-<random>, that hold only
 # files. A local service's folder (noxops-svc-<lease id>-...) may hold a running server: it
 # is reaped by noxops.services.local.reap_dead_servers, which stops the server first.
-DIR_PREFIXES = ("noxops-docker-", "noxops-kube-", "noxops-build-")
+DIR_PREFIXES = (
+    "noxops-docker-", "noxops-kube-", "noxops-build-", "noxops-dist-", "noxops-wheelhouse-",
+)  # fmt: skip
 _ID = re.compile(r"^[0-9a-f]{16,32}$")
 _KEEP_DEAD = 3600.0  # a dead owner's lease file is kept this long, for late leftovers
 
@@ -165,8 +167,8 @@ def _forget_dead_leases() -> None:
 
 
 def reap_dirs(prefixes: tuple[str, ...] = DIR_PREFIXES) -> int:
-    """Remove the temporary folders of provably dead owners (a SIGKILLed run's credentials
-    and service data); returns how many."""
+    """Remove the temporary folders of provably dead owners (a SIGKILLed run's credentials,
+    packages and copy of the build context); returns how many."""
     removed = 0
     tmp = Path(tempfile.gettempdir())
     for prefix in prefixes:

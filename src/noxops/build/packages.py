@@ -6,11 +6,9 @@ import os
 import re
 import shutil
 import sys
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from noxops import owned
+from noxops import leases, owned
 from noxops.build.command import Command, Install
 from noxops.errors import NoxopsError
 
@@ -40,13 +38,15 @@ def build_packages(
             "an untracked folder inside the project"
         )
     install(["twine"])
-    with tempfile.TemporaryDirectory(prefix="noxops-dist-") as tmp:
+    with leases.private_dir("noxops-dist-") as tmp:
         if uv:
-            command(["uv", "build", "--sdist", "--wheel", "--out-dir", tmp, str(config.root)], {})
+            command(
+                ["uv", "build", "--sdist", "--wheel", "--out-dir", str(tmp), str(config.root)], {}
+            )
         else:  # pragma: no cover - noxops always runs with uv installed
             install(["build"])
-            command(["python", "-m", "build", "--outdir", tmp, str(config.root)], {})
-        built = sorted(Path(tmp).iterdir())
+            command(["python", "-m", "build", "--outdir", str(tmp), str(config.root)], {})
+        built = sorted(tmp.iterdir())
         wheels = [p for p in built if p.suffix == ".whl"]
         sdists = [p for p in built if p.name.endswith(".tar.gz")]
         command(["twine", "check", *map(str, wheels + sdists)], {})
@@ -131,10 +131,10 @@ def fill_wheelhouse(
     log(f"wheelhouse: resolving for Python {exact}")
     owned.empty_folder(config.root, folder, file=config.file, key="tool.noxops.image.wheelhouse")
     install(["pip"])
-    with tempfile.TemporaryDirectory(prefix="noxops-wheelhouse-") as tmp:
-        wanted = Path(tmp) / "wanted.txt"
+    with leases.private_dir("noxops-wheelhouse-") as tmp:
+        wanted = tmp / "wanted.txt"
         wanted.write_text(f"{wheel.split('-')[0]} @ {wheel_path.as_uri()}\n", encoding="utf-8")
-        pinned = Path(tmp) / "pinned.txt"
+        pinned = tmp / "pinned.txt"
         command(
             ["uv", "pip", "compile", "--quiet", "--python-version", exact,
              "--no-header", "--no-annotate", "-o", str(pinned), str(wanted)],
@@ -146,7 +146,7 @@ def fill_wheelhouse(
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:  # pragma: no cover - a resolution for one interpreter has one of each
             raise NoxopsError(f"the wheelhouse resolution lists {', '.join(twice)} twice")
-        requirements = Path(tmp) / "requirements.txt"
+        requirements = tmp / "requirements.txt"
         requirements.write_text("\n".join(wanted_lines) + "\n", encoding="utf-8")
         # Resolved above for the image's interpreter, which the session's may not satisfy:
         # pip must not refuse a wheel whose Requires-Python only the image's Python meets.

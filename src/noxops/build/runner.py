@@ -15,12 +15,12 @@ import argparse
 import dataclasses
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from noxops import leases
 from noxops.build import context as build_context
 from noxops.build import engine, manifest, packages, sbom, tags
 from noxops.build.auth import Credentials, credentials, logged_in
@@ -223,7 +223,7 @@ def _image(
     refs = [f"{repository}:{tag}" for tag in tags]
     multi = len(image_cfg.platforms) > 1
     with (
-        tempfile.TemporaryDirectory(prefix="noxops-build-") as work,
+        leases.private_dir("noxops-build-") as work,  # reaped if SIGKILLed
         logged_in(creds if multi and push else None, environ, docker=docker) as env,
     ):
         iidfile = Path(work) / "iid"
