@@ -8,7 +8,9 @@ noxops follows the project rather than imposing its defaults:
   selects them, else isort when the project uses isort (``[tool.isort]``, a pre-commit hook,
   a pinned isort), else none when it uses ruff format without isort, else isort;
 * each tool's **version** is the project's own pin when it has one: a requirement in any of
-  its dependency groups, else the ``rev`` of its pre-commit hook; otherwise the newest;
+  its dependency groups, else the ``rev`` of its pre-commit hook (for a rev frozen to a
+  commit, the tag of its ``# frozen:`` comment), else a pin in a pre-commit hook's
+  ``additional_dependencies`` (blacken-docs' black); otherwise the newest;
 * ``[tool.noxops.lint] formatter`` and ``import_sorter`` override the detection.
 
 :func:`choices` says what was chosen and why (the lint session and ``noxops doctor`` print
@@ -47,6 +49,11 @@ _PRECOMMIT_REPOS = {
     "mypy": ("pre-commit/mirrors-mypy",),
 }
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# .pre-commit-config.yaml, a line at a time: ``key: value``, a ``# frozen: v1.2.3`` comment,
+# and an item of a block list (``- black==24.10.0``, not ``- id: black``).
+_KEY_RE = re.compile(r"^\s*-?\s*(repo|rev|id|additional_dependencies)\s*:\s*['\"]?([^'\"#\s]*)")
+_FROZEN_RE = re.compile(r"#\s*frozen:\s*['\"]?([^'\"\s]+)")
+_LIST_ITEM_RE = re.compile(r"^\s*-\s+(?![\w.-]+\s*:(?:\s|$))['\"]?([^'\"#]*[^'\"#\s])")
 
 
 @dataclass(frozen=True)
@@ -61,36 +68,54 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def precommit_hooks(root: Path) -> dict[str, tuple[str, set[str]]]:
-    """``.pre-commit-config.yaml``'s repositories: URL -> (rev, hook ids). Read with a small
-    line parser (pre-commit files have a fixed shape; noxops does not depend on a YAML
-    library); an unreadable file is no hooks."""
+def precommit_hooks(root: Path) -> dict[str, tuple[str, set[str], list[str]]]:
+    """``.pre-commit-config.yaml``'s repositories: URL -> (rev, hook ids, the hooks'
+    ``additional_dependencies``). A rev frozen to a commit (``pre-commit autoupdate
+    --freeze``) is the tag of the ``# frozen: <tag>`` comment that command writes beside it.
+    Read with a small line parser (pre-commit files have a fixed shape; noxops does not
+    depend on a YAML library); an unreadable file is no hooks."""
     path = root / ".pre-commit-config.yaml"
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
-    repos: dict[str, tuple[str, set[str]]] = {}
+    repos: dict[str, tuple[str, set[str], list[str]]] = {}
     current: Optional[str] = None
+    listing = False  # in the block list under ``additional_dependencies:``
     for line in text.splitlines():
-        match = re.match(r"^\s*-?\s*(repo|rev|id)\s*:\s*['\"]?([^'\"#\s]+)", line)
+        if listing and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        item = _LIST_ITEM_RE.match(line) if listing else None
+        if item is not None and current is not None:
+            repos[current][2].append(item[1])
+            continue
+        match = _KEY_RE.match(line)
+        listing = False
         if not match:
             continue
         key, value = match[1], match[2]
         if key == "repo":
             current = value.rstrip("/").removesuffix(".git").lower()
-            repos[current] = ("", set())
-        elif current is not None and key == "rev":
-            repos[current] = (value, repos[current][1])
-        elif current is not None and key == "id":
+            repos.setdefault(current, ("", set(), []))
+        elif current is None:
+            continue
+        elif key == "rev":
+            frozen = _FROZEN_RE.search(line)
+            repos[current] = (frozen[1] if frozen else value, *repos[current][1:])
+        elif key == "id":
             repos[current][1].add(value)
+        elif key == "additional_dependencies":
+            flow = re.search(r":\s*\[([^\]]*)\]", line)
+            if flow:
+                repos[current][2].extend(d.strip(" '\"") for d in flow[1].split(","))
+            listing = not value
     return repos
 
 
 def precommit_revs(root: Path) -> dict[str, str]:
     """The tools the project's pre-commit hooks pin, as ``{tool: version}``."""
     found: dict[str, str] = {}
-    for url, (rev, _ids) in precommit_hooks(root).items():
+    for url, (rev, _ids, _deps) in precommit_hooks(root).items():
         for tool, repos in _PRECOMMIT_REPOS.items():
             if rev and any(url.endswith(repo) for repo in repos):
                 found[tool] = rev.removeprefix("v")
@@ -98,7 +123,11 @@ def precommit_revs(root: Path) -> dict[str, str]:
 
 
 def _precommit_ids(root: Path) -> set[str]:
-    return {hook for _rev, ids in precommit_hooks(root).values() for hook in ids}
+    return {hook for _rev, ids, _deps in precommit_hooks(root).values() for hook in ids}
+
+
+def _precommit_dependencies(root: Path) -> list[str]:
+    return [dep for _rev, _ids, deps in precommit_hooks(root).values() for dep in deps]
 
 
 def _group_requirements(config: Config) -> list[str]:
@@ -117,19 +146,28 @@ def _group_requirements(config: Config) -> list[str]:
     return found
 
 
-def pinned(config: Config, tool: str) -> Optional[str]:
-    """The project's own requirement for ``tool`` (from its dependency groups, with the
-    version it pins), else ``tool==<rev>`` from its pre-commit hook, else None."""
-    for text in _group_requirements(config):
+def _pin_in(requirements: list[str], tool: str) -> Optional[str]:
+    """The first of ``requirements`` that names ``tool`` with a version, as a requirement."""
+    for text in requirements:
         match = _NAME_RE.match(text)
         if match and _norm(match[1].split("[")[0]) == _norm(tool):
             rest = text[match.end() :].split(";")[0].strip()
             if rest:  # a version (or extras and a version): the project's pin
                 return f"{tool}{rest}" if rest[0] in "=<>!~" else f"{match[1]}{rest}"
+    return None
+
+
+def pinned(config: Config, tool: str) -> Optional[str]:
+    """The project's own requirement for ``tool`` (from its dependency groups, with the
+    version it pins), else ``tool==<rev>`` from its pre-commit hook, else its pin in a
+    pre-commit hook's ``additional_dependencies`` (blacken-docs' black), else None."""
+    found = _pin_in(_group_requirements(config), tool)
+    if found:
+        return found
     rev = precommit_revs(config.root).get(tool)
     if rev and re.fullmatch(r"\d+(\.\d+)*", rev):
         return f"{tool}=={rev}"
-    return None
+    return _pin_in(_precommit_dependencies(config.root), tool)
 
 
 def requirement(config: Config, tool: str) -> str:

@@ -53,6 +53,40 @@ def test_black_and_isort_and_precommit_pins(tmp_path: Path) -> None:
     assert tools.requirement(config, "ruff") == "ruff"  # not pinned: the newest
 
 
+def test_a_frozen_precommit_rev_and_a_hooks_additional_dependencies_pin_the_tool(
+    tmp_path: Path,
+) -> None:
+    # What `pre-commit autoupdate --freeze` writes: the commit, and its tag in a comment.
+    precommit = (
+        "repos:\n"
+        "  - repo: https://github.com/astral-sh/ruff-pre-commit\n"
+        "    rev: c60c980e561ed3e73101667fe8365c609d19a438  # frozen: v0.15.9\n"
+        "    hooks:\n      - id: ruff-check\n      - id: ruff-format\n"
+        "  - repo: https://github.com/pre-commit/mirrors-mypy\n"
+        "    rev: 'f40886d54c729f533f864ed6ce584e920feb0af7'  # frozen: v1.15.0\n"
+        "    hooks:\n      - id: mypy\n"
+        "        additional_dependencies: [types-requests, 'pydantic>=2']\n"
+        "  - repo: https://github.com/adamchainz/blacken-docs\n"
+        "    rev: 1.19.1\n"
+        "    hooks:\n      - id: blacken-docs\n        additional_dependencies:\n"
+        "          - black==24.10.0  # the black of the docs' code blocks\n\n"
+        "          # (a comment in the list)\n          - 'black[jupyter]'\n"
+        "      - id: other\n"
+        "  - repo: https://github.com/pycqa/isort\n"
+        "    rev: 0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d0e0f0a0b\n"  # frozen, the comment lost
+        "    hooks:\n      - id: isort\n"
+    )
+    config = load(_project(tmp_path, "", **{".pre-commit-config.yaml": precommit}))
+    assert tools.requirement(config, "ruff") == "ruff==0.15.9"
+    assert tools.requirement(config, "mypy") == "mypy==1.15.0"
+    # A hook's additional_dependencies pin a tool the project pins nowhere else...
+    assert tools.requirement(config, "black") == "black==24.10.0"
+    # ...without making the project a black project (ruff formats it).
+    assert tools.formatter(config).tool == "ruff"
+    assert tools.requirement(config, "isort") == "isort"  # a commit: no version to read
+    assert tools.requirement(config, "pydantic") == "pydantic>=2"  # a flow list, quoted
+
+
 def test_configuration_overrides_detection(tmp_path: Path) -> None:
     config = load(
         _project(
