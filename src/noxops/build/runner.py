@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from noxops import leases
 from noxops.build import context as build_context
-from noxops.build import engine, manifest, packages, sbom, tags
+from noxops.build import engine, manifest, packages, revision, sbom, tags
 from noxops.build.auth import Credentials, credentials, logged_in
 from noxops.build.command import Command, Install, no_install, run_command
 from noxops.build.config import ImageConfig
@@ -74,10 +74,12 @@ def build_args(posargs: Sequence[str]) -> argparse.Namespace:
 
 
 def smoke_args(posargs: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
-    """``nox -s smoke -- [--image REF | --base-url URL] [pytest arguments]``."""
+    """``nox -s smoke -- [--image REF | --base-url URL] [--allow-other-revision] [pytest
+    arguments]``."""
     parser = _Parser(prog="nox -s smoke --", add_help=False)
     parser.add_argument("--image")
     parser.add_argument("--base-url")
+    parser.add_argument(revision.FLAG, dest="allow_other_revision", action="store_true")
     return parser.parse_known_args(list(posargs))
 
 
@@ -362,15 +364,24 @@ def _wait_deployed(url: str, timeout: float, sleep: Callable[[float], None]) -> 
     )
 
 
-def built_image(config: Config) -> str:
-    """The local image the last build made, from its manifest."""
-    image = manifest.load(manifest.manifest_path(config)).image_id
-    if not image:
+def built_image(
+    config: Config,
+    session: str = "smoke",
+    *,
+    allow_other_revision: bool = False,
+    log: Callable[[str], None] = print,
+) -> str:
+    """The local image the last build made, from its manifest, for ``session``: refused when
+    it was built from another revision than HEAD's, unless ``allow_other_revision``."""
+    path = manifest.manifest_path(config)
+    built = manifest.load(path)
+    revision.check(config, built, path, session, allow=allow_other_revision, log=log)
+    if not built.image_id:
         raise NoxopsError(
-            f"the build manifest {manifest.manifest_path(config)} has no image: "
+            f"the build manifest {path} has no image: "
             f"was {config.image.dockerfile} there when `nox -s build` ran?"
         )
-    return image
+    return built.image_id
 
 
 def running_service(config: Config, image: str, log: Callable[[str], None]) -> RunningService:
@@ -432,7 +443,7 @@ def smoke(
         )
     image = opts.image
     if not base_url and not image:
-        image = built_image(config)
+        image = built_image(config, allow_other_revision=opts.allow_other_revision, log=log)
     install(["pytest", *sc.requirements, requirement()])
     junit = SMOKE_JUNIT.path(config)
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from noxops.build import revision
+from noxops.build.manifest import Manifest, manifest_path
 from noxops.build.manifest import load as load_manifest
-from noxops.build.manifest import manifest_path
 from noxops.deploy import (
     alerts,
     approval,
@@ -64,10 +65,11 @@ class DeployOptions:
     approve: bool = False
     dry_run: bool = False
     image: Optional[str] = None
+    allow_other_revision: bool = False  # the build manifest's image even if not HEAD's
 
 
 def parse_posargs(posargs: Sequence[str]) -> DeployOptions:
-    approve = dry_run = False
+    approve = dry_run = other = False
     image = None
     for arg in posargs:
         if arg == "--approve":
@@ -76,11 +78,14 @@ def parse_posargs(posargs: Sequence[str]) -> DeployOptions:
             dry_run = True
         elif arg.startswith("--image="):
             image = arg.split("=", 1)[1]
+        elif arg == revision.FLAG:
+            other = True
         else:
             raise NoxopsError(
-                f"unknown deploy argument {arg!r}; use --approve, --dry-run or --image=<ref>"
+                f"unknown deploy argument {arg!r}; use --approve, --dry-run, --image=<ref> "
+                f"or {revision.FLAG}"
             )
-    return DeployOptions(approve=approve, dry_run=dry_run, image=image)
+    return DeployOptions(approve=approve, dry_run=dry_run, image=image, allow_other_revision=other)
 
 
 def resolve_image(
@@ -89,9 +94,11 @@ def resolve_image(
     override: str | None = None,
     *,
     default_manifest: Path | None = None,
+    accept: Callable[[Manifest, Path], object] | None = None,
 ) -> str:
     """The image to deploy: --image, else the configured one, else the build manifest's
-    (pinned by its registry digest once pushed, else its first tag)."""
+    (pinned by its registry digest once pushed, else its first tag; ``accept`` raises when
+    the manifest must not be used)."""
     if override:
         return override
     if cfg.image:
@@ -105,7 +112,10 @@ def resolve_image(
             f"no image to deploy: {path} does not exist; run the build session "
             "first, set image in [tool.noxops.deploy.<env>], or pass -- --image=<ref>"
         )
-    reference = load_manifest(path).deploy_ref  # pushed: exactly the image that was tested
+    built = load_manifest(path)
+    if accept is not None:
+        accept(built, path)
+    reference = built.deploy_ref  # pushed: exactly the image that was tested
     if not reference:
         raise NoxopsError(
             f"{path} records no image (the build made none: is there a Dockerfile?); "
@@ -228,8 +238,15 @@ def run(
     if cfg.needs_approval(env) and not opts.dry_run:
         source = approval.require_approval(env, posargs, environ, action=action)
         log(f"{env}: approved ({source})")
+
+    def accept(built: Manifest, path: Path) -> None:
+        allow = opts.allow_other_revision
+        revision.check(config, built, path, f"deploy-{env}", allow=allow, log=log, environ=environ)
+
     image = (
-        resolve_image(config.root, cfg, opts.image, default_manifest=manifest_path(config))
+        resolve_image(
+            config.root, cfg, opts.image, default_manifest=manifest_path(config), accept=accept
+        )
         if action == "deploy"
         else "(previous)"
     )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Optional, TypeVar
 from noxops import affected, interpreters
 from noxops.build.manifest import Manifest, ManifestError
 from noxops.build.manifest import load as load_manifest
+from noxops.build import revision
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.files import display, mtime, read_json, read_text
 from noxops.reports.gate import apply_gate, bandit_blocking, coverage_passes, fail_under
@@ -514,13 +515,38 @@ def gather(
                 )
             )
             continue
-        check = _marked(read(entry.check, entry.session, entry.file), records, entry.session)
+        check = read(entry.check, entry.session, entry.file)
+        check = _marked(_revision(check, config, records, entry.session), records, entry.session)
         check.mode = entry.output.mode  # the gate's default for it (the configuration wins)
         checks.append(check)
     for name, rec in records.items():
         if name not in covered_sessions:
-            checks.append(_marked(reader.session_only(rec), records, rec.name))
+            check = _revision(reader.session_only(rec), config, records, rec.name)
+            checks.append(_marked(check, records, rec.name))
     return checks, reader.coverage_files, problems
+
+
+def _revision(
+    check: Check, config: Config, records: Mapping[str, SessionRecord], session: str
+) -> Check:
+    """A run that used the build manifest's image says which revision it was when that was
+    not HEAD's (or could not be checked). Only the record of the session's last run counts."""
+    rec = records.get(session)
+    path = revision.record_path(config, session)
+    if rec is None or not rec.run or not path.exists():
+        return check
+    try:
+        use = revision.Use.from_dict(read_json(path, config.root))
+    except ReadProblem as exc:
+        check.problems.append(f"{exc}: which revision's image {session} used is unknown")
+        return check
+    if use.run != rec.run or not use.note():
+        return check
+    if use.other:
+        check.other_revision = use.note()
+        check.summary = f"{check.summary} ({use.note()})"
+    check.details.insert(0, use.note())
+    return check
 
 
 def _marked(check: Check, records: Mapping[str, SessionRecord], session: str) -> Check:

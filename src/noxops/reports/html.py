@@ -69,7 +69,7 @@ def render_html(report: Report, page_dir: Path, root: Path) -> str:
     notes = [
         f"<li><b>{_e(c.name)}</b>: <pre>{_e(text)}</pre></li>"
         for c in report.checks
-        if c.status != "passed"
+        if c.status != "passed" or c.other_revision is not None
         for text in [*c.problems, *c.details]
     ]
     findings = [

@@ -71,7 +71,8 @@ def render(report: Report, *, colour: bool = False, width: int = 100) -> str:
     out.append("  ".join("-" * w for w in widths) + "  " + "-" * min(room, 40))
     out += [line(r, c.status) for r, c in zip(rows, report.checks)]
     for check in report.checks:
-        if check.status == "passed" and not check.findings and not check.problems:
+        flagged = check.other_revision is not None
+        if check.status == "passed" and not check.findings and not check.problems and not flagged:
             continue
         lines = [*check.problems, *check.details]
         if not check.details:

@@ -5,7 +5,8 @@ smoke]``: port, health and ready paths, environment, helper containers), drives 
 locust (headless, in the session's environment) for ``[tool.noxops.load] duration`` seconds,
 and fails when the p95 latency, the error ratio or the throughput misses the SLO. Its figures
 (``load.json``) and a chart (``load.svg``) go to the report. Not part of a plain ``nox``:
-``nox -s build load``.
+``nox -s build load``. Like ``smoke``, it refuses a build manifest of another commit than
+HEAD's unless given ``-- --allow-other-revision`` (:mod:`noxops.build.revision`).
 """
 
 from __future__ import annotations
@@ -63,11 +64,14 @@ def load(session: nox.Session, config: Config) -> None:
 
 def _load(session: nox.Session, config: Config) -> None:
     # Imported here: every nox process loads the stage declarations; few run this one.
+    from noxops.build.revision import allowed
     from noxops.build.runner import built_image, running_service
     from noxops.load.plot import svg
 
     lc, sc, slo = config.load, config.image.smoke, config.slo
-    image = built_image(config)
+    image = built_image(
+        config, "load", allow_other_revision=allowed(session.posargs), log=session.log
+    )
     session.install(*lc.requirements)
     if lc.locustfile:
         file = config.root / lc.locustfile
