@@ -225,7 +225,13 @@ class Config:
             "the project."
         ),
     )
-    reports_dir: str = option("reports", doc="Where every stage writes its reports.")
+    reports_dir: str = option(
+        "reports",
+        doc=(
+            "Where every stage writes its reports: a folder inside the project (not the "
+            "project folder itself, nor one holding files git tracks)."
+        ),
+    )
     default_sessions: Optional[list[str]] = option(
         None, doc="Sessions a plain `nox` runs; unset means the whole local pipeline."
     )

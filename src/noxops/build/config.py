@@ -197,7 +197,9 @@ class ImageConfig:
             "A folder (like 'build/wheelhouse') filled before the image build with the wheel "
             "and all its dependencies, by pip on this machine with its index, proxy and "
             "certificate settings, so the Dockerfile installs with `pip install --no-index "
-            "--find-links` and the image build needs no network."
+            "--find-links` and the image build needs no network. noxops empties it on every "
+            "build, so it must be a folder of its own inside the project: new, empty, or "
+            "marked .noxops-owned by an earlier build (never tracked by git)."
         ),
     )
     wheelhouse_python: Optional[str] = option(
@@ -213,6 +215,9 @@ class ImageConfig:
     )
     manifest: str = option(
         "build-manifest.json",
-        doc="The build manifest's file name, in the reports folder; smoke and deploy read it.",
+        doc=(
+            "The build manifest's file name, inside the reports folder (a path leading out "
+            "of it is refused); smoke and deploy read it."
+        ),
     )
     smoke: SmokeConfig = option(factory=SmokeConfig, doc="The smoke session.")
