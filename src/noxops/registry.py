@@ -13,7 +13,7 @@ from typing import Any
 
 import nox
 
-from noxops import changed, envguard, interpreters, leases, noxapi, prepare, schedule
+from noxops import changed, envguard, interpreters, leases, masking, noxapi, prepare, schedule
 from noxops.config import Config, closest, load
 from noxops.errors import ConfigError, NoxopsError
 from noxops.reports.sessions import recording
@@ -194,6 +194,14 @@ def sessions(
         pipeline = Pipeline(config=config, stages=chosen, missing_pythons=[])
         _COLLECTED[-1].append(pipeline)
         return pipeline
+
+    # Every secret the sessions may meet is masked in what they print and record, and what
+    # a SIGKILLed run left (a private DOCKER_CONFIG, a kubeconfig copy) goes now, whatever
+    # this run does.
+    masking.register_environ(
+        os.environ, [name for st in chosen.values() for name in st.ci.secret_names(config)]
+    )
+    leases.reap_dirs()
 
     # Prepare-ahead and environment fingerprints use nox internals: off, with one warning
     # line, when they are not what noxops expects.

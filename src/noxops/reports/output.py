@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Optional
 
+from noxops.masking import mask_data, register_environ
 from noxops.reports.collect import build_report
 from noxops.reports.files import display
 from noxops.reports.github import annotation_commands, append_step_summary
@@ -78,7 +79,10 @@ def run_report(
     files: the exit code."""
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
-    report = build_report(config, stages, nox_report)
+    register_environ(env)
+    # Every output shows the report masked: a failure's message or a tool's finding may
+    # quote a secret, and JSON and HTML would escape it past the masker after writing.
+    report = mask_data(build_report(config, stages, nox_report))
     paths = write_outputs(report, config, stages, env)
     if env.get("GITHUB_ACTIONS") == "true":
         for line in annotation_commands(report):

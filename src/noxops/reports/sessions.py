@@ -7,9 +7,11 @@ the report knows each session's outcome and duration however nox was called (``n
 Nox has no option to write a session's output to a file (2026.10 has ``--report`` for
 results only), and the tools a session runs write straight to the inherited stdout and
 stderr. So the log is kept at the file-descriptor level: for the session's duration, file
-descriptors 1 and 2 are pipes whose reader threads copy every byte both to the real
-terminal (or CI log) and to ``reports/sessions/<session>.log``. Nothing changes on the
-terminal except that the tools no longer see a TTY (some drop their colours).
+descriptors 1 and 2 are pipes whose reader threads copy every line both to the real
+terminal (or CI log) and to ``reports/sessions/<session>.log``, with every secret masked
+(:mod:`noxops.masking`: a test that prints its ``DATABASE_URL`` shows no password). Nothing
+else changes on the terminal except that the tools no longer see a TTY (some drop their
+colours).
 
 The record is written as ``started`` before the session's work and replaced at its end, so
 a run killed on the way (SIGKILL, a lost runner) reads as not finished, never as the
@@ -24,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import sys
 import threading
@@ -35,6 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Optional
 
+from noxops.masking import mask
 from noxops.reports.files import display, read_json
 from noxops.reports.model import ReadProblem
 
@@ -57,6 +61,7 @@ __all__ = [
 
 RUN_ID_ENV = "NOXOPS_RUN_ID"
 NOT_FINISHED = "did not finish (killed, or still running)"
+_PARTIAL_WAIT = 0.05  # seconds an unfinished line waits for its end before it is copied
 
 
 def sessions_dir(config: Config) -> Path:
@@ -65,6 +70,16 @@ def sessions_dir(config: Config) -> Path:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _more_soon(fd: int) -> bool:
+    """Whether more output arrives on ``fd`` within a moment (False where that cannot be
+    asked: Windows has no poll on pipes)."""
+    if not hasattr(select, "poll"):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(_PARTIAL_WAIT * 1000))
 
 
 class _Tee:
@@ -99,19 +114,36 @@ class _Tee:
             raise
 
     def _copy(self, read_end: int, target: int) -> None:
+        """Copy whole lines, masked (:mod:`noxops.masking`), so a secret split across two
+        reads is still masked; a line that stays unfinished (a progress bar, pytest's dots)
+        is copied once nothing more arrives for a moment."""
+        pending = b""
         try:
             while True:
+                if pending and not _more_soon(read_end):
+                    self._emit(pending, target)
+                    pending = b""
                 chunk = os.read(read_end, 65536)
                 if not chunk:
                     break
-                with contextlib.suppress(OSError):
-                    os.write(target, chunk)
-                with self._lock:
-                    if self._log is not None:
-                        self._log.write(chunk)
-                        self._log.flush()
+                pending += chunk
+                cut = pending.rfind(b"\n") + 1 if len(pending) < 1 << 20 else len(pending)
+                if cut:
+                    self._emit(pending[:cut], target)
+                    pending = pending[cut:]
+            if pending:
+                self._emit(pending, target)
         finally:
             os.close(read_end)
+
+    def _emit(self, data: bytes, target: int) -> None:
+        data = mask(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        with contextlib.suppress(OSError):
+            os.write(target, data)
+        with self._lock:
+            if self._log is not None:
+                self._log.write(data)
+                self._log.flush()
 
     def stop(self) -> None:
         for stream in (sys.stdout, sys.stderr):
@@ -215,7 +247,7 @@ def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
         status, reason = _status(error, recorder)
         record.update(
             status=status,
-            reason=reason,
+            reason=mask(reason),  # a failure's message may quote a secret
             duration=round(time.monotonic() - start, 3),
             finished=_now(),
         )

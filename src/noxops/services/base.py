@@ -25,7 +25,7 @@ from typing import Callable, Optional
 from urllib.parse import quote, unquote, urlsplit
 
 from noxops.errors import NoxopsError
-from noxops.masking import mask
+from noxops.masking import USERINFO_SAFE, mask, register_password, register_url, split_url
 
 __all__ = [
     "ContainerSpec",
@@ -90,13 +90,22 @@ class Endpoint:
 
     @classmethod
     def parse(cls, url: str, *, schemes: Sequence[str], default_port: int, what: str) -> Endpoint:
-        """Parse ``url``; a :class:`ServiceError` naming ``what`` (masked) when it is malformed."""
+        """Parse ``url``; a :class:`ServiceError` naming ``what`` (masked) when it is malformed.
+
+        The password is read leniently (up to the last ``@`` before the host, so it may hold
+        ``@ / # ?``, spaces and quotes unencoded) and registered with the masker."""
         shown = mask_url(url)
+        userinfo = split_url(url)
+        if userinfo is not None:  # encode what the password holds unencoded
+            head, user, password, rest = userinfo
+            register_url(url)
+            user, password = (quote(p, safe=USERINFO_SAFE) for p in (user, password))
+            url = f"{head}{user}:{password}@{rest}"
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            raise ServiceError(f"{what} {shown!r} is not a valid URL: {exc}") from None
+            raise ServiceError(f"{what} {shown!r} is not a valid URL: {mask(str(exc))}") from None
         if parts.scheme not in schemes:
             raise ServiceError(
                 f"{what} {shown!r} has scheme {parts.scheme or '(none)'!r}; expected "
@@ -363,7 +372,9 @@ class Running:
         )
 
     def ready(self, endpoint: Endpoint, detail: str) -> Service:
-        """Wait for ``endpoint`` (see :meth:`wait`), then describe it as this provider's service."""
+        """Wait for ``endpoint`` (see :meth:`wait`), then describe it as this provider's service
+        (its password registered with the masker: the tests get it in their environment)."""
+        register_password(endpoint.password)
         self.wait(endpoint)
         return Service(
             kind=self.kind.name,
