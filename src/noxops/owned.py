@@ -48,7 +48,9 @@ def _tracked(root: Path, path: Path) -> Optional[str]:
     return first if proc.returncode == 0 and first else None
 
 
-def problem(root: Path, path: Path, *, inside: Optional[Path] = None) -> Optional[str]:
+def problem(  # noqa: PLR0911 - one return per refusal
+    root: Path, path: Path, *, inside: Optional[Path] = None
+) -> Optional[str]:
     """Why noxops may not delete or overwrite at ``path`` (None: it may): it must stay inside
     ``inside`` (default: the project ``root``), also once symlinks are followed, and be neither
     that folder itself, nor in ``.git``, nor hold files git tracks."""
@@ -58,7 +60,10 @@ def problem(root: Path, path: Path, *, inside: Optional[Path] = None) -> Optiona
     literal = Path(os.path.normpath(path))
     if not _within(literal, Path(os.path.normpath(inside))):
         return f"is outside {where} ({literal})"
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+        return f"is not a usable path ({exc})"
     if not (_within(real, root) and _within(real, inside.resolve())):
         return f"leads out of {where} through a symlink (to {real})"
     if real == inside.resolve():
@@ -67,7 +72,8 @@ def problem(root: Path, path: Path, *, inside: Optional[Path] = None) -> Optiona
         return "is inside .git"
     tracked = _tracked(root, real)
     if tracked is not None:
-        return f"holds files git tracks (like {tracked!r})"
+        is_it = Path(root, tracked) == real
+        return "is a file git tracks" if is_it else f"holds files git tracks (like {tracked!r})"
     return None
 
 
@@ -88,26 +94,41 @@ def check_setting(
     return path
 
 
+def _not_own(folder: Path) -> Optional[str]:
+    """Why ``folder`` is not noxops's to empty (None: absent, empty, or marked)."""
+    if folder.is_symlink():
+        return "is a symlink"
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return "is a file, not a folder"
+    marker = folder / MARKER
+    if marker.is_file() and not marker.is_symlink():
+        return None
+    if any(folder.iterdir()):
+        return f"holds files noxops did not put there (no {MARKER} in it: move them away)"
+    return None
+
+
 def empty_folder(root: Path, folder: Path, *, file: str, key: str) -> None:
     """Make ``folder`` an empty folder of noxops's own: made (with :data:`MARKER`) when absent,
     taken when empty, emptied when it carries the marker. Anything else is refused with one
     line, and nothing is deleted."""
     value = os.path.relpath(folder, root)
-    why = problem(root, folder)
-    if why is None and folder.is_symlink():
-        why = "is a symlink"
-    elif why is None and folder.exists() and not folder.is_dir():
-        why = "is a file, not a folder"
-    elif why is None and folder.is_dir():
-        marked = (folder / MARKER).is_file() and not (folder / MARKER).is_symlink()
-        if not marked and any(folder.iterdir()):
-            why = (
-                f"holds files noxops did not put there (it has no {MARKER}); move them away, "
-                "or name a new or empty folder"
-            )
+    try:
+        why = problem(root, folder) or _not_own(folder)
+        if why is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    except OSError as exc:
+        why = f"cannot be used ({exc.strerror})"
     if why is not None:
-        raise ConfigError(file, key, f"{value!r} {why}: noxops empties this folder")
-    folder.mkdir(parents=True, exist_ok=True)
+        raise ConfigError(
+            file,
+            key,
+            f"{value!r} {why}: noxops empties this folder on every build; name a new or empty "
+            "folder inside the project, like 'build/wheelhouse'",
+        )
     for child in folder.iterdir():
         if child.name == MARKER:
             continue
@@ -115,4 +136,3 @@ def empty_folder(root: Path, folder: Path, *, file: str, key: str) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
-    (folder / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")

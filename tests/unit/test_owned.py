@@ -52,6 +52,7 @@ def project(tmp_path: Path) -> Path:
     (victim / "precious.txt").write_text("keep me\n")
     (tmp_path / "x.json").write_text('{"mine": true}\n')
     (root / "out").symlink_to(victim)
+    (root / "loop").symlink_to("loop")
     return root
 
 
@@ -79,6 +80,9 @@ REFUSED = [
     ("[tool.noxops.image]\nwheelhouse = 'out/wheels'\n", "wheelhouse", "through a symlink"),
     ("[tool.noxops.image]\nwheelhouse = '.git'\n", "wheelhouse", "is inside .git"),
     ("[tool.noxops.image]\nwheelhouse = '.git/wheels'\n", "wheelhouse", "is inside .git"),
+    ("[tool.noxops.image]\nwheelhouse = 'pyproject.toml'\n", "wheelhouse", "is a file git tracks"),
+    ("[tool.noxops.image]\nwheelhouse = 'loop/wheels'\n", "wheelhouse", "not a usable path"),
+    ('[tool.noxops.image]\nwheelhouse = "a\\u0000b"\n', "wheelhouse", "not a usable path"),
     ("[tool.noxops.image]\nmanifest = '../../x.json'\n", "manifest", "is outside the folder"),
     ("[tool.noxops.image]\nmanifest = '../pyproject.toml'\n", "manifest", "is outside the folder"),
     ("[tool.noxops.image]\nmanifest = '.'\n", "manifest", "is the folder reports itself"),
@@ -164,7 +168,11 @@ def test_a_new_wheelhouse_is_made_marked_and_a_marked_one_emptied(project: Path)
 
 
 @pytest.mark.parametrize(
-    "value", ["src", "./", "../victim", "out", "notes-folder", "notes.txt", "planted-link"]
+    "value",
+    [
+        *["src", "./", "../victim", "out", "notes-folder", "notes.txt", "planted-link", "loop"],
+        pytest.param("a" * 300, id="name-too-long"),
+    ],
 )
 def test_filling_refuses_a_folder_noxops_did_not_make(project: Path, value: str) -> None:
     """The second line of defence, when the filesystem changed after load or no git can
