@@ -12,6 +12,16 @@ MODE ``local`` starts PostgreSQL, then Redis, with the ``local`` provider and pr
 ``MOMENT <name>`` at ``initdb`` (initdb running), ``initdb-done`` (the postmaster about to be
 spawned), ``postgres`` (PostgreSQL ready) and ``redis`` (both ready); at the MOMENT asked for
 it pauses ``FAULT_HOLD`` seconds (the test SIGKILLs it there).
+
+MODE ``services`` starts PostgreSQL and Redis with the ``docker`` provider, as ``nox -s
+integration`` does (:class:`noxops.services.select.Services`), ``FAULT_TRIES`` times, and sends
+itself SIGNAL once per try at the MOMENT of PostgreSQL's start: ``starting`` (the worker
+threads being started), ``before-create`` (nothing created yet), ``create`` (the engine
+creating the container), ``created`` (the container exists, not yet ready) or ``readiness``
+(the first readiness query). Where the start goes on by itself, it goes on only once the run
+has reacted to the signal (the worst case: the create comes after the interrupt). Each try
+labels its containers with its own owner (``$NOXOPS_OWNER-<try>``) and prints ``TRY <n>
+<outcome>``; the run waits for every start thread before the next try.
 """
 
 from __future__ import annotations
@@ -97,9 +107,105 @@ def _local(moment: str) -> None:
             _hold()
 
 
+class _Aim:
+    """Sends the signal once per try, at one moment of PostgreSQL's start."""
+
+    def __init__(self, moment: str, signame: str) -> None:
+        self.moment = moment
+        self.signum = getattr(signal, signame)
+        self.armed = False
+        self.handled = threading.Event()  # the run reacted: it cancelled the starts
+
+    def arm(self) -> None:
+        self.armed, self.handled = True, threading.Event()
+
+    def fire(self, moment: str, *, wait: bool) -> None:
+        """At ``moment``: send the signal (once); with ``wait``, go on only once handled."""
+        if not self.armed or moment != self.moment:
+            return
+        self.armed = False
+        os.kill(os.getpid(), self.signum)
+        if wait:
+            self.handled.wait(60)
+
+
+def _aim_services(aim: _Aim) -> None:
+    from docker.models.containers import ContainerCollection
+
+    from noxops.services import base
+    from noxops.services.postgres import KIND as POSTGRES
+
+    real_cancel = base.Running.cancel
+
+    def cancel(self: base.Running) -> None:
+        aim.handled.set()
+        real_cancel(self)
+
+    real_thread = threading.Thread
+
+    class Thread(real_thread):  # type: ignore[misc,valid-type]
+        def start(self) -> None:
+            super().start()
+            if self.name == "noxops-start-postgres":
+                aim.fire("starting", wait=False)  # the main thread: raised right here
+
+    real_create = ContainerCollection.create
+
+    def create(self: Any, image: str, *args: Any, **kwargs: Any) -> Any:
+        postgres = image.startswith("postgres")
+        if postgres:
+            aim.fire("before-create", wait=True)
+            aim.fire("create", wait=False)  # handled while the engine creates
+        made = real_create(self, image, *args, **kwargs)
+        if postgres:
+            aim.fire("created", wait=True)
+        return made
+
+    real_probe = POSTGRES.probe
+
+    def probe(endpoint: Any, timeout: float) -> None:
+        if aim.armed and aim.moment == "readiness":
+            aim.fire("readiness", wait=True)
+            raise base.NotReady("the aimed signal came first")
+        real_probe(endpoint, timeout)
+
+    base.Running.cancel = cancel  # type: ignore[method-assign]
+    threading.Thread = Thread  # type: ignore[misc]
+    ContainerCollection.create = create
+    POSTGRES.probe = probe  # type: ignore[method-assign]
+
+
+def _services(moment: str, signame: str) -> None:
+    from noxops.services.base import ServiceError
+    from noxops.services.select import Services, Settings, plan
+
+    aim = _Aim(moment, signame)
+    _aim_services(aim)
+    owner = os.environ.get(engine.OWNER_ENV, "fault")
+    choices = plan(["postgres", "redis"], "docker")
+    for n in range(int(os.environ.get("FAULT_TRIES", "1"))):
+        os.environ[engine.OWNER_ENV] = f"{owner}-{n}"
+        aim.arm()
+        try:
+            with Services(choices, Settings(ready_timeout=60)):
+                outcome = "READY"
+        except KeyboardInterrupt as exc:
+            outcome = f"interrupted {type(exc).__name__}"
+        except ServiceError as exc:
+            outcome = f"failed {' '.join(str(exc).split())[:300]}"
+        # Another try must not meet this one's threads (the run would have ended here).
+        for thread in threading.enumerate():
+            if thread.name.startswith("noxops-") and thread is not threading.current_thread():
+                thread.join(120)
+        print(f"TRY {n} {outcome}", flush=True)
+
+
 def main(mode: str, moment: str = "-", signame: str = "SIGTERM") -> None:
     if mode == "local":
         _local(moment)
+        return
+    if mode == "services":
+        _services(moment, signame)
         return
     _arm(moment, signame)
     if mode == "smoke":
@@ -117,7 +223,7 @@ def main(mode: str, moment: str = "-", signame: str = "SIGTERM") -> None:
         register_login("bot", password)
         with logged_in(creds, os.environ) as env:
             print(f"CONFIG {env['DOCKER_CONFIG']}", flush=True)
-            runner._push("127.0.0.1:5999/app:1", env, docker=engine.docker, log=print)
+            runner._push("127.0.0.1:5999/app:1", env, docker=engine.docker, log=print, timeout=600)
             _fire(moment, signame)
             _hold()
     elif mode == "kube":

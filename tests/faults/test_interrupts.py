@@ -281,3 +281,36 @@ def test_the_kubeconfig_never_stays_on_disk(leases_dir: Path, signame: str) -> N
         texts = [run.stdout, run.stderr]
     assert _temp_leftovers(leases_dir) == []
     assert _secret_everywhere(texts, [leases_dir]) == []
+
+
+SERVICE_MOMENTS = ["starting", "before-create", "create", "created", "readiness"]
+SERVICE_TRIES = 20
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("moment", SERVICE_MOMENTS)
+def test_sigterm_while_docker_services_start_leaves_no_container(
+    leases_dir: Path, moment: str
+) -> None:
+    """SIGTERM at each moment of PostgreSQL's start beside Redis's (docker provider), many
+    times: no try may leave a container (counted per try by its owner label)."""
+    env = _env(leases_dir, FAULT_TRIES=str(SERVICE_TRIES), TESTCONTAINERS_RYUK_DISABLED="true")
+    run = _run(["services", moment, "SIGTERM"], env, timeout=540)
+    ours = _ours(leases_dir)
+    labels = (engine.LEASE_LABEL, f"{engine.SERVICE_LABEL}.owner")
+    fmt = " ".join(["{{.ID}}", *(f'{{{{.Label "{label}"}}}}' for label in labels)])
+    listing = engine.docker(
+        "ps", "-a", "--filter", f"label={engine.LEASE_LABEL}", "--format", fmt
+    ).stdout.split("\n")
+    left = [line.split() for line in listing if len(line.split()) == 3 and line.split()[1] in ours]
+    try:
+        tries = [line for line in run.stdout.splitlines() if line.startswith("TRY ")]
+        assert run.returncode == 0, run
+        assert len(tries) == SERVICE_TRIES, run
+        assert all(line.endswith("interrupted Terminated") for line in tries), run.stdout
+        leaked = sorted({owner.rsplit("-", 1)[1] for _, _, owner in left}, key=int)
+        print(f"{moment}: tried {SERVICE_TRIES}, leaked {len(leaked)}")
+        assert leaked == [], f"{moment}: tries {leaked} of {SERVICE_TRIES} left a container"
+    finally:
+        for ident, _, _ in left:
+            engine.remove_container(ident)

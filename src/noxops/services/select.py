@@ -9,7 +9,9 @@ and how to fix it.
 and SIGHUP into :class:`Terminated` (a ``KeyboardInterrupt``, so nox stops the command it is
 running just as for Ctrl-C) and makes sure SIGINT raises ``KeyboardInterrupt``. Whatever
 happens, leaving the ``with`` block stops every service, with further signals held off until
-the clean-up is done; the previous handlers are restored afterwards.
+the clean-up is done; the previous handlers are restored afterwards. The clean-up first
+cancels the starts still running and waits for their threads: a thread left running could
+create its container after the clean-up had looked for it.
 """
 
 from __future__ import annotations
@@ -216,6 +218,13 @@ class InterruptSignals:
         if self.active:
             self._set(self._hold)
 
+    def deliver(self) -> None:
+        """Handle signals again (:meth:`install`), and raise now for one held meanwhile."""
+        pending, self.pending = self.pending, []
+        self.install()
+        if pending:
+            self._raise(pending[0], None)
+
     def restore(self) -> None:
         for signum, handler in self._saved.items():
             signal.signal(signum, handler)
@@ -232,6 +241,7 @@ class Services:
         self.choices = list(choices)
         self.settings = settings or Settings()
         self.runnings: list[Running] = []
+        self.threads: list[threading.Thread] = []  # one per start, joined before any stop
         self.signals = InterruptSignals()
 
     def __enter__(self) -> dict[str, Service]:
@@ -245,38 +255,41 @@ class Services:
     def _start(self) -> dict[str, Service]:
         self.runnings = [_running(c, self.settings) for c in self.choices]
         results: list[Optional[BaseException]] = [None] * len(self.runnings)
+        # Waited for through these, not Thread.join(): a signal raised inside join() makes
+        # Python before 3.13 take the thread for ended while it runs on (CPython issue
+        # 90882), and the clean-up would not wait for it.
+        done = [threading.Event() for _ in self.runnings]
 
         def run(index: int, running: Running) -> None:
             try:
                 running.__enter__()
             except BaseException as exc:  # reported by the main thread
                 results[index] = exc
+            finally:
+                done[index].set()
 
-        threads = [
+        self.threads = [
             threading.Thread(target=run, args=(i, r), name=f"noxops-start-{r.kind.name}")
             for i, r in enumerate(self.runnings)
         ]
-        for thread in threads:
-            thread.start()
-        first_failure: Optional[int] = None
+        # A signal raised inside Thread.start() can leave a thread running that cannot be
+        # joined yet: held until every thread has started, then raised.
+        self.signals.hold()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.05)  # short joins: a signal can interrupt the wait
-                    if first_failure is None:
-                        first_failure = next(
-                            (i for i, exc in enumerate(results) if exc is not None), None
-                        )
-                        if first_failure is not None:  # one failed: the others need not wait
-                            for running in self.runnings:
-                                running.cancel()
-        except BaseException:
-            self.signals.hold()
-            for running in self.runnings:
-                running.cancel()
-            for thread in threads:
-                thread.join()
-            raise
+            for thread in self.threads:
+                thread.start()
+        finally:
+            self.signals.deliver()
+        first_failure: Optional[int] = None
+        for event in done:
+            while not event.wait(0.05):  # short waits: the first failure cancels the rest
+                if first_failure is None:
+                    first_failure = next(
+                        (i for i, exc in enumerate(results) if exc is not None), None
+                    )
+                    if first_failure is not None:  # one failed: the others need not wait
+                        for running in self.runnings:
+                            running.cancel()
         failures = [exc for exc in results if exc is not None]
         if first_failure is not None:  # what the cancelled ones said is only an echo
             failures = [exc for exc in failures if exc is results[first_failure]] + [
@@ -293,6 +306,13 @@ class Services:
     def _stop_all(self) -> None:
         self.signals.hold()
         try:
+            # The starts still running give up, and end, before anything is looked for
+            # (joined with signals held: nothing interrupts the join).
+            starting = [(r, t) for r, t in zip(self.runnings, self.threads) if t.is_alive()]
+            for running, _ in starting:
+                running.cancel()
+            for _, thread in starting:
+                thread.join()
             threads = [
                 threading.Thread(target=r.stop, name=f"noxops-stop-{r.kind.name}")
                 for r in self.runnings
