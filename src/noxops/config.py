@@ -26,10 +26,11 @@ from noxops.load.config import LoadConfig
 from noxops.notify.config import PipelineNotifyConfig
 from noxops.owned import check_setting
 from noxops.project import Project, read_toml
-from noxops.reports.config import ReportConfig
+from noxops.reports.config import SEVERITIES, ReportConfig
 from noxops.schema import (
     PYTHON_RE,
     Validator,
+    one_of,
     option,
     percent,
     python_list,
@@ -145,6 +146,16 @@ class SecurityConfig:
         factory=list, path=True, doc="What bandit scans; empty means the sources."
     )
     bandit_args: list[str] = option(factory=list, doc="Extra arguments for bandit.")
+    max_bandit_severity: Optional[str] = option(
+        None,
+        check=one_of(*SEVERITIES),
+        doc=(
+            "The highest bandit severity tolerated: findings up to it are shown (in the log "
+            "and the report) without failing the session or the report's bandit check; 'none' "
+            "fails on any finding, 'high' on none. Unset means 'low': medium and high "
+            "severity fail, as with `bandit -ll`."
+        ),
+    )
     audit: bool = option(True, doc="Audit the project's resolved dependencies with pip-audit.")
     allow_unaudited: bool = option(
         False,

@@ -22,7 +22,13 @@ from noxops.build.manifest import load as load_manifest
 from noxops.build import revision
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.files import display, mtime, read_json, read_text
-from noxops.reports.gate import apply_gate, bandit_blocking, coverage_passes, fail_under
+from noxops.reports.gate import (
+    apply_gate,
+    bandit_blocking,
+    bandit_limit,
+    coverage_passes,
+    fail_under,
+)
 from noxops.reports.junit import Suite, mypy_findings, read_junit
 from noxops.reports.model import Check, Finding, ReadProblem, Report
 from noxops.reports.scanners import read_bandit, read_pylint, read_ruff
@@ -238,8 +244,9 @@ class _Reader:
         if parsed is None:
             return check
         findings, errors = parsed
-        limit = self.config.report.max_bandit_severity
+        limit, note = bandit_limit(self.config)
         over = bandit_blocking(findings, limit)
+        check.details += [note] if note else []
         for f in findings:
             f.level = "error" if f in over else "warning"
         check.findings = findings

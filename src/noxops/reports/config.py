@@ -42,11 +42,11 @@ class ReportConfig:
         doc="Coverage (percent) below which `coverage` and the report's coverage check fail, "
         "in place of [tool.noxops.tests] fail_under (lower or higher); unset means that one.",
     )
-    max_bandit_severity: str = option(
-        "none",
+    max_bandit_severity: Optional[str] = option(
+        None,
         check=one_of(*SEVERITIES),
-        doc="The highest bandit severity tolerated: 'none' fails on any finding, 'low' lets "
-        "low-severity findings pass (shown as warnings), and so on.",
+        doc="Deprecated: [tool.noxops.security] max_bandit_severity replaces it (this one is "
+        "still read when that is unset, with a note saying so).",
     )
     session_logs: Optional[bool] = option(
         None,

@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from noxops.config import Config
 
 __all__ = [
+    "BANDIT_DEFAULT",
     "apply_gate",
     "bandit_blocking",
+    "bandit_limit",
     "coverage_passes",
     "fail_under",
     "mode_for",
@@ -41,6 +43,29 @@ def fail_under(config: Config) -> float:
 def coverage_passes(percent: float, threshold: float) -> bool:
     """Coverage passes at or above the threshold, compared as ``coverage report`` shows it."""
     return round(percent, 2) >= threshold
+
+
+BANDIT_DEFAULT = "low"  # medium and high fail: what projects that run bandit use (-ll)
+_OLD_BANDIT_KEY = "[tool.noxops.report] max_bandit_severity"
+_BANDIT_KEY = "[tool.noxops.security] max_bandit_severity"
+
+
+def bandit_limit(config: Config) -> tuple[str, str]:
+    """The highest bandit severity tolerated, and what to say about the deprecated key
+    (empty when it is not set): ``[tool.noxops.security]``'s, else the deprecated
+    ``[tool.noxops.report]`` one, else :data:`BANDIT_DEFAULT`.
+
+    The one limit both the ``security`` session's verdict and the report's bandit check
+    judge by, so they never disagree on the same findings."""
+    chosen, old = config.security.max_bandit_severity, config.report.max_bandit_severity
+    if old is None:
+        note = ""
+    elif chosen is None:
+        chosen, note = old, f"{_OLD_BANDIT_KEY} is deprecated: move it to {_BANDIT_KEY}"
+    else:
+        note = f"{_OLD_BANDIT_KEY} is deprecated and ignored: {_BANDIT_KEY} is set; remove "
+        note += "the old key"
+    return chosen or BANDIT_DEFAULT, note
 
 
 def bandit_blocking(findings: list[Finding], max_severity: str) -> list[Finding]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from noxops.masking import mask
-from noxops.reports.gate import bandit_blocking
+from noxops.reports.gate import bandit_blocking, bandit_limit
 from noxops.reports.model import ReadProblem
 from noxops.reports.scanners import read_bandit
 from noxops.stages.base import (
@@ -154,10 +154,10 @@ def classify_audit(project: dict[str, Any], canary: dict[str, Any] | None) -> Au
 
 def bandit_verdict(config: Config, path: Path) -> tuple[list[str], list[str]]:
     """Every bandit finding as a log line, and those that fail the stage: the ones above
-    ``[tool.noxops.report] max_bandit_severity``, decided by the same function as the
-    report's bandit check (:func:`noxops.reports.gate.bandit_blocking`)."""
+    ``[tool.noxops.security] max_bandit_severity`` (low by default), decided by the same
+    functions as the report's bandit check (:mod:`noxops.reports.gate`)."""
     findings, _errors = read_bandit(path, config.root)
-    over = bandit_blocking(findings, config.report.max_bandit_severity)
+    over = bandit_blocking(findings, bandit_limit(config)[0])
     lines = [
         f"{f.path}:{f.line}: {f.rule} [{'over the threshold' if f in over else 'tolerated'}] "
         f"{f.message}"
@@ -261,11 +261,13 @@ def security(session: nox.Session, config: Config) -> None:
     findings, over = _bandit_result(config, bandit_json, ok, problems)
     for line in findings:
         session.log(line)
-    limit = config.report.max_bandit_severity
+    limit, note = bandit_limit(config)
+    if note:
+        session.warn(f"noxops: {note}")
     if over:
         problems.append(
-            f"bandit: {len(over)} finding(s) (of {len(findings)}) above the tolerated severity "
-            f"({limit}; [tool.noxops.report] max_bandit_severity)"
+            f"bandit: {len(findings)} finding(s), {len(over)} above the tolerated severity "
+            f"({limit}; [tool.noxops.security] max_bandit_severity)"
         )
     elif findings:
         session.log(
