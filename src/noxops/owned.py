@@ -70,7 +70,8 @@ def problem(  # noqa: PLR0911 - one return per refusal
         return f"is {where} folder itself" if inside == root else f"is {where} itself"
     if ".git" in real.relative_to(root).parts:
         return "is inside .git"
-    tracked = _tracked(root, real)
+    # git is asked only about what is there; os.path.exists: no OSError for a name too long
+    tracked = _tracked(root, real) if os.path.exists(real) else None  # noqa: PTH110
     if tracked is not None:
         is_it = Path(root, tracked) == real
         return "is a file git tracks" if is_it else f"holds files git tracks (like {tracked!r})"
