@@ -22,7 +22,9 @@ LOW = [("B101", "LOW", "Use of assert detected."), ("B403", "LOW", "Consider pic
 MEDIUM = [("B301", "MEDIUM", "Pickle and modules that wrap it can be unsafe.")]
 
 
-def _project(tmp_path: Path, toml: str, findings: list[tuple[str, str, str]]) -> Config:
+def _project(
+    tmp_path: Path, toml: str, findings: list[tuple[str, str, str]], errors: tuple[str, ...] = ()
+) -> Config:
     (tmp_path / "src" / "calc").mkdir(parents=True)
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "calc"\n[tool.noxops]\npython = ["3.11"]\n'
@@ -37,16 +39,18 @@ def _project(tmp_path: Path, toml: str, findings: list[tuple[str, str, str]]) ->
     ]  # fmt: skip
     path = BANDIT.path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"results": results, "errors": []}), encoding="utf-8")
+    unscanned = [{"filename": name, "reason": "syntax error while parsing AST"} for name in errors]
+    path.write_text(json.dumps({"results": results, "errors": unscanned}), encoding="utf-8")
     return config
 
 
 def _judged(config: Config) -> tuple[list[str], Check]:
-    """The rules the security session fails on, and the report's bandit check."""
-    _lines, over = bandit_verdict(config, BANDIT.path(config))
+    """What the security session fails on (the rules, and files bandit could not scan), and
+    the report's bandit check."""
+    _lines, over, unscanned = bandit_verdict(config, BANDIT.path(config))
     report = build_report(config, STAGES.for_config(config))
     (check,) = [c for c in report.checks if c.name == "bandit"]
-    return [line.split(": ")[1].split()[0] for line in over], check
+    return [line.split(": ")[1].split()[0] for line in over] + unscanned, check
 
 
 def test_low_severity_findings_are_shown_without_failing_by_default(tmp_path: Path) -> None:
@@ -108,3 +112,11 @@ def test_an_unknown_severity_is_one_clear_line(tmp_path: Path) -> None:
     text = str(info.value)
     assert "tool.noxops.security.max_bandit_severity" in text and "must be one of" in text
     assert "\n" not in text
+
+
+def test_a_file_bandit_could_not_scan_fails_both(tmp_path: Path) -> None:
+    config = _project(tmp_path, "", LOW, errors=("src/calc/broken.py",))
+    over, check = _judged(config)
+    assert over == ["bandit could not scan src/calc/broken.py: syntax error while parsing AST"]
+    assert check.status == "failed"
+    assert over[0] in check.details

@@ -152,33 +152,35 @@ def classify_audit(project: dict[str, Any], canary: dict[str, Any] | None) -> Au
     return AuditResult("audited", audited)
 
 
-def bandit_verdict(config: Config, path: Path) -> tuple[list[str], list[str]]:
-    """Every bandit finding as a log line, and those that fail the stage: the ones above
-    ``[tool.noxops.security] max_bandit_severity`` (low by default), decided by the same
-    functions as the report's bandit check (:mod:`noxops.reports.gate`)."""
-    findings, _errors = read_bandit(path, config.root)
+def bandit_verdict(config: Config, path: Path) -> tuple[list[str], list[str], list[str]]:
+    """Every bandit finding as a log line, those that fail the stage, and the files bandit
+    could not scan (they fail it too). The findings that fail are the ones above
+    ``[tool.noxops.security] max_bandit_severity`` (low by default): the same judge as the
+    report's bandit check (:mod:`noxops.reports.gate`), which fails on both as well."""
+    findings, errors = read_bandit(path, config.root)
     over = bandit_blocking(findings, bandit_limit(config)[0])
     lines = [
         f"{f.path}:{f.line}: {f.rule} [{'over the threshold' if f in over else 'tolerated'}] "
         f"{f.message}"
         for f in findings
     ]
-    return lines, [line for f, line in zip(findings, lines) if f in over]
+    unscanned = [f"bandit could not scan {e}" for e in errors]
+    return lines, [line for f, line in zip(findings, lines) if f in over], unscanned
 
 
 def _bandit_result(
     config: Config, path: Path, ok: bool, problems: list[str]
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str]]:
     """:func:`bandit_verdict` of bandit's run; what went wrong is added to ``problems``."""
     if not ok:
         problems.append("bandit could not run (see its output above)")
     if not ok or not path.is_file():
-        return [], []
+        return [], [], []
     try:
         return bandit_verdict(config, path)
     except ReadProblem as exc:
         problems.append(f"bandit's report cannot be read: {exc}")
-        return [], []
+        return [], [], []
 
 
 def _bandit_config_args(config: Config) -> list[str]:
@@ -258,9 +260,11 @@ def security(session: nox.Session, config: Config) -> None:
         *_bandit_config_args(config), *cfg.bandit_args,
         *paths, success_codes=[0, 1], silent=True,
     )  # fmt: skip
-    findings, over = _bandit_result(config, bandit_json, ok, problems)
-    for line in findings:
+    findings, over, unscanned = _bandit_result(config, bandit_json, ok, problems)
+    for line in findings + unscanned:
         session.log(line)
+    if unscanned:
+        problems.append(f"bandit could not scan {len(unscanned)} file(s) (listed above)")
     limit, note = bandit_limit(config)
     if note:
         session.warn(f"noxops: {note}")
@@ -273,7 +277,7 @@ def security(session: nox.Session, config: Config) -> None:
         session.log(
             f"bandit: {len(findings)} finding(s), none above the tolerated severity ({limit})"
         )
-    else:
+    elif not unscanned:
         session.log(f"bandit: no findings in {', '.join(paths)}")
 
     if not cfg.audit:
