@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import pytest
 
@@ -19,7 +19,7 @@ from noxops.config import Config, load
 from noxops.reports.collect import build_report
 from noxops.reports.gate import fail_under
 from noxops.stages import STAGES
-from noxops.stages.tests import coverage
+from noxops.stages.tests import COMBINED_DATA, coverage
 
 PYPROJECT = """\
 [project]
@@ -61,12 +61,23 @@ class Session:
             raise Failed(f"{' '.join(args)} exited {done.returncode}")
 
 
-def _project(tmp_path: Path, tests: float, report: float | None) -> Config:
-    """A project with the coverage data of one tests run at 75%."""
+def _project(
+    tmp_path: Path,
+    tests: float,
+    report: float | None,
+    source: str = CALC,
+    settings: Mapping[str, str] | None = None,
+) -> Config:
+    """A project with the coverage data of one tests run of ``source`` (CALC: 75%), and the
+    coverage ``settings`` given by file (pyproject.toml's added to its own)."""
     (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    for name, text in (settings or {}).items():
+        with (tmp_path / name).open("a", encoding="utf-8") as file:
+            file.write(text)
     (tmp_path / "src" / "calc").mkdir(parents=True)
-    (tmp_path / "src" / "calc" / "__init__.py").write_text(CALC, encoding="utf-8")
-    (tmp_path / "run.py").write_text("import calc\n\ncalc.half(1)\n", encoding="utf-8")
+    (tmp_path / "src" / "calc" / "__init__.py").write_text(source, encoding="utf-8")
+    call = "calc.half(1)\n" if source == CALC else ""
+    (tmp_path / "run.py").write_text(f"import calc\n\n{call}", encoding="utf-8")
     overrides: dict[str, Any] = {"tests": {"fail_under": tests}}
     if report is not None:
         overrides["report"] = {"coverage_fail_under": report}
@@ -102,10 +113,77 @@ def test_the_coverage_session_and_the_report_use_one_threshold(
         session_passed = True
     except Failed:
         session_passed = False
-    assert ["coverage", "report", f"--fail-under={threshold:g}"] in session.commands
+    assert ["coverage", "report", f"--fail-under={threshold:g}", "--precision=0"] in (
+        session.commands
+    )
     checks = {c.name: c for c in build_report(config, STAGES.for_config(config)).checks}
     check = checks["coverage"]
-    assert check.summary == f"75.0% (min {threshold:g}%)"
+    assert check.summary == f"75% (min {threshold:g}%)"
     assert check.metrics["fail_under"] == threshold
     assert session_passed is passes
     assert (check.status == "passed") is passes
+
+
+def _module(executed: int, missed: int) -> str:
+    """A module of ``executed`` statements run on import and ``missed`` never run."""
+    lines = [f"a{i} = {i}" for i in range(executed - 1)] + ["def never():"]
+    return "\n".join(lines + [f"    b{i} = {i}" for i in range(missed)]) + "\n"
+
+
+NEAR = _module(43, 11)  # 79.63%
+ALMOST_ALL = _module(29_999, 1)  # 99.997%
+PRECISION_2 = "[tool.coverage.report]\nprecision = 2\n"
+PRECISION_3 = "[report]\nprecision = 3\n"
+BRANCH = "[tool.coverage.run]\nbranch = true\n"
+
+
+class Near(NamedTuple):
+    """A total near its threshold, and how both judges must decide it."""
+
+    source: str
+    settings: dict[str, str]
+    threshold: float
+    figure: str  # the total as judged, as the report shows it
+    passes: bool
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        Near(NEAR, {}, 80, "80", True),  # coverage rounds to its precision, 0 digits by default
+        Near(NEAR, {"pyproject.toml": PRECISION_2}, 80, "79.63", False),
+        # coverage reads .coveragerc before pyproject.toml
+        Near(
+            NEAR, {"pyproject.toml": PRECISION_2, ".coveragerc": PRECISION_3}, 80, "79.630", False
+        ),
+        Near(NEAR, {"setup.cfg": "[coverage:report]\nprecision = 2\n"}, 80, "79.63", False),
+        Near(NEAR, {}, 79.65, "79.63", False),  # a threshold's own digits count
+        Near(ALMOST_ALL, {"pyproject.toml": PRECISION_2}, 100, "99.99", False),  # 100 is 100
+        Near(ALMOST_ALL, {}, 100, "99", False),
+        # statements and branches: (3 + 1) / (4 + 2), not the 75% of the lines alone
+        Near(CALC, {"pyproject.toml": BRANCH}, 67, "67", True),
+        Near(CALC, {"pyproject.toml": BRANCH + PRECISION_2}, 67, "66.67", False),
+    ],
+)
+def test_the_session_and_the_report_judge_alike_near_the_line(tmp_path: Path, case: Near) -> None:
+    source, settings, threshold, figure, passes = case
+    config = _project(tmp_path, threshold, None, source, settings)
+    session = Session(tmp_path)
+    try:
+        coverage(session, config)
+        session_passed = True
+    except Failed:
+        session_passed = False
+    check = {c.name: c for c in build_report(config, STAGES.for_config(config)).checks}["coverage"]
+    assert (session_passed, check.status == "passed") == (passes, passes)
+    assert check.summary == f"{figure}% (min {threshold:g}%)"
+    if float(threshold).is_integer():  # the figure is coverage's own total, as it shows it
+        shown = subprocess.run(
+            [sys.executable, "-m", "coverage", "report", "--format=total"],
+            cwd=tmp_path,
+            env={**os.environ, "COVERAGE_FILE": str(COMBINED_DATA.path(config))},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert shown.stdout.strip() == figure

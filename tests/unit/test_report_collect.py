@@ -102,7 +102,7 @@ def test_clean_sample_passes(tmp_path: Path) -> None:
         "tests-3.11": "passed",
         "coverage": "passed",
     }
-    assert _by_name(report)["coverage"].summary == "100.0% (min 80%)"
+    assert _by_name(report)["coverage"].summary == "100% (min 80%)"
     assert report.passed and report.exit_code == 0
     assert report.coverage_files == [("src/calc/__init__.py", 100.0, 8, 8)]
 
@@ -112,7 +112,7 @@ def test_coverage_threshold_from_report_settings(tmp_path: Path) -> None:
     config = _project(tmp_path, "clean", "/tmp/rc", {"report": {"coverage_fail_under": 90}})
     shutil.copy(SAMPLES / "failing" / "coverage-3.11.xml", config.reports / "coverage.xml")
     coverage = _by_name(_report(config))["coverage"]
-    assert (coverage.status, coverage.summary) == ("failed", "53.3% (min 90%)")
+    assert (coverage.status, coverage.summary) == ("failed", "53% (min 90%)")
     assert coverage.blocks
 
 

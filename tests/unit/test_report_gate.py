@@ -7,15 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from coverage import Coverage
+from coverage.results import should_fail_under
 
 from noxops.config import Config, load
 from noxops.errors import ConfigError
 from noxops.reports.gate import (
     apply_gate,
     bandit_blocking,
+    coverage_figure,
     coverage_passes,
+    coverage_precision,
     fail_under,
     mode_for,
+    percent_text,
 )
 from noxops.reports.model import Check, Finding, Status
 
@@ -41,18 +46,80 @@ def test_mode_for(name: str, modes: dict[str, str], expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("percent", "threshold", "passes"),
+    ("percent", "threshold", "precision", "passes", "figure"),
     [
-        (80.0, 80.0, True),
-        (79.996, 80.0, True),  # shown as 80.00%, as `coverage report` rounds it
-        (79.99, 80.0, False),
-        (100.0, 100.0, True),
-        (0.0, 0.0, True),
-        (53.3, 80.0, False),
+        (80.0, 80.0, 0, True, "80"),
+        (79.6, 80.0, 0, True, "80"),  # coverage.py rounds to its precision first
+        (79.6, 80.0, 2, False, "79.60"),
+        (79.996, 80.0, 2, True, "80.00"),
+        (79.99, 80.0, 2, False, "79.99"),
+        (79.63, 79.65, 2, False, "79.63"),  # the threshold's own digits (see coverage_precision)
+        (99.997, 100.0, 2, False, "99.99"),  # 100 must really be 100, and never reads "100"
+        (99.6, 100.0, 0, False, "99"),
+        (99.6, 90.0, 0, True, "99"),
+        (100.0, 100.0, 0, True, "100"),
+        (0.0, 0.0, 0, True, "0"),
+        (53.3, 80.0, 1, False, "53.3"),
     ],
 )
-def test_coverage_threshold(percent: float, threshold: float, passes: bool) -> None:
-    assert coverage_passes(percent, threshold) is passes
+def test_coverage_threshold(
+    percent: float, threshold: float, precision: int, passes: bool, figure: str
+) -> None:
+    assert coverage_passes(percent, threshold, precision) is passes
+    assert passes is not should_fail_under(percent, threshold, precision)  # coverage.py's rule
+    assert coverage_figure(percent, precision) == figure
+
+
+@pytest.mark.parametrize(
+    ("files", "precision"),
+    [
+        ({}, 0),
+        ({"pyproject.toml": "[tool.coverage.report]\nprecision = 2\n"}, 2),
+        # coverage.py's own file is the one it uses, even empty
+        ({"pyproject.toml": "[tool.coverage.report]\nprecision = 2\n", ".coveragerc": ""}, 0),
+        (
+            {"pyproject.toml": "[tool.coverage.report]\nprecision = 2\n", ".coveragerc": "[run]\n"},
+            0,
+        ),
+        ({".coveragerc": "[report]\nprecision = 3\n[coverage:report]\nprecision = 1\n"}, 1),
+        ({".coveragerc.toml": "[report]\nprecision = 4\n"}, 4),
+        ({"setup.cfg": "[report]\nprecision = 4\n[coverage:report]\nprecision = 2\n"}, 2),
+        (
+            {
+                "setup.cfg": "[coverage:run]\nbranch = true\n",
+                "tox.ini": "[coverage:report]\nprecision = 1\n",
+            },
+            0,
+        ),
+        ({"tox.ini": "[coverage:report]\nprecision = 1\n"}, 1),
+        ({"custom.ini": "[report]\nprecision = 3\n", "COVERAGE_RCFILE": "custom.ini"}, 3),
+    ],
+)
+def test_coverage_precision_is_read_as_coverage_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], precision: int
+) -> None:
+    monkeypatch.delenv("COVERAGE_RCFILE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        if name == "COVERAGE_RCFILE":
+            monkeypatch.setenv(name, text)
+        else:
+            (tmp_path / name).write_text(text, encoding="utf-8")
+    assert coverage_precision(_config(tmp_path)) == precision
+    assert Coverage().get_option("report:precision") == precision  # coverage.py agrees
+    more = _config(tmp_path, {"tests": {"fail_under": 79.625}})  # its digits count too
+    assert coverage_precision(more) == max(precision, 3)
+    assert percent_text(79.625) == "79.625"
+
+
+def test_a_precision_coverage_would_refuse_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[coverage:report]\nprecision = two\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        coverage_precision(_config(tmp_path))
+    assert str(caught.value) == (
+        "setup.cfg: [coverage:report] precision: 'two' is not a number of digits after the "
+        "point; write one, e.g. precision = 2"
+    )
 
 
 def _bandit(*severities: str) -> list[Finding]:

@@ -26,8 +26,11 @@ from noxops.reports.gate import (
     apply_gate,
     bandit_blocking,
     bandit_limit,
+    coverage_figure,
     coverage_passes,
+    coverage_precision,
     fail_under,
+    percent_text,
 )
 from noxops.reports.junit import Suite, mypy_findings, read_junit
 from noxops.reports.model import Check, Finding, ReadProblem, Report
@@ -334,11 +337,11 @@ class _Reader:
         cov = self.read(check, session, file, read_coverage)
         if cov is None:
             return check
-        threshold = fail_under(self.config)
+        threshold, digits = fail_under(self.config), coverage_precision(self.config)
         check.metrics["percent"] = round(cov.percent, 2)
         check.metrics["fail_under"] = threshold
-        check.summary = f"{cov.percent:.1f}% (min {threshold:g}%)"
-        check.status = "passed" if coverage_passes(cov.percent, threshold) else "failed"
+        check.summary = f"{coverage_figure(cov.percent, digits)}% (min {percent_text(threshold)}%)"
+        check.status = "passed" if coverage_passes(cov.percent, threshold, digits) else "failed"
         note = affected.gate_note(self.config)
         if note:
             check.summary += " (full run + affected reruns)"

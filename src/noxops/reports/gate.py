@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from noxops.coveragerc import report_precision
 from noxops.reports.model import Check, Finding
 from noxops.reports.scanners import BANDIT_RANK
 
@@ -17,9 +19,12 @@ __all__ = [
     "apply_gate",
     "bandit_blocking",
     "bandit_limit",
+    "coverage_figure",
     "coverage_passes",
+    "coverage_precision",
     "fail_under",
     "mode_for",
+    "percent_text",
 ]
 
 STATUS_WORDS = {
@@ -40,9 +45,42 @@ def fail_under(config: Config) -> float:
     return float(config.tests.fail_under if chosen is None else chosen)
 
 
-def coverage_passes(percent: float, threshold: float) -> bool:
-    """Coverage passes at or above the threshold, compared as ``coverage report`` shows it."""
-    return round(percent, 2) >= threshold
+def percent_text(threshold: float) -> str:
+    """The threshold written so that coverage.py reads back the very same number."""
+    short = f"{threshold:g}"
+    return short if float(short) == threshold else repr(threshold)
+
+
+def coverage_precision(config: Config) -> int:
+    """The digits after the point the coverage total is rounded to before it is judged.
+
+    coverage.py's rule (``coverage.results.should_fail_under``): the project's ``[report]
+    precision``, or more when the threshold has more (79.65 is judged to 2 digits). The
+    ``coverage`` session passes it as ``--precision``, so every coverage.py version rounds
+    as the report does."""
+    threshold = fail_under(config)
+    digits = 0
+    if threshold != int(threshold):
+        exponent = Decimal(percent_text(threshold)).as_tuple().exponent
+        digits = -exponent if isinstance(exponent, int) else 0
+    return max(report_precision(config), digits)
+
+
+def coverage_passes(percent: float, threshold: float, precision: int) -> bool:
+    """Coverage passes as ``coverage report --fail-under --precision`` passes it: the total
+    rounded to ``precision`` digits at or above the threshold, and 100 only when it is 100."""
+    if threshold == 100.0 and percent != 100.0:
+        return False
+    return round(percent, precision) >= threshold
+
+
+def coverage_figure(percent: float, precision: int) -> str:
+    """The total as it was judged (rounded to ``precision`` digits); like coverage.py's own
+    figure, never "100" unless nothing was missed."""
+    near = 10.0**-precision
+    if 100.0 - near < percent < 100.0:
+        percent = 100.0 - near
+    return f"{round(percent, precision):.{precision}f}"
 
 
 BANDIT_DEFAULT = "low"  # medium and high fail: what projects that run bandit use (-ll)

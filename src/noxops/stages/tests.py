@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from noxops import affected, fingerprint, install
-from noxops.reports.gate import fail_under
+from noxops.coveragerc import coverage_files
+from noxops.reports.gate import coverage_precision, fail_under, percent_text
 from noxops.stages.base import (
     CI,
     STAGES,
@@ -106,29 +107,13 @@ def coverage_env(config: Config, python: str | None) -> list[Install]:
 
 
 def _coverage_run_keys(config: Config) -> set[str]:
-    """The keys of the project's coverage ``[run]`` settings, wherever coverage reads them."""
-    import configparser
-
-    root = config.root
-    keys: set[str] = set(config.project.tool_table("coverage", "run"))
-    ini_files = {
-        ".coveragerc": ("run", "coverage:run"),
-        "setup.cfg": ("coverage:run",),
-        "tox.ini": ("coverage:run",),
-    }
-    for name, sections in ini_files.items():
-        path = root / name
-        if not path.is_file():
-            continue
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
+    """The keys of the project's coverage ``[run]`` settings, in any file coverage reads them
+    from ("unreadable" for a file that cannot be read)."""
+    keys: set[str] = set()
+    for settings in coverage_files(config):
+        keys |= set(settings.sections.get("run", {}))
+        if not settings.readable:
             keys.add("unreadable")
-            continue
-        for section in sections:
-            if parser.has_section(section):
-                keys |= set(parser.options(section))
     return keys
 
 
@@ -343,8 +328,9 @@ def _after_picking(
 def coverage(session: nox.Session, config: Config) -> None:
     """Combine the coverage of every tests run and enforce fail_under.
 
-    The threshold is the report's (:func:`noxops.reports.gate.fail_under`), so this session and
-    the report's coverage check never judge the same figure against different numbers."""
+    The threshold and the digits the total is rounded to are the report's
+    (:mod:`noxops.reports.gate`), so this session and the report's coverage check never judge
+    the same figure differently."""
     install_plan(session, config, coverage_env)
     data_dir = COVERAGE_DATA.path(config, "").parent
     runs = sorted(p.name for p in data_dir.glob(".coverage.*"))
@@ -368,4 +354,5 @@ def coverage(session: nox.Session, config: Config) -> None:
     note = affected.gate_note(config)
     if note:
         session.log(f"noxops: the coverage gate is {note}")
-    session.run("coverage", "report", f"--fail-under={fail_under(config):g}", env=env)
+    threshold, digits = percent_text(fail_under(config)), coverage_precision(config)
+    session.run("coverage", "report", f"--fail-under={threshold}", f"--precision={digits}", env=env)
