@@ -22,9 +22,10 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 from urllib.parse import quote, urlsplit
 
 from noxops import leases
@@ -277,10 +278,14 @@ def docker(
     create``): the engine goes on creating it even when the CLI is stopped half-way, and it
     would then appear after the run's clean-up looked for it. A Ctrl-C or SIGTERM is
     therefore raised only once the command has finished (within ``timeout``), so the clean-up
-    finds what it made.
+    finds what it made. One that arrives before the command's process is started is raised
+    at once and nothing is run: nothing can be half-made. One that arrives while the process
+    is being started counts as arriving during the command (held until it exists, never
+    raised inside ``subprocess.Popen``, which would leave it running unwatched).
     """
     full_env = None if env is None else {**os.environ, **env}
     argv = [docker_binary(), *args]
+    deliver = _hold_signals()
     try:
         child = subprocess.Popen(
             argv,
@@ -292,9 +297,13 @@ def docker(
             start_new_session=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
         )
-    except OSError as exc:
-        raise EngineError(f"could not run docker: {exc.strerror or exc}") from None
+    except BaseException as exc:
+        deliver()  # nothing started: a held Ctrl-C is raised now
+        if isinstance(exc, OSError):
+            raise EngineError(f"could not run docker: {exc.strerror or exc}") from None
+        raise
     try:
+        deliver()  # a Ctrl-C that came while the child was made is raised here, handled below
         out, err = child.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop_group(child)
@@ -310,6 +319,39 @@ def docker(
         detail = mask((proc.stderr or proc.stdout).strip())
         raise EngineError(f"`docker {' '.join(args[:2])}` failed: {detail}")
     return proc
+
+
+def _hold_signals() -> Callable[[], None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the returned function is called: it puts their
+    handlers back and sends again what came meanwhile.
+
+    Python raises a handler's exception (Ctrl-C's ``KeyboardInterrupt``) wherever the main
+    thread is; inside ``subprocess.Popen``, once the child is forked, the child is then
+    nobody's to stop or wait for. Only the main thread runs handlers: elsewhere nothing is
+    held.
+    """
+    saved: dict[int, Any] = {}
+    pending: list[int] = []
+
+    def deliver() -> None:
+        while saved:
+            signum, handler = saved.popitem()
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        held = list(dict.fromkeys(pending))
+        pending.clear()
+        for signum in held:
+            signal.raise_signal(signum)
+
+    if threading.current_thread() is threading.main_thread():
+        try:
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                signum = getattr(signal, name, None)
+                if signum is not None:
+                    saved[signum] = signal.signal(signum, lambda got, _: pending.append(got))
+        except BaseException:  # one came before all were held: raised as it was
+            deliver()
+            raise
+    return deliver
 
 
 def _die_with_parent() -> None:
