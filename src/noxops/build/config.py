@@ -167,6 +167,14 @@ class ImageConfig:
             "false means use the engine's existing login."
         ),
     )
+    push_timeout: float = option(
+        600.0,
+        check=time_limit,
+        doc=(
+            "Seconds one `docker push` may take before it is stopped and the build fails (a "
+            "registry that never answers then fails in minutes, not at the stage's timeout)."
+        ),
+    )
     default_branch: Optional[str] = option(
         None,
         doc=(

@@ -40,6 +40,7 @@ __all__ = [
     "OWNER_ENV",
     "SERVICE_LABEL",
     "SMOKE_LABEL",
+    "CommandTimeout",
     "Docker",
     "EngineError",
     "available",
@@ -251,6 +252,10 @@ class EngineError(NoxopsError):
     """A docker command failed; the message carries its output."""
 
 
+class CommandTimeout(EngineError):
+    """A docker command did not finish within its timeout and was stopped."""
+
+
 def docker_binary() -> str:
     path = shutil.which("docker")
     if not path:
@@ -307,7 +312,7 @@ def docker(
         out, err = child.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop_group(child)
-        raise EngineError(f"`docker {args[0]}` did not finish within {timeout:g}s") from None
+        raise CommandTimeout(f"`docker {args[0]}` did not finish within {timeout:g}s") from None
     except BaseException:
         if complete:
             with contextlib.suppress(BaseException):  # a second Ctrl-C: stop waiting

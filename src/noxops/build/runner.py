@@ -188,11 +188,22 @@ def _write_sbom(
 
 
 def _push(
-    ref: str, env: Mapping[str, str], *, docker: engine.Docker, log: Callable[[str], None]
+    ref: str,
+    env: Mapping[str, str],
+    *,
+    docker: engine.Docker,
+    log: Callable[[str], None],
+    timeout: float,
 ) -> None:
     """``docker push``, its output shown through the masker (a registry's error may echo the
-    credentials)."""
-    proc = docker("push", ref, env=env, check=False, timeout=None)
+    credentials), stopped after ``timeout`` seconds (a registry that never answers)."""
+    try:
+        proc = docker("push", ref, env=env, check=False, timeout=timeout)
+    except engine.CommandTimeout:
+        raise NoxopsError(
+            f"`docker push {ref}` did not finish within {timeout:g}s and was stopped (does the "
+            "registry answer?); raise [tool.noxops.image] push_timeout if a push needs longer"
+        ) from None
     output = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0:
         raise NoxopsError(f"`docker push {ref}` failed (exit {proc.returncode}): {output}")
@@ -249,7 +260,7 @@ def _image(
     if push and not multi:
         with logged_in(creds, environ, docker=docker) as env:
             for pushed in refs:
-                _push(pushed, env, docker=docker, log=log)
+                _push(pushed, env, docker=docker, log=log, timeout=image_cfg.push_timeout)
         digest = _repo_digest(image_id, repository, docker) if image_id else None
     elif multi:  # buildx pushed an image index; its id is the registry digest
         digest, image_id = image_id, None
