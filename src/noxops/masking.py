@@ -145,6 +145,8 @@ def forget(*values: object) -> None:
 def mask_urls(text: str) -> str:
     """``text`` with the password of every URL in it replaced. A password ends at the last
     ``@`` before the host on its line and before the next ``scheme://``."""
+    if "@" not in text:  # most log lines: no password possible
+        return text
     parts: list[str] = []
     pos = 0
     while True:
