@@ -65,7 +65,7 @@ from pipeline import (
 
 from noxops.stages.typecheck import mypy_requirement
 
-__all__ = ["Project", "main"]
+__all__ = ["Project", "download_sdist", "main"]
 
 _CACHES = (".mypy_cache", ".ruff_cache", ".pytest_cache", "reports")
 
@@ -143,21 +143,27 @@ RELEASES = {
 }  # fmt: skip
 
 
-def released(work: Path, pythons: Sequence[str], release: Release) -> Project:
-    """A released sdist from PyPI, unpacked, with noxops's configuration appended."""
-    download = work / f"download-{release.name}"
+def download_sdist(work: Path, name: str, requirement: str, sha256: str) -> Path:
+    """``requirement``'s sdist from PyPI (``pip download``, never a wheel), checked against
+    its pinned ``sha256`` and unpacked as ``work/name``; the unpacked folder."""
+    download = work / f"download-{name}"
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-         "-d", str(download), release.requirement],
+         "-d", str(download), requirement],
         check=True,
     )  # fmt: skip
     sdist = next(download.glob("*.tar.gz"))
     digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
-    if digest != release.sha256:
-        raise SystemExit(f"{sdist.name}: sha256 {digest}, expected {release.sha256}")
+    if digest != sha256:
+        raise SystemExit(f"{sdist.name}: sha256 {digest}, expected {sha256}")
     unpacked = download / "unpacked"
     shutil.unpack_archive(str(sdist), str(unpacked))
-    root = next(p for p in unpacked.iterdir() if p.is_dir()).rename(work / release.name)
+    return next(p for p in unpacked.iterdir() if p.is_dir()).rename(work / name)
+
+
+def released(work: Path, pythons: Sequence[str], release: Release) -> Project:
+    """A released sdist from PyPI, unpacked, with noxops's configuration appended."""
+    root = download_sdist(work, release.name, release.requirement, release.sha256)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text(encoding="utf-8") + "\n" + textwrap.dedent(f"""
