@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from noxops import distribution, install, interpreters
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
+from noxops.masking import mask
 from noxops.stages import STAGES
 from noxops.stages.integration import services_for
 
@@ -89,24 +90,67 @@ def _uv(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
         )
 
 
+_NO_CLI = "the docker CLI is not on PATH"
+
+
+def _engine() -> tuple[str | None, str | None]:
+    """The engine's version, or why there is none: asked as the build and smoke ask it, through
+    the docker CLI (:func:`noxops.build.engine.available`), so doctor says what they will meet."""
+    from noxops.build import engine
+
+    if not shutil.which("docker"):
+        return None, _NO_CLI
+    failures: list[str] = []
+
+    def run(*args: str, **kwargs: Any) -> Any:
+        try:
+            proc = engine.docker(*args, **kwargs)
+        except engine.EngineError as exc:
+            failures.append(str(exc))
+            raise
+        failures.append(" ".join((proc.stderr or proc.stdout).split())[:300])
+        return proc
+
+    version = engine.available(run)
+    if version:
+        return version, None
+    return None, mask(f"`docker version` got no answer from an engine: {failures[-1]}")
+
+
 def _docker(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
-    try:
-        from noxops.services.docker import engine_problem
-    except ImportError:  # pragma: no cover - services are part of noxops
-        return
-    problem = engine_problem(timeout=3.0)
+    version, problem = _engine()
     needing = [st.name for st in stages.values() if st.ci.needs_docker(config)]
-    if problem is None:
-        yield Finding(
-            "Docker engine", OK, f"reachable ({os.environ.get('DOCKER_HOST') or 'local socket'})"
-        )
+    where = os.environ.get("DOCKER_HOST") or "local socket"
+    if version:
+        yield Finding("Docker engine", OK, f"{version}, answering the docker CLI ({where})")
     else:
         yield Finding(
             "Docker engine",
             FAIL if needing else WARN,
-            problem + (f"; {_and(needing)} need(s) it" if needing else ""),
-            fix="start the engine (sudo systemctl start docker) or set DOCKER_HOST",
+            str(problem) + (f"; {_and(needing)} need(s) it" if needing else ""),
+            fix=("install Docker (or a compatible CLI), then " if problem == _NO_CLI else "")
+            + "start the engine (sudo systemctl start docker) or set DOCKER_HOST",
         )
+
+
+def _testcontainers(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
+    """The docker SDK, apart from the engine: only the docker provider of the integration
+    services (testcontainers) uses it, and it runs in the nox process, not in a session."""
+    names, _why = services_for(config)
+    if not names or not any(st.ci.services for st in stages.values()):
+        return
+    from importlib.util import find_spec
+
+    if find_spec("docker") and find_spec("testcontainers"):
+        yield Finding("testcontainers provider", OK, "the docker SDK and testcontainers are here")
+        return
+    yield Finding(
+        "testcontainers provider",
+        WARN,  # the services line says whether another provider serves them
+        "needs noxops[docker] (docker SDK) in the environment that runs nox, where the "
+        "integration services start; it is not installed there",
+        fix="pip install 'noxops[docker]' where nox is installed",
+    )
 
 
 def _local_servers(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
@@ -230,6 +274,7 @@ PROBES: tuple[Probe, ...] = (
     _pythons,
     _uv,
     _docker,
+    _testcontainers,
     _local_servers,
     _services,
     _project_install,

@@ -43,6 +43,7 @@ __all__ = [
     "build_enabled",
     "built_image",
     "image_argv",
+    "load_enabled",
     "run",
     "running_service",
     "smoke",
@@ -97,6 +98,12 @@ def build_enabled(config: Config) -> bool:
 def smoke_enabled(config: Config) -> bool:
     """Whether there is something to smoke-test: a Dockerfile, or a deployed ``base_url``."""
     return _dockerfile(config).is_file() or bool(config.image.smoke.base_url)
+
+
+def load_enabled(config: Config) -> bool:
+    """Whether there is something to load-test: a Dockerfile (``load`` starts the image the
+    build made; a project without one would get a session, and a CI job, that can only fail)."""
+    return _dockerfile(config).is_file()
 
 
 # -- the image ----------------------------------------------------------------------------

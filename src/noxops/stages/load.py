@@ -4,7 +4,8 @@ It starts the image with its helper services exactly as ``smoke`` does (``[tool.
 smoke]``: port, health and ready paths, environment, helper containers), drives it with
 locust (headless, in the session's environment) for ``[tool.noxops.load] duration`` seconds,
 and fails when the p95 latency, the error ratio or the throughput misses the SLO. Its figures
-(``load.json``) and a chart (``load.svg``) go to the report. Not part of a plain ``nox``:
+(``load.json``) and a chart (``load.svg``) go to the report. Registered only when the project
+has a Dockerfile (nor is there a CI job without one). Not part of a plain ``nox``:
 ``nox -s build load``. Like ``smoke``, it refuses a build manifest of another commit than
 HEAD's unless given ``-- --allow-other-revision`` (:mod:`noxops.build.revision`).
 """
@@ -15,6 +16,7 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from noxops.build.runner import load_enabled
 from noxops.errors import NoxopsError
 from noxops.load.figures import read_stats
 from noxops.slo import misses
@@ -50,6 +52,7 @@ def locustfile(paths: list[str]) -> str:
     "load",
     default=False,
     section="load",
+    enabled=load_enabled,  # as smoke: only where there is an image to start
     allow_parallel=False,
     outputs=[LOAD, PLOT],
     ci=CI(stage="smoke", docker=True),  # after build, beside smoke
