@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any, Callable
 
+import psutil
 import pytest
 
 SCRIPT = """
@@ -60,6 +61,13 @@ def test_docker_containers_are_removed_on_sigterm(snapshot: Callable[[], Any]) -
     assert "INTERRUPTED Terminated" in out
 
 
+def _named(process: psutil.Process, name: str) -> bool:
+    try:
+        return process.name() == name
+    except psutil.Error:  # ended while looked at
+        return False
+
+
 STARTING = """
 import sys, time
 from noxops.services.select import Services, Settings, plan
@@ -87,7 +95,14 @@ def test_sigterm_while_starting_cancels_and_cleans_up(snapshot: Callable[[], Any
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith("STARTING")
-    time.sleep(0.15)  # initdb is running now (it takes about half a second)
+    # Aimed at initdb's run, seen as a process (no timing margin: a slow machine only waits
+    # longer for it to appear).
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    while not any(_named(child, "initdb") for child in parent.children(recursive=True)):
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "initdb never started"
+        time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
