@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from noxops import detect, install, tools
-from noxops.build.context import lean_context
+from noxops.build.context import prepare
 from noxops.config import load
 from noxops.errors import NoxopsError
 from noxops.stages import tests as tests_stage
@@ -210,8 +211,8 @@ def test_lean_context_leaves_out_nox_and_reports(tmp_path: Path) -> None:
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text("x")
     (project / "Dockerfile").write_text("FROM python:3.11-slim\n")
-    lean = lean_context(project, project / "Dockerfile", tmp_path / "work")
-    assert lean is not None
+    lean = prepare(project, project / "Dockerfile", tmp_path / "work").folder
+    assert lean != project
     assert sorted(p.relative_to(lean).as_posix() for p in lean.rglob("*")) == [
         "Dockerfile",
         "app",
@@ -219,4 +220,8 @@ def test_lean_context_leaves_out_nox_and_reports(tmp_path: Path) -> None:
     ]
     assert not (project / ".dockerignore").exists()  # nothing written into the project
     (project / ".dockerignore").write_text("reports\n")
-    assert lean_context(project, project / "Dockerfile", tmp_path / "work2") is None
+    # .nox is left out whatever the .dockerignore says (issue #24, item 13)
+    again = prepare(project, project / "Dockerfile", tmp_path / "work2")
+    assert again.left_out == (".nox",) and again.folder != project
+    shutil.rmtree(project / ".nox")
+    assert prepare(project, project / "Dockerfile", tmp_path / "work3").folder == project

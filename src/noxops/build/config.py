@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from noxops.schema import image_ref, option, python_version, time_limit
+from noxops.schema import image_ref, option, positive, python_version, time_limit
 
 __all__ = ["ImageConfig", "SmokeConfig", "SmokeServiceConfig"]
 
@@ -149,7 +149,22 @@ class ImageConfig:
             "wheel and sdist and `smoke` is not registered. A path set here must exist."
         ),
     )
-    context: str = option(".", doc="The build context folder, relative to the project.")
+    context: str = option(
+        ".",
+        doc=(
+            "The build context folder, relative to the project ('..' for a service whose "
+            "Dockerfile needs the repository root). Its .nox, the reports folder and "
+            "virtualenvs are never sent, whatever its .dockerignore says."
+        ),
+    )
+    context_warning_mb: float = option(
+        200.0,
+        check=positive,
+        doc=(
+            "Megabytes of build context above which the build warns, naming the largest "
+            "parts (the size is shown on every build)."
+        ),
+    )
     build_args: dict[str, str] = option(factory=dict, doc="Build arguments (--build-arg).")
     target: Optional[str] = option(None, doc="The Dockerfile stage to build (--target).")
     platforms: list[str] = option(

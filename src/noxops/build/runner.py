@@ -247,17 +247,16 @@ def _image(
         logged_in(creds if multi and push else None, environ, docker=docker) as env,
     ):
         iidfile = Path(work) / "iid"
-        lean = build_context.lean_context(
-            config.root / image_cfg.context, _dockerfile(config), Path(work)
-        )
-        if lean is not None:
-            log(
-                "no .dockerignore: building from a copy of the context without "
-                f"{', '.join(build_context.IGNORED)} and caches"
-            )
+        sent = build_context.prepare(
+            config.root / image_cfg.context, _dockerfile(config), Path(work),
+            reports=config.root / config.reports_dir, buildx=buildx,
+        )  # fmt: skip
+        for line in build_context.describe(sent, image_cfg.context_warning_mb):
+            log(line)
         argv = image_argv(
-            config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile, context=lean
-        )
+            config, refs, labels, buildx=buildx, push_multi=multi, iidfile=iidfile,
+            context=sent.folder,
+        )  # fmt: skip
         command(argv, env)
         image_id = iidfile.read_text().strip() if iidfile.is_file() else None
     sbom_rel = None
