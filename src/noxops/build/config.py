@@ -146,7 +146,8 @@ class ImageConfig:
         path=True,
         doc=(
             "The Dockerfile, relative to the project; without it `build` makes only the "
-            "wheel and sdist and `smoke` is not registered. A path set here must exist."
+            "wheel and sdist, and `smoke` and `load` are not registered. A path set here must "
+            "exist."
         ),
     )
     context: str = option(
