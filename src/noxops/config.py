@@ -86,9 +86,19 @@ class LintConfig:
             "else none with ruff format, else isort)."
         ),
     )
+    linters: list[Literal["ruff", "flake8", "pylint"]] = option(
+        factory=list,
+        doc=(
+            "The linters: 'ruff' (ruff check) and 'flake8' run in lint, 'pylint' in the pylint "
+            "session; empty follows the project (ruff when it configures ruff's linter, flake8 "
+            "with its plugins when it configures or pins flake8, pylint likewise, else ruff "
+            "with ruff's defaults), each at the version it pins."
+        ),
+    )
     black_args: list[str] = option(factory=list, doc="Extra arguments for black.")
     isort_args: list[str] = option(factory=list, doc="Extra arguments for isort.")
     ruff_args: list[str] = option(factory=list, doc="Extra arguments for `ruff check`.")
+    flake8_args: list[str] = option(factory=list, doc="Extra arguments for flake8.")
     timeout: float = option(600.0, check=time_limit, doc="Seconds before the stage is stopped.")
 
 
@@ -96,11 +106,13 @@ class LintConfig:
 class PylintConfig:
     """``[tool.noxops.pylint]``: the ``pylint`` session, advisory in the gate by default."""
 
-    enabled: bool = option(
-        False,
+    enabled: Optional[bool] = option(
+        None,
         doc=(
-            "Register the pylint session (then a plain `nox` and CI run it). Off by default: "
-            "pylint overlaps ruff and needs the project's dependencies installed."
+            "Register the pylint session (then a plain `nox` and CI run it); unset means on "
+            "when pylint is the project's linter (it configures pylint: [tool.pylint], a "
+            ".pylintrc, [pylint.*] in setup.cfg; or pins it or runs its pre-commit hook), "
+            "else off: pylint needs the project's dependencies installed."
         ),
     )
     paths: list[str] = option(

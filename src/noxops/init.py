@@ -1,21 +1,26 @@
 """``noxops init``: adopt noxops in an existing project.
 
 It looks at the project (src or flat layout, test folders, supported Pythons, a Dockerfile,
-the services its code imports) and writes a noxfile and a commented ``[tool.noxops]`` table.
-Nothing is overwritten without ``--force``; ``--dry-run`` prints what would be written.
+the services its code imports, its linters) and writes a noxfile and a commented
+``[tool.noxops]`` table. The noxfile is laid out as the project's own import sorter and
+linters want (blank lines after the imports, required ``__future__`` imports, a module
+docstring), so their checks pass on it. Nothing is overwritten without ``--force``;
+``--dry-run`` prints what would be written.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from noxops import detect as dependencies
-from noxops import install
+from noxops import install, tools
 from noxops.errors import NoxopsError
 from noxops.project import Project
 
@@ -49,6 +54,9 @@ class Detected:
     dockerfile: bool
     services: list[str] = field(default_factory=list)
     has_table: bool = False
+    linters: list[str] = field(default_factory=list)  # what lint will run, as it says it
+    lines_after_imports: int = 1  # as the project's import sorter wants them
+    future_imports: list[str] = field(default_factory=list)  # imports it requires
 
 
 def _pyproject(root: Path) -> dict[str, Any]:
@@ -129,7 +137,10 @@ def detect(root: Path) -> Detected:
         if (root / folder).exists()
         for p in ((root / folder).rglob("*.py") if (root / folder).is_dir() else [root / folder])
     )
-    declared = dependencies.services(Project.from_data(root / "pyproject.toml", data))
+    model = Project.from_data(root / "pyproject.toml", data)
+    declared = dependencies.services(model)
+    config = _tools_config(root, model)
+    lines_after_imports, future_imports = tools.import_layout(config)
     services = [
         name
         for name, pattern in SERVICE_IMPORTS.items()
@@ -145,18 +156,45 @@ def detect(root: Path) -> Detected:
         dockerfile=(root / "Dockerfile").is_file(),
         services=services,
         has_table="noxops" in data.get("tool", {}),
+        linters=[tools.describe_linter(config, c) for c in tools.linters(config)],
+        lines_after_imports=lines_after_imports,
+        future_imports=future_imports,
     )
 
 
-def noxfile_text() -> str:
-    """The noxfile, with PEP 723 metadata so `uvx nox` / `pipx run nox` need no set-up."""
-    return (
+def _tools_config(root: Path, project: Project) -> Any:
+    """The project as noxops will see it once the table init writes is in (every setting at
+    its default), for :mod:`noxops.tools` to tell which tools it uses."""
+    from noxops.config import Config
+
+    return dataclasses.replace(
+        Config(), root=root, project=project, project_name=project.name or root.name
+    )
+
+
+def noxfile_text(lines_after_imports: int = 1, future_imports: Sequence[str] = ()) -> str:
+    """The noxfile, with PEP 723 metadata so `uvx nox` / `pipx run nox` need no set-up, laid
+    out as the project's import sorter wants it: the ``from __future__`` imports it requires,
+    and ``lines_after_imports`` blank lines after the imports. Two are written before a
+    function: before a statement black (26 on) wants one, whatever isort wants. A docstring
+    keeps docstring rules (D100, C0114) quiet."""
+    future = "".join(f"{line}\n" for line in future_imports)
+    head = (
         "# /// script\n"
         '# dependencies = ["nox>=2026.8", "noxops"]\n'
         "# ///\n"
-        "import noxops\n"
-        "\n"
-        "noxops.sessions()\n"
+        '"""The pipeline\'s Nox sessions, declared by noxops."""\n'
+        "\n" + (f"{future}\n" if future else "") + "import noxops\n"
+    )
+    if lines_after_imports != 2:
+        return head + "\nnoxops.sessions()\n"
+    return head + (
+        "\n\n"
+        "def pipeline() -> None:\n"
+        '    """Register the pipeline\'s stages as Nox sessions."""\n'
+        "    noxops.sessions()\n"
+        "\n\n"
+        "pipeline()\n"
     )
 
 
@@ -229,7 +267,7 @@ def _plan(root: Path, found: Detected, force: bool) -> list[tuple[Path, str, str
     noxfile = root / "noxfile.py"
     if noxfile.exists() and not force:
         raise NoxopsError(f"{noxfile} exists; pass --force to replace it (or --dry-run to look)")
-    plan.append((noxfile, "write", noxfile_text()))
+    plan.append((noxfile, "write", noxfile_text(found.lines_after_imports, found.future_imports)))
     pyproject = root / "pyproject.toml"
     if found.has_table and not force:
         raise NoxopsError(
@@ -286,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
         f"(from {found.pythons_from}), services {', '.join(found.services) or 'none'}, "
         f"Dockerfile {'yes' if found.dockerfile else 'no'}"
     )
+    for line in found.linters:  # which linters `nox -s lint` runs, and where they came from
+        print(line)
     ok, how = install.describe(Project.read(root / "pyproject.toml"))
     if not ok:
         print(f"warning: {how}", file=sys.stderr)

@@ -31,6 +31,7 @@ __all__ = [
     "has_build_system",
     "is_poetry",
     "poetry_group_requirements",
+    "requirement_lines",
     "requirement_names",
     "runtime_requirement_files",
     "test_requirement_files",
@@ -49,6 +50,7 @@ TEST_REQUIREMENTS = (
     "dev-requirements.txt",
     "requirements/dev.txt",
 )
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")  # a requirement's distribution name
 
 
 def has_build_system(project: Project) -> bool:
@@ -151,6 +153,29 @@ def poetry_groups(project: Project) -> list[str]:
     if "dev-dependencies" in poetry and "dev" not in names:
         names.append("dev")
     return names
+
+
+def requirement_lines(root: Path, names: Sequence[str]) -> list[str]:
+    """The requirements in requirements files (``-r`` includes followed), as written but
+    without comments, options (``--hash``) and line continuations: ``flake8==7.1.1``."""
+    found: list[str] = []
+    seen: set[Path] = set()
+
+    def read(path: Path) -> None:
+        if path in seen or not path.is_file():
+            return
+        seen.add(path)
+        for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = raw.split(" #")[0].strip().rstrip("\\").strip()
+            include = re.match(r"^(?:-r|--requirement)\s*=?\s*(\S+)", line)
+            if include:
+                read(path.parent / include[1])
+            elif _NAME.match(line):
+                found.append(re.split(r"\s+--?[a-z]", line)[0].strip())
+
+    for name in names:
+        read(root / name)
+    return found
 
 
 def requirement_names(root: Path, names: Sequence[str]) -> list[str]:

@@ -23,6 +23,7 @@ OutputKind = Literal[
     "coverage-part",  # one Python's Cobertura XML, combined later
     "coverage-data",  # coverage.py's data (one Python's run, or the combined runs)
     "ruff",  # ruff's JSON findings
+    "flake8",  # flake8's findings in its default format (path:line:col: CODE message)
     "pylint",  # pylint's JSON findings (json2 or the older json format)
     "bandit",  # bandit's JSON report
     "audit",  # noxops's dependency-audit verdict

@@ -7,11 +7,20 @@ noxops follows the project rather than imposing its defaults:
 * the **import sorter** is ruff's isort rules (``I``) when the project's ruff configuration
   selects them, else isort when the project uses isort (``[tool.isort]``, a pre-commit hook,
   a pinned isort), else none when it uses ruff format without isort, else isort;
+* each tool's **version** is the project's own pin when it has one (below); otherwise the
+  newest. A pre-commit rev frozen to a commit is the tag of its ``# frozen:`` comment, and a
+  pin in a hook's ``additional_dependencies`` counts (blacken-docs' black);
+* the **linters** are those the project configures: ruff when it configures ruff's linter
+  (``[tool.ruff.lint]``, ``select``/``ignore`` in ``[tool.ruff]``, a ``ruff.toml``, a
+  ``ruff``/``ruff-check`` pre-commit hook); flake8, with the flake8 plugins it installs, when
+  it configures flake8 (``[flake8]`` in ``setup.cfg``, ``tox.ini`` or ``.flake8``) or pins it
+  and does not configure ruff's linter (or runs it from a pre-commit hook beside ruff);
+  pylint when it configures or pins it (the ``pylint`` stage runs it); ruff with ruff's
+  defaults only when the project configures none of them;
 * each tool's **version** is the project's own pin when it has one: a requirement in any of
-  its dependency groups, else the ``rev`` of its pre-commit hook (for a rev frozen to a
-  commit, the tag of its ``# frozen:`` comment), else a pin in a pre-commit hook's
-  ``additional_dependencies`` (blacken-docs' black); otherwise the newest;
-* ``[tool.noxops.lint] formatter`` and ``import_sorter`` override the detection.
+  its dependency groups or its requirements files (``requirements-dev.txt``, ...), else the
+  ``rev`` of its pre-commit hook, else a pin in a hook's ``additional_dependencies``;
+* ``[tool.noxops.lint] formatter``, ``import_sorter`` and ``linters`` override the detection.
 
 :func:`choices` says what was chosen and why (the lint session and ``noxops doctor`` print
 it).
@@ -19,6 +28,7 @@ it).
 
 from __future__ import annotations
 
+import configparser
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,10 +41,16 @@ if TYPE_CHECKING:
     from noxops.config import Config
 
 __all__ = [
+    "RUFF_DEFAULT",
     "Choice",
     "choices",
+    "describe_linter",
+    "flake8_plugins",
     "formatter",
+    "import_layout",
     "import_sorter",
+    "linter_names",
+    "linters",
     "pinned",
     "precommit_revs",
     "requirement",
@@ -47,7 +63,31 @@ _PRECOMMIT_REPOS = {
     "black": ("psf/black", "psf/black-pre-commit-mirror"),
     "isort": ("pycqa/isort", "timothycrosley/isort"),
     "mypy": ("pre-commit/mirrors-mypy",),
+    "flake8": ("pycqa/flake8",),
+    "pylint": ("pycqa/pylint",),
 }
+# Requirements files that pin the development tools, besides the dependency groups.
+_REQUIREMENT_FILES = (
+    *install.TEST_REQUIREMENTS,
+    "requirements-lint.txt",
+    "requirements/lint.txt",
+    *install.RUNTIME_REQUIREMENTS,
+)
+# flake8 plugins whose names do not start with flake8- (and its own checkers, when pinned).
+_FLAKE8_PLUGINS = frozenset(
+    {"pep8-naming", "pyflakes", "pycodestyle", "mccabe", "darglint", "dlint", "pandas-vet"}
+)
+# Keys of [tool.ruff] that configure its linter (older projects keep them at the top).
+_RUFF_LINT_KEYS = ("select", "extend-select", "ignore", "extend-ignore", "per-file-ignores")
+RUFF_DEFAULT = "ruff's defaults (the project configures no linter)"
+# Where isort looks for its settings, in its order (pyproject.toml: [tool.isort]).
+_ISORT_FILES = (
+    (".isort.cfg", ("settings", "isort")),
+    ("pyproject.toml", ()),
+    ("setup.cfg", ("isort", "tool:isort")),
+    ("tox.ini", ("isort", "tool:isort")),
+)
+_ISORT_PROFILE_LINES = {"pycharm": 2, "attrs": 2}  # profiles that set lines_after_imports
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # .pre-commit-config.yaml, a line at a time: ``key: value``, a ``# frozen: v1.2.3`` comment,
 # and an item of a block list (``- black==24.10.0``, not ``- id: black``).
@@ -60,7 +100,7 @@ _LIST_ITEM_RE = re.compile(r"^\s*-\s+(?![\w.-]+\s*:(?:\s|$))['\"]?([^'\"#]*[^'\"
 class Choice:
     """A tool noxops picked, and why (for the log and ``noxops doctor``)."""
 
-    tool: str  # "ruff", "black", "isort" or "none"
+    tool: str  # "ruff", "black", "isort", "flake8", "pylint" or "none"
     why: str
 
 
@@ -157,22 +197,45 @@ def _pin_in(requirements: list[str], tool: str) -> Optional[str]:
     return None
 
 
-def pinned(config: Config, tool: str) -> Optional[str]:
-    """The project's own requirement for ``tool`` (from its dependency groups, with the
-    version it pins), else ``tool==<rev>`` from its pre-commit hook, else its pin in a
-    pre-commit hook's ``additional_dependencies`` (blacken-docs' black), else None."""
-    found = _pin_in(_group_requirements(config), tool)
-    if found:
-        return found
+def _requirement_sources(config: Config) -> list[tuple[str, list[str]]]:
+    """``(where, requirements)``: pyproject.toml's groups, then each requirements file."""
+    found = [("pyproject.toml", _group_requirements(config))]
+    for name in _REQUIREMENT_FILES:
+        if (config.root / name).is_file():
+            found.append((name, install.requirement_lines(config.root, [name])))
+    return found
+
+
+def _pin(config: Config, tool: str) -> Optional[tuple[str, str]]:
+    """``(requirement, where)`` for the project's own pin of ``tool``, or None."""
+    for where, requirements in _requirement_sources(config):
+        found = _pin_in(requirements, tool)
+        if found:
+            return found, where
     rev = precommit_revs(config.root).get(tool)
     if rev and re.fullmatch(r"\d+(\.\d+)*", rev):
-        return f"{tool}=={rev}"
-    return _pin_in(_precommit_dependencies(config.root), tool)
+        return f"{tool}=={rev}", ".pre-commit-config.yaml"
+    found = _pin_in(_precommit_dependencies(config.root), tool)
+    return (found, ".pre-commit-config.yaml") if found else None
+
+
+def pinned(config: Config, tool: str) -> Optional[str]:
+    """The project's own requirement for ``tool`` (from its dependency groups or its
+    requirements files, with the version it pins), else ``tool==<rev>`` from its pre-commit
+    hook, else its pin in a pre-commit hook's ``additional_dependencies`` (blacken-docs'
+    black), else None."""
+    found = _pin(config, tool)
+    return found[0] if found else None
 
 
 def requirement(config: Config, tool: str) -> str:
     """What to install for ``tool``: the project's pin, else the tool's newest release."""
     return pinned(config, tool) or tool
+
+
+def _named(requirements: list[str]) -> list[str]:
+    """The normalized distribution names ``requirements`` name."""
+    return [_norm(m[1].split("[")[0]) for text in requirements if (m := _NAME_RE.match(text))]
 
 
 def _uses(config: Config, tool: str) -> bool:
@@ -181,10 +244,7 @@ def _uses(config: Config, tool: str) -> bool:
         return True
     if tool in precommit_revs(config.root):
         return True
-    return any(
-        (m := _NAME_RE.match(text)) is not None and _norm(m[1].split("[")[0]) == tool
-        for text in _group_requirements(config)
-    )
+    return any(tool in _named(reqs) for _where, reqs in _requirement_sources(config))
 
 
 def _ruff_lint(config: Config) -> Mapping[str, Any]:
@@ -240,3 +300,188 @@ def import_sorter(config: Config) -> Choice:
 def choices(config: Config) -> dict[str, Choice]:
     """What lint and fmt run: ``{"formatter": ..., "imports": ...}``."""
     return {"formatter": formatter(config), "imports": import_sorter(config)}
+
+
+# -- linters ---------------------------------------------------------------------------------
+
+
+def _ini(path: Path) -> Optional[configparser.RawConfigParser]:
+    """An INI file (setup.cfg, tox.ini, .flake8, ...) as its tools read it; None when it is
+    missing or cannot be parsed (the tool itself says why when it runs)."""
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        return parser if parser.read(path, encoding="utf-8") else None
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+
+
+def _ruff_linter(config: Config) -> Optional[str]:
+    """How the project configures ruff's linter, or None."""
+    ruff = config.project.ruff
+    if isinstance(ruff.get("lint"), Mapping):
+        return "config [tool.ruff.lint] in pyproject.toml"
+    keys = [key for key in _RUFF_LINT_KEYS if key in ruff]
+    if keys:
+        return f"config [tool.ruff] {keys[0]} in pyproject.toml"
+    for name in ("ruff.toml", ".ruff.toml"):
+        if (config.root / name).is_file():
+            return f"config {name}"
+    hooks = sorted(_precommit_ids(config.root) & {"ruff", "ruff-check"})
+    return f"run by its {hooks[0]} pre-commit hook" if hooks else None
+
+
+def _flake8_config(config: Config) -> Optional[str]:
+    """Where flake8 reads the project's settings, as flake8 looks (the first file with a
+    ``[flake8]`` section), or ``[tool.flake8]`` (the Flake8-pyproject plugin); None."""
+    for name in ("setup.cfg", "tox.ini", ".flake8"):
+        parser = _ini(config.root / name)
+        if parser is not None and parser.has_section("flake8"):
+            return f"config {name} [flake8]"
+    if "flake8" in config.project.tool:
+        return "config [tool.flake8] in pyproject.toml"
+    return None
+
+
+def _pylint_config(config: Config) -> Optional[str]:
+    """Where pylint reads the project's settings, or None."""
+    if "pylint" in config.project.tool:
+        return "config [tool.pylint] in pyproject.toml"
+    for name in ("pylintrc", ".pylintrc", "pylintrc.toml", ".pylintrc.toml"):
+        if (config.root / name).is_file():
+            return f"config {name}"
+    for name in ("setup.cfg", "tox.ini"):
+        parser = _ini(config.root / name)
+        if parser is not None and any(s.startswith("pylint.") for s in parser.sections()):
+            return f"config {name} [pylint.*]"
+    return None
+
+
+def _runs(config: Config, tool: str, configured: Optional[str]) -> Optional[str]:
+    """Why the project runs ``tool``: its configuration, else its pre-commit hook, else its
+    pin (then with the tool's defaults); None when it names it nowhere."""
+    if configured:
+        return configured
+    if tool in _precommit_ids(config.root):
+        return f"run by its {tool} pre-commit hook with {tool}'s defaults"
+    if _uses(config, tool):
+        return f"{tool}'s defaults (the project installs {tool}, configures nothing)"
+    return None
+
+
+def linters(config: Config) -> list[Choice]:
+    """The linters the project runs (see the module's documentation): ruff and flake8 run in
+    the lint session, pylint in the pylint session."""
+    configured = config.lint.linters
+    if configured:
+        return [Choice(tool, "chosen by [tool.noxops.lint] linters") for tool in configured]
+    found: list[Choice] = []
+    ruff = _ruff_linter(config)
+    if ruff:
+        found.append(Choice("ruff", ruff))
+    flake8 = _runs(config, "flake8", _flake8_config(config))
+    # A leftover .flake8 beside a configured ruff is not run; a flake8 hook beside it is.
+    if flake8 and (not ruff or "flake8" in _precommit_ids(config.root)):
+        found.append(Choice("flake8", flake8))
+    pylint = _runs(config, "pylint", _pylint_config(config))
+    if pylint:
+        found.append(Choice("pylint", pylint))
+    if not found and _uses(config, "ruff"):
+        found.append(Choice("ruff", "the project uses ruff, with ruff's default rules"))
+    return found or [Choice("ruff", RUFF_DEFAULT)]
+
+
+def linter_names(config: Config) -> list[str]:
+    """The names of :func:`linters`."""
+    return [choice.tool for choice in linters(config)]
+
+
+def flake8_plugins(config: Config) -> list[str]:
+    """The flake8 plugins the project installs (``flake8-*`` and a few others, in its groups,
+    requirements files or pre-commit hooks), as requirements at its pins."""
+    requirements = [req for _where, reqs in _requirement_sources(config) for req in reqs]
+    names: list[str] = []
+    for name in _named(requirements + _precommit_dependencies(config.root)):
+        if (name.startswith("flake8-") or name in _FLAKE8_PLUGINS) and name not in names:
+            names.append(name)
+    return [requirement(config, name) for name in names]
+
+
+def _shown(config: Config, tool: str) -> str:
+    """``flake8 7.1.1 (requirements-dev.txt)``: the version to install and where it is pinned."""
+    found = _pin(config, tool)
+    if found is None:
+        return f"{tool} (newest: not pinned)"
+    req, where = found
+    exact = re.fullmatch(r"[^=<>!~\s]+==\s*([^,;\s]+)", req)
+    return f"{tool} {exact[1] if exact else req[len(tool) :]} ({where})"
+
+
+def describe_linter(config: Config, choice: Choice) -> str:
+    """The log line of a linter: which, at which version, with which plugins and settings."""
+    if choice.tool == "ruff" and choice.why == RUFF_DEFAULT:
+        return f"lint: ruff check with {RUFF_DEFAULT}"
+    text = f"lint: {_shown(config, choice.tool)}"
+    if choice.tool == "flake8":
+        plugins = [
+            _shown(config, m[1]).split(" (")[0]
+            for req in flake8_plugins(config)
+            if (m := _NAME_RE.match(req))
+        ]
+        text += f" with {', '.join(plugins)}" if plugins else ""
+    text += f", {choice.why}"
+    if choice.tool == "pylint":
+        off = config.pylint.enabled is False
+        text += (
+            "; not run: [tool.noxops.pylint] enabled = false"
+            if off
+            else "; the pylint session runs it (advisory in the report)"
+        )
+    return text
+
+
+def _isort_settings(config: Config) -> dict[str, Any]:
+    """isort's settings from the first place isort finds them, keys with underscores."""
+    for name, sections in _ISORT_FILES:
+        if name == "pyproject.toml":
+            found = dict(config.project.isort)
+        else:
+            parser = _ini(config.root / name)
+            found = next(
+                (dict(parser[s]) for s in sections if parser is not None and parser.has_section(s)),
+                {},
+            )
+        if found:
+            return {key.replace("-", "_"): value for key, value in found.items()}
+    return {}
+
+
+def import_layout(config: Config) -> tuple[int, list[str]]:
+    """How the project's import sorter lays out a module's imports: the blank lines after
+    them before other code (isort's ``lines_after_imports``, also from its profile, or ruff's
+    ``lines-after-imports``; 1 when unset) and the ``from __future__`` imports it requires
+    (ruff's ``required-imports``, isort's ``add_imports``). ``noxops init`` writes a noxfile
+    that follows it, so the project's own lint passes on it."""
+    sorter = import_sorter(config).tool
+    lines: Any = -1
+    required: Any = ()
+    if sorter == "ruff":
+        table = _ruff_lint(config).get("isort") or config.project.ruff.get("isort") or {}
+        lines = table.get("lines-after-imports", -1)
+        required = table.get("required-imports", ())
+    elif sorter == "isort":
+        settings = _isort_settings(config)
+        profile = _ISORT_PROFILE_LINES.get(str(settings.get("profile", "")).strip('"'), -1)
+        lines = settings.get("lines_after_imports", profile)
+        required = settings.get("add_imports", ())
+    if isinstance(required, str):
+        required = re.split(r"[,\n]", required)
+    try:
+        count = int(lines)
+    except (TypeError, ValueError):
+        count = -1
+    future = [
+        r.strip()
+        for r in required
+        if isinstance(r, str) and r.strip().startswith("from __future__ import ")
+    ]
+    return (count if count in (1, 2) else 1), future

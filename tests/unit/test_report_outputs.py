@@ -71,6 +71,7 @@ def test_sarif_validates_against_the_2_1_0_schema(failing: Report) -> None:
     results = {run["tool"]["driver"]["name"]: run["results"] for run in log["runs"]}
     assert {tool: len(r) for tool, r in results.items()} == {
         "ruff": 1,
+        "flake8": 0,
         "mypy": 1,
         "bandit": 2,
         "pylint": 0,

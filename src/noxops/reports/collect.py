@@ -34,7 +34,7 @@ from noxops.reports.gate import (
 )
 from noxops.reports.junit import Suite, mypy_findings, read_junit
 from noxops.reports.model import Check, Finding, ReadProblem, Report
-from noxops.reports.scanners import read_bandit, read_pylint, read_ruff
+from noxops.reports.scanners import read_bandit, read_flake8, read_pylint, read_ruff
 from noxops.reports.sessions import SessionRecord, read_nox_report, read_records
 
 if TYPE_CHECKING:
@@ -115,6 +115,7 @@ class _Reader:
         # How each kind of declared output is read into its check.
         self.by_kind: dict[str, Callable[[str, str, str], Check]] = {
             "ruff": self.ruff,
+            "flake8": self.flake8,
             "pylint": self.pylint,
             "mypy": self.mypy,
             "bandit": self.bandit,
@@ -209,6 +210,18 @@ class _Reader:
         rec = self.records.get(session)
         if not findings and not self.session_failed(check, session, figure) and rec is None:
             check.details.append("black and isort: no session record, only ruff's report read")
+        return check
+
+    def flake8(self, name: str, session: str, file: str) -> Check:
+        check = self.base(name, session, [self.shown(file)])
+        findings = self.read(check, session, file, read_flake8)
+        if findings is None:
+            return check
+        check.findings = findings
+        check.metrics["findings"] = len(findings)
+        figure = f"{len(findings)} flake8 finding(s)" if findings else "no flake8 findings"
+        check.status, check.summary = ("failed" if findings else "passed"), figure
+        self.session_failed(check, session, figure)
         return check
 
     def pylint(self, name: str, session: str, file: str) -> Check:
@@ -507,11 +520,13 @@ def gather(
     checks: list[Check] = []
     covered_sessions = {name for name, st in stages.items() if not st.check}
     for entry in _entries(config, stages, _pythons(config, stages, records)):
-        covered_sessions.add(entry.session)
         read = reader.by_kind.get(entry.output.kind)
         file_there = (reports / entry.file).exists()
         present = file_there or entry.session in records
-        if read is None or (not entry.output.when(config) and not file_there):
+        if not entry.output.when(config) and not file_there:
+            continue  # not a check with this configuration: its session may still be shown
+        covered_sessions.add(entry.session)
+        if read is None:
             continue
         if not present and entry.check not in expected:
             continue

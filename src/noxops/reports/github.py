@@ -26,7 +26,7 @@ __all__ = [
 
 MAX_PER_LEVEL = 10
 SUMMARY_LIMIT = 1024 * 1024  # bytes GitHub accepts per step summary
-_ANNOTATED = ("ruff", "mypy", "bandit", "pylint")
+_ANNOTATED = ("ruff", "flake8", "mypy", "bandit", "pylint")
 _ICONS = {
     "passed": "✅",
     "failed": "❌",

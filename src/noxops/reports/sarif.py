@@ -14,6 +14,7 @@ SARIF_SCHEMA = (
 )
 _TOOLS = {
     "ruff": "https://docs.astral.sh/ruff/",
+    "flake8": "https://flake8.pycqa.org/",
     "mypy": "https://mypy.readthedocs.io/",
     "bandit": "https://bandit.readthedocs.io/",
     "pylint": "https://pylint.readthedocs.io/",
@@ -57,7 +58,8 @@ def _rule(finding: Finding) -> dict[str, Any]:
 
 
 def sarif(report: Report) -> dict[str, Any]:
-    """The SARIF log: a run for each of ruff, mypy, bandit and pylint (empty runs included)."""
+    """The SARIF log: a run for each of ruff, flake8, mypy, bandit and pylint (empty runs
+    included)."""
     runs = []
     for tool, uri in _TOOLS.items():
         findings = [f for f in report.findings if f.tool == tool and f.path]

@@ -1,15 +1,16 @@
-"""The JSON reports of the code scanners: ruff (``--output-format=json``), bandit (``-f json``),
-pylint (``--output-format=json2``, or the older ``json``)."""
+"""The reports of the code scanners: ruff (``--output-format=json``), flake8 (its ``default``
+format), bandit (``-f json``), pylint (``--output-format=json2``, or the older ``json``)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from noxops.reports.files import display, read_json, read_text, relative
 from noxops.reports.model import Finding, ReadProblem
 
-__all__ = ["BANDIT_RANK", "read_bandit", "read_pylint", "read_ruff"]
+__all__ = ["BANDIT_RANK", "read_bandit", "read_flake8", "read_pylint", "read_ruff"]
 
 BANDIT_RANK = {"none": 0, "undefined": 0, "low": 1, "medium": 2, "high": 3}
 
@@ -46,6 +47,36 @@ def read_ruff(path: Path, root: Path) -> list[Finding]:
                 url=str(entry.get("url") or ""),
             )
         )
+    return findings
+
+
+# flake8's default format: ``path:row:col: CODE text``.
+_FLAKE8_LINE = re.compile(
+    r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d*) (?P<text>.*)$"
+)
+
+
+def read_flake8(path: Path, root: Path) -> list[Finding]:
+    """flake8's findings (``--format=default --output-file``). flake8 creates the file when it
+    starts, so an empty one means it found nothing; other lines in it (``--statistics``,
+    ``--show-source`` from the project's settings) are not findings and are left out."""
+    if path.is_file() and path.stat().st_size == 0:
+        return []
+    findings = []
+    for line in read_text(path, root).splitlines():
+        match = _FLAKE8_LINE.match(line)
+        if match:
+            findings.append(
+                Finding(
+                    tool="flake8",
+                    rule=match["code"],
+                    message=match["text"],
+                    path=relative(match["path"], root),
+                    line=int(match["row"]),
+                    column=int(match["col"]),
+                    level="error",
+                )
+            )
     return findings
 
 

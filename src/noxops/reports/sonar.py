@@ -87,7 +87,7 @@ def sonar_props(config: Config, stages: Mapping[str, Stage]) -> dict[str, str]:
     junit = _pattern(config, stages, "junit")
     if junit:
         props["sonar.python.xunit.reportPath"] = f"{rel}/{junit}"
-    scanners: tuple[OutputKind, ...] = ("ruff", "bandit")
+    scanners: tuple[OutputKind, ...] = ("ruff", "flake8", "bandit")  # sonar.python.<kind>.*
     for kind in scanners:
         file = _pattern(config, stages, kind)
         if file and (reports / file).is_file():

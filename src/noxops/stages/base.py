@@ -255,8 +255,9 @@ def stage(
 
     def register(func: StageFunc) -> StageFunc:
         def is_enabled(config: Config) -> bool:
-            on = section is None or bool(getattr(config, section).enabled)
-            return on and (enabled is None or enabled(config))
+            # An unset (None) ``enabled`` key leaves the choice to the stage's ``enabled``.
+            flag = None if section is None else getattr(config, section).enabled
+            return flag is not False and (enabled is None or enabled(config))
 
         def timeout(config: Config) -> float:
             return 1800.0 if section is None else float(getattr(config, section).timeout)
