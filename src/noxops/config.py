@@ -211,6 +211,16 @@ class TestsConfig:
         ),
     )
     timeout: float = option(1800.0, check=time_limit, doc="Seconds before each run is stopped.")
+    services: Optional[bool] = option(
+        None,
+        doc=(
+            "Start the integration services (and run its set-up commands) for each "
+            "tests-<python> run too: true, false, or unset for automatic: when services are "
+            "found, the project's database tests are its tests (no tests/integration or "
+            "integration paths of their own) and a test uses a database or Redis client, or a "
+            "variable of theirs (docs/integration.md)."
+        ),
+    )
     select: Literal["all", "affected"] = option(
         "all",
         doc=(
@@ -429,6 +439,12 @@ def _convert(  # noqa: PLR0911, PLR0912 - one branch per supported type
             for k, v in value.items()
         }
     if dataclasses.is_dataclass(tp):
+        short_form = getattr(tp, "from_text", None)  # a section that may be written as text
+        if isinstance(value, str) and short_form is not None:
+            try:
+                value = short_form(value)
+            except ValueError as exc:
+                raise ConfigError(file, key, str(exc)) from None
         if not isinstance(value, dict):
             raise fail("a table")
         return _build(typing.cast(type, tp), value, key, file, root)

@@ -23,6 +23,7 @@ from noxops import detect as dependencies
 from noxops import install, tools
 from noxops.errors import NoxopsError
 from noxops.project import Project
+from noxops.services import usage
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,6 +58,12 @@ class Detected:
     linters: list[str] = field(default_factory=list)  # what lint will run, as it says it
     lines_after_imports: int = 1  # as the project's import sorter wants them
     future_imports: list[str] = field(default_factory=list)  # imports it requires
+    # [tool.noxops.integration.env]: what the project reads, as parts of the services
+    env: dict[str, str] = field(default_factory=dict)
+    env_from: list[str] = field(default_factory=list)  # where those names were found
+    unmapped: list[str] = field(default_factory=list)  # names of a service, but no part
+    setup: list[str] = field(default_factory=list)  # commands once the services are ready
+    setup_from: str = ""
 
 
 def _pyproject(root: Path) -> dict[str, Any]:
@@ -146,6 +153,9 @@ def detect(root: Path) -> Detected:
         for name, pattern in SERVICE_IMPORTS.items()
         if pattern.search(code) or name in declared
     ]
+    variables = usage.read_variables(root, sources)
+    env, unmapped = usage.proposals(variables, services)
+    setup, setup_from = _setup(root) if services else ([], "")
     return Detected(
         name=str(project.get("name", root.name)),
         layout=layout,
@@ -159,7 +169,22 @@ def detect(root: Path) -> Detected:
         linters=[tools.describe_linter(config, c) for c in tools.linters(config)],
         lines_after_imports=lines_after_imports,
         future_imports=future_imports,
+        env=env,
+        env_from=list(dict.fromkeys(w for n in [*env, *unmapped] for w in variables[n].where)),
+        unmapped=list(unmapped),
+        setup=setup,
+        setup_from=setup_from,
     )
+
+
+def _setup(root: Path) -> tuple[list[str], str]:
+    """The commands that prepare a started database for the tests, and what asked for them:
+    Alembic's migrations (alembic.ini), Django's (manage.py)."""
+    if (root / "alembic.ini").is_file():
+        return ["alembic upgrade head"], "alembic.ini"
+    if (root / "manage.py").is_file():
+        return ["python manage.py migrate"], "manage.py"
+    return [], ""
 
 
 def _tools_config(root: Path, project: Project) -> Any:
@@ -224,6 +249,11 @@ def table_text(found: Detected) -> str:
     else:
         lines.append("# No tests folder found: add tests/ and the tests sessions will run it.")
     lines.append("fail_under = 80  # combined coverage below this fails `nox -s coverage`")
+    if found.services and "tests/integration" not in found.test_paths:
+        lines += [
+            "# No tests/integration: each tests-<python> run starts the services below too when",
+            "# a test uses them (services = false: never; true: always).",
+        ]
     if found.services or "tests/integration" in found.test_paths:
         lines += [
             "",
@@ -232,6 +262,21 @@ def table_text(found: Detected) -> str:
             f"services = {_toml_list(found.services)}",
             'provider = "auto"  # url if DATABASE_URL/REDIS_URL are set, else docker, else local',
         ]
+        if found.setup:
+            lines += [
+                f"# {found.setup_from}: run once the services are ready, before the tests.",
+                f"setup = {_toml_list(found.setup)}",
+            ]
+        if found.env or found.unmapped:
+            lines += [
+                "",
+                "[tool.noxops.integration.env]",
+                f"# Read by the project: {', '.join(found.env_from)}.",
+                "# Set to the started services' parts: no .env default points the tests elsewhere.",
+                *(f'{name} = "{target}"' for name, target in found.env.items()),
+            ]
+            if found.unmapped:
+                lines.append(f"# Also read, but no part of a service: {', '.join(found.unmapped)}")
     if found.dockerfile:
         lines += [
             "",

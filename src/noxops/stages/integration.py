@@ -1,5 +1,8 @@
 """The ``integration`` stage: tests/integration against real PostgreSQL and Redis.
 
+(Or the tests stage's paths, where the project keeps its database tests with the others; the
+tests-<python> sessions then get the services too: :mod:`noxops.stages.provision`.)
+
 The services are started in the nox process (so they outlive no session and are stopped in
 a ``finally``, also on Ctrl-C and SIGTERM), and their URLs and parts are exported into the
 pytest run. It runs on the tools Python, once: the unit matrix already covers every Python,
@@ -12,13 +15,10 @@ The provider is forced with ``nox -s integration -- --provider=local`` (docker, 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
-from noxops import detect
 from noxops.distribution import requirement
-from noxops.errors import NoxopsError
 from noxops.stages.base import (
     CI,
     Install,
@@ -27,6 +27,7 @@ from noxops.stages.base import (
     stage,
     write_json,
 )
+from noxops.stages.provision import integration_paths, mapped_env, provided, services_for
 
 if TYPE_CHECKING:
     import nox
@@ -44,40 +45,6 @@ __all__ = [
 ]
 
 _PLUGIN_DEPS = ("psycopg[binary]>=3.1", "redis>=5")
-
-
-def services_for(config: Config) -> tuple[list[str], str]:
-    """The services to start and why: ``[tool.noxops.integration] services``, else those the
-    project's dependencies name (:mod:`noxops.detect`)."""
-    if config.integration.services:
-        return list(config.integration.services), "[tool.noxops.integration] services"
-    found = detect.services(config.project)
-    if not found:
-        return [], (
-            "[tool.noxops.integration] services is not set and no dependency of the project "
-            "names PostgreSQL or Redis"
-        )
-    why = ", ".join(f"{name} ({source})" for name, source in found.items())
-    return list(found), f"inferred from the project: {why}"
-
-
-def mapped_env(config: Config, env: Mapping[str, str]) -> dict[str, str]:
-    """``[tool.noxops.integration] env``: the services' URLs under the project's own names."""
-    from noxops.services.base import kind
-
-    mapped: dict[str, str] = {}
-    for variable, spec in config.integration.env.items():
-        source = kind(spec.service).url_env
-        url = env.get(source)
-        if url is None:
-            raise NoxopsError(
-                f"{config.file}: tool.noxops.integration.env.{variable}: service "
-                f"{spec.service!r} is not started; add it to [tool.noxops.integration] services"
-            )
-        if spec.scheme:
-            url = f"{spec.scheme}://{url.split('://', 1)[-1]}"
-        mapped[variable] = url
-    return mapped
 
 
 def wanted(config: Config) -> bool:
@@ -145,57 +112,30 @@ SERVICES_RECORD = Output("integration-services.json", kind="file")
 )
 def integration(session: nox.Session, config: Config) -> None:
     """Run the integration tests against real services (PostgreSQL, Redis)."""
-    from noxops.services.base import ServiceError
-    from noxops.services.select import (
-        Services,
-        Settings,
-        describe,
-        plan,
-        requested_provider,
-        services_env,
-    )
-
     section = config.integration
     names, why = services_for(config)
     session.log(f"services: {', '.join(names) or 'none'} ({why})")
     forced, pytest_posargs = split_provider(session.posargs)
     install_plan(session, config, integration_env)
-    paths = list(section.paths) or (
-        ["tests/integration"] if (config.root / "tests" / "integration").is_dir() else ["tests"]
-    )
+    paths = integration_paths(config)
     junit = JUNIT.path(config)
-    started = time.monotonic()
-    try:
-        provider = requested_provider(section.provider, override=forced)
-        choices = plan(names, provider, engine_timeout=section.engine_timeout)
-        for choice in choices:
-            session.log(f"{choice.kind.name}: {choice.provider} provider ({choice.why})")
-        with Services(choices, Settings.from_config(section)) as running:
-            ready = time.monotonic() - started
-            for service in running.values():
-                session.log(describe(service))
-            if running:
-                session.log(f"services ready {ready:.2f}s after the session started them")
-            record = {
-                "provider": provider,
-                "ready_seconds": round(ready, 3),
-                "services": {
-                    name: {
-                        "provider": s.provider,
-                        "ready_seconds": round(s.ready_seconds, 3),
-                        "url": s.masked_url,
-                    }
-                    for name, s in running.items()
-                },
-            }
-            write_json(SERVICES_RECORD.path(config), record)
-            env = services_env(running)
-            env.update(mapped_env(config, env))
-            session.run(
-                "python", "-m", "pytest", f"--junitxml={junit}",
-                "-o", "junit_suite_name=integration",
-                *section.pytest_args, *paths, *pytest_posargs,
-                env=env,
-            )  # fmt: skip
-    except (ServiceError, NoxopsError) as exc:
-        session.error(str(exc))
+    with provided(session, config, names, forced=forced) as services:
+        record = {
+            "provider": services.provider,
+            "ready_seconds": round(services.ready_seconds, 3),
+            "services": {
+                name: {
+                    "provider": s.provider,
+                    "ready_seconds": round(s.ready_seconds, 3),
+                    "url": s.masked_url,
+                }
+                for name, s in services.running.items()
+            },
+        }
+        write_json(SERVICES_RECORD.path(config), record)
+        session.run(
+            "python", "-m", "pytest", f"--junitxml={junit}",
+            "-o", "junit_suite_name=integration",
+            *section.pytest_args, *paths, *pytest_posargs,
+            env=services.env,
+        )  # fmt: skip

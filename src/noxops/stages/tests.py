@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional
 from noxops import affected, fingerprint, install
 from noxops.coveragerc import coverage_files
 from noxops.reports.gate import coverage_precision, fail_under, percent_text
+from noxops.stages import provision
 from noxops.stages.base import (
     CI,
     STAGES,
@@ -173,12 +174,14 @@ def tests(session: nox.Session, config: Config) -> None:
         xml.unlink(missing_ok=True)  # the plugin writes it at the end of the run
         env[affected.REPORT_ENV] = str(xml)
     try:
-        session.run(
-            "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
-            f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}", "-p", affected.PLUGIN,
-            *config.tests.pytest_args, *config.test_paths, *session.posargs, env=env,
-            success_codes=[0, 5] if picking is not None and picking[0].affected else [0],
-        )  # fmt: skip
+        with provision.provided(session, config, _services(session, config)) as services:
+            session.run(
+                "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
+                f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}", "-p",
+                affected.PLUGIN, *config.tests.pytest_args, *config.test_paths,
+                *session.posargs, env={**services.env, **env},
+                success_codes=[0, 5] if picking is not None and picking[0].affected else [0],
+            )  # fmt: skip
     finally:
         env["COVERAGE_FILE"] = str(data)
         reported = picking is not None and _after_picking(
@@ -186,6 +189,15 @@ def tests(session: nox.Session, config: Config) -> None:
         )
         if data.exists() and not reported and not xml.exists():  # the plugin could not
             session.run("python", str(_coverage_module(venv)), "xml", str(xml), env=env)
+
+
+def _services(session: nox.Session, config: Config) -> list[str]:
+    """The services this tests run gets (:func:`noxops.stages.provision.tests_services`),
+    logged with why when the project has any."""
+    names, why = provision.tests_services(config)
+    if names or provision.services_for(config)[0]:
+        session.log(f"services: {', '.join(names) or 'none'} for {session.name} ({why})")
+    return names
 
 
 def _coverage_module(venv: Path) -> Path:
