@@ -70,11 +70,17 @@ _SHORT_FORM = "write 'SERVICE.PART' or 'SERVICE.url:SCHEME', like 'postgres.host
 
 @dataclass(frozen=True)
 class ServiceEnvConfig:
-    """``[tool.noxops.integration.env.<VARIABLE>]``: a part of a service under the project's
-    name, as a table or as ``"SERVICE.PART"`` (``"postgres.url:SCHEME"`` for a URL)."""
+    """``[tool.noxops.integration.env.<VARIABLE>]``: a part of a service, under the project's name.
+
+    Written as this table, or as the text ``"SERVICE.PART"`` (``"SERVICE.url:SCHEME"``)."""
 
     service: str = option(
-        "postgres", check=known_services, doc="The service whose part the variable holds."
+        "postgres",
+        check=known_services,
+        doc=(
+            "The service whose part the variable holds. The text 'postgres.host' (or "
+            "'postgres.url:postgresql+asyncpg') stands for the table."
+        ),
     )
     part: str = option(
         "url",
