@@ -68,8 +68,11 @@ def _project(tmp_path: Path) -> Path:
 def _run(
     python: Path, root: Path, data: Path, source: str = "pkg", **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    # Not measured by the coverage of this test run (its subprocess patch), only by its own.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "PYTHON"))}
+    # Not measured by the coverage of this test run (its subprocess patch), only by its own;
+    # nor steered by the plugin settings of a noxops session this suite may run in (tests-3.X
+    # sets NOXOPS_TEST_REPORT for its own pytest).
+    prefixes = ("COVERAGE_", "PYTHON", "NOXOPS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(PYTHONPATH=str(root.parent / "plugins"), COVERAGE_FILE=str(data), **extra)
     argv = [str(python), "-m", "coverage", "run", f"--source={source}", "-m", "pytest", "-q",
             "-p", "no:cacheprovider", "-p", affected.PLUGIN]  # fmt: skip
