@@ -6,6 +6,9 @@ Each Python on the machine gets its own environment with coverage and pytest (as
 has), and runs a small project with ``[paths]`` in its coverage settings: coverage then reports
 from an in-memory copy of the data, whose SQLite connection, left open, warns when it is
 collected from Python 3.13 on (pytest's PytestUnraisableExceptionWarning, an error there).
+
+In tests/functional, not tests/unit: it already runs every Python itself, so the repository's
+own tests-3.X sessions (tests/unit on each Python) would only repeat it four times.
 """
 
 from __future__ import annotations
