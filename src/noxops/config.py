@@ -136,14 +136,19 @@ class TypeConfig:
     python_version: Optional[str] = option(
         None,
         check=python_version,
-        doc="Python version mypy targets; unset means the lowest Python of the matrix.",
+        doc=(
+            "Python the type session runs on, so mypy targets it with an environment made "
+            "for it; unset means tools_python. The project's own mypy python_version "
+            "([tool.mypy], mypy.ini, setup.cfg) is what mypy targets either way."
+        ),
     )
     mypy_args: list[str] = option(factory=list, doc="Extra arguments for mypy.")
     groups: Optional[list[str]] = option(
         None,
         doc=(
             "Dependency groups installed for mypy (stubs, test libraries); unset means the "
-            "same groups as the tests."
+            "test groups plus the project's typing groups (typing, types, mypy, ..., or any "
+            "group requiring mypy or stub packages)."
         ),
     )
     timeout: float = option(900.0, check=time_limit, doc="Seconds before the stage is stopped.")

@@ -44,7 +44,7 @@ def _python_for(st: Stage, config: Config) -> Any:
         return config.pythons
     if st.python == "none":
         return False
-    return config.tools_python or interpreters.current()
+    return st.tools_python(config) or interpreters.current()
 
 
 def _make_session(

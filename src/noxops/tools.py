@@ -17,9 +17,11 @@ noxops follows the project rather than imposing its defaults:
   and does not configure ruff's linter (or runs it from a pre-commit hook beside ruff);
   pylint when it configures or pins it (the ``pylint`` stage runs it); ruff with ruff's
   defaults only when the project configures none of them;
-* each tool's **version** is the project's own pin when it has one: a requirement in any of
-  its dependency groups or its requirements files (``requirements-dev.txt``, ...), else the
-  ``rev`` of its pre-commit hook, else a pin in a hook's ``additional_dependencies``;
+* each tool's **version** is the project's own when it has one: the version its lock file
+  gives it (``uv.lock``, ``poetry.lock``, ``pdm.lock``, for the session's Python:
+  :mod:`noxops.locks`), else a requirement in any of its dependency groups or its
+  requirements files (``requirements-dev.txt``, ...), else the ``rev`` of its pre-commit
+  hook, else a pin in a hook's ``additional_dependencies``;
 * ``[tool.noxops.lint] formatter``, ``import_sorter`` and ``linters`` override the detection.
 
 :func:`choices` says what was chosen and why (the lint session and ``noxops doctor`` print
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import install
+from noxops import install, locks
 
 if TYPE_CHECKING:
     from noxops.config import Config
@@ -47,10 +49,12 @@ __all__ = [
     "describe_linter",
     "flake8_plugins",
     "formatter",
+    "hook_dependencies",
     "import_layout",
     "import_sorter",
     "linter_names",
     "linters",
+    "pin",
     "pinned",
     "precommit_revs",
     "requirement",
@@ -162,6 +166,18 @@ def precommit_revs(root: Path) -> dict[str, str]:
     return found
 
 
+def hook_dependencies(root: Path, tool: str) -> list[str]:
+    """The ``additional_dependencies`` of the pre-commit hooks that run ``tool`` (mypy's
+    stub packages): what the project's own pre-commit run of the tool installs beside it."""
+    repos = _PRECOMMIT_REPOS.get(tool, ())
+    return [
+        dep
+        for url, (_rev, _ids, deps) in precommit_hooks(root).items()
+        if any(url.endswith(repo) for repo in repos)
+        for dep in deps
+    ]
+
+
 def _precommit_ids(root: Path) -> set[str]:
     return {hook for _rev, ids, _deps in precommit_hooks(root).values() for hook in ids}
 
@@ -206,8 +222,13 @@ def _requirement_sources(config: Config) -> list[tuple[str, list[str]]]:
     return found
 
 
-def _pin(config: Config, tool: str) -> Optional[tuple[str, str]]:
-    """``(requirement, where)`` for the project's own pin of ``tool``, or None."""
+def pin(config: Config, tool: str, python: Optional[str] = None) -> Optional[tuple[str, str]]:
+    """``(requirement, where)`` for the project's own version of ``tool``, or None: the
+    version its lock gives the tool on ``python`` (None: the tools' Python), else its pin."""
+    lock = locks.read(config.root)
+    version = lock.version(tool, python or config.tools_python) if lock else None
+    if lock and version:
+        return f"{tool}=={version}", lock.file
     for where, requirements in _requirement_sources(config):
         found = _pin_in(requirements, tool)
         if found:
@@ -220,11 +241,11 @@ def _pin(config: Config, tool: str) -> Optional[tuple[str, str]]:
 
 
 def pinned(config: Config, tool: str) -> Optional[str]:
-    """The project's own requirement for ``tool`` (from its dependency groups or its
-    requirements files, with the version it pins), else ``tool==<rev>`` from its pre-commit
-    hook, else its pin in a pre-commit hook's ``additional_dependencies`` (blacken-docs'
-    black), else None."""
-    found = _pin(config, tool)
+    """The project's own requirement for ``tool``: ``tool==<version>`` from its lock, else
+    from its dependency groups or its requirements files (with the version it pins), else
+    ``tool==<rev>`` from its pre-commit hook, else its pin in a pre-commit hook's
+    ``additional_dependencies`` (blacken-docs' black), else None."""
+    found = pin(config, tool)
     return found[0] if found else None
 
 
@@ -408,7 +429,7 @@ def flake8_plugins(config: Config) -> list[str]:
 
 def _shown(config: Config, tool: str) -> str:
     """``flake8 7.1.1 (requirements-dev.txt)``: the version to install and where it is pinned."""
-    found = _pin(config, tool)
+    found = pin(config, tool)
     if found is None:
         return f"{tool} (newest: not pinned)"
     req, where = found

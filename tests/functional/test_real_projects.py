@@ -210,11 +210,18 @@ def test_init_reads_requirements_and_compose(service: Path) -> None:
 
 def test_poetry_project_installs_through_its_backend(tmp_path: Path) -> None:
     """Finding #8: a Poetry project is installed with poetry-core, its test group translated;
-    lint follows its black and isort at the versions its dev group pins (finding #7)."""
+    lint follows its black and isort at the versions its dev group pins (finding #7). Issue
+    #24 items 2 and 3: what its poetry.lock pins is installed (pytest 8.2.0 where ^8.0 would
+    resolve to a newer one), and type runs the mypy of its lock with its typing group."""
     project = copy_fixture("poetry_project", tmp_path)
-    run = run_nox(project, "-s", "tests-3.11", "lint")
+    run = run_nox(project, "-s", "tests-3.11", "lint", "type")
     assert run.returncode == 0, run
     parts = sections(run)
     assert re.search(r"install -e \. '?pytest>=8\.0,<9'? ", parts["tests-3.11"]), run
     assert "2 passed" in parts["tests-3.11"], run
+    assert ", pytest-8.2.0," in parts["tests-3.11"], run  # pytest's header: the locked one
     assert "black==24.8.0" in parts["lint"] and "isort==5.13.2" in parts["lint"], run
+    assert "type: mypy 1.11.2 (poetry.lock)" in parts["type"], parts["type"]
+    assert "groups: test, typing" in parts["type"], parts["type"]
+    site = next((project / ".nox" / "type" / "lib").glob("python3.*/site-packages"))
+    assert (site / "mypy-1.11.2.dist-info").is_dir(), sorted(p.name for p in site.iterdir())

@@ -436,9 +436,10 @@ def _draft(name: str, st: Stage, stage: str, config: Config) -> list[CIJob]:
     ci = config.ci
     pythons = [ci.python]
     session_python = ci.python
-    if st.python == "tools" and config.tools_python and config.tools_python != ci.python:
-        pythons.insert(0, config.tools_python)
-        session_python = config.tools_python
+    own = st.tools_python(config) if st.python == "tools" else None
+    if own and own != ci.python:
+        pythons.insert(0, own)
+        session_python = own
     folders = {"reports": config.reports_dir.rstrip("/"), "dist": "dist"}
     artifacts = tuple(Artifact(a, folders.get(a, a)) for a in st.ci.artifacts)
     job = CIJob(

@@ -45,6 +45,23 @@ __all__ = ["Expected", "build_report", "expected_checks", "gather"]
 
 _T = TypeVar("_T")
 _STALE_SLACK = 2.0  # seconds
+# Folders of environments and installed packages: what a tool reports there is not the code.
+_ENVIRONMENT_DIRS = frozenset({".nox", ".tox", ".venv", "venv", "site-packages", "dist-packages"})
+
+
+def _outside_project(path: str) -> bool:
+    """Whether a file a tool reported lies outside the project's own code: an absolute path
+    or one leading out (left so by :func:`~noxops.reports.files.relative`), or one inside an
+    environment (``.nox``, ``.venv``, ``site-packages``)."""
+    parts = path.replace("\\", "/").split("/")
+    return (
+        path.startswith("/")
+        or bool(re.match(r"^[A-Za-z]:/", path))
+        or ".." in parts
+        or any(p in _ENVIRONMENT_DIRS for p in parts)
+    )
+
+
 Stages = Mapping[str, "Stage"]
 
 
@@ -241,13 +258,24 @@ class _Reader:
         parsed = self.read(check, session, file, mypy_findings)
         if parsed is None:
             return check
-        suite, findings = parsed
+        suite, reported = parsed
+        # Errors in installed packages are not the project's: mypy itself failed there.
+        outside = [f for f in reported if _outside_project(f.path)]
+        findings = [f for f in reported if f not in outside]
         check.findings = findings
         check.metrics["errors"] = len(findings)
         if suite.failures or suite.errors:
             check.status = "failed"
             check.summary = f"{len(findings)} mypy error(s)"
-            if not findings:
+            if outside:
+                check.summary = (
+                    f"mypy failed in code outside the project ({len(outside)} error(s) in "
+                    f"installed packages, first {outside[0].path}:{outside[0].line}: "
+                    f"{outside[0].message}): a tool failure, not the project's findings; the "
+                    "usual cause is a target Python the environment was not installed for"
+                ) + (f"; and {check.summary} in the project" if findings else "")
+                check.details += [f"{f.path}:{f.line}: {f.message}" for f in outside][:20]
+            elif not findings:
                 check.details += [c.text.strip()[:500] for c in suite.failed]
         else:
             check.status, check.summary = "passed", "mypy clean"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
-from noxops import install
+from noxops import install, locks
 from noxops.errors import NoxopsError
 from noxops.outputs import Output, OutputKind, report_path
 
@@ -132,6 +132,14 @@ class Stage:
             if out.kind == kind:
                 return out
         raise KeyError(f"stage {self.name} declares no {kind} output")
+
+    def tools_python(self, config: Config) -> Optional[str]:
+        """The Python a ``tools`` stage runs on: its section's ``python_version`` when set
+        (``[tool.noxops.type]``: mypy's environment is made for the Python it targets), else
+        ``tools_python``; None means the Python running nox."""
+        section = getattr(config, self.section, None) if self.section else None
+        own = getattr(section, "python_version", None)
+        return own if isinstance(own, str) else config.tools_python
 
 
 class Registry(Mapping[str, Stage]):
@@ -348,7 +356,12 @@ def project_install(
     brings that the session does not need); a tool in ``requirements`` that a group already
     requires is left to the group (the project's pin wins, and it is not asked for twice).
 
-    Raises :class:`~noxops.errors.NoxopsError` when a named group is not defined.
+    With a lock file (``uv.lock``, ``poetry.lock``, ``pdm.lock``) everything it pins is a
+    constraint of the install: the locked version where the lock names a package, resolved
+    where it does not (:mod:`noxops.locks`).
+
+    Raises :class:`~noxops.errors.NoxopsError` when a named group is not defined or the lock
+    cannot be read.
     """
     project = config.project
     poetry_groups = install.poetry_groups(project)
@@ -372,7 +385,8 @@ def project_install(
         args += ["-e", target] if editable else [target]
     for name in install.runtime_requirement_files(project):
         args += ["-r", name]
-    return (*args, *group_reqs, *tools)
+    # What the project's lock pins is installed at its version (noxops.locks).
+    return (*args, *group_reqs, *tools, *locks.constraint_args(config.root))
 
 
 def _req_name(requirement: str) -> str:
