@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import shlex
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -67,6 +69,8 @@ __all__ = [
     "line_map",
     "map_dir",
     "note_failures",
+    "partial_note",
+    "partial_selection",
     "read_selection",
     "selection_path",
     "write_selection",
@@ -193,12 +197,14 @@ def pytest_runtest_logreport(report):
 
 def _stop_and_save(*expected):
     """Stop measuring and save, so that this process can report on the run's data; False
-    when coverage does not measure this run. Coverage's warnings (a --source no test
-    imported) are shown, as `coverage run` shows them when it saves after pytest, never made
-    errors by the project's filterwarnings: that would stop the save half-way, and leave the
-    files no test ran out of the data. The ``expected`` warnings are not shown."""
+    when coverage does not measure this run, or measures it in parallel mode (the data of
+    worker processes is complete only once `coverage run` has ended: the session combines it
+    then). Coverage's warnings (a --source no test imported) are shown, as `coverage run`
+    shows them when it saves after pytest, never made errors by the project's
+    filterwarnings: that would stop the save half-way, and leave the files no test ran out of
+    the data. The ``expected`` warnings are not shown."""
     cov = _coverage()
-    if cov is None:
+    if cov is None or cov.config.parallel:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -267,6 +273,26 @@ import sys
 from coverage import CoverageData
 
 
+def gather(data_file):
+    \"\"\"Combine the run's parallel data files (``<data_file>.<host>.<pid>.<random>``, written
+    under ``[run] parallel`` and by worker processes) into ``data_file``, the one file the
+    reports read. The session erased that prefix's files before the run: all are this run's.\"\"\"
+    import glob
+
+    import coverage
+
+    if not glob.glob(glob.escape(data_file) + ".*"):
+        return
+    cov = coverage.Coverage(data_file=data_file)
+    try:
+        if os.path.exists(data_file):
+            cov.load()
+        cov.combine(keep=False)
+        cov.save()
+    finally:
+        _close(cov)
+
+
 def xml_report(outfile, data_file=None):
     \"\"\"The per-Python Cobertura XML from the saved data, with the project's coverage
     settings only (not those of ``coverage run``'s command line, whose --source would make the
@@ -274,6 +300,7 @@ def xml_report(outfile, data_file=None):
     import coverage
 
     cov = coverage.Coverage(**({} if data_file is None else {"data_file": data_file}))
+    gather(os.path.abspath(cov.config.data_file))
     partial = outfile + ".partial"
     try:
         cov.load()
@@ -330,6 +357,7 @@ def map_tests(data_path, map_path, plain_path):
     \"\"\"After a full run with a context per test: the line -> tests map (JSON), and the
     data without the contexts, for the merges of the affected runs (a fraction of the rows to
     read: one per file, not one per test and file).\"\"\"
+    gather(data_path)
     data = CoverageData(basename=data_path)
     data.read()
     contexts = sorted(data.measured_contexts())
@@ -355,6 +383,7 @@ def merge(full_path, new_path, maps_path, out_path, xml_path=None):
     full.read()
     out = CoverageData(basename=out_path)
     out.erase()
+    gather(new_path)
 
     def move(path, n):
         table = maps.get(path)
@@ -397,10 +426,11 @@ def selection_path(config: Config, session: str) -> Path:
 
 @dataclass
 class Selection:
-    """What a ``tests-<python>`` run runs: everything, or the affected tests."""
+    """What a test run runs: everything, the affected tests, or the part of the suite its
+    arguments select (``nox -s tests-3.12 -- -k slow``)."""
 
-    mode: str  # "full" or "affected"
-    why: str
+    mode: str  # "full", "affected" or "partial"
+    why: str  # for a partial run: the arguments that select
     run: list[str] = field(default_factory=list)  # test ids (affected mode)
     known: list[str] = field(default_factory=list)  # every test of the full run
     base: str = ""  # when the full run the selection is based on finished
@@ -410,12 +440,15 @@ class Selection:
     # sound when no changed line ran while the full run collected its tests (see choose()).
     narrow: bool = False
     whole: list[str] = field(default_factory=list)  # changed test files: collected in full
+    coverage: bool = True  # the run's coverage is part of the coverage gate
 
     @property
     def affected(self) -> bool:
         return self.mode == "affected"
 
     def describe(self) -> str:
+        if self.mode == "partial":
+            return f"partial run ({self.why}): not the full suite"
         if not self.affected:
             return f"all tests ({self.why})"
         return (
@@ -436,8 +469,34 @@ def write_selection(config: Config, session: str, selection: Selection) -> None:
         "known": len(selection.known) if selection.affected else None,
         "base": selection.base,
         "summary": selection.describe(),
+        "coverage": selection.coverage,
     }
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+# pytest's options that run part of the suite, and those whose value is the next argument.
+_SELECTING = {
+    "-k", "-m", "--deselect", "--ignore", "--ignore-glob", "--lf", "--last-failed", "--sw",
+    "--stepwise", "--sw-skip", "--stepwise-skip", "--co", "--collect-only", "--collectonly",
+}  # fmt: skip
+_VALUED = {"-k", "-m", "--deselect", "--ignore", "--ignore-glob"}
+
+
+def partial_selection(posargs: Sequence[str], *, coverage: bool = True) -> Optional[Selection]:
+    """The selection of a run whose arguments for pytest leave part of the suite out (``-k``,
+    ``-m``, ``--lf``, ``--sw``, ``--deselect``, ``--ignore``, ``--co``); None for the full
+    suite. Paths and test ids after ``--`` do not narrow: they come after the stage's own."""
+    chosen: list[str] = []
+    args = list(posargs)
+    for i, arg in enumerate(args):
+        name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
+        if name not in _SELECTING:
+            continue
+        whole = arg in _VALUED and i + 1 < len(args)  # the value is the next argument
+        chosen += args[i : i + 2] if whole else [arg]
+    if not chosen:
+        return None
+    return Selection("partial", why=shlex.join(chosen), coverage=coverage)
 
 
 def read_selection(config: Config, session: str) -> Optional[dict[str, Any]]:
@@ -448,13 +507,14 @@ def read_selection(config: Config, session: str) -> Optional[dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def affected_runs(config: Config) -> list[dict[str, Any]]:
-    """The selection records of the ``tests-<python>`` runs that ran affected tests only."""
+def affected_runs(config: Config, mode: str = "affected") -> list[dict[str, Any]]:
+    """The selection records of the ``tests-<python>`` runs that ran affected tests only (or
+    of the runs of another ``mode``)."""
     folder = config.reports / "selection"
     found = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         data = read_selection(config, path.stem)
-        if data is not None and data.get("mode") == "affected":
+        if data is not None and data.get("mode") == mode:
             found.append(data)
     return found
 
@@ -470,6 +530,18 @@ def gate_note(config: Config) -> str:
     return (
         "computed from the combined data of the last full run and the affected rerun of " f"{which}"
     )
+
+
+def partial_note(config: Config) -> str:
+    """What the coverage gate includes when a ``tests-<python>`` run was partial; else ""."""
+    runs = [
+        f"{r.get('session')} ({r.get('why')})"
+        for r in affected_runs(config, "partial")
+        if r.get("coverage")  # not integration's: its coverage is not measured
+    ]
+    if not runs:
+        return ""
+    return f"includes the partial run of {', '.join(runs)}: not the full suite's figure"
 
 
 def line_map(old: list[str], new: list[str]) -> tuple[dict[int, int], set[int]]:

@@ -121,3 +121,42 @@ def test_without_the_variable_the_plugin_writes_no_report(tmp_path: Path) -> Non
     run = _run(root, _env(tmp_path))
     assert run.returncode == 0, run.stdout + run.stderr
     assert not list(tmp_path.rglob("*.xml"))
+
+
+UNUSED_TEST = """\
+from calc import unused
+
+
+def test_unused():
+    assert unused() == 1
+"""
+
+
+def test_parallel_data_is_this_runs_own_combined_by_the_script(tmp_path: Path) -> None:
+    """[run] parallel = true (issue #24, item 10): every run saves a file of its own beside
+    the data file (``data.<host>.<pid>.<random>``). The session erases that prefix's files
+    before the run, so an earlier run's (here: one that ran unused()) never joins this one's,
+    and the script combines this run's into the data file and writes the XML from it (the
+    plugin leaves it to the script: worker processes save when `coverage run` ends)."""
+    from noxops.stages.tests import _erase_data
+
+    root = _project(tmp_path)
+    (root / ".coveragerc").write_text("[run]\nparallel = True\n", encoding="utf-8")
+    data, xml = tmp_path / "data", tmp_path / "coverage-3.x.xml"
+    env = _env(tmp_path, **{affected.REPORT_ENV: str(xml)})
+    (root / "test_unused.py").write_text(UNUSED_TEST, encoding="utf-8")
+    earlier = _run(root, env)
+    assert earlier.returncode == 0, earlier.stdout + earlier.stderr
+    (root / "test_unused.py").unlink()
+    assert [p.name.startswith("data.") for p in tmp_path.glob("data*")] == [True]
+
+    _erase_data(data)
+    run = _run(root, env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not xml.exists()  # left to the script
+    script = _script(tmp_path, root, xml)
+    assert script.returncode == 0, script.stdout + script.stderr
+    assert sorted(p.name for p in tmp_path.glob("data*")) == ["data"]
+    # this run's lines only: unused() ran in the earlier run, not in this one
+    assert _lines(xml) == [("1", "1"), ("2", "1"), ("3", "0"), ("4", "1"), ("7", "1"),
+                           ("8", "0")]  # fmt: skip

@@ -30,6 +30,7 @@ __all__ = [
     "Registry",
     "Stage",
     "StageFunc",
+    "ignore_others",
     "install_plan",
     "ordered",
     "output_owners",
@@ -119,6 +120,8 @@ class Stage:
     ci: CI = CI()
     # Not a check of its own in the report (the report itself, the fixer).
     check: bool = True
+    # The folders its pytest run collects: every other test stage leaves them out.
+    test_paths: Optional[Callable[[Config], list[str]]] = None
 
     def sessions(self, pythons: Sequence[str]) -> list[str]:
         """Its nox session names: one per matrix Python, else its name."""
@@ -248,6 +251,7 @@ def stage(
     outputs: Sequence[Output] = (),
     ci: CI = CI(),
     check: bool = True,
+    test_paths: Callable[[Config], list[str]] | None = None,
     registry: Registry | None = None,
 ) -> Callable[[StageFunc], StageFunc]:
     """Declare a stage: its function ``(session, config)``, whose docstring describes it.
@@ -258,7 +262,8 @@ def stage(
     alongside other sessions. ``env`` gives the install calls of its environment (the function
     makes them with :func:`install_plan`), so the environment can be prepared while earlier
     sessions run. ``inputs``, ``outputs`` and ``ci`` tell ``--changed-only``, the report and
-    the CI generator what it reads, writes and needs.
+    the CI generator what it reads, writes and needs. ``test_paths`` names the test folders
+    a test stage runs, which the other test stages leave out (:func:`ignore_others`).
     """
 
     def register(func: StageFunc) -> StageFunc:
@@ -287,11 +292,32 @@ def stage(
                 outputs=tuple(outputs),
                 ci=ci,
                 check=check,
+                test_paths=test_paths,
             )
         )
         return func
 
     return register
+
+
+def ignore_others(config: Config, name: str, own: Sequence[str]) -> list[str]:
+    """``--ignore=<folder>`` for each test folder another stage declares (``test_paths``) that
+    exists and lies inside one of ``own``, the paths stage ``name`` hands pytest: with
+    ``paths = ["tests"]`` the unit tests must not collect tests/smoke, whose tests need the
+    smoke stage's running service, nor tests/integration, whose need its databases."""
+    root = config.root.resolve()
+    mine = [(root / p).resolve() for p in own]
+    found: list[str] = []
+    for st in STAGES.values():
+        if st.name == name or st.test_paths is None:
+            continue
+        for path in st.test_paths(config):
+            theirs = (root / path).resolve()
+            inside = any(theirs != m and theirs.is_relative_to(m) for m in mine)
+            shown = f"--ignore={Path(path).as_posix()}"
+            if inside and theirs.exists() and shown not in found:
+                found.append(shown)
+    return found
 
 
 def output_owners(stages: Mapping[str, Stage], config: Config) -> dict[str, str]:

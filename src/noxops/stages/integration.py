@@ -23,6 +23,7 @@ from noxops.stages.base import (
     CI,
     Install,
     Output,
+    ignore_others,
     install_plan,
     stage,
     write_json,
@@ -109,6 +110,7 @@ SERVICES_RECORD = Output("integration-services.json", kind="file")
     # The clients of the services (psycopg, redis) run in the nox process, as do
     # testcontainers where a Docker engine provides them.
     ci=CI(stage="integration", services=True, extras=("services", "docker")),
+    test_paths=integration_paths,
 )
 def integration(session: nox.Session, config: Config) -> None:
     """Run the integration tests against real services (PostgreSQL, Redis)."""
@@ -117,7 +119,11 @@ def integration(session: nox.Session, config: Config) -> None:
     session.log(f"services: {', '.join(names) or 'none'} ({why})")
     forced, pytest_posargs = split_provider(session.posargs)
     install_plan(session, config, integration_env)
-    paths = integration_paths(config)
+    from noxops.stages.tests import note_partial
+
+    own = integration_paths(config)
+    paths = [*ignore_others(config, "integration", own), *own]
+    note_partial(session, config, pytest_posargs, coverage=False)
     junit = JUNIT.path(config)
     with provided(session, config, names, forced=forced) as services:
         record = {

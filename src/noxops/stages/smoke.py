@@ -18,7 +18,13 @@ if TYPE_CHECKING:
 
     from noxops.config import Config
 
-__all__ = ["smoke"]
+__all__ = ["smoke", "smoke_paths"]
+
+
+def smoke_paths(config: Config) -> list[str]:
+    """``[tool.noxops.image.smoke] tests``: the other test stages leave them out (their tests
+    need the running service this stage provides: ``base_url``)."""
+    return [config.image.smoke.tests]
 
 
 @stage(
@@ -29,6 +35,7 @@ __all__ = ["smoke"]
     allow_parallel=False,
     outputs=[runner.SMOKE_JUNIT],
     ci=CI(stage="smoke", docker=True),
+    test_paths=smoke_paths,
 )
 def smoke(session: nox.Session, config: Config) -> None:
     """Start the built image, wait for its health check, run tests/smoke against it."""

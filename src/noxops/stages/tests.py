@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from noxops.stages.base import (
     STAGES,
     Install,
     Output,
+    ignore_others,
     install_plan,
     project_install,
     report_path,
@@ -36,9 +38,11 @@ __all__ = [
     "coverage_core",
     "coverage_env",
     "default_groups",
+    "note_partial",
     "test_install",
     "tests",
     "tests_env",
+    "unit_paths",
 ]
 
 _GROUP_CANDIDATES = ("test", "tests", "testing")
@@ -135,6 +139,31 @@ def coverage_core(config: Config, python: str, environ: Mapping[str, str]) -> di
     return {"COVERAGE_CORE": "sysmon"}
 
 
+def unit_paths(config: Config) -> list[str]:
+    """The test folders of ``tests-<python>`` (``[tool.noxops.tests] paths``, else pytest's)."""
+    return config.test_paths
+
+
+def _erase_data(data: Path) -> None:
+    """Remove a run's coverage data before the run: ``data`` and the parallel files of its
+    prefix (``data.<host>.<pid>.<random>``, left by an earlier run under ``[run] parallel``),
+    which would otherwise be combined with this run's. Only noxops's own data files bear
+    that prefix: the session's own name in noxops's reports or environment folder."""
+    data.unlink(missing_ok=True)
+    for stale in data.parent.glob(f"{glob.escape(data.name)}.*"):
+        stale.unlink(missing_ok=True)
+
+
+def _pytest_paths(config: Config) -> list[str]:
+    """The test folders, after ``--ignore`` for the other test stages' folders in them."""
+    return [*ignore_others(config, "tests", config.test_paths), *config.test_paths]
+
+
+def _has_data(data: Path) -> bool:
+    """Whether the run saved coverage data: ``data``, or parallel files still to combine."""
+    return data.exists() or any(data.parent.glob(f"{glob.escape(data.name)}.*"))
+
+
 @stage(
     "tests",
     python="matrix",
@@ -143,12 +172,14 @@ def coverage_core(config: Config, python: str, environ: Mapping[str, str]) -> di
     inputs=whole_project,
     outputs=[JUNIT, COVERAGE_PART, COVERAGE_DATA],
     ci=CI(stage="tests"),
+    test_paths=unit_paths,
 )
 def tests(session: nox.Session, config: Config) -> None:
     """Run the unit tests under coverage on each Python of the matrix."""
     py = str(session.python)
     install_plan(session, config, tests_env)
     data = COVERAGE_DATA.path(config, py)
+    _erase_data(data)
     junit = JUNIT.path(config, py)
     env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
     venv = Path(str(session.virtualenv.location))
@@ -164,12 +195,12 @@ def tests(session: nox.Session, config: Config) -> None:
             env["COVERAGE_CORE"] = "ctrace"
         else:
             run_data = venv / "noxops-affected.coverage"
-            run_data.unlink(missing_ok=True)
+            _erase_data(run_data)
             env["COVERAGE_FILE"] = str(run_data)
             merging = _merging(selection, venv, run_data, (data, xml), config, session.name)
             env.update(merging)
     else:
-        affected.selection_path(config, session.name).unlink(missing_ok=True)
+        note_partial(session, config, session.posargs, coverage=True)
     if picking is None or not picking[0].affected:  # (an affected run's merge writes it)
         xml.unlink(missing_ok=True)  # the plugin writes it at the end of the run
         env[affected.REPORT_ENV] = str(xml)
@@ -178,7 +209,7 @@ def tests(session: nox.Session, config: Config) -> None:
             session.run(
                 "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
                 f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}", "-p",
-                affected.PLUGIN, *config.tests.pytest_args, *config.test_paths,
+                affected.PLUGIN, *config.tests.pytest_args, *_pytest_paths(config),
                 *session.posargs, env={**services.env, **env},
                 success_codes=[0, 5] if picking is not None and picking[0].affected else [0],
             )  # fmt: skip
@@ -187,8 +218,24 @@ def tests(session: nox.Session, config: Config) -> None:
         reported = picking is not None and _after_picking(
             session, config, picking[0], venv=venv, run_data=run_data, reports=(data, xml)
         )
-        if data.exists() and not reported and not xml.exists():  # the plugin could not
+        if _has_data(data) and not reported and not xml.exists():  # the plugin could not
+            # (or left it to this script: [run] parallel, combined once `coverage run` ended)
             session.run("python", str(_coverage_module(venv)), "xml", str(xml), env=env)
+        if not xml.exists():
+            session.log(f"noxops: no {xml.name}: coverage saved no data for this run")
+
+
+def note_partial(
+    session: nox.Session, config: Config, posargs: list[str], *, coverage: bool
+) -> None:
+    """Record a run whose arguments leave part of the suite out (``-- -k slow``), so that the
+    report never shows it as the suite's result; forget an earlier run's record otherwise."""
+    partial = affected.partial_selection(posargs, coverage=coverage)
+    if partial is None:
+        affected.selection_path(config, session.name).unlink(missing_ok=True)
+        return
+    affected.write_selection(config, session.name, partial)
+    session.log(f"noxops: {session.name}: {partial.describe()}")
 
 
 def _services(session: nox.Session, config: Config) -> list[str]:
@@ -303,7 +350,7 @@ def _after_picking(
     except (OSError, ValueError):
         return False  # pytest did not get to the end: nothing to learn from this run
     if not selection.affected:
-        if data.exists():
+        if _has_data(data):
             mapping, plain = venv / "noxops-test-map.json", venv / "noxops-full.coverage"
             module = str(_coverage_module(venv))
             session.run("python", module, "map", str(data), str(mapping), str(plain), silent=True)
@@ -366,5 +413,8 @@ def coverage(session: nox.Session, config: Config) -> None:
     note = affected.gate_note(config)
     if note:
         session.log(f"noxops: the coverage gate is {note}")
+    partial = affected.partial_note(config)
+    if partial:
+        session.log(f"noxops: the coverage gate {partial}")
     threshold, digits = percent_text(fail_under(config)), coverage_precision(config)
     session.run("coverage", "report", f"--fail-under={threshold}", f"--precision={digits}", env=env)
