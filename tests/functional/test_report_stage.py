@@ -79,7 +79,7 @@ def test_failing_project_reports_exactly_its_two_failures(failing: Path, tmp_pat
     assert rows["type"] == rows["bandit"] == "passed"
     assert rows["coverage"] == "NOT RUN"  # nox did not run it: its tests failed
     assert "src/calc/__init__.py:5: F401" in run.output
-    assert "FAILED tests.test_calc::test_broken (tests/test_calc.py:22)" in run.output
+    assert "FAILED tests/test_calc.py::test_broken (tests/test_calc.py:22)" in run.output
     assert "gate: FAILED: 2 blocking check(s) failed: lint, tests-3.11" in run.output
     assert "\x1b[" not in run.output  # NO_COLOR
 

@@ -58,7 +58,7 @@ def test_pytest_junit_totals_and_failure_location() -> None:
     suite = read_junit(FAILING / "junit-3.11.xml", FAILING_ROOT)
     assert (suite.tests, suite.passed, suite.failures, suite.errors) == (4, 3, 1, 0)
     [case] = suite.failed
-    assert case.name == "tests.test_calc::test_broken"
+    assert case.name == "tests/test_calc.py::test_broken"  # pytest's id (the traceback's file)
     assert (case.path, case.line) == ("tests/test_calc.py", 22)
     assert "assert 2 == 3" in case.message
     clean = read_junit(CLEAN / "junit-3.11.xml", CLEAN_ROOT)

@@ -371,6 +371,13 @@ class _Reader:
             )
         if check.status == "passed":
             self.session_failed(check, session, check.summary)
+        if picked is not None and picked.get("mode") == "partial":
+            # -- -k slow: what ran says nothing of the rest of the suite
+            check.partial = str(picked.get("summary") or "partial run: not the full suite")
+            check.summary = f"{check.summary}; {check.partial}"
+            check.details.insert(0, check.partial)
+            if check.status == "passed":
+                check.status = "not-run"
         return check
 
     def coverage(self, name: str, session: str, file: str) -> Check:
@@ -387,6 +394,10 @@ class _Reader:
         if note:
             check.summary += " (full run + affected reruns)"
             check.details.append(f"coverage {note}")
+        partial = affected.partial_note(self.config)
+        if partial:
+            check.summary += " (includes a partial run)"
+            check.details.append(f"the coverage gate {partial}")
         if check.status == "passed":
             self.session_failed(check, session, check.summary)
         self.coverage_files.extend((f.path, f.percent, f.covered, f.statements) for f in cov.files)
@@ -568,15 +579,25 @@ def gather(
                 )
             )
             continue
-        check = read(entry.check, entry.session, entry.file)
+        check = _explained(read(entry.check, entry.session, entry.file), records, entry.session)
         check = _marked(_revision(check, config, records, entry.session), records, entry.session)
         check.mode = entry.output.mode  # the gate's default for it (the configuration wins)
         checks.append(check)
     for name, rec in records.items():
         if name not in covered_sessions:
-            check = _revision(reader.session_only(rec), config, records, rec.name)
+            check = _explained(reader.session_only(rec), records, rec.name)
+            check = _revision(check, config, records, rec.name)
             checks.append(_marked(check, records, rec.name))
     return checks, reader.coverage_files, problems
+
+
+def _explained(check: Check, records: Mapping[str, SessionRecord], session: str) -> Check:
+    """A failed check with no finding or failing test to show gets the lines of its session's
+    log that say what ended the run (its record keeps them), not only "Returned code 1"."""
+    rec = records.get(session)
+    if check.status == "failed" and not check.findings and not check.details and rec:
+        check.details += rec.errors
+    return check
 
 
 def _revision(

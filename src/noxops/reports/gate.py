@@ -157,7 +157,11 @@ def apply_gate(checks: list[Check], config: Config) -> tuple[list[Check], bool, 
         return kept, False, "FAILED: no results to judge; run the pipeline (`nox`) first"
     if blocking:
         failed = [c.name for c in blocking if c.status == "failed"]
-        other = [f"{c.name} ({STATUS_WORDS[c.status]})" for c in blocking if c.status != "failed"]
+        other = [
+            f"{c.name} ({'partial run' if c.partial else STATUS_WORDS[c.status]})"
+            for c in blocking
+            if c.status != "failed"
+        ]
         parts = [f"{len(failed)} blocking check(s) failed: {', '.join(failed)}"] if failed else []
         if other:
             parts.append(f"without a result: {', '.join(other)}")

@@ -13,11 +13,18 @@ from noxops.reports.model import Finding, ReadProblem
 
 __all__ = ["FailedCase", "Suite", "mypy_findings", "read_junit"]
 
-_TRACE_LOCATION = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d+): ", re.MULTILINE)
+# A traceback's "path.py:12: AssertionError", or a bare "path.py:8" (where a fixture is).
+_TRACE_LOCATION = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d+)(?:: |$)", re.MULTILINE)
+# mypy's "path:line[:col[:end line:end col]]: level: message  [code]" (show_error_end adds
+# the end); with ``pretty`` the message goes on, unindented, on the next lines.
 _MYPY_LINE = re.compile(
-    r"^(?P<path>[^:\n]+):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<level>error|warning|note): "
-    r"(?P<message>.*?)(?:  \[(?P<code>[\w-]+)\])?$"
+    r"^(?P<path>[^:\n]+):(?P<line>\d+)(?::(?P<col>\d+)(?::\d+:\d+)?)?: "
+    r"(?P<level>error|warning|note): (?P<message>.*)$"
 )
+_MYPY_LEVEL = re.compile(r": (?:error|warning|note): ")  # a message of its own
+_MYPY_CODE = re.compile(r"^(?P<message>.*?)  \[(?P<code>[\w-]+)\]$")
+# pytest's junit message of an error outside the test itself: the error is in the text.
+_SETUP = ('failed on setup with "', 'failed on teardown with "')
 
 
 @dataclass
@@ -59,10 +66,31 @@ def _float(text: Optional[str]) -> float:
         return 0.0
 
 
-def _case_name(case: ElementTree.Element) -> str:
+def _case_name(case: ElementTree.Element, root: Path, files: set[str]) -> str:
+    """The test's id as pytest names it (``tests/test_calc.py::TestAdd::test_one``) when its
+    file is known (in the traceback, or in the project), else JUnit's ``classname::name``."""
     classname = case.get("classname", "")
     name = case.get("name", "?")
+    parts = classname.split(".") if classname else []
+    for cut in range(len(parts), 0, -1):
+        file = "/".join(parts[:cut]) + ".py"
+        if file in files or (root / file).is_file():
+            return "::".join([file, *parts[cut:], name])
     return f"{classname}::{name}" if classname else name
+
+
+def _message(problem: ElementTree.Element, text: str) -> str:
+    """What went wrong, in one line: pytest's message, or for an error in a fixture, at
+    collection or one spread over lines, the first ``E`` line of the text (``fixture
+    'base_url' not found`` rather than ``failed on setup with "file ..., line 4``)."""
+    message = problem.get("message") or ""
+    for prefix in _SETUP:
+        if message.startswith(prefix):
+            message = message[len(prefix) :].removesuffix('"')
+    errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    if errors and (not message or "\n" in message or message == "collection failure"):
+        return errors[0]
+    return message or next(iter(text.strip().splitlines()[-1:]), "")
 
 
 def read_junit(path: Path, root: Path) -> Suite:
@@ -90,13 +118,14 @@ def read_junit(path: Path, root: Path) -> Suite:
         else:
             suite.errors += 1
         text = problem.text or ""
+        locations = list(_TRACE_LOCATION.finditer(text))
+        files = {relative(m.group("path"), root) for m in locations}
         failed = FailedCase(
-            name=_case_name(case),
+            name=_case_name(case, root, files),
             outcome=outcome,
-            message=problem.get("message") or next(iter(text.strip().splitlines()[-1:]), ""),
+            message=_message(problem, text),
             text=text,
         )
-        locations = list(_TRACE_LOCATION.finditer(text))
         if locations:
             last = locations[-1]
             failed.path = relative(last.group("path"), root)
@@ -113,15 +142,15 @@ def mypy_findings(path: Path, root: Path) -> tuple[Suite, list[Finding]]:
     suite = read_junit(path, root)
     findings: list[Finding] = []
     for case in suite.failed:
-        for raw in case.text.splitlines():
-            match = _MYPY_LINE.match(raw.strip())
-            if not match or match.group("level") == "note":
+        for match, message in _mypy_messages(case.text):
+            if match.group("level") == "note":
                 continue
+            code = _MYPY_CODE.match(message)
             findings.append(
                 Finding(
                     tool="mypy",
-                    rule=match.group("code") or "error",
-                    message=match.group("message"),
+                    rule=code.group("code") if code else "error",
+                    message=code.group("message") if code else message,
                     path=relative(match.group("path"), root),
                     line=int(match.group("line")),
                     column=int(match.group("col") or 0),
@@ -130,3 +159,17 @@ def mypy_findings(path: Path, root: Path) -> tuple[Suite, list[Finding]]:
                 )
             )
     return suite, findings
+
+
+def _mypy_messages(text: str) -> list[tuple[re.Match[str], str]]:
+    """Each message mypy printed with its location, whole: with ``pretty = true`` a long
+    message goes on over unindented lines (the source line and its marker are indented)."""
+    found: list[tuple[re.Match[str], str]] = []
+    for raw in text.splitlines():
+        match = _MYPY_LINE.match(raw.strip())
+        if match:
+            found.append((match, match.group("message").rstrip()))
+        elif found and raw.strip() and not raw[0].isspace() and not _MYPY_LEVEL.search(raw):
+            last, message = found[-1]
+            found[-1] = (last, f"{message} {raw.strip()}")
+    return found

@@ -77,6 +77,9 @@ class Check:
     replayed: Optional[str] = None
     # A tests run that ran only the tests affected by a change: what it selected.
     selected: Optional[str] = None
+    # A test run whose arguments ran part of the suite (``-- -k slow``): what it says. Its
+    # pass is not the suite's result: the check reads "not run".
+    partial: Optional[str] = None
     # A smoke, load or deploy run that used the image of another revision than HEAD's, as
     # asked by --allow-other-revision: which (noxops.build.revision).
     other_revision: Optional[str] = None
@@ -98,6 +101,7 @@ class Check:
             "replayed": self.replayed is not None,
             "replayed_from": self.replayed,
             "selected": self.selected,
+            "partial": self.partial,
             "other_revision": self.other_revision,
         }
 

@@ -15,7 +15,9 @@ colours).
 
 The record is written as ``started`` before the session's work and replaced at its end, so
 a run killed on the way (SIGKILL, a lost runner) reads as not finished, never as the
-previous run's outcome. Each session run has an id (``run`` in the record, and
+previous run's outcome. A run that failed keeps in its record the lines of its log that
+say what ended it (``errors``: :func:`failure_lines`), which the report shows for a check
+that has no finding or failing test to show. Each session run has an id (``run`` in the record, and
 ``NOXOPS_RUN_ID`` in the environment while it runs) that its stages write into the reports
 that must be this run's own (the audit). A record that cannot be read counts as a session
 that did not pass.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import shutil
 import sys
@@ -33,7 +36,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Optional
@@ -52,6 +55,7 @@ __all__ = [
     "Record",
     "Recorder",
     "SessionRecord",
+    "failure_lines",
     "read_nox_report",
     "read_records",
     "recording",
@@ -62,6 +66,43 @@ __all__ = [
 RUN_ID_ENV = "NOXOPS_RUN_ID"
 NOT_FINISHED = "did not finish (killed, or still running)"
 _PARTIAL_WAIT = 0.05  # seconds an unfinished line waits for its end before it is copied
+_ERROR_LINES = 5  # kept in a failed run's record
+_LOG_TAIL = 64 * 1024  # bytes of the log's end read for them
+_COMMAND_FAILED = re.compile(r"^nox > Command .* failed with exit code -?\d+")
+_RULE = re.compile(r"^\s*[=_-]{3,}.*[=_-]{3,}\s*$|^\s*[=_~^-]+\s*$")  # pytest's rules
+_ERROR = re.compile(
+    r"(?:error|exception|failed|failure|fatal|traceback)s?\b|\bfail\b|not found|denied"
+    r"|refused|cannot|could not|no such|timed? ?out|invalid|missing",
+    re.IGNORECASE,
+)
+
+
+def failure_lines(log: str, limit: int = _ERROR_LINES) -> list[str]:
+    """The lines of a failed session's log that say what ended it: the last ``limit`` that
+    read as an error before nox's "Command ... failed" (nox's own lines, blank lines and
+    pytest's rules left out), else the last lines before it."""
+    lines = log.splitlines()
+    end = next(
+        (i for i in range(len(lines) - 1, -1, -1) if _COMMAND_FAILED.match(lines[i])), len(lines)
+    )
+    body = [
+        " ".join(line.split())[:300]
+        for line in lines[:end]
+        if line.strip() and not line.startswith("nox > ") and not _RULE.match(line)
+    ]
+    errors = [line for line in body if _ERROR.search(line)]
+    return (errors or body)[-limit:]
+
+
+def _log_errors(log: Path) -> list[str]:
+    """:func:`failure_lines` of the end of a session's log (already masked as written)."""
+    try:
+        with log.open("rb") as fh:
+            fh.seek(max(0, log.stat().st_size - _LOG_TAIL))
+            tail = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [mask(line) for line in failure_lines(tail)]
 
 
 def sessions_dir(config: Config) -> Path:
@@ -244,19 +285,28 @@ def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
             os.environ[RUN_ID_ENV] = saved_run
         if tee is not None:
             tee.stop()
-        status, reason = _status(error, recorder)
-        record.update(
-            status=status,
-            reason=mask(reason),  # a failure's message may quote a secret
-            duration=round(time.monotonic() - start, 3),
-            finished=_now(),
-        )
+        _outcome(record, _status(error, recorder), start, log_path if tee is not None else None)
         if recorder.replayed is not None:
             record.update(replayed=True, replayed_from=recorder.replayed)
         _write_record(record_path, record, name)
         if recorder.keep_log is not None and tee is not None:
             with contextlib.suppress(OSError):
                 shutil.copyfile(log_path, recorder.keep_log)
+
+
+def _outcome(
+    record: dict[str, Any], outcome: tuple[str, str], start: float, log: Optional[Path]
+) -> None:
+    """The run's outcome in its record; for a failed run with a log, also what ended it."""
+    status, reason = outcome
+    record.update(
+        status=status,
+        reason=mask(reason),  # a failure's message may quote a secret
+        duration=round(time.monotonic() - start, 3),
+        finished=_now(),
+    )
+    if status in ("failed", "timed-out") and log is not None:
+        record["errors"] = _log_errors(log)
 
 
 def _write_record(path: Path, record: dict[str, Any], name: str) -> None:
@@ -284,6 +334,7 @@ class SessionRecord:
     source: str = ""
     run: str = ""
     replayed_from: Optional[str] = None  # a replayed result: when the run it replays finished
+    errors: list[str] = field(default_factory=list)  # a failed run: what ended it (its log)
 
     @property
     def ok(self) -> bool:
@@ -322,6 +373,7 @@ def read_records(config: Config) -> tuple[dict[str, SessionRecord], list[str]]:
                 replayed_from=(
                     str(data.get("replayed_from") or "") if data.get("replayed") else None
                 ),
+                errors=[str(x) for x in _listed(data.get("errors")) if x],
             )
         except ReadProblem as exc:
             problems.append(str(exc))
@@ -331,6 +383,10 @@ def read_records(config: Config) -> tuple[dict[str, SessionRecord], list[str]]:
             problems.append(problem)
             records[path.stem] = _unreadable(path, config, problem)
     return records, problems
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _unreadable(path: Path, config: Config, problem: str) -> SessionRecord:
