@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
 from noxops import affected, interpreters
+from noxops.build import revision
 from noxops.build.manifest import Manifest, ManifestError
 from noxops.build.manifest import load as load_manifest
-from noxops.build import revision
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.files import display, mtime, read_json, read_text
 from noxops.reports.gate import (
@@ -215,42 +215,44 @@ class _Reader:
 
     # -- the checks -------------------------------------------------------------------
 
-    def ruff(self, name: str, session: str, file: str) -> Check:
+    def linter(
+        self,
+        name: str,
+        session: str,
+        file: str,
+        tool: str,
+        reader: Callable[[Path, Path], list[Finding]],
+    ) -> tuple[Check, str]:
+        """A linter's report read into its check, failed by any finding; with the figure its
+        summary says ("" when the report could not be read: the check says why)."""
         check = self.base(name, session, [self.shown(file)])
-        findings = self.read(check, session, file, read_ruff)
+        findings = self.read(check, session, file, reader)
         if findings is None:
-            return check
+            return check, ""
         check.findings = findings
         check.metrics["findings"] = len(findings)
-        figure = f"{len(findings)} ruff finding(s)" if findings else "no ruff findings"
+        figure = f"{len(findings)} {tool} finding(s)" if findings else f"no {tool} findings"
         check.status, check.summary = ("failed" if findings else "passed"), figure
-        rec = self.records.get(session)
-        if not findings and not self.session_failed(check, session, figure) and rec is None:
+        return check, figure
+
+    def ruff(self, name: str, session: str, file: str) -> Check:
+        check, figure = self.linter(name, session, file, "ruff", read_ruff)
+        if not figure or check.findings:
+            return check
+        if not self.session_failed(check, session, figure) and session not in self.records:
             check.details.append("black and isort: no session record, only ruff's report read")
         return check
 
     def flake8(self, name: str, session: str, file: str) -> Check:
-        check = self.base(name, session, [self.shown(file)])
-        findings = self.read(check, session, file, read_flake8)
-        if findings is None:
-            return check
-        check.findings = findings
-        check.metrics["findings"] = len(findings)
-        figure = f"{len(findings)} flake8 finding(s)" if findings else "no flake8 findings"
-        check.status, check.summary = ("failed" if findings else "passed"), figure
-        self.session_failed(check, session, figure)
+        check, figure = self.linter(name, session, file, "flake8", read_flake8)
+        if figure:
+            self.session_failed(check, session, figure)
         return check
 
     def pylint(self, name: str, session: str, file: str) -> Check:
-        check = self.base(name, session, [self.shown(file)])
-        findings = self.read(check, session, file, read_pylint)
-        if findings is None:
-            return check
-        check.findings = findings
-        check.metrics["findings"] = len(findings)
-        figure = f"{len(findings)} pylint finding(s)" if findings else "no pylint findings"
-        check.status, check.summary = ("failed" if findings else "passed"), figure
-        self.session_failed(check, session, figure)
+        check, figure = self.linter(name, session, file, "pylint", read_pylint)
+        if figure:
+            self.session_failed(check, session, figure)
         return check
 
     def mypy(self, name: str, session: str, file: str) -> Check:
