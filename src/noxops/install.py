@@ -155,10 +155,11 @@ def poetry_groups(project: Project) -> list[str]:
     return names
 
 
-def requirement_lines(root: Path, names: Sequence[str]) -> list[str]:
-    """The requirements in requirements files (``-r`` includes followed), as written but
-    without comments, options (``--hash``) and line continuations: ``flake8==7.1.1``."""
-    found: list[str] = []
+def _requirements(root: Path, names: Sequence[str]) -> list[tuple[str, str]]:
+    """(distribution name, line) of each requirement in requirements files (``-r`` includes
+    followed, each file once); the line without comment and line continuation, but with its
+    options (``--hash``)."""
+    found: list[tuple[str, str]] = []
     seen: set[Path] = set()
 
     def read(path: Path) -> None:
@@ -170,36 +171,23 @@ def requirement_lines(root: Path, names: Sequence[str]) -> list[str]:
             include = re.match(r"^(?:-r|--requirement)\s*=?\s*(\S+)", line)
             if include:
                 read(path.parent / include[1])
-            elif _NAME.match(line):
-                found.append(re.split(r"\s+--?[a-z]", line)[0].strip())
+            elif name := _NAME.match(line):
+                found.append((name[0], line))
 
     for name in names:
         read(root / name)
     return found
+
+
+def requirement_lines(root: Path, names: Sequence[str]) -> list[str]:
+    """The requirements in requirements files (``-r`` includes followed), as written but
+    without comments, options (``--hash``) and line continuations: ``flake8==7.1.1``."""
+    return [re.split(r"\s+--?[a-z]", line)[0].strip() for _, line in _requirements(root, names)]
 
 
 def requirement_names(root: Path, names: Sequence[str]) -> list[str]:
     """The distribution names in requirements files (``-r`` includes followed), lowercased."""
-    found: list[str] = []
-    seen: set[Path] = set()
-
-    def read(path: Path) -> None:
-        if path in seen or not path.is_file():
-            return
-        seen.add(path)
-        for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            line = raw.split(" #")[0].strip()
-            include = re.match(r"^(?:-r|--requirement)\s*=?\s*(\S+)", line)
-            if include:
-                read(path.parent / include[1])
-                continue
-            match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)", line)
-            if match:
-                found.append(match[1].lower())
-
-    for name in names:
-        read(root / name)
-    return found
+    return [name.lower() for name, _ in _requirements(root, names)]
 
 
 def describe(project: Project) -> tuple[bool, str]:
