@@ -163,6 +163,10 @@ def _requirements(root: Path, names: Sequence[str]) -> list[tuple[str, str]]:
     seen: set[Path] = set()
 
     def read(path: Path) -> None:
+        try:
+            path = path.resolve()  # a/../b.txt is b.txt: each file once, or an include loops
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            return
         if path in seen or not path.is_file():
             return
         seen.add(path)
