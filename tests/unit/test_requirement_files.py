@@ -10,7 +10,7 @@ from noxops import install
 
 def test_files_that_include_each_other_from_other_folders_are_read_once(tmp_path: Path) -> None:
     # requirements/dev.txt reaches back to the root file as ../requirements.txt: the same
-    # file by another spelling, which had been read again and again (a RecursionError).
+    # file by another spelling, which had been read again and again (an OSError traceback).
     (tmp_path / "requirements").mkdir()
     (tmp_path / "requirements.txt").write_text("-r requirements/dev.txt\nrequests==2.32.3\n")
     (tmp_path / "requirements" / "dev.txt").write_text(
