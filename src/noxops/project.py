@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from noxops.errors import ConfigError
+from noxops.textfile import NotText, read_utf8
 
 __all__ = ["BuildSystem", "Project", "freeze", "normalize_group", "read_toml", "thaw"]
 
@@ -248,17 +249,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         return ConfigError(str(path), "(file)", problem)
 
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise fail(f"cannot be read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise fail(
-            f"is not UTF-8 (byte 0x{raw[exc.start]:02x} at line {line}, offset {exc.start}); "
-            "save it as UTF-8, as TOML requires"
-        ) from None
+        text = read_utf8(path)
+    except NotText as exc:
+        fix = "; save it as UTF-8, as TOML requires" if exc.decoding else ""
+        raise fail(f"{exc.problem}{fix}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

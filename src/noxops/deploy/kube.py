@@ -32,6 +32,7 @@ from noxops import leases
 from noxops.deploy.http import open_url
 from noxops.errors import NoxopsError
 from noxops.masking import register
+from noxops.textfile import NotText, read_utf8
 
 __all__ = [
     "KubeClient",
@@ -256,12 +257,10 @@ def load_kubeconfig(
     path = Path(path)
     where = where or f"kubeconfig {path}"
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise KubeError(f"cannot read {where}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
+        text = read_utf8(path)
+    except NotText as exc:
+        if not exc.decoding:
+            raise KubeError(f"cannot read {where}: {exc.strerror}") from None
         raise KubeError(
             f"{where} is not a kubeconfig (not UTF-8 text); expected YAML or JSON "
             "(from `kubectl config view --raw`)"
