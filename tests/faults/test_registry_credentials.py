@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.loopback import http_server
 from support.noxrun import copy_fixture, run_nox
 
 from noxops.build import engine, runner
@@ -90,16 +91,12 @@ def _handler(state: Registry) -> type[http.server.BaseHTTPRequestHandler]:
 @pytest.fixture
 def registry() -> Iterator[Registry]:
     state = Registry()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    state.host = f"127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        state.closing.set()
-        server.shutdown()
-        server.server_close()
+    with http_server(_handler(state)) as address:
+        state.host = address
+        try:
+            yield state
+        finally:
+            state.closing.set()  # a push left hanging lets go before the server stops
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import http.server
 import json
 import re
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.loopback import http_server
 from support.noxrun import copy_fixture, run_nox
 
 from noxops.build import engine
@@ -129,15 +129,9 @@ def _handler(state: Registry) -> type[http.server.BaseHTTPRequestHandler]:
 @pytest.fixture
 def registry() -> Iterator[Registry]:
     state = Registry()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    state.url = f"127.0.0.1:{server.server_address[1]}"
-    try:
+    with http_server(_handler(state)) as address:
+        state.url = address
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _pushable_project(tmp_path: Path, registry: Registry) -> Path:

@@ -19,13 +19,27 @@ from typing import Any
 
 from support.certs import make_ca
 
-__all__ = ["Mailbox", "SlackSink", "free_port", "smtp_server"]
+__all__ = ["Mailbox", "SlackSink", "free_port", "http_server", "smtp_server"]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served on 127.0.0.1 from a thread (a thread per request, not waited for
+    on the way out); yields ``127.0.0.1:<port>``, and shuts the server down after."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class SlackSink:
