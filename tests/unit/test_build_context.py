@@ -1,5 +1,5 @@
 """The build context without an engine (issue #24, item 13): what is left out, measured and
-warned about; the real engine's view is tests/functional/test_build_context.py."""
+warned about; the real engine's view is tests/functional/test_build_context_engine.py."""
 
 from __future__ import annotations
 
