@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.noxrun import FIXTURES
+from support.projects import write_project
 
 from noxops import tools
 from noxops.config import load
@@ -23,15 +24,6 @@ from noxops.reports.scanners import read_flake8
 from noxops.stages import STAGES
 from noxops.stages import lint as lint_stage
 from noxops.stages import pylint as pylint_stage
-
-
-def _project(root: Path, pyproject: str = "", **files: str) -> Path:
-    (root / "pyproject.toml").write_text(pyproject)
-    for name, text in files.items():
-        path = root / name.replace("__", "/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def _checks(root: Path) -> list[str]:
@@ -60,7 +52,7 @@ def test_a_flake8_project_is_linted_by_flake8_with_its_plugin_at_their_pins() ->
 
 
 def test_with_no_linter_configured_lint_runs_ruffs_defaults_and_says_so(tmp_path: Path) -> None:
-    config = load(_project(tmp_path, '[project]\nname = "bare"\n'))
+    config = load(write_project(tmp_path, '[project]\nname = "bare"\n'))
     [choice] = tools.linters(config)
     assert tools.describe_linter(config, choice) == (
         "lint: ruff check with ruff's defaults (the project configures no linter)"
@@ -72,7 +64,7 @@ def test_with_no_linter_configured_lint_runs_ruffs_defaults_and_says_so(tmp_path
 def test_ruffs_linter_wins_over_a_leftover_flake8_config_not_over_a_flake8_hook(
     tmp_path: Path,
 ) -> None:
-    _project(
+    write_project(
         tmp_path,
         '[tool.ruff.lint]\nselect = ["E", "F"]\n[dependency-groups]\ndev = ["ruff==0.8.6"]\n',
         **{".flake8": "[flake8]\nmax-line-length = 100\n"},
@@ -110,7 +102,7 @@ def test_ruffs_linter_wins_over_a_leftover_flake8_config_not_over_a_flake8_hook(
 def test_flake8_is_found_where_flake8_looks(
     tmp_path: Path, files: dict[str, str], why: str
 ) -> None:
-    config = load(_project(tmp_path, "", **files))
+    config = load(write_project(tmp_path, "", **files))
     [choice] = tools.linters(config)
     assert (choice.tool, choice.why[: len(why)]) == ("flake8", why)
     assert "ruff" not in _checks(tmp_path)
@@ -119,7 +111,7 @@ def test_flake8_is_found_where_flake8_looks(
 def test_pylint_as_the_projects_linter_turns_its_stage_on_at_the_pinned_version(
     tmp_path: Path,
 ) -> None:
-    _project(
+    write_project(
         tmp_path,
         '[project]\nname = "app"\n[build-system]\nrequires = ["hatchling"]\n'
         'build-backend = "hatchling.build"\n',
@@ -140,9 +132,9 @@ def test_pylint_as_the_projects_linter_turns_its_stage_on_at_the_pinned_version(
 
 
 def test_the_linters_setting_overrides_and_a_wrong_name_is_one_line(tmp_path: Path) -> None:
-    _project(tmp_path, '[tool.noxops.lint]\nlinters = ["ruff", "flake8"]\n')
+    write_project(tmp_path, '[tool.noxops.lint]\nlinters = ["ruff", "flake8"]\n')
     assert tools.linter_names(load(tmp_path)) == ["ruff", "flake8"]
-    _project(tmp_path, '[tool.noxops.lint]\nlinters = ["flake9"]\n')
+    write_project(tmp_path, '[tool.noxops.lint]\nlinters = ["flake9"]\n')
     with pytest.raises(ConfigError) as caught:
         load(tmp_path)
     message = str(caught.value)
@@ -172,7 +164,7 @@ def test_flake8s_report_file_is_read_with_file_and_line(tmp_path: Path) -> None:
 
 
 def test_the_report_shows_flake8s_findings_in_a_check_of_their_own(tmp_path: Path) -> None:
-    _project(tmp_path, "", **{"setup.cfg": "[flake8]\nmax-line-length = 100\n"})
+    write_project(tmp_path, "", **{"setup.cfg": "[flake8]\nmax-line-length = 100\n"})
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "flake8.txt").write_text(
         "src/a.py:3:1: F401 'os' imported but unused\n"
@@ -193,7 +185,7 @@ def test_inits_noxfile_follows_isort_and_ruffs_import_layout(tmp_path: Path) -> 
         "config setup.cfg [flake8]"
     ]
     assert "import noxops\n\n\ndef pipeline() -> None:" in noxfile_text(2)
-    _project(
+    write_project(
         tmp_path,
         '[project]\nname = "p"\n[tool.ruff.lint]\nselect = ["E", "I"]\n'
         "[tool.ruff.lint.isort]\nlines-after-imports = 2\n"
@@ -204,7 +196,7 @@ def test_inits_noxfile_follows_isort_and_ruffs_import_layout(tmp_path: Path) -> 
         2,
         ["from __future__ import annotations"],
     )
-    _project(tmp_path, '[project]\nname = "p"\n[tool.isort]\nprofile = "attrs"\n')
+    write_project(tmp_path, '[project]\nname = "p"\n[tool.isort]\nprofile = "attrs"\n')
     assert detect(tmp_path).lines_after_imports == 2  # the attrs profile sets it
     (tmp_path / ".isort.cfg").write_text("[settings]\nprofile = black\n")
     assert detect(tmp_path).lines_after_imports == 1  # isort reads .isort.cfg first

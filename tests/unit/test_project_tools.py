@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.projects import write_project
 
 from noxops import detect, install, tools
 from noxops.build.context import prepare
@@ -17,18 +18,9 @@ from noxops.stages.integration import mapped_env, services_for
 from noxops.stages.typecheck import type_paths
 
 
-def _project(root: Path, pyproject: str, **files: str) -> Path:
-    (root / "pyproject.toml").write_text(pyproject)
-    for name, text in files.items():
-        path = root / name.replace("__", "/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
 def test_ruff_format_and_ruff_isort_rules_are_followed(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             '[tool.ruff.format]\n[tool.ruff.lint]\nselect = ["E", "I"]\n'
             '[dependency-groups]\ndev = ["ruff==0.8.6"]\n',
@@ -46,7 +38,9 @@ def test_black_and_isort_and_precommit_pins(tmp_path: Path) -> None:
         "  - repo: https://github.com/pycqa/isort\n    rev: 5.13.2\n    hooks:\n"
         "      - id: isort\n"
     )
-    config = load(_project(tmp_path, "[tool.ruff]\n", **{".pre-commit-config.yaml": precommit}))
+    config = load(
+        write_project(tmp_path, "[tool.ruff]\n", **{".pre-commit-config.yaml": precommit})
+    )
     assert tools.formatter(config).tool == "black"
     assert tools.import_sorter(config).tool == "isort"
     assert tools.requirement(config, "black") == "black==24.4.2"
@@ -77,7 +71,7 @@ def test_a_frozen_precommit_rev_and_a_hooks_additional_dependencies_pin_the_tool
         "    rev: 0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d0e0f0a0b\n"  # frozen, the comment lost
         "    hooks:\n      - id: isort\n"
     )
-    config = load(_project(tmp_path, "", **{".pre-commit-config.yaml": precommit}))
+    config = load(write_project(tmp_path, "", **{".pre-commit-config.yaml": precommit}))
     assert tools.requirement(config, "ruff") == "ruff==0.15.9"
     assert tools.requirement(config, "mypy") == "mypy==1.15.0"
     # A hook's additional_dependencies pin a tool the project pins nowhere else...
@@ -90,7 +84,7 @@ def test_a_frozen_precommit_rev_and_a_hooks_additional_dependencies_pin_the_tool
 
 def test_configuration_overrides_detection(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             '[tool.ruff.format]\n[tool.noxops.lint]\nformatter = "black"\nimport_sorter = "none"\n',
         )
@@ -101,7 +95,7 @@ def test_configuration_overrides_detection(tmp_path: Path) -> None:
 
 def test_mypy_files_and_pytest_testpaths_are_used(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             '[tool.mypy]\nfiles = "app, tests"\n'
             '[tool.pytest.ini_options]\ntestpaths = ["checks"]\n',
@@ -114,7 +108,7 @@ def test_mypy_files_and_pytest_testpaths_are_used(tmp_path: Path) -> None:
 
 def test_the_test_env_takes_the_test_group_and_pytest_once(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             '[project]\nname = "p"\n[dependency-groups]\ntest = ["pytest>=8"]\n'
             'dev = [{include-group = "test"}, "tox", "ruff"]\n',
@@ -126,7 +120,9 @@ def test_the_test_env_takes_the_test_group_and_pytest_once(tmp_path: Path) -> No
 
 def test_a_dev_group_alone_loses_its_linters(tmp_path: Path) -> None:
     config = load(
-        _project(tmp_path, '[project]\nname = "p"\n[dependency-groups]\ndev = ["pytest", "tox"]\n')
+        write_project(
+            tmp_path, '[project]\nname = "p"\n[dependency-groups]\ndev = ["pytest", "tox"]\n'
+        )
     )
     (install_args,) = tests_stage.tests_env(config, "3.11")
     assert "tox" not in install_args and install_args.count("pytest") == 1
@@ -134,7 +130,7 @@ def test_a_dev_group_alone_loses_its_linters(tmp_path: Path) -> None:
 
 def test_requirements_project_is_not_pip_installed(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             "[tool.ruff]\n",
             **{"requirements.txt": "redis>=5\n", "requirements-dev.txt": "pytest\n"},
@@ -148,14 +144,14 @@ def test_requirements_project_is_not_pip_installed(tmp_path: Path) -> None:
 
 
 def test_nothing_to_install_is_said(tmp_path: Path) -> None:
-    config = load(_project(tmp_path, "[tool.ruff]\n"))
+    config = load(write_project(tmp_path, "[tool.ruff]\n"))
     ok, how = install.describe(config.project)
     assert not ok and "requirements.txt" in how
 
 
 def test_poetry_groups_are_translated(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             '[tool.poetry]\nname = "p"\nversion = "1.0"\n'
             '[tool.poetry.dependencies]\npython = "^3.9"\n'
@@ -170,7 +166,7 @@ def test_poetry_groups_are_translated(tmp_path: Path) -> None:
 
 def test_services_inferred_from_requirements_and_compose(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             "[tool.noxops]\n",
             **{
@@ -189,7 +185,7 @@ def test_services_inferred_from_requirements_and_compose(tmp_path: Path) -> None
 
 def test_service_urls_under_the_projects_names(tmp_path: Path) -> None:
     config = load(
-        _project(
+        write_project(
             tmp_path,
             "[tool.noxops.integration.env]\n"
             'DATABASE_TEST_URL = { service = "postgres", scheme = "postgres" }\n'
