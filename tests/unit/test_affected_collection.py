@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.plugin import write_plugin
+
 from noxops import affected
 
 A = """\
@@ -83,9 +85,7 @@ def _run(tmp_path: Path, *, narrow: bool) -> tuple[list[str], str, list[str]]:
     (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     for name, text in {"test_a": A, "test_b": B, "test_c": C, "test_new": NEW}.items():
         (root / "tests" / f"{name}.py").write_text(text, encoding="utf-8")
-    plugins = tmp_path / "plugins"
-    plugins.mkdir(exist_ok=True)
-    (plugins / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
+    plugins = write_plugin(tmp_path / "plugins")
     plan = root / "selection.json"
     whole = ["tests/test_c.py"]
     plan.write_text(json.dumps({"known": KNOWN, "run": RUN, "narrow": narrow, "whole": whole}))

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.plugin import write_plugin
 
 from noxops import affected
 
@@ -40,11 +41,7 @@ def _project(tmp_path: Path) -> Path:
     (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (root / "calc.py").write_text(MODULE, encoding="utf-8")
     (root / "test_calc.py").write_text(TEST, encoding="utf-8")
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
-    module = plugins / f"{affected.COVERAGE_MODULE}.py"
-    module.write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
+    write_plugin(tmp_path / "plugins")
     return root
 
 

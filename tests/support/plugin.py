@@ -1,0 +1,21 @@
+"""noxops's pytest plugin outside a nox session: for the tests that run a project's pytest
+with it, as the tests session does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from noxops import affected
+
+__all__ = ["write_plugin"]
+
+
+def write_plugin(folder: Path) -> Path:
+    """The plugin (``-p noxops_pytest_plugin``) and the coverage module it calls, written into
+    ``folder`` (made here when missing) as the session writes them into its environment; put
+    the folder, returned, on PYTHONPATH."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
+    module = folder / f"{affected.COVERAGE_MODULE}.py"
+    module.write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
+    return folder
