@@ -5,13 +5,12 @@ that the project's own import sorter, formatter and linter accept."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from support.noxrun import copy_fixture, run_nox, sections, set_noxops
+from support.noxrun import copy_fixture, noxops_init, run_nox, sections, set_noxops
 
 BIN = Path(sys.executable).parent  # the development environment's black, isort and ruff
 
@@ -29,20 +28,6 @@ def _commit(project: Path, message: str) -> None:
     )
 
 
-def _init(project: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"CI", "GITHUB_ACTIONS"}}
-    done = subprocess.run(
-        [sys.executable, "-m", "noxops", "init"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
-
-
 def _tool(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / argv[0]), *argv[1:]], cwd=project, capture_output=True, text=True, check=False
@@ -52,7 +37,7 @@ def _tool(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 def test_inits_noxfile_passes_the_projects_isort_black_and_ruff(tmp_path: Path) -> None:
     """isort with lines_after_imports = 2 and add_imports, black, ruff's pydocstyle rules."""
     project = copy_fixture("isort_project", tmp_path)
-    _init(project)
+    noxops_init(project)
     for argv in (
         ("isort", "--check-only", "--diff", "noxfile.py"),
         ("black", "--check", "--diff", "noxfile.py"),
@@ -71,7 +56,7 @@ def test_a_flake8_project_is_linted_by_its_flake8_and_plugin(tmp_path: Path) -> 
     something), checks init's noxfile with the project's black and isort, and changes no file;
     a finding only the plugin makes turns it red, with its file and line in the report."""
     project = copy_fixture("flake8_project", tmp_path)
-    said = _init(project).stdout
+    said = noxops_init(project)
     assert (
         "lint: flake8 7.1.1 (requirements-dev.txt) with flake8-bugbear 24.8.19, "
         "config setup.cfg [flake8]"

@@ -10,14 +10,12 @@ the .env's.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support.noxrun import copy_fixture, run_nox, sections
+from support.noxrun import copy_fixture, noxops_init, run_nox, sections
 from support.traces import traces
 
 pytestmark = [pytest.mark.slow, pytest.mark.local_servers("postgres")]
@@ -25,19 +23,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.local_servers("postgres")]
 
 def _git(project: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True)
-
-
-def _noxops_init(project: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in {"CI", "GITHUB_ACTIONS"}}
-    proc = subprocess.run(
-        [sys.executable, "-m", "noxops", "init"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout
 
 
 def _without_env_table(pyproject: Path) -> None:
@@ -52,7 +37,7 @@ def test_init_then_tests_and_integration_pass_against_the_started_database(
     tmp_path: Path,
 ) -> None:
     project = copy_fixture("settings_service", tmp_path)
-    _noxops_init(project)
+    noxops_init(project)
     _git(project, "init", "-q")
     _git(project, "add", "-A")
     _git(project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "i")

@@ -16,6 +16,7 @@ __all__ = [
     "copy_fixture",
     "installed",
     "matrix_project",
+    "noxops_init",
     "run_nox",
     "sections",
     "set_noxops",
@@ -81,6 +82,22 @@ def run_nox(
         check=False,
     )
     return NoxRun(proc.returncode, proc.stdout)
+
+
+def noxops_init(project: Path) -> str:
+    """Run ``python -m noxops init`` in ``project`` (outside CI, whatever runs the suite), which
+    must succeed; what it said."""
+    env = {k: v for k, v in os.environ.items() if k not in {"CI", "GITHUB_ACTIONS"}}
+    done = subprocess.run(
+        [sys.executable, "-m", "noxops", "init"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def matrix_project(destination: Path, other: str, tools_python: str = "3.11") -> Path:
