@@ -157,7 +157,9 @@ def download_sdist(work: Path, name: str, requirement: str, sha256: str) -> Path
     if digest != sha256:
         raise SystemExit(f"{sdist.name}: sha256 {digest}, expected {sha256}")
     unpacked = download / "unpacked"
-    shutil.unpack_archive(str(sdist), str(unpacked))
+    # The "data" filter: no links out, and files owned by whoever unpacks (as root, the
+    # archive's owners would be kept and git would call the repository unsafe).
+    shutil.unpack_archive(str(sdist), str(unpacked), filter="data")
     return next(p for p in unpacked.iterdir() if p.is_dir()).rename(work / name)
 
 
