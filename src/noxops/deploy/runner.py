@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from noxops.build import revision
-from noxops.build.manifest import Manifest, manifest_path
+from noxops.build.manifest import Manifest
 from noxops.build.manifest import load as load_manifest
+from noxops.build.manifest import manifest_path
 from noxops.deploy import (
     alerts,
     approval,
