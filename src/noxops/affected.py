@@ -474,17 +474,21 @@ def write_selection(config: Config, session: str, selection: Selection) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-# pytest's options that run part of the suite, and those whose value is the next argument.
+# pytest's options that run part of the suite (or none of it: they set up or list fixtures,
+# and exit 0 whatever the tests would do), and those whose value is the next argument.
 _SELECTING = {
     "-k", "-m", "--deselect", "--ignore", "--ignore-glob", "--lf", "--last-failed", "--sw",
     "--stepwise", "--sw-skip", "--stepwise-skip", "--co", "--collect-only", "--collectonly",
+    "--setup-only", "--setup-plan", "--fixtures", "--funcargs", "--fixtures-per-test",
+    "--markers",
 }  # fmt: skip
 _VALUED = {"-k", "-m", "--deselect", "--ignore", "--ignore-glob"}
 
 
 def partial_selection(posargs: Sequence[str], *, coverage: bool = True) -> Optional[Selection]:
     """The selection of a run whose arguments for pytest leave part of the suite out (``-k``,
-    ``-m``, ``--lf``, ``--sw``, ``--deselect``, ``--ignore``, ``--co``); None for the full
+    ``-m``, ``--lf``, ``--sw``, ``--deselect``, ``--ignore``) or all of it (``--co``,
+    ``--setup-only``, ``--fixtures``); None for the full
     suite. Paths and test ids after ``--`` do not narrow: they come after the stage's own."""
     chosen: list[str] = []
     args = list(posargs)
