@@ -68,3 +68,34 @@ def test_a_pattern_docker_refuses_is_one_line_naming_the_file(tmp_path: Path) ->
     (tmp_path / ".dockerignore").write_text("!\n")
     with pytest.raises(NoxopsError, match="'!' alone is not a pattern"):
         prepare(tmp_path, tmp_path / "Dockerfile", tmp_path / "work")
+
+
+def test_a_file_removed_while_the_context_is_scanned_is_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that goes away between the folder listing and its size (an editor's swap file,
+    a test run's temporary file) is not in the context, and is no traceback."""
+    import os
+
+    from noxops.build import context
+
+    project = tmp_path / "project"
+    _write(project, "Dockerfile")
+    _write(project, "app.py")
+    _write(project, ".app.py.swp")
+    real = os.scandir
+
+    class Listing:
+        def __init__(self, path: "os.PathLike[str]") -> None:
+            self.found = list(real(path))  # listed now, removed before anyone stats it
+            (project / ".app.py.swp").unlink(missing_ok=True)
+
+        def __enter__(self) -> list["os.DirEntry[str]"]:
+            return self.found
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(context.os, "scandir", Listing)
+    ctx = prepare(project, project / "Dockerfile", tmp_path / "work", reports=project / "reports")
+    assert ctx.files == 2  # Dockerfile, app.py

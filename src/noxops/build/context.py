@@ -227,7 +227,11 @@ def _scan(source: Path, rules: Rules, own: set[str]) -> tuple[list[_Entry], list
                 below.append((rel, excluded))
             elif not excluded and (child.is_symlink() or child.is_file(follow_symlinks=False)):
                 kind = "link" if child.is_symlink() else "file"
-                entries.append((rel, kind, child.stat(follow_symlinks=False).st_size, False))
+                try:
+                    size = child.stat(follow_symlinks=False).st_size
+                except FileNotFoundError:  # removed while the scan ran: not in the context
+                    continue
+                entries.append((rel, kind, size, False))
             # sockets and pipes are left out: nothing an image build reads
         stack.extend(reversed(below))
     return entries, left_out
