@@ -3,6 +3,7 @@ warned about; the real engine's view is tests/functional/test_build_context_engi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,6 @@ def test_a_file_removed_while_the_context_is_scanned_is_left_out(
 ) -> None:
     """A file that goes away between the folder listing and its size (an editor's swap file,
     a test run's temporary file) is not in the context, and is no traceback."""
-    import os
-
     from noxops.build import context
 
     project = tmp_path / "project"
@@ -86,11 +85,11 @@ def test_a_file_removed_while_the_context_is_scanned_is_left_out(
     real = os.scandir
 
     class Listing:
-        def __init__(self, path: "os.PathLike[str]") -> None:
+        def __init__(self, path: os.PathLike[str]) -> None:
             self.found = list(real(path))  # listed now, removed before anyone stats it
             (project / ".app.py.swp").unlink(missing_ok=True)
 
-        def __enter__(self) -> list["os.DirEntry[str]"]:
+        def __enter__(self) -> list[os.DirEntry[str]]:
             return self.found
 
         def __exit__(self, *exc: object) -> None:
