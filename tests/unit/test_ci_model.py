@@ -8,8 +8,16 @@ import pytest
 from fixtures.ci_projects import fake_stages, make_project, stage
 
 from noxops.ci.command import expected_files
-from noxops.ci.model import CI_STAGES, CIPipeline, build_pipeline, ci_stage_of, with_extras
+from noxops.ci.model import (
+    CI_STAGES,
+    CIPipeline,
+    build_pipeline,
+    ci_stage_of,
+    pinned,
+    with_extras,
+)
 from noxops.config import load
+from noxops.distribution import __version__
 from noxops.errors import ConfigError, NoxopsError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,10 +172,27 @@ def test_without_a_registry_the_image_travels_as_an_artifact(tmp_path: Path) -> 
 def test_every_job_installs_noxops_with_the_extras_its_stages_declare(tmp_path: Path) -> None:
     pipeline = pipeline_for(tmp_path, "service")  # requirements = ["noxops[services]"]
     assert pipeline.job("integration").extras == ("docker", "services")
-    assert pipeline.install(pipeline.job("integration")) == ["noxops[docker,services]"]
-    assert pipeline.install(pipeline.job("lint")) == ["noxops[services]"]
+    install = [f"noxops[docker,services]=={__version__}"]  # pinned: the generating version
+    assert pipeline.install(pipeline.job("integration")) == install
+    assert pipeline.install(pipeline.job("lint")) == [f"noxops[services]=={__version__}"]
     library = pipeline_for(tmp_path, "library")
-    assert library.install(library.job("lint")) == ["noxops"]
+    assert library.install(library.job("lint")) == [f"noxops=={__version__}"]
+
+
+@pytest.mark.parametrize(
+    ("requirement", "expected"),
+    [
+        ("noxops", f"noxops=={__version__}"),
+        ("noxops[services]", f"noxops[services]=={__version__}"),
+        ("noxops>=0.1", "noxops>=0.1"),  # the project's own choice of versions
+        (".", "."),  # this checkout (the repository's own CI)
+        ("./dist/noxops-0.1.0-py3-none-any.whl", "./dist/noxops-0.1.0-py3-none-any.whl"),
+        ("noxops @ https://example.org/noxops.whl", "noxops @ https://example.org/noxops.whl"),
+        ("nox", "nox"),
+    ],
+)
+def test_ci_installs_the_noxops_that_generated_it(requirement: str, expected: str) -> None:
+    assert pinned(requirement) == expected
 
 
 @pytest.mark.parametrize(

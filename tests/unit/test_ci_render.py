@@ -16,6 +16,7 @@ from noxops.ci import github, gitlab, jenkins
 from noxops.ci.model import HANDOVER as HANDOVER_ARGV
 from noxops.ci.model import HEADER, CIPipeline, build_pipeline
 from noxops.ci.yamldoc import dump
+from noxops.distribution import __version__
 
 yaml = pytest.importorskip("yaml")
 
@@ -105,7 +106,7 @@ def test_github_rules_matrix_services_reports_and_deploys(tmp_path: Path) -> Non
         "REDIS_URL": "redis://localhost:6379/0",
     }
     install = next(s["run"] for s in integration["steps"] if s.get("name") == "Install nox")
-    assert install == "uv pip install --system 'noxops[docker,services]'"
+    assert install == f"uv pip install --system 'noxops[docker,services]=={__version__}'"
 
     build = jobs["build"]
     reference = "${{ secrets.REGISTRY_PASSWORD }}"
@@ -212,7 +213,8 @@ def test_gitlab_rules_services_reports_and_manual_production(tmp_path: Path) -> 
         ("redis:7", "redis"),
     ]
     assert integration["variables"]["DATABASE_URL"].endswith("@postgres:5432/noxops")
-    assert integration["script"][0] == "uv pip install --system 'noxops[docker,services]'"
+    install = f"uv pip install --system 'noxops[docker,services]=={__version__}'"
+    assert integration["script"][0] == install
     assert integration["variables"]["REDIS_URL"] == "redis://redis:6379/0"
     assert integration["variables"]["NOXOPS_PROVIDER"] == "url"
 
@@ -237,7 +239,7 @@ def test_gitlab_jobs_run_in_the_image_of_their_python(tmp_path: Path) -> None:
     assert doc["lint"]["image"] == "python:3.11-slim"  # tools_python: no interpreter download
     assert doc["tests"]["image"] == "python:$PYTHON-slim"
     assert doc["lint"]["script"] == [
-        "uv pip install --system noxops",
+        f"uv pip install --system noxops=={__version__}",
         "nox --no-dependencies -s lint",
     ]
     # no registry: the build job hands the image to smoke as an artifact

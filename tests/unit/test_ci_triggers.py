@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.ci_projects import make_project
+from fixtures.ci_projects import declared, fake_stages, make_project
 
 from noxops.ci import github, gitlab, jenkins
 from noxops.ci.model import CIPipeline, build_pipeline
+from noxops.config import load
 
 yaml = pytest.importorskip("yaml")
 
@@ -173,6 +174,8 @@ def jenkins_jobs(text: str, kind: str, name: str, pipeline: CIPipeline) -> set[s
         if not _jenkins_when(outer, branch, tag):
             continue
         for job in pipeline.in_stage(stage):
+            if pipeline.notify_stage and job.name == "notify":
+                continue  # not a stage: the pipeline's post runs it (see below)
             inner = _block(outer, outer.index(f"stage('{job.name}') {{"))
             if job.matrix:
                 inner = _block(inner, inner.index(f"stage('{job.name} (matrix)') {{"))
@@ -198,6 +201,78 @@ def test_which_jobs_run_on_each_event_and_branch(
         ran = jenkins_jobs(jenkins.render(pipeline), kind, name, pipeline)
     expected = FEATURE[provider] if event == "feature branch" else EXPECTED[event]
     assert ran == expected
+
+
+# A project with a Sonar project and notifications: sonar and notify get their jobs.
+NOTIFYING = """
+[project]
+name = "svc"
+[tool.noxops.report]
+sonar_project_key = "acme_svc"
+[tool.noxops.notify]
+"""
+
+
+@pytest.fixture(scope="module")
+def notifying(tmp_path_factory: pytest.TempPathFactory) -> CIPipeline:
+    root = tmp_path_factory.mktemp("notifying")
+    (root / "pyproject.toml").write_text(NOTIFYING, encoding="utf-8")
+    extra = (declared("sonar"), declared("notify"))
+    return build_pipeline(load(root), fake_stages(integration=False, image=False, extra=extra))
+
+
+def _after(graph: dict[str, list[str]], job: str) -> set[str]:
+    """Every job ``job`` waits for, directly or not."""
+    seen: set[str] = set()
+    todo = list(graph[job])
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += graph[name]
+    return seen
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab", "jenkins"])
+@pytest.mark.parametrize("event", ["main", "pull request", "tag"])
+def test_notify_and_sonar_run_after_the_report(
+    notifying: CIPipeline, provider: str, event: str
+) -> None:
+    """notify sends the report's summary.json, sonar reads its reports: on every provider
+    and event they run, and only once the report job is done (else "outcome: unknown")."""
+    kind, name = EVENTS[event]
+    if provider == "github":
+        text = github.render(notifying)
+        ran = github_jobs(text, kind, name)
+        jobs = yaml.safe_load(text)["jobs"]
+        graph = {job: list(body.get("needs", [])) for job, body in jobs.items()}
+    elif provider == "gitlab":
+        text = gitlab.render(notifying)
+        ran = gitlab_jobs(text, kind, name)
+        doc = yaml.safe_load(text)
+        graph = {
+            job: [n if isinstance(n, str) else n["job"] for n in body["needs"]]
+            for job, body in doc.items()
+            if isinstance(body, dict) and "script" in body
+        }
+    else:
+        text = jenkins.render(notifying)
+        ran = jenkins_jobs(text, kind, name, notifying)
+        stages, post = text.split("\n    post {", 1)
+        report = _block(stages, stages.index("stage('Report') {"))
+        # Stages run in order and these are not in a `parallel` beside the report.
+        assert "parallel" not in report
+        assert report.index("stage('report')") < report.index("stage('sonar')")
+        assert "stage('notify')" not in stages  # the pipeline's post runs it, after all
+        for status in ("failure", "success"):
+            block = _block(post, post.index(f"{status} {{"))
+            assert block.index("checkout scm") < block.index("unstash 'reports-report'")
+            assert block.index("unstash 'reports-report'") < block.index("-s notify")
+        assert {"report", "sonar"} <= ran
+        return
+    assert {"report", "sonar", "notify"} <= ran
+    assert "report" in _after(graph, "notify")
+    assert "report" in _after(graph, "sonar")
 
 
 def test_gitlab_branch_pipelines_stop_while_a_merge_request_is_open(pipeline: CIPipeline) -> None:

@@ -144,6 +144,15 @@ class CIConfig:
             "stages noxops does not know; unknown stages otherwise follow what they require."
         ),
     )
+    paths: dict[str, str] = option(
+        factory=dict,
+        check=lambda value: _providers(list(value)),  # the keys are providers
+        doc=(
+            "Provider -> the file its pipeline goes to, for a repository whose own CI file "
+            'stays (github = ".github/workflows/noxops.yml"); unset: '
+            ".github/workflows/ci.yml, .gitlab-ci.yml, Jenkinsfile."
+        ),
+    )
     runner: str = option("ubuntu-latest", doc="GitHub Actions runner label.")
     jenkins_docker_label: str = option(
         "",

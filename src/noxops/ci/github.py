@@ -48,6 +48,11 @@ ACTIONS = {
 }
 MATRIX_PYTHON = "${{ matrix.python }}"
 IS_PUSH = "github.event_name == 'push'"
+# A pull request from a fork gets a read-only token: uploading SARIF would fail the job.
+NOT_FROM_FORK = (
+    "github.event_name != 'pull_request' || "
+    "github.event.pull_request.head.repo.full_name == github.repository"
+)
 # A reference to the provider's token, not a secret.
 GITHUB_TOKEN = "${{ secrets.GITHUB_TOKEN }}"  # noqa: S105  # nosec B105
 
@@ -85,8 +90,11 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
     if job.matrix:
         pythons.insert(0, MATRIX_PYTHON)
     python_version: str = pythons[0] if len(pythons) == 1 else "\n".join(pythons) + "\n"
+    checkout: dict[str, Any] = {"persist-credentials": False}
+    if job.full_history:  # the version comes from git tags: a shallow clone has none
+        checkout["fetch-depth"] = 0
     steps: list[dict[str, Any]] = [
-        {"uses": ACTIONS["checkout"].ref, "with": {"persist-credentials": False}},
+        {"uses": ACTIONS["checkout"].ref, "with": checkout},
         {
             "name": "Set up Python",
             "uses": ACTIONS["setup-python"].ref,
@@ -143,7 +151,10 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
             steps.append(
                 {
                     "name": "Upload SARIF to code scanning",
-                    "if": f"${{{{ !cancelled() && hashFiles('{report.path}') != '' }}}}",
+                    "if": (
+                        f"${{{{ !cancelled() && hashFiles('{report.path}') != '' "
+                        f"&& ({NOT_FROM_FORK}) }}}}"
+                    ),
                     "uses": ACTIONS["upload-sarif"].ref,
                     "with": {"sarif_file": report.path, "category": "noxops"},
                 }

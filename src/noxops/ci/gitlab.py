@@ -62,6 +62,8 @@ def _services(pipeline: CIPipeline, job: CIJob) -> tuple[list[dict[str, Any]], d
     elif job.docker:  # the runner mounts the host's socket into the job container
         variables["DOCKER_HOST"] = "unix:///var/run/docker.sock"
     variables.update({var: f"${secret}" for var, secret in job.secrets})
+    if job.full_history:  # the version comes from git tags: a shallow clone has none
+        variables["GIT_DEPTH"] = "0"
     return services, variables
 
 

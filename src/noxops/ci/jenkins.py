@@ -13,11 +13,12 @@ from __future__ import annotations
 import shlex
 
 from noxops.ci.gitlab import DOCKER_CLI
-from noxops.ci.model import TAG_PREFIX, CIJob, CIPipeline
+from noxops.ci.model import REPORT_JOB, TAG_PREFIX, CIJob, CIPipeline
 
 __all__ = ["PATH", "render"]
 
 PATH = "Jenkinsfile"
+NOTIFY = "notify"  # the session the pipeline's post runs
 VENV = ".ci-venv"
 STAGE_TITLES = {
     "quality": "Quality",
@@ -156,14 +157,13 @@ def _steps(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     for svc in job.services:
         env = " ".join(f"-e {k}={v}" for k, v in svc.env)
         health = (
-            f"--health-cmd {shlex.quote(svc.health_cmd)} --health-interval 5s "
-            "--health-retries 20"
+            f"--health-cmd {shlex.quote(svc.health_cmd)} --health-interval 5s --health-retries 20"
         )
         args = f"{env} {health}".strip()
         out.open_closure(f"docker.image({q(svc.image)}).withRun({q(args)}) {{ {svc.name} ->")
         depth += 1
     links = " ".join(f"--link ${{{svc.name}.id}}:{svc.name}" for svc in job.services)
-    out.open(f"docker.image({q(pipeline.image)}).inside({qq(links)})")
+    out.open(f"docker.image({q(pipeline.image_for(job))}).inside({qq(links)})")
     _run(out, pipeline, job)
     out.close()
     for _ in range(depth):
@@ -263,13 +263,15 @@ def render(pipeline: CIPipeline) -> str:
     out.close()
     out.open("stages")
     for stage in pipeline.stages:
-        jobs = pipeline.in_stage(stage)
+        jobs = [j for j in pipeline.in_stage(stage) if _staged(pipeline, j)]
+        if not jobs:
+            continue
         out.open(f"stage({q(STAGE_TITLES[stage])})")
         if all(j.trigger == "release" and not j.branch for j in jobs):
             _release_when(out, pipeline)
         out.open("stages")
         for wave in pipeline.waves(stage):
-            plain = [j for j in wave if not j.matrix]
+            plain = [j for j in wave if not j.matrix and _staged(pipeline, j)]
             for job in (j for j in wave if j.matrix):
                 _job(out, pipeline, job)
             if len(plain) == 1:
@@ -291,6 +293,12 @@ def render(pipeline: CIPipeline) -> str:
     return "\n".join(out.lines) + "\n"
 
 
+def _staged(pipeline: CIPipeline, job: CIJob) -> bool:
+    """Whether ``job`` is a stage of the pipeline: ``notify`` runs in its ``post`` instead,
+    after every stage (a stage beside the report's would run before summary.json exists)."""
+    return not (pipeline.notify_stage and job.name == NOTIFY)
+
+
 def _release_when(out: _Out, pipeline: CIPipeline) -> None:
     """Only pushes to the default and deploy branches, and v* tags (never a change request:
     its BRANCH_NAME is PR-<n>)."""
@@ -309,7 +317,8 @@ def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
     and success: the ``notify`` session when the project declares one (else the deploy
     sessions have sent their own notices)."""
     label = q(pipeline.docker_label) if pipeline.docker_label else "''"
-    stashes = [name for job in pipeline.jobs for name in _stash_names(job)]
+    staged = [job for job in pipeline.jobs if _staged(pipeline, job)]
+    stashes = [name for job in staged for name in _stash_names(job)]
     reports = f"{pipeline.reports_dir}/**"
     out.open("post")
     out.open("always")
@@ -329,9 +338,14 @@ def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
             out.open("script")
             out.open(f"node({label})")
             out.open(f"withEnv([{q('NOXOPS_PIPELINE_STATUS=' + status)}])")
+            # A fresh workspace: the noxfile, and the report's summary.json that notify sends.
+            out.line("checkout scm")
+            for name in (n for job in staged if job.name == REPORT_JOB for n in _stash_names(job)):
+                out.line(f"try {{ unstash {q(name)} }} catch (err) {{ echo 'no report' }}")
             out.line(f"sh {q(f'python3 -m venv {VENV} && {VENV}/bin/pip install --quiet uv')}")
-            install = shlex.join(["uv", "pip", "install", "--python", f"{VENV}/bin/python"])
-            out.line(f"sh {q(f'{VENV}/bin/{install} ' + shlex.join(pipeline.requirements))}")
+            install = ["uv", "pip", "install", "--python", f"{VENV}/bin/python"]
+            notify = pipeline.job(NOTIFY)
+            out.line(f"sh {q(f'{VENV}/bin/' + shlex.join([*install, *pipeline.install(notify)]))}")
             out.line(f"sh {q(f'{VENV}/bin/nox --no-dependencies -s notify')}")
             out.line("cleanWs()")
             out.close()

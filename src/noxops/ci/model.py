@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Optional
 
 from noxops.ci.config import CI_STAGES
+from noxops.distribution import __version__
 
 if TYPE_CHECKING:
     from noxops.config import Config
@@ -61,6 +62,8 @@ INPUTS_PREFIX = "inputs: "
 
 # CI stages that only release refs run (pushes to the default and deploy branches, v* tags).
 RELEASE_STAGES = ("build", "smoke")
+# The report gate's job; the other jobs of its CI stage (notify, sonar) run after it.
+REPORT_JOB = "report"
 # The tags that release (every provider matches this prefix).
 TAG_PREFIX = "v"
 # How the declared outputs of each kind are published by CI.
@@ -162,6 +165,9 @@ class CIJob:
         return [*HANDOVER, self.handover] if self.handover else []
 
     timeout_minutes: int = 60
+    # The checkout needs the whole history and its tags: the build of a project whose version
+    # comes from git (hatch-vcs, setuptools-scm) would otherwise get a wrong one.
+    full_history: bool = False
 
     def session(self, python: str | None = None) -> str:
         """The nox session; for a matrix job ``python`` is the version (or a provider variable)."""
@@ -212,6 +218,11 @@ class CIPipeline:
     def install(self, job: CIJob) -> list[str]:
         """What the job installs to run nox: the requirements, noxops with the job's extras."""
         return [with_extras(req, job.extras) for req in self.requirements]
+
+    def after_report(self, job: CIJob) -> bool:
+        """Whether ``job`` runs after the report job (in the report stage, it reads what the
+        report wrote: ``notify`` its summary.json, ``sonar`` its properties)."""
+        return job.stage == "report" and job.name != REPORT_JOB and REPORT_JOB in job.needs
 
     def image_for(self, job: CIJob, python: str | None = None) -> str:
         """The GitLab/Jenkins image of ``job`` (``python``: a matrix job's Python, maybe a
@@ -512,11 +523,60 @@ def _with_needs(drafts: list[CIJob], chosen: Mapping[str, Stage]) -> list[CIJob]
             needs = [j.name for j in drafts if j.stage != "deploy"]
         elif job.stage == "report":
             needs = [j.name for j in drafts if used.index(j.stage) < idx]
+            if job.name != REPORT_JOB and REPORT_JOB in names:  # notify reads its summary
+                needs.append(REPORT_JOB)
         else:
             previous = used[idx - 1] if idx else None
             needs = [j.name for j in drafts if j.stage == previous] + requires
         jobs.append(_replace(job, needs=tuple(dict.fromkeys(needs)), requires=tuple(requires)))
     return jobs
+
+
+def pinned(requirement: str) -> str:
+    """``noxops`` (with or without extras, no version) pinned to the version generating the
+    file: ``noxops[services]`` -> ``noxops[services]==X.Y.Z``, so CI runs the noxops that
+    wrote its pipeline, not the newest release of whatever holds that name. Paths, URLs and
+    requirements with a version are the project's choice and stay as they are."""
+    match = _NOXOPS_REQ.match(requirement.strip())
+    if not match or match["name"] != "noxops" or match["rest"].strip():
+        return requirement
+    return f"{requirement.strip()}=={__version__}"
+
+
+# Build backends and plugins that take the version from git tags (a shallow clone has none).
+_VCS_VERSIONING = re.compile(
+    r"^(hatch-vcs|setuptools[-_]scm|versioningit|poetry-dynamic-versioning|"
+    r"uv-dynamic-versioning|pdm-backend|dunamai)\b",
+    re.IGNORECASE,
+)
+
+
+def versioned_by_git(config: Config) -> bool:
+    """Whether the project's version comes from git (a dynamic version and a build backend
+    or plugin that reads tags), so its build needs the whole history with the tags."""
+    project = config.project
+    if "version" not in project.dynamic or project.build_system is None:
+        return False
+    plugins = [r for r in project.build_system.requires if _VCS_VERSIONING.match(r.strip())]
+    pdm = project.tool_table("pdm", "version").get("source") == "scm"
+    return any(not r.lower().startswith("pdm-backend") for r in plugins) or pdm
+
+
+def _configured(name: str, config: Config) -> bool:
+    """Whether the project set up what stage ``name`` needs to do anything in CI: ``sonar``
+    a Sonar project (a ``sonar_*`` key in [tool.noxops.report], or sonar-project.properties),
+    ``notify`` a [tool.noxops.notify] table. Without it their job would only say it skipped;
+    every other enabled stage gets its job."""
+    from noxops.reports.output import OUTPUT_FILES  # the same name as the report writes
+
+    noxops = config.project.tool_table("noxops")
+    if name == "sonar":
+        report = config.project.tool_table("noxops", "report")
+        own = (config.root / OUTPUT_FILES["sonar"]).is_file()
+        return own or any(key.startswith("sonar_") for key in report)
+    if name == "notify":
+        return "notify" in noxops
+    return True
 
 
 def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
@@ -526,13 +586,18 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
     chosen = {
         name: st
         for name, st in stages.items()
-        if st.enabled(config) and name not in ci.exclude and not name.startswith("rollback")
+        if st.enabled(config)
+        and name not in ci.exclude
+        and not name.startswith("rollback")
+        and _configured(name, config)
     }
     placed = _placement(chosen, ci.stages)
     order = {name: i for i, name in enumerate(chosen)}
     drafts: list[CIJob] = []
     for name in sorted(chosen, key=lambda n: (CI_STAGES.index(placed[n]), order[n])):
         drafts.extend(_draft(name, chosen[name], placed[name], config))
+    if versioned_by_git(config):
+        drafts = [_replace(j, full_history=True) if j.stage == "build" else j for j in drafts]
     names = [j.name for j in drafts]
     if "build" in names and "smoke" in names and not drafts[names.index("build")].registry:
         i = names.index("build")
@@ -547,7 +612,7 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
     draft = CIPipeline(
         jobs=pipeline_jobs,
         python=ci.python,
-        requirements=tuple(ci.requirements),
+        requirements=tuple(pinned(req) for req in ci.requirements),
         default_branch=ci.default_branch,
         branches=tuple(dict.fromkeys([ci.default_branch, *ci.deploy_branches])),
         reports_dir=config.reports_dir.rstrip("/"),
