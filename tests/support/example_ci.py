@@ -13,7 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["EXAMPLE", "REPO", "STANDIN_SCRIPTS", "build_noxops_wheel", "checkout_example"]
+__all__ = [
+    "EXAMPLE",
+    "REPO",
+    "STANDIN_SCRIPTS",
+    "build_noxops_wheel",
+    "checkout_example",
+    "commit_all",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "service"
@@ -37,15 +44,23 @@ def _git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def checkout_example(project: Path) -> str:
-    """Copies the example to ``project`` as a one-commit repository on ``main``; its commit."""
+def checkout_example(project: Path, source: Path = EXAMPLE, folder: str = "") -> str:
+    """Copies the example (or ``source``) to ``project`` (into its ``folder``) as a one-commit
+    repository on ``main``; its commit."""
     shutil.copytree(
-        EXAMPLE, project, ignore=shutil.ignore_patterns(".venv", ".nox", "reports", "build")
+        source,
+        project / folder,
+        ignore=shutil.ignore_patterns(".venv", ".nox", "reports", "build"),
     )
     _git(project, "init", "-q", "-b", "main")
     _git(project, "remote", "add", "origin", "https://example.invalid/acme/service.git")
+    return commit_all(project, "the example")
+
+
+def commit_all(project: Path, message: str) -> str:
+    """Commits everything in the repository ``project``; the commit."""
     _git(project, "add", "-A")
-    _git(project, "commit", "-q", "-m", "the example")
+    _git(project, "commit", "-q", "-m", message)
     return _git(project, "rev-parse", "HEAD")
 
 

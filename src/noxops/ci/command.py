@@ -9,6 +9,7 @@ import difflib
 import hashlib
 import json
 import re
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from noxops.config import Config
     from noxops.stages.base import Stage
 
-__all__ = ["RENDERERS", "add_parser", "check", "expected_files", "generate"]
+__all__ = ["RENDERERS", "add_parser", "check", "expected_files", "generate", "repository_root"]
 
 # The header's record of the noxops version that generated the file.
 GENERATOR = "noxops"
@@ -47,7 +48,37 @@ def _pipeline(config: Config, stages: Mapping[str, Stage] | None) -> CIPipeline:
         pipeline = build_pipeline(config, found.stages)
     except ValueError as exc:
         raise NoxopsError(f"{config.file}: cannot build the CI pipeline: {exc}") from None
-    return dataclasses.replace(pipeline, sources=_sources(config, found))
+    workdir = config.root.resolve().relative_to(repository_root(config)).as_posix()
+    return dataclasses.replace(
+        pipeline, sources=_sources(config, found), workdir="" if workdir == "." else workdir
+    )
+
+
+def repository_root(config: Config) -> Path:
+    """Where the CI files go: GitHub and GitLab read them only at the repository's top, so a
+    project in a subfolder gets them there (its jobs work in its folder). ``[tool.noxops.ci]
+    root`` says where that is, else git does; outside git it is the project folder."""
+    project = config.root.resolve()
+    if config.ci.root:
+        top = (project / config.ci.root).resolve()
+        if project != top and top not in project.parents:
+            raise NoxopsError(
+                f"{config.file}: [tool.noxops.ci] root = {config.ci.root!r} does not hold the "
+                "project folder; give the repository's top folder, relative to the project"
+            )
+        return top
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return project  # not in a git work tree (or no git): the project folder is the top
+    return Path(out).resolve() if out else project
 
 
 def _digest(value: object) -> str:
@@ -150,7 +181,8 @@ def _providers(config: Config, which: str) -> list[str]:
 def expected_files(
     config: Config, which: str = "all", stages: Mapping[str, Stage] | None = None
 ) -> dict[str, str]:
-    """Relative path -> the text ``noxops ci generate`` writes there."""
+    """Path relative to the repository's top (:func:`repository_root`) -> the text
+    ``noxops ci generate`` writes there."""
     pipeline = _pipeline(config, stages)
     files = {path_of(config, p): RENDERERS[p][1](pipeline) for p in _providers(config, which)}
     for rel, text in files.items():
@@ -194,12 +226,13 @@ def generate(
     """Write the CI files; returns the paths written. A file there without noxops's header
     (the project's own CI) is replaced only with ``force``: else nothing is written."""
     written: list[Path] = []
+    top = repository_root(config)
     files = expected_files(config, which, stages)
-    why = None if force else _foreign(config, config.root, files)
+    why = None if force else _foreign(config, top, files)
     if why:
         raise NoxopsError(why)
     for rel, text in files.items():
-        path = config.root / rel
+        path = top / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -216,8 +249,9 @@ def check(
     problems = 0
     files = expected_files(config, "all", stages)
     provider_of = {path_of(config, p): p for p in RENDERERS}
+    top = repository_root(config)
     for rel, text in files.items():
-        path = config.root / rel
+        path = top / rel
         regenerate = f"`noxops ci generate {provider_of[rel]}`"
         if not path.is_file():
             problems += 1
@@ -274,8 +308,15 @@ def _generate_cmd(args: argparse.Namespace) -> int:
             print(f"# --- {rel}" if not rel.endswith("Jenkinsfile") else f"// --- {rel}")
             sys.stdout.write(text)
         return 0
+    top = repository_root(config)
+    if top != config.root.resolve():
+        where = config.root.resolve().relative_to(top).as_posix()
+        print(
+            f"noxops ci generate: the project is in {where}/ of the repository at {top}: the "
+            f"CI files go to the repository's top and every job works in {where}/"
+        )
     for path in generate(config, args.provider, force=args.force):
-        print(f"noxops ci generate: wrote {path.relative_to(config.root)}")
+        print(f"noxops ci generate: wrote {path.relative_to(top)}")
     return 0
 
 

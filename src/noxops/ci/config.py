@@ -144,6 +144,14 @@ class CIConfig:
             "stages noxops does not know; unknown stages otherwise follow what they require."
         ),
     )
+    root: str = option(
+        "",
+        doc=(
+            "The repository's top folder, relative to the project folder: the CI files go "
+            "there (GitHub and GitLab read them only there) and every job works in the "
+            "project folder; empty: the top of the git work tree holding the project."
+        ),
+    )
     paths: dict[str, str] = option(
         factory=dict,
         check=lambda value: _providers(list(value)),  # the keys are providers

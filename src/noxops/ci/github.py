@@ -85,6 +85,14 @@ def _secret_env(job: CIJob) -> dict[str, str]:
     return env
 
 
+def _uv_with(pipeline: CIPipeline) -> dict[str, Any]:
+    """setup-uv's settings: its cache keyed on the project's own files."""
+    if not pipeline.workdir:
+        return {"enable-cache": True}
+    globs = [pipeline.at(name) for name in ("pyproject.toml", "uv.lock", "requirements*.txt")]
+    return {"enable-cache": True, "cache-dependency-glob": "\n".join(globs) + "\n"}
+
+
 def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
     pythons = list(job.pythons)
     if job.matrix:
@@ -100,7 +108,7 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
             "uses": ACTIONS["setup-python"].ref,
             "with": {"python-version": python_version},
         },
-        {"name": "Set up uv", "uses": ACTIONS["setup-uv"].ref, "with": {"enable-cache": True}},
+        {"name": "Set up uv", "uses": ACTIONS["setup-uv"].ref, "with": _uv_with(pipeline)},
         {
             "name": "Install nox",
             "run": shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)]),
@@ -111,17 +119,23 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
             {
                 "name": f"Download {art.name} of earlier jobs",
                 "uses": ACTIONS["download-artifact"].ref,
-                "with": {"pattern": f"{art.name}-*", "path": art.path, "merge-multiple": True},
+                "with": {
+                    "pattern": f"{art.name}-*",
+                    "path": pipeline.at(art.path),
+                    "merge-multiple": True,
+                },
             }
         )
     secrets = _secret_env(job)
+    # The image goes through GHCR (noxops.ci.handover): the token for it, on its step only.
+    handover_env = {**secrets, "GITHUB_TOKEN": GITHUB_TOKEN} if job.handover else secrets
     if job.handover in ("load", "pull"):
         step: dict[str, Any] = {
             "name": "Load the built image" if job.handover == "load" else "Pull the pushed image",
             "run": shlex.join(job.handover_argv()),
         }
-        if secrets:
-            step["env"] = secrets
+        if handover_env:
+            step["env"] = handover_env
         steps.append(step)
     session = job.session(MATRIX_PYTHON if job.matrix else None)
     argv = job.nox_argv(MATRIX_PYTHON if job.matrix else None)
@@ -130,7 +144,13 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
         step["env"] = secrets
     steps.append(step)
     if job.handover == "save":
-        steps.append({"name": "Save the built image", "run": shlex.join(job.handover_argv())})
+        steps.append(
+            {
+                "name": "Hand the built image over (GHCR)",
+                "run": shlex.join(job.handover_argv()),
+                "env": handover_env,
+            }
+        )
     suffix = f"{job.name}-{MATRIX_PYTHON}" if job.matrix else job.name
     for art in job.artifacts:
         steps.append(
@@ -140,7 +160,7 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
                 "uses": ACTIONS["upload-artifact"].ref,
                 "with": {
                     "name": f"{art.name}-{suffix}",
-                    "path": f"{art.path}/",
+                    "path": pipeline.at(f"{art.path}/"),
                     "include-hidden-files": True,
                     "if-no-files-found": "ignore",
                 },
@@ -152,11 +172,11 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
                 {
                     "name": "Upload SARIF to code scanning",
                     "if": (
-                        f"${{{{ !cancelled() && hashFiles('{report.path}') != '' "
+                        f"${{{{ !cancelled() && hashFiles('{pipeline.at(report.path)}') != '' "
                         f"&& ({NOT_FROM_FORK}) }}}}"
                     ),
                     "uses": ACTIONS["upload-sarif"].ref,
-                    "with": {"sarif_file": report.path, "category": "noxops"},
+                    "with": {"sarif_file": pipeline.at(report.path), "category": "noxops"},
                 }
             )
     return steps
@@ -167,9 +187,9 @@ def _permissions(job: CIJob) -> dict[str, str] | None:
     permissions: dict[str, str] = {}
     if any(r.kind == "sarif" for r in job.reports):
         permissions.update({"contents": "read", "actions": "read", "security-events": "write"})
-    if job.registry == "ghcr.io":
+    if job.registry == "ghcr.io" or job.handover in ("save", "load"):
         permissions["contents"] = "read"
-        permissions["packages"] = "read" if job.handover == "pull" else "write"
+        permissions["packages"] = "read" if job.handover in ("pull", "load") else "write"
     return permissions or None
 
 
@@ -214,6 +234,8 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
         env["NOXOPS_CI_ENVIRONMENT"] = job.environment
     if env:
         body["env"] = env
+    if pipeline.workdir:  # `run` steps work in the project's folder (actions take `at` paths)
+        body["defaults"] = {"run": {"working-directory": pipeline.workdir}}
     body["steps"] = _steps(pipeline, job)
     return body
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from noxops.ci.model import TAG_PREFIX, CIJob, CIPipeline
+from noxops.ci.model import NOX_RUNNER, TAG_PREFIX, CIJob, CIPipeline
 from noxops.ci.yamldoc import dump
 
 __all__ = ["DIND", "DOCKER_CLI", "PATH", "render"]
@@ -67,10 +67,11 @@ def _services(pipeline: CIPipeline, job: CIJob) -> tuple[list[dict[str, Any]], d
     return services, variables
 
 
-def _artifacts(job: CIJob) -> dict[str, Any]:
+def _artifacts(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
+    """Artifacts and reports, from the repository's top (where GitLab reads paths)."""
     reports: dict[str, Any] = {}
     for report in job.reports:
-        path = report.path.replace("{python}", "$PYTHON")
+        path = pipeline.at(report.path.replace("{python}", "$PYTHON"))
         if report.kind == "junit":
             reports["junit"] = path
         elif report.kind == "coverage":
@@ -80,7 +81,7 @@ def _artifacts(job: CIJob) -> dict[str, Any]:
     artifacts: dict[str, Any] = {
         "when": "always",
         "expire_in": "30 days" if job.stage == "build" else "1 week",
-        "paths": [f"{art.path}/" for art in job.artifacts],
+        "paths": [pipeline.at(f"{art.path}/") for art in job.artifacts],
     }
     if reports:
         artifacts["reports"] = reports
@@ -95,7 +96,8 @@ def _needs(pipeline: CIPipeline, job: CIJob) -> list[Any]:
 
 
 def _script(pipeline: CIPipeline, job: CIJob) -> list[str]:
-    script = [shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)])]
+    script = [NOX_RUNNER] if job.below_nox_floor else []
+    script.append(shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)]))
     if job.docker and not pipeline.docker_image:
         script.append(DOCKER_CLI)
     if job.handover in ("load", "pull"):
@@ -129,7 +131,7 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
     body["script"] = _script(pipeline, job)
     if any(r.kind == "coverage" for r in job.reports):
         body["coverage"] = COVERAGE_RE
-    body["artifacts"] = _artifacts(job)
+    body["artifacts"] = _artifacts(pipeline, job)
     return body
 
 
@@ -154,12 +156,14 @@ def render(pipeline: CIPipeline) -> str:
         "default": {
             "interruptible": True,
             "cache": {
-                "key": {"files": ["pyproject.toml"], "prefix": "uv"},
+                "key": {"files": [pipeline.at("pyproject.toml")], "prefix": "uv"},
                 "paths": [".cache/uv", ".cache/pip"],
             },
             "before_script": ["python -m pip install --quiet uv"],
         },
     }
+    if pipeline.workdir:  # the project's folder: where every job's commands run
+        doc["default"]["before_script"].append(shlex.join(["cd", pipeline.workdir]))
     for job in pipeline.jobs:
         doc[job.name] = _job(pipeline, job)
     return dump(doc, pipeline.header)

@@ -13,13 +13,20 @@ from __future__ import annotations
 import shlex
 
 from noxops.ci.gitlab import DOCKER_CLI
-from noxops.ci.model import REPORT_JOB, TAG_PREFIX, CIJob, CIPipeline
+from noxops.ci.model import NOX_FLOOR, REPORT_JOB, TAG_PREFIX, CIJob, CIPipeline
 
 __all__ = ["PATH", "render"]
 
 PATH = "Jenkinsfile"
 NOTIFY = "notify"  # the session the pipeline's post runs
 VENV = ".ci-venv"
+# A matrix job whose image's Python is older than nox's floor makes its venv (which runs nox)
+# with Debian's python3 (model.NOX_RUNNER says why); the session runs on the image's Python.
+OLD_PYTHON_VENV = (
+    f'PY=python; if python -c "import sys; sys.exit(sys.version_info >= {NOX_FLOOR})"; then'
+    " apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 python3-venv"
+    f' >/dev/null && PY=/usr/bin/python3; fi; "$PY" -m venv {VENV}'
+)
 STAGE_TITLES = {
     "quality": "Quality",
     "tests": "Tests",
@@ -78,7 +85,7 @@ def _stash_names(job: CIJob) -> list[str]:
 
 def _setup(pipeline: CIPipeline, job: CIJob) -> str:
     lines = [
-        f"python -m venv {VENV}",
+        OLD_PYTHON_VENV if job.below_nox_floor else f"python -m venv {VENV}",
         f"{VENV}/bin/python -m pip install --quiet uv",
         shlex.join(
             ["uv", "pip", "install", "--python", f"{VENV}/bin/python", *pipeline.install(job)]
@@ -105,6 +112,8 @@ def _agent(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open("agent")
     out.open("docker")
     out.line(f"image {_image(pipeline, job)}")
+    if job.below_nox_floor and not job.docker:  # root: it installs Debian's python3
+        out.line(f"args {q('-u root')}")
     if job.docker:
         if pipeline.docker_label:
             out.line(f"label {q(pipeline.docker_label)}")
@@ -146,10 +155,20 @@ def _run(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
         out.line(f"sh {q(shlex.join([f'{VENV}/bin/python', *job.handover_argv()[1:]]))}")
 
 
+def _in_project(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
+    """The job's commands, in the project's folder when it is not the repository's top."""
+    if not pipeline.workdir:
+        _run(out, pipeline, job)
+        return
+    out.open(f"dir({q(pipeline.workdir)})")
+    _run(out, pipeline, job)
+    out.close()
+
+
 def _steps(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open("steps")
     if not job.services:
-        _run(out, pipeline, job)
+        _in_project(out, pipeline, job)
         out.close()
         return
     out.open("script")
@@ -164,7 +183,7 @@ def _steps(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
         depth += 1
     links = " ".join(f"--link ${{{svc.name}.id}}:{svc.name}" for svc in job.services)
     out.open(f"docker.image({q(pipeline.image_for(job))}).inside({qq(links)})")
-    _run(out, pipeline, job)
+    _in_project(out, pipeline, job)
     out.close()
     for _ in range(depth):
         out.close()
@@ -172,11 +191,11 @@ def _steps(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.close()
 
 
-def _post(out: _Out, job: CIJob) -> None:
+def _post(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open("post")
     out.open("always")
     for report in job.reports:
-        path = report.path.replace("{python}", "${PYTHON}")
+        path = pipeline.at(report.path.replace("{python}", "${PYTHON}"))
         text = qq(path) if job.matrix else q(path)
         if report.kind == "junit":
             out.line(f"junit allowEmptyResults: true, testResults: {text}")
@@ -185,9 +204,10 @@ def _post(out: _Out, job: CIJob) -> None:
     for art in job.artifacts:
         name = f"{art.name}-{job.name}" + ("-${PYTHON}" if job.matrix else "")
         name_text = qq(name) if job.matrix else q(name)
-        out.line(f"stash name: {name_text}, includes: {q(art.path + '/**')}, allowEmpty: true")
+        files = q(pipeline.at(art.path + "/**"))
+        out.line(f"stash name: {name_text}, includes: {files}, allowEmpty: true")
         if job.stage in ("build", "report"):
-            out.line(f"archiveArtifacts artifacts: {q(art.path + '/**')}, allowEmptyArchive: true")
+            out.line(f"archiveArtifacts artifacts: {files}, allowEmptyArchive: true")
     out.close()
     out.close()
 
@@ -219,7 +239,7 @@ def _job_body(out: _Out, pipeline: CIPipeline, job: CIJob, *, in_matrix: bool = 
     out.close()
     _environment(out, job)
     _steps(out, pipeline, job)
-    _post(out, job)
+    _post(out, pipeline, job)
 
 
 def _job(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
@@ -319,7 +339,7 @@ def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
     label = q(pipeline.docker_label) if pipeline.docker_label else "''"
     staged = [job for job in pipeline.jobs if _staged(pipeline, job)]
     stashes = [name for job in staged for name in _stash_names(job)]
-    reports = f"{pipeline.reports_dir}/**"
+    reports = pipeline.at(f"{pipeline.reports_dir}/**")
     out.open("post")
     out.open("always")
     out.open("script")

@@ -66,6 +66,23 @@ RELEASE_STAGES = ("build", "smoke")
 REPORT_JOB = "report"
 # The tags that release (every provider matches this prefix).
 TAG_PREFIX = "v"
+# The oldest Python nox runs on: a matrix job for an older one runs nox on a second
+# interpreter in the job (see NOX_RUNNER) and its session on the job image's Python.
+NOX_FLOOR = (3, 10)
+# GitLab/Jenkins: in a job whose image's Python is older than NOX_FLOOR (python:3.9-slim),
+# nox runs on Debian's python3 (3.11 on bookworm, the base of the official slim images),
+# installed from the distribution and given a venv of its own; the session still runs on the
+# image's Python (nox finds python3.9 on PATH). Nothing is downloaded from a Python builds
+# site, and newer images skip it. Later `uv pip install --system` lines install into that
+# venv (UV_PYTHON), and its nox comes first on PATH.
+NOX_RUNNER_VENV = "/opt/noxops-nox"
+NOX_RUNNER = (
+    f'if python -c "import sys; sys.exit(sys.version_info >= {NOX_FLOOR})"; then'
+    " apt-get update -qq"
+    " && apt-get install -y -qq --no-install-recommends python3 >/dev/null"
+    f" && uv venv -q --python /usr/bin/python3 {NOX_RUNNER_VENV}"
+    f' && export UV_PYTHON={NOX_RUNNER_VENV}/bin/python PATH="{NOX_RUNNER_VENV}/bin:$PATH"; fi'
+)
 # How the declared outputs of each kind are published by CI.
 _PUBLISHED: dict[str, ReportKind] = {
     "junit": "junit",
@@ -169,6 +186,12 @@ class CIJob:
     # comes from git (hatch-vcs, setuptools-scm) would otherwise get a wrong one.
     full_history: bool = False
 
+    @property
+    def below_nox_floor(self) -> bool:
+        """Whether one of the matrix Pythons is too old to run nox (see NOX_RUNNER)."""
+        found = (re.fullmatch(r"(\d+)\.(\d+)", py) for py in self.matrix)
+        return any(m is not None and (int(m[1]), int(m[2])) < NOX_FLOOR for m in found)
+
     def session(self, python: str | None = None) -> str:
         """The nox session; for a matrix job ``python`` is the version (or a provider variable)."""
         if self.matrix:
@@ -207,6 +230,14 @@ class CIPipeline:
     notify_stage: bool = False  # a `notify` stage is declared (Jenkins post runs it)
     # (label, digest) of each input: "noxfile.py", "[tool.noxops]", "[tool.noxops.ci]", ...
     sources: tuple[tuple[str, str], ...] = ()
+    # The project folder relative to the repository's top, where the CI files are ("": the
+    # same): every job works in it, and paths the provider reads are given from the top.
+    workdir: str = ""
+
+    def at(self, path: str) -> str:
+        """``path`` (relative to the project folder) as the provider reads it: from the
+        repository's top (artifacts, reports, cache keys, stashes)."""
+        return f"{self.workdir}/{path}" if self.workdir else path
 
     @property
     def header(self) -> list[str]:
