@@ -55,7 +55,9 @@ class Detected:
     dockerfile: bool
     services: list[str] = field(default_factory=list)
     has_table: bool = False
-    linters: list[str] = field(default_factory=list)  # what lint will run, as it says it
+    # what lint will run, as it says it: formatter, import sorter (noxops's default only where
+    # the project has no lint tooling, said so), linters
+    linters: list[str] = field(default_factory=list)
     lines_after_imports: int = 1  # as the project's import sorter wants them
     future_imports: list[str] = field(default_factory=list)  # imports it requires
     # [tool.noxops.integration.env]: what the project reads, as parts of the services
@@ -166,7 +168,7 @@ def detect(root: Path) -> Detected:
         dockerfile=(root / "Dockerfile").is_file(),
         services=services,
         has_table="noxops" in data.get("tool", {}),
-        linters=[tools.describe_linter(config, c) for c in tools.linters(config)],
+        linters=tools.describe(config),
         lines_after_imports=lines_after_imports,
         future_imports=future_imports,
         env=env,

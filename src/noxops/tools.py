@@ -3,10 +3,14 @@
 noxops follows the project rather than imposing its defaults:
 
 * the **formatter** is ``ruff format`` when the project configures it (``[tool.ruff.format]``,
-  a ``ruff-format`` pre-commit hook) or uses ruff without black, else black;
+  a ``ruff-format`` pre-commit hook) or uses ruff without black, else black when it uses
+  black, else none when it configures a linter of its own (flake8, pylint: its own lint checks
+  no formatting, or checks it through a plugin such as flake8-black), else black (noxops's
+  default, said so in the log and by ``noxops init``);
 * the **import sorter** is ruff's isort rules (``I``) when the project's ruff configuration
   selects them, else isort when the project uses isort (``[tool.isort]``, a pre-commit hook,
-  a pinned isort), else none when it uses ruff format without isort, else isort;
+  a pinned isort), else none when it uses ruff format without isort or configures a linter of
+  its own (flake8-import-order's ``I`` codes), else isort (noxops's default);
 * each tool's **version** is the project's own pin when it has one (below); otherwise the
   newest. A pre-commit rev frozen to a commit is the tag of its ``# frozen:`` comment, and a
   pin in a hook's ``additional_dependencies`` counts (blacken-docs' black);
@@ -14,13 +18,15 @@ noxops follows the project rather than imposing its defaults:
   (``[tool.ruff.lint]``, ``select``/``ignore`` in ``[tool.ruff]``, a ``ruff.toml``, a
   ``ruff``/``ruff-check`` pre-commit hook); flake8, with the flake8 plugins it installs, when
   it configures flake8 (``[flake8]`` in ``setup.cfg``, ``tox.ini`` or ``.flake8``) or pins it
+  (also in the ``deps`` of a tox lint environment: ``[testenv:flake8]``, ``[testenv:lint]``)
   and does not configure ruff's linter (or runs it from a pre-commit hook beside ruff);
   pylint when it configures or pins it (the ``pylint`` stage runs it); ruff with ruff's
   defaults only when the project configures none of them;
 * each tool's **version** is the project's own when it has one: the version its lock file
   gives it (``uv.lock``, ``poetry.lock``, ``pdm.lock``, for the session's Python:
   :mod:`noxops.locks`), else a requirement in any of its dependency groups or its
-  requirements files (``requirements-dev.txt``, ...), else the ``rev`` of its pre-commit
+  requirements files (``requirements-dev.txt``, ...) or its tox lint environments' ``deps``,
+  else the ``rev`` of its pre-commit
   hook, else a pin in a hook's ``additional_dependencies``;
 * ``[tool.noxops.lint] formatter``, ``import_sorter`` and ``linters`` override the detection.
 
@@ -46,6 +52,7 @@ __all__ = [
     "RUFF_DEFAULT",
     "Choice",
     "choices",
+    "describe",
     "describe_linter",
     "flake8_plugins",
     "formatter",
@@ -84,6 +91,11 @@ _FLAKE8_PLUGINS = frozenset(
 # Keys of [tool.ruff] that configure its linter (older projects keep them at the top).
 _RUFF_LINT_KEYS = ("select", "extend-select", "ignore", "extend-ignore", "per-file-ignores")
 RUFF_DEFAULT = "ruff's defaults (the project configures no linter)"
+# tox environments that lint (their ``deps`` are the project's lint tools and flake8 plugins).
+_TOX_LINT_ENV = re.compile(r"flake8|lint|style|pep8|codestyle|quality", re.I)
+# flake8 plugins that check formatting / import order, for the log.
+_FLAKE8_FORMATTERS = ("flake8-black",)
+_FLAKE8_SORTERS = ("flake8-import-order", "flake8-isort")
 # Where isort looks for its settings, in its order (pyproject.toml: [tool.isort]).
 _ISORT_FILES = (
     (".isort.cfg", ("settings", "isort")),
@@ -213,13 +225,57 @@ def _pin_in(requirements: list[str], tool: str) -> Optional[str]:
     return None
 
 
+def _marker_holds(marker: str, python: Optional[str]) -> bool:
+    """Whether a requirement's environment marker holds on ``python`` (None: this one); a
+    marker that cannot be read holds (the installer says what is wrong with it)."""
+    try:
+        from packaging.markers import InvalidMarker, Marker
+    except ImportError:  # pragma: no cover - nox brings packaging
+        return True
+    try:
+        here = {"python_version": python, "python_full_version": f"{python}.0"} if python else None
+        return Marker(marker).evaluate(here)
+    except (InvalidMarker, ValueError, TypeError):
+        return True
+
+
+def _tox_lint_deps(config: Config) -> list[tuple[str, list[str]]]:
+    """``(where, requirements)`` of each tox environment that lints (``[testenv:flake8]``,
+    ``[testenv:lint]``, ...): what the project's own lint run installs. Factor prefixes
+    (``lint: flake8``) are dropped, ``-r`` files followed, substitutions (``{[testenv]deps}``)
+    left out, and so are lines whose marker does not hold on the tools' Python
+    (``black==22.12.0; python_version < "3.8"``)."""
+    parser = _ini(config.root / "tox.ini")
+    found: list[tuple[str, list[str]]] = []
+    if parser is None:
+        return found
+    for section in parser.sections():
+        env = section.removeprefix("testenv:")
+        if env == section or not _TOX_LINT_ENV.search(env):
+            continue
+        requirements: list[str] = []
+        for raw in parser.get(section, "deps", fallback="").splitlines():
+            line = re.sub(r"^[\w.,!{}-]+:\s+", "", raw.split(" #")[0].strip())
+            include = re.match(r"^(?:-r|--requirement)\s*=?\s*(\S+)", line)
+            if include:
+                name = include[1].removeprefix("{toxinidir}/")
+                requirements += install.requirement_lines(config.root, [name])
+            elif line and not line.startswith(("-", "{")):
+                requirement, _, marker = line.partition(";")
+                if not marker.strip() or _marker_holds(marker.strip(), config.tools_python):
+                    requirements.append(requirement.strip())
+        found.append((f"tox.ini [{section}]", requirements))
+    return found
+
+
 def _requirement_sources(config: Config) -> list[tuple[str, list[str]]]:
-    """``(where, requirements)``: pyproject.toml's groups, then each requirements file."""
+    """``(where, requirements)``: pyproject.toml's groups, then each requirements file, then
+    the deps of tox's lint environments."""
     found = [("pyproject.toml", _group_requirements(config))]
     for name in _REQUIREMENT_FILES:
         if (config.root / name).is_file():
             found.append((name, install.requirement_lines(config.root, [name])))
-    return found
+    return found + _tox_lint_deps(config)
 
 
 def pin(config: Config, tool: str, python: Optional[str] = None) -> Optional[tuple[str, str]]:
@@ -301,7 +357,9 @@ def formatter(config: Config) -> Choice:
         return Choice("black", "the project uses black")
     if _uses(config, "ruff"):
         return Choice("ruff", "the project uses ruff and not black")
-    return Choice("black", "the default (the project names no formatter)")
+    own = _own_linter(config, _FLAKE8_FORMATTERS, "checks formatting", "names no formatter")
+    default = Choice("black", "noxops's default: the project configures no lint tooling")
+    return Choice("none", own) if own else default
 
 
 def import_sorter(config: Config) -> Choice:
@@ -315,12 +373,41 @@ def import_sorter(config: Config) -> Choice:
         return Choice("isort", "the project uses isort")
     if formatter(config).tool == "ruff":
         return Choice("none", "the project formats with ruff and does not sort imports")
-    return Choice("isort", "the default (the project names no import sorter)")
+    own = _own_linter(config, _FLAKE8_SORTERS, "checks imports", "names no import sorter")
+    default = Choice("isort", "noxops's default: the project configures no lint tooling")
+    return Choice("none", own) if own else default
+
+
+def _own_linter(config: Config, plugins: tuple[str, ...], covers: str, lacks: str) -> str:
+    """Why noxops adds no default formatter/import sorter beside the project's own linter:
+    ``the project's flake8 with flake8-import-order checks imports``, or ``the project's
+    flake8 names no import sorter``; "" when the project configures no linter (noxops's
+    defaults apply then)."""
+    own = [c.tool for c in _detected_linters(config) if c.why != RUFF_DEFAULT]
+    if not own:
+        return ""
+    if "flake8" in own:
+        names = [m[1] for req in flake8_plugins(config) if (m := _NAME_RE.match(req))]
+        used = [name for name in plugins if name in names]
+        if used:
+            return f"the project's flake8 with {', '.join(used)} {covers}"
+    return f"the project's {' and '.join(own)} {lacks}"
 
 
 def choices(config: Config) -> dict[str, Choice]:
     """What lint and fmt run: ``{"formatter": ..., "imports": ...}``."""
     return {"formatter": formatter(config), "imports": import_sorter(config)}
+
+
+def describe(config: Config) -> list[str]:
+    """What lint runs, and why, as the lint log and ``noxops init`` say it: the formatter and
+    import sorter on one line, then a line per linter."""
+    chosen = choices(config)
+    head = "; ".join(
+        f"{label}: {chosen[role].tool} ({chosen[role].why})"
+        for role, label in (("formatter", "formatter"), ("imports", "import sorter"))
+    )
+    return [head, *(describe_linter(config, c) for c in linters(config))]
 
 
 # -- linters ---------------------------------------------------------------------------------
@@ -395,6 +482,11 @@ def linters(config: Config) -> list[Choice]:
     configured = config.lint.linters
     if configured:
         return [Choice(tool, "chosen by [tool.noxops.lint] linters") for tool in configured]
+    return _detected_linters(config)
+
+
+def _detected_linters(config: Config) -> list[Choice]:
+    """The linters the project's own files configure (:func:`linters` without the override)."""
     found: list[Choice] = []
     ruff = _ruff_linter(config)
     if ruff:

@@ -181,8 +181,9 @@ def test_inits_noxfile_follows_isort_and_ruffs_import_layout(tmp_path: Path) -> 
     found = detect(FIXTURES / "flake8_project")  # setup.cfg [isort] lines_after_imports = 2
     assert (found.lines_after_imports, found.future_imports) == (2, [])
     assert found.linters == [
+        "formatter: black (the project uses black); import sorter: isort (the project uses isort)",
         "lint: flake8 7.1.1 (requirements-dev.txt) with flake8-bugbear 24.8.19, "
-        "config setup.cfg [flake8]"
+        "config setup.cfg [flake8]",
     ]
     assert "import noxops\n\n\ndef pipeline() -> None:" in noxfile_text(2)
     write_project(
@@ -200,3 +201,77 @@ def test_inits_noxfile_follows_isort_and_ruffs_import_layout(tmp_path: Path) -> 
     assert detect(tmp_path).lines_after_imports == 2  # the attrs profile sets it
     (tmp_path / ".isort.cfg").write_text("[settings]\nprofile = black\n")
     assert detect(tmp_path).lines_after_imports == 1  # isort reads .isort.cfg first
+
+
+# A setuptools project linted by flake8 from tox (cachetools' shape): its plugins, one only
+# for CPython and an old black only for Pythons before 3.8, are listed in [testenv:flake8].
+_TOX_FLAKE8 = """\
+[tox]
+envlist = flake8,py
+
+[testenv]
+deps =
+    pytest
+commands =
+    pytest
+
+[testenv:flake8]
+deps =
+    flake8==7.1.1
+    flake8-black; implementation_name == "cpython"
+    black==22.12.0; implementation_name == "cpython" and python_version < "3.8"
+    flake8-bugbear
+    flake8-import-order
+commands =
+    flake8
+skip_install = true
+"""
+
+
+def test_flake8_from_tox_deps_with_its_plugins_and_no_default_black_or_isort(
+    tmp_path: Path,
+) -> None:
+    # Issue 24: the project checks imports with flake8-import-order (its `I` codes) and
+    # formats with nothing noxops should add: no isort or black of noxops's own choosing.
+    write_project(
+        tmp_path,
+        "",
+        **{
+            "setup.cfg": "[flake8]\nmax-line-length = 80\nselect = C, E, F, W, B, B950, I, N\n",
+            "tox.ini": _TOX_FLAKE8,
+        },
+    )
+    config = load(tmp_path)
+    assert tools.linter_names(config) == ["flake8"]
+    assert tools.flake8_plugins(config) == [
+        "flake8-black",
+        "flake8-bugbear",
+        "flake8-import-order",
+    ]
+    assert lint_stage.lint_env(config, None) == [
+        ("flake8==7.1.1", "flake8-black", "flake8-bugbear", "flake8-import-order")
+    ]
+    assert list(_checks(tmp_path)) == ["flake8"]
+    assert tools.describe(config)[0] == (
+        "formatter: none (the project's flake8 with flake8-black checks formatting); "
+        "import sorter: none (the project's flake8 with flake8-import-order checks imports)"
+    )
+    assert tools.describe(config)[1] == (
+        "lint: flake8 7.1.1 (tox.ini [testenv:flake8]) with flake8-black, flake8-bugbear, "
+        "flake8-import-order, config setup.cfg [flake8]"
+    )
+    assert detect(tmp_path).linters == tools.describe(config)  # init says the same
+
+
+def test_a_configured_linter_without_formatter_or_sorter_gets_none_of_noxopss_defaults(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path, "", **{".flake8": "[flake8]\nmax-line-length = 100\n"})
+    chosen = tools.choices(load(tmp_path))
+    assert (chosen["formatter"].tool, chosen["imports"].tool) == ("none", "none")
+    assert chosen["imports"].why == "the project's flake8 names no import sorter"
+    # Where the project configures no lint tooling at all, noxops's defaults stay, said so.
+    (tmp_path / "bare").mkdir()
+    bare = tools.choices(load(write_project(tmp_path / "bare", '[project]\nname = "bare"\n')))
+    assert (bare["formatter"].tool, bare["imports"].tool) == ("black", "isort")
+    assert bare["imports"].why == "noxops's default: the project configures no lint tooling"

@@ -58,9 +58,7 @@ def lint_env(config: Config, python: str | None) -> list[Install]:
 
 
 def _describe(config: Config) -> list[str]:
-    chosen = tools.choices(config)
-    lines = ["; ".join(f"{role}: {c.tool} ({c.why})" for role, c in chosen.items())]
-    return lines + [tools.describe_linter(config, c) for c in tools.linters(config)]
+    return tools.describe(config)
 
 
 def _checks(config: Config, paths: list[str]) -> dict[str, list[str]]:
