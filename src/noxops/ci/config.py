@@ -75,7 +75,7 @@ class CIConfig:
         factory=dict,
         doc=(
             "Python -> GitLab/Jenkins job image, for Pythons whose `image` does not fit "
-            "(nox needs Python 3.10+: a 3.9 job needs an image holding 3.9 and a newer one)."
+            "(a 3.9 job needs none: nox, which needs 3.10+, runs on the image's Debian python3)."
         ),
     )
     docker_image: str = option(
