@@ -117,7 +117,8 @@ def _noxops(project: Path, *args: str, env: dict[str, str] | None = None) -> Nox
 def test_requirements_project_tests_and_integration(service: Path) -> None:
     """Findings #8, #9, #11 and #3: a project without [project] installs its requirements
     files (no `pip install .`); integration starts the services its requirements name, hands
-    the database URL on under the project's own name and scheme, and `-- -k` keeps the path."""
+    the database URL on under the name its tests read and the project's scheme (found, not
+    configured: issue 24), and `-- -k` keeps the path."""
     run = run_nox(service, "-s", "tests-3.11", "integration", "--", "-k", "add_note or norm")
     assert run.returncode == 0, run
     parts = sections(run)
@@ -132,6 +133,9 @@ def test_requirements_project_tests_and_integration(service: Path) -> None:
     assert "tests/integration -k 'add_note or norm'" in integration, integration
     assert "tests/unit -k 'add_note or norm'" in parts["tests-3.11"], parts["tests-3.11"]
     assert "1 passed, 1 deselected" in integration, integration
+    # issue 24: no [tool.noxops.integration.env] key: the name the tests read is set anyway,
+    # at the short scheme the project's compose file gives its database URL
+    assert "set from the services too: DATABASE_TEST_URL" in integration, integration
 
 
 @pytest.mark.docker

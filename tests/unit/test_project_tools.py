@@ -6,15 +6,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.noxrun import FIXTURES
 from support.projects import write_project
 
 from noxops import detect, install, tools
 from noxops.build.context import prepare
 from noxops.config import load
 from noxops.errors import NoxopsError
+from noxops.init import _drop_table
+from noxops.init import detect as init_detect
 from noxops.stages import tests as tests_stage
 from noxops.stages.base import project_install
 from noxops.stages.integration import mapped_env, services_for
+from noxops.stages.provision import project_env
 from noxops.stages.typecheck import type_paths
 
 
@@ -199,6 +203,26 @@ def test_service_urls_under_the_projects_names(tmp_path: Path) -> None:
     }
     with pytest.raises(NoxopsError, match="service 'redis' is not started"):
         mapped_env(config, {"DATABASE_URL": "postgresql://h/d"})
+
+
+def test_names_only_the_tests_read_are_mapped_and_set_at_the_projects_scheme(
+    tmp_path: Path,
+) -> None:
+    """Issue 24: requirements_service's integration tests read DATABASE_TEST_URL, named only in
+    the test code, and want the short postgres:// scheme its compose file gives DATABASE_URL.
+    With no [tool.noxops] key (as the corpus harness runs it), init maps it and a session
+    that started the services sets it."""
+    project = shutil.copytree(FIXTURES / "requirements_service", tmp_path / "p")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(_drop_table(pyproject.read_text()))
+    found = init_detect(project)
+    assert found.env["DATABASE_TEST_URL"] == "postgres.url:postgres"
+    assert "tests/integration/test_storage.py" in found.env_from
+    env = {"DATABASE_URL": "postgresql://u:p@h:5/d", "REDIS_URL": "redis://h:6/0"}
+    added, unmapped, where = project_env(load(project), env)
+    assert added["DATABASE_TEST_URL"] == "postgres://u:p@h:5/d"
+    assert where["DATABASE_TEST_URL"] == ("tests/integration/test_storage.py",)
+    assert "REDIS_URL" not in added and not unmapped  # set by noxops already
 
 
 def test_lean_context_leaves_out_nox_and_reports(tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ pydantic-settings and in python-dotenv's ``load_dotenv``, whose ``override`` is 
 Where names are found: the dotenv files at the root (:data:`DOTENV_FILES`), the
 ``environment:`` of the compose services that are not the servers themselves, and in the
 sources the fields of settings classes (a base named ``...Settings``, with its
-``env_prefix``) and ``os.environ`` / ``os.getenv`` reads. Which service and part a name is
+``env_prefix``) and ``os.environ`` / ``os.getenv`` reads, and those reads in the test code
+too (tests often read a variable of their own: ``os.environ["DATABASE_TEST_URL"]``). A URL
+name with no value of its own takes the scheme the project gives another URL of the same
+service (compose's ``DATABASE_URL: postgres://...``). Which service and part a name is
 for comes from its words: a service word (``POSTGRES``, ``PG``, ``DB``, ``DATABASE``,
 ``REDIS``, ...) before a part word (``HOST``/``SERVER``, ``PORT``, ``USER``, ``PASSWORD``,
 ``DB``/``NAME``, ``URL``/``DSN``).
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -38,6 +41,7 @@ __all__ = [
     "scheme_of",
     "service_of",
     "tests_use",
+    "url_scheme",
 ]
 
 DOTENV_FILES = (
@@ -112,6 +116,20 @@ def scheme_of(value: str) -> Optional[str]:
     """The scheme of a URL value (``postgresql+asyncpg``), else ``None``."""
     match = _SCHEME.match(value.strip())
     return match[1] if match else None
+
+
+def url_scheme(variable: Variable, variables: Mapping[str, Variable]) -> Optional[str]:
+    """The scheme the project gives the URL ``variable``: its value's, else (a name only read,
+    as tests read theirs) the first scheme a value of another URL of its service has."""
+    if variable.value:
+        return scheme_of(variable.value)
+    service = service_of(variable.name)
+    for other in variables.values():
+        if other.value and service_of(other.name) == service and part_of(other.name) == "url":
+            scheme = scheme_of(other.value)
+            if scheme:
+                return scheme
+    return None
 
 
 def default_names(services: Iterable[str]) -> set[str]:
@@ -221,10 +239,14 @@ def _settings_fields(text: str) -> Iterator[tuple[str, str]]:
             yield name.upper(), default[1] if default else ""
 
 
-def read_variables(root: Path, sources: Sequence[str]) -> dict[str, Variable]:
+def read_variables(
+    root: Path, sources: Sequence[str], tests: Sequence[str] = ("tests",)
+) -> dict[str, Variable]:
     """The variables the project reads, by name, in the order they were found: its settings
-    classes and environment reads in ``sources``, its dotenv files, its compose services."""
+    classes and environment reads in ``sources`` and in its test code ``tests``, its dotenv
+    files, its compose services."""
     found: dict[str, tuple[list[str], str]] = {}
+    files = dict.fromkeys(_python_files(root, [*sources, *tests]))  # tests/unit in tests: once
 
     def add(name: str, where: str, value: str) -> None:
         places, known = found.setdefault(name, ([], ""))
@@ -233,7 +255,7 @@ def read_variables(root: Path, sources: Sequence[str]) -> dict[str, Variable]:
         if value and not known:
             found[name] = (places, value)
 
-    for path in _python_files(root, sources):
+    for path in files:
         text = _text(path)
         where = path.relative_to(root).as_posix()
         for name, default in _settings_fields(text):
@@ -260,7 +282,7 @@ def proposals(
         if service is None or service not in services:
             continue
         part = part_of(name)
-        scheme = scheme_of(variable.value) if part == "url" else None
+        scheme = url_scheme(variable, variables) if part == "url" else None
         if scheme in kind(service).schemes[:1]:
             scheme = None
         if name in defaults and not scheme:

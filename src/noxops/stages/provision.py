@@ -64,12 +64,17 @@ def integration_paths(config: Config) -> list[str]:
     return config.test_paths
 
 
+def _test_code(config: Config) -> list[str]:
+    """Where the project's tests are: the variables they read are the project's too."""
+    return list(dict.fromkeys(["tests", *config.test_paths, *integration_paths(config)]))
+
+
 def _service_names(config: Config, names: Sequence[str]) -> set[str]:
     """The variables that stand for ``names``: those noxops sets, those mapped, and those the
     project reads for them."""
     from noxops.services import usage
 
-    read = usage.read_variables(config.root, config.sources)
+    read = usage.read_variables(config.root, config.sources, _test_code(config))
     return (
         usage.default_names(names)
         | set(config.integration.env)
@@ -152,7 +157,8 @@ def project_env(
     added: dict[str, str] = {}
     unmapped: list[str] = []
     where: dict[str, tuple[str, ...]] = {}
-    for name, variable in usage.read_variables(config.root, config.sources).items():
+    read = usage.read_variables(config.root, config.sources, _test_code(config))
+    for name, variable in read.items():
         service = usage.service_of(name)
         url = env.get(kind(service).url_env) if service else None
         if url is None or name in env:
@@ -162,7 +168,7 @@ def project_env(
         if part is None:
             unmapped.append(name)
             continue
-        scheme = usage.scheme_of(variable.value) if part == "url" else None
+        scheme = usage.url_scheme(variable, read) if part == "url" else None
         added[name] = part_value(service or "", url, part, scheme)
     return added, unmapped, where
 
