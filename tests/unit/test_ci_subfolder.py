@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.ci_projects import make_project
+from fixtures.ci_projects import make_project, stage
 
 from noxops.ci import command
 from noxops.config import load
 from noxops.errors import NoxopsError
+from noxops.stages.base import CI
 
 yaml = pytest.importorskip("yaml")
 
@@ -79,3 +80,13 @@ def test_root_names_the_top_and_must_hold_the_project(tmp_path: Path) -> None:
     pyproject.write_text(text.replace("[tool.noxops.ci]", '[tool.noxops.ci]\nroot = "../other"'))
     with pytest.raises(NoxopsError, match=r"root = '../other' does not hold the project folder"):
         command.expected_files(load(top / "examples/app"), "gitlab", stages)
+
+
+def test_jenkins_runs_notify_in_the_project_folder(tmp_path: Path) -> None:
+    top, _config, stages = _repo(tmp_path, "backend")
+    pyproject = top / "backend" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + "\n[tool.noxops.notify]\n")
+    stages = {**stages, "notify": stage("notify", ci=CI(stage="report"))}
+    jenkinsfile = command.expected_files(load(top / "backend"), "jenkins", stages)["Jenkinsfile"]
+    post = jenkinsfile[jenkinsfile.index("success {") :]
+    assert post.index("dir('backend') {") < post.index("nox --no-dependencies -s notify"), post

@@ -362,11 +362,15 @@ def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
             out.line("checkout scm")
             for name in (n for job in staged if job.name == REPORT_JOB for n in _stash_names(job)):
                 out.line(f"try {{ unstash {q(name)} }} catch (err) {{ echo 'no report' }}")
+            if pipeline.workdir:  # the noxfile is in the project's folder
+                out.open(f"dir({q(pipeline.workdir)})")
             out.line(f"sh {q(f'python3 -m venv {VENV} && {VENV}/bin/pip install --quiet uv')}")
             install = ["uv", "pip", "install", "--python", f"{VENV}/bin/python"]
             notify = pipeline.job(NOTIFY)
             out.line(f"sh {q(f'{VENV}/bin/' + shlex.join([*install, *pipeline.install(notify)]))}")
             out.line(f"sh {q(f'{VENV}/bin/nox --no-dependencies -s notify')}")
+            if pipeline.workdir:
+                out.close()
             out.line("cleanWs()")
             out.close()
             out.close()
