@@ -74,7 +74,8 @@ class LintConfig:
             "The formatter lint checks and fmt applies: 'ruff' (ruff format), 'black' or "
             "'none'; 'auto' follows the project ([tool.ruff.format] or a ruff-format "
             "pre-commit hook, else black when the project uses it, else ruff when it uses "
-            "ruff only, else black)."
+            "ruff only, else none beside a linter of its own (flake8, pylint), else black: "
+            "noxops's default, only where the project configures no lint tooling)."
         ),
     )
     import_sorter: Literal["auto", "ruff", "isort", "none"] = option(
@@ -83,7 +84,8 @@ class LintConfig:
             "The import sorter: 'ruff' (ruff's I rules, which the project's ruff "
             "configuration must select), 'isort' or 'none'; 'auto' follows the project "
             "(ruff when its ruff configuration selects I, else isort when it uses isort, "
-            "else none with ruff format, else isort)."
+            "else none with ruff format or beside a linter of its own (flake8-import-order), "
+            "else isort: noxops's default, only where the project configures no lint tooling)."
         ),
     )
     linters: list[Literal["ruff", "flake8", "pylint"]] = option(
