@@ -90,3 +90,19 @@ def test_jenkins_runs_notify_in_the_project_folder(tmp_path: Path) -> None:
     jenkinsfile = command.expected_files(load(top / "backend"), "jenkins", stages)["Jenkinsfile"]
     post = jenkinsfile[jenkinsfile.index("success {") :]
     assert post.index("dir('backend') {") < post.index("nox --no-dependencies -s notify"), post
+
+
+def test_a_second_project_does_not_silently_replace_the_first_ones_pipeline(
+    tmp_path: Path,
+) -> None:
+    top, backend, stages = _repo(tmp_path, "backend")
+    frontend, _ = make_project(top / "frontend", "library")
+    command.generate(backend, "gitlab", stages)
+    before = (top / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert "inputs: folder=backend " in before
+    with pytest.raises(NoxopsError, match=r"the pipeline of the noxops project in backend; "):
+        command.generate(frontend, "gitlab", stages)
+    assert (top / ".gitlab-ci.yml").read_text(encoding="utf-8") == before  # nothing lost
+    assert command.generate(backend, "gitlab", stages)  # its own project regenerates it
+    assert command.generate(frontend, "gitlab", stages, force=True)
+    assert "inputs: folder=frontend " in (top / ".gitlab-ci.yml").read_text(encoding="utf-8")

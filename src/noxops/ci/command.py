@@ -29,6 +29,8 @@ __all__ = ["RENDERERS", "add_parser", "check", "expected_files", "generate", "re
 
 # The header's record of the noxops version that generated the file.
 GENERATOR = "noxops"
+# The header's record of the project's folder, when it is not the repository's top.
+FOLDER = "folder"
 # A template placeholder ({python}, {host}) left in a generated file; ${...} is the provider's.
 PLACEHOLDER = re.compile(r"(?<!\$)\{[a-z_]+\}")
 
@@ -49,9 +51,11 @@ def _pipeline(config: Config, stages: Mapping[str, Stage] | None) -> CIPipeline:
     except ValueError as exc:
         raise NoxopsError(f"{config.file}: cannot build the CI pipeline: {exc}") from None
     workdir = config.root.resolve().relative_to(repository_root(config)).as_posix()
-    return dataclasses.replace(
-        pipeline, sources=_sources(config, found), workdir="" if workdir == "." else workdir
-    )
+    workdir = "" if workdir == "." else workdir
+    sources = _sources(config, found)
+    if workdir:  # whose pipeline a file at the repository's top is (see _other_project)
+        sources = ((FOLDER, workdir), *sources)
+    return dataclasses.replace(pipeline, sources=sources, workdir=workdir)
 
 
 def repository_root(config: Config) -> Path:
@@ -216,6 +220,32 @@ def _foreign(config: Config, top: Path, files: Mapping[str, str]) -> str | None:
     return "\n".join(refused) or None
 
 
+def _other_project(top: Path, files: Mapping[str, str]) -> str | None:
+    """Why writing ``files`` would replace the pipeline of another noxops project of the same
+    repository (its folder still holds one), or None: one pipeline for two projects is not
+    generated yet, and the other project's CI must not silently stop running."""
+    for rel, text in files.items():
+        path = top / rel
+        if not path.is_file():
+            continue
+        current = path.read_text(encoding="utf-8", errors="replace")
+        theirs = _recorded(current)[0].get(FOLDER, "")
+        ours = _recorded(text)[0].get(FOLDER, "")
+        pyproject = top / theirs / "pyproject.toml"
+        if not _ours(current) or theirs == ours or not pyproject.is_file():
+            continue
+        if "[tool.noxops" not in pyproject.read_text(encoding="utf-8", errors="replace"):
+            continue
+        return (
+            f"noxops ci generate: {rel} at the repository's top is the pipeline of the noxops "
+            f"project in {theirs or 'the top folder'}; writing this project's "
+            f"({ours or 'the top folder'}) would stop that one's CI. One pipeline for both is "
+            "not generated yet: give this project its own file with [tool.noxops.ci] paths "
+            "(a GitLab top file then needs an include:), or replace it with --force"
+        )
+    return None
+
+
 def generate(
     config: Config,
     which: str = "all",
@@ -228,7 +258,7 @@ def generate(
     written: list[Path] = []
     top = repository_root(config)
     files = expected_files(config, which, stages)
-    why = None if force else _foreign(config, top, files)
+    why = None if force else (_foreign(config, top, files) or _other_project(top, files))
     if why:
         raise NoxopsError(why)
     for rel, text in files.items():
