@@ -67,11 +67,25 @@ def test_lint_never_changes_a_file_and_follows_ruff(ruff_project: Path) -> None:
 
 def test_tests_keep_their_paths_and_get_only_the_test_group(ruff_project: Path) -> None:
     """Findings #3 and #7: `-- -k` is passed on after pytest's own testpaths; the
-    environment gets the test group, not the dev group (tox, ruff), and pytest once."""
-    run = run_nox(ruff_project, "-s", "tests-3.11", "--", "-k", "read")
+    environment gets the test group, not the dev group (tox, ruff), and pytest once.
+    Issue 24's corpus shape (blinker, click): with pytest's `filterwarnings = ["error"]` and
+    3.13 in its classifiers the library passes on 3.13 too, where a warning noxops's plugin or
+    coverage left behind would be an error."""
+    pyproject = ruff_project / "pyproject.toml"
+    text = pyproject.read_text()
+    text = text.replace(
+        '"Programming Language :: Python :: 3.11",\n',
+        '"Programming Language :: Python :: 3.11",\n  "Programming Language :: Python :: 3.13",\n',
+    ).replace('testpaths = ["tests"]\n', 'testpaths = ["tests"]\nfilterwarnings = ["error"]\n')
+    pyproject.write_text(text)
+    assert text.count("3.13") == 1 and "filterwarnings" in text, text
+    _git(ruff_project, "commit", "-qam", "3.13, warnings are errors")
+    run = run_nox(ruff_project, "-s", "tests-3.11", "tests-3.13", "--", "-k", "read")
     assert run.returncode == 0, run
     assert re.search(r"-m pytest .* tests -k read", run.output), run
-    assert "2 passed, 1 deselected" in run.output, run
+    parts = sections(run)
+    for python in ("3.11", "3.13"):
+        assert "2 passed, 1 deselected" in parts[f"tests-{python}"], parts[f"tests-{python}"]
     install = next(line for line in run.output.splitlines() if "uv pip install" in line)
     assert "tox" not in install and "ruff" not in install, install
     assert len(re.findall(r"\bpytest\b", install)) == 1, install
