@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from support.example_ci import build_noxops_wheel
 from support.traces import OWNER_ENV, Traces, traces
 
 from noxops.build import engine
@@ -132,3 +133,14 @@ def no_leaks() -> Iterator[None]:
     yield
     left = traces() - before
     assert not left, f"left behind: {left}"
+
+
+@pytest.fixture(scope="session")
+def noxops_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding this checkout's noxops wheel, built once per run (the CI files'
+    jobs find it through ``UV_FIND_LINKS``: noxops is not published). Here, not in a
+    tests/functional/conftest.py: mypy checks tests/ as one tree, where two modules named
+    conftest collide."""
+    wheels = tmp_path_factory.mktemp("noxops-wheels")
+    build_noxops_wheel(wheels)
+    return wheels

@@ -76,8 +76,6 @@ def test_a_file_removed_while_the_context_is_scanned_is_left_out(
 ) -> None:
     """A file that goes away between the folder listing and its size (an editor's swap file,
     a test run's temporary file) is not in the context, and is no traceback."""
-    from noxops.build import context
-
     project = tmp_path / "project"
     _write(project, "Dockerfile")
     _write(project, "app.py")
@@ -95,6 +93,6 @@ def test_a_file_removed_while_the_context_is_scanned_is_left_out(
         def __exit__(self, *exc: object) -> None:
             return None
 
-    monkeypatch.setattr(context.os, "scandir", Listing)
+    monkeypatch.setattr(os, "scandir", Listing)
     ctx = prepare(project, project / "Dockerfile", tmp_path / "work", reports=project / "reports")
     assert ctx.files == 2  # Dockerfile, app.py
