@@ -127,7 +127,7 @@ def _docker(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
         yield Finding(
             "Docker engine",
             FAIL if needing else WARN,
-            str(problem) + (f"; {_and(needing)} need(s) it" if needing else ""),
+            str(problem) + (f"; {_and(needing)} {_needs(needing)} it" if needing else ""),
             fix=("install Docker (or a compatible CLI), then " if problem == _NO_CLI else "")
             + "start the engine (sudo systemctl start docker) or set DOCKER_HOST",
         )
@@ -285,6 +285,11 @@ PROBES: tuple[Probe, ...] = (
 
 def _and(names: list[str]) -> str:
     return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
+def _needs(names: list[str]) -> str:
+    """The verb for :func:`_and`'s list: "needs" after one name, "need" after several."""
+    return "needs" if len(names) == 1 else "need"
 
 
 def diagnose(config: Config, stages: Mapping[str, Stage] | None = None) -> list[Finding]:
