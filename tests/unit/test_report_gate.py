@@ -25,8 +25,8 @@ from noxops.reports.gate import (
 )
 from noxops.reports.model import Check, Finding, Status
 
-# coverage.py reads .coveragerc.toml only in newer releases (not 7.10, which Python 3.9 gets); noxops
-# reads it either way and passes --precision itself, so the two still judge alike.
+# coverage.py reads .coveragerc.toml only in newer releases (not 7.10, which Python 3.9
+# gets); noxops reads it either way and passes --precision itself, so both judge alike.
 _READS_TOML_RC = ".coveragerc.toml" in Path(coverage.config.__file__).read_text(encoding="utf-8")
 
 
