@@ -257,9 +257,13 @@ class RunningService:
         self.container = self._run(
             name, *network, *publish, *args, self.image, *self.command, env=cli_env
         )
-        mapped = engine.docker("port", self.container, f"{self.port}/tcp").stdout.strip()
+        port = engine.docker("port", self.container, f"{self.port}/tcp", check=False)
+        mapped = str(port.stdout).strip()
         host_port = mapped.splitlines()[0].rsplit(":", 1)[-1] if mapped else ""
         if not host_port.isdigit():
+            status, code = self._state()
+            if status in {"exited", "dead"}:  # ended before its port could be read
+                raise self._ended(code, self.health_path)
             raise SmokeError(f"the engine did not publish port {self.port} ({mapped!r})")
         self.base_url = f"http://{engine.published_host()}:{host_port}"
 
@@ -275,6 +279,12 @@ class RunningService:
         ).stdout.split()
         return (out[0], int(out[1])) if len(out) == 2 and out[1].lstrip("-").isdigit() else ("", 0)
 
+    def _ended(self, code: int, path: str) -> SmokeError:
+        return SmokeError(
+            f"{self.image} exited with code {code} before {path} answered HTTP 200 "
+            "(its logs are above)"
+        )
+
     def _wait(self) -> None:
         started = time.monotonic()
         deadline = started + self.timeout
@@ -285,10 +295,7 @@ class RunningService:
             while True:
                 status, code = self._state()
                 if status in {"exited", "dead"}:
-                    raise SmokeError(
-                        f"{self.image} exited with code {code} before {path} answered HTTP 200 "
-                        "(its logs are above)"
-                    )
+                    raise self._ended(code, path)
                 last = http_status(url, timeout=min(3.0, max(0.5, deadline - time.monotonic())))
                 if last == 200:
                     break
