@@ -11,24 +11,12 @@ for all the asserts: it takes a while on a busy machine.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from support.noxrun import copy_fixture, noxops_init, run_nox, sections
+from support.noxrun import commit, copy_fixture, git, noxops_init, run_nox, sections
 
 pytestmark = [pytest.mark.slow, pytest.mark.local_servers("postgres")]
-
-
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def _commit(repo: Path, message: str) -> None:
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", message)
 
 
 def test_init_then_lint_type_and_tests_pass_in_the_backend_folder(tmp_path: Path) -> None:
@@ -36,15 +24,15 @@ def test_init_then_lint_type_and_tests_pass_in_the_backend_folder(tmp_path: Path
     backend = repo / "backend"
     # the repository's own ignores, as GitHub's Python template has them; init adds its own
     (repo / ".gitignore").write_text("__pycache__/\n*.egg-info/\n.coverage\n")
-    _git(repo, "init", "-q")
-    _commit(repo, "the project before noxops")
+    git(repo, "init", "-q")
+    commit(repo, "the project before noxops")
     said = noxops_init(backend)
     assert "services postgres" in said, said
     assert "lint: ruff 0.14.0 (pyproject.toml), config [tool.ruff.lint]" in said, said
     table = (backend / "pyproject.toml").read_text()
     assert 'POSTGRES_SERVER = "postgres.host"' in table, table
     assert 'setup = ["alembic upgrade head"]' in table, table
-    _commit(repo, "noxops init")
+    commit(repo, "noxops init")
 
     run = run_nox(backend, "-s", "lint", "type", "tests-3.12", env={"NOXOPS_PROVIDER": "local"})
     assert run.returncode == 0, run
@@ -56,4 +44,4 @@ def test_init_then_lint_type_and_tests_pass_in_the_backend_folder(tmp_path: Path
     assert "nox > alembic upgrade head" in tests, tests
     assert "set from the services too" not in tests, tests  # init mapped every name
     assert " passed" in tests and " failed" not in tests, tests
-    assert _git(repo, "status", "--porcelain") == "", run  # no file changed, none left behind
+    assert git(repo, "status", "--porcelain") == "", run  # no file changed, none left behind

@@ -10,22 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.noxrun import copy_fixture, noxops_init, run_nox, sections, set_noxops
+from support.noxrun import commit, copy_fixture, git, noxops_init, run_nox, sections, set_noxops
 
 BIN = Path(sys.executable).parent  # the development environment's black, isort and ruff
-
-
-def _git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def _commit(project: Path, message: str) -> None:
-    _git(project, "add", "-A")
-    _git(
-        project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", message
-    )
 
 
 def _tool(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -63,8 +50,8 @@ def test_a_flake8_project_is_linted_by_its_flake8_and_plugin(tmp_path: Path) -> 
     ) in said, said
     set_noxops(project, 'default_sessions = ["lint"]')
     (project / ".gitignore").write_text(".nox/\nreports/\n__pycache__/\n")
-    _git(project, "init", "-q")
-    _commit(project, "init")
+    git(project, "init", "-q")
+    commit(project, "init")
     # ruff's defaults disagree with this project (an E731 or its import layout): not run
     assert _tool(project, "ruff", "check", "--isolated", "src", "tests").returncode != 0
 
@@ -77,7 +64,7 @@ def test_a_flake8_project_is_linted_by_its_flake8_and_plugin(tmp_path: Path) -> 
     assert "flake8 --format=default" in run.output, run
     assert "ruff check" not in run.output, run
     assert "lint: flake8 7.1.1 (requirements-dev.txt) with flake8-bugbear 24.8.19" in run.output
-    assert _git(project, "status", "--porcelain") == "", run  # nothing rewritten
+    assert git(project, "status", "--porcelain") == "", run  # nothing rewritten
 
     stock = project / "src" / "stockroom" / "stock.py"
     stock.write_text(
@@ -87,7 +74,7 @@ def test_a_flake8_project_is_linted_by_its_flake8_and_plugin(tmp_path: Path) -> 
         encoding="utf-8",
     )
     line = stock.read_text(encoding="utf-8").splitlines().index("def label(item, parts=[]):") + 1
-    _commit(project, "a mutable default")
+    commit(project, "a mutable default")
     red = run_nox(project, "-s", "lint", "report")
     assert red.returncode != 0, red
     assert f"src/stockroom/stock.py:{line}:" in sections(red)["lint"], red  # flake8's own words

@@ -43,6 +43,21 @@ def copy_fixture(name: str, destination: Path) -> Path:
     return target
 
 
+def git(project: Path, *args: str) -> str:
+    """What ``git args`` prints in ``project`` (a failure raises)."""
+    return subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def commit(project: Path, message: str) -> None:
+    """Commit everything in ``project``, under a test identity."""
+    git(project, "add", "-A")
+    git(
+        project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", message
+    )
+
+
 def set_noxops(project: Path, *lines: str) -> Path:
     """Put ``lines`` (``key = value``) at the top of the project's ``[tool.noxops]`` table;
     the project's ``pyproject.toml``."""
