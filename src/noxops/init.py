@@ -360,6 +360,25 @@ def _drop_table(text: str) -> str:
     return "".join(out)
 
 
+def _subfolder_notice(root: Path) -> str | None:
+    """The line saying where the CI files go when ``root`` is not its git repository's top
+    (GitHub and GitLab read them only there), or None. The top is found as ``noxops ci
+    generate`` finds it, for the table init writes (no ``[tool.noxops.ci] root``)."""
+    from noxops.ci.command import repository_root
+    from noxops.config import Config
+
+    top = repository_root(dataclasses.replace(Config(), root=root))
+    if top == root.resolve():
+        return None
+    folder = root.resolve().relative_to(top).as_posix()
+    return (
+        f"noxops init: the project is in {folder}/ of the git repository at {top}: CI files go "
+        f"to the repository's top, with every job working in {folder}/ (`noxops ci generate`); "
+        '[tool.noxops.ci] root = "<folder>" names another top folder, relative to the project '
+        f'("." keeps them in {folder}/)'
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     found = detect(root)
@@ -373,6 +392,9 @@ def _run(args: argparse.Namespace) -> int:
     )
     for line in found.linters:  # which linters `nox -s lint` runs, and where they came from
         print(line)
+    notice = _subfolder_notice(root)
+    if notice:
+        print(notice)
     ok, how = install.describe(Project.read(root / "pyproject.toml"))
     if not ok:
         print(f"warning: {how}", file=sys.stderr)
