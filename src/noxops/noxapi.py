@@ -4,7 +4,10 @@ Two features reach past nox's public API: environments prepared ahead (:mod:`nox
 looks at nox's queue of sessions, asks nox which environment each would get and waits in
 front of its venv step) and environment fingerprints (:mod:`noxops.fingerprint` wraps a
 session's ``install`` and recreates its environment when it is stale). What they need of nox
-is here, behind small functions, and nowhere else.
+is here, behind small functions, and nowhere else. So are the two other internals noxops
+uses: nox's exception for a failed command (:data:`CommandFailed`, which a stage catches or
+raises) and nox's session registry, which ``noxops ci`` empties while it loads a project's
+noxfile (:func:`isolated_registry`).
 
 :func:`check` runs once, when ``noxops.sessions()`` registers the pipeline: it builds the
 objects nox would (a manifest, a session runner, a session, a virtualenv) and verifies that
@@ -17,29 +20,33 @@ The nox versions noxops is tested with are :data:`NOX_SUPPORTED` (also the bound
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 import sys
 import types
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     import nox
+    from nox.command import CommandFailed
     from nox.virtualenv import VirtualEnv
     from packaging.version import Version
 
 __all__ = [
     "NOX_SUPPORTED",
+    "CommandFailed",
     "RunOptions",
     "VirtualEnv",
     "check",
     "disable",
     "enabled",
     "find_uv",
+    "isolated_registry",
     "log_debug",
     "log_info",
     "nox_version",
@@ -103,8 +110,10 @@ def _verify() -> None:
     """Raise :class:`_Changed` (or whatever nox raises) unless every internal is as expected."""
     import nox
     import nox._options
+    import nox.command
     import nox.logger
     import nox.manifest
+    import nox.registry
     import nox.sessions
     import nox.virtualenv
 
@@ -126,6 +135,9 @@ def _verify() -> None:
         isinstance(not_found, type) and issubclass(not_found, Exception),
         "nox.virtualenv.InterpreterNotFound",
     )
+    failed = getattr(nox.command, "CommandFailed", None)
+    _expect(isinstance(failed, type) and issubclass(failed, Exception), "nox.command.CommandFailed")
+    _expect(isinstance(getattr(nox.registry, "_REGISTRY", None), dict), "nox.registry._REGISTRY")
     for level in ("info", "debug"):
         _expect(callable(getattr(nox.logger.logger, level, None)), f"nox.logger.logger.{level}")
 
@@ -350,6 +362,38 @@ def recreate_venv(venv: VirtualEnv) -> None:
     venv.reuse_existing = False
     venv.create()
     venv._reused = False
+
+
+# -- a failed command, nox's session registry ---------------------------------------------------
+
+
+def __getattr__(name: str) -> Any:
+    """``noxapi.CommandFailed``: what ``session.run`` raises when the command fails (a stage
+    catches it to run its other tools, or raises it to fail the way a command does). Imported
+    on first use: this module imports without nox (Python 3.9 test environments)."""
+    if name == "CommandFailed":
+        from nox.command import CommandFailed
+
+        return CommandFailed
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@contextlib.contextmanager
+def isolated_registry() -> Iterator[Callable[[], dict[str, Any]]]:
+    """nox's session registry empty for the ``with`` block, and put back as it was after,
+    whatever happens: ``noxops ci`` loads a project's noxfile to see its ``@nox.session``
+    functions without leaking them. Yields a function returning the sessions registered
+    meanwhile (name: the decorated function)."""
+    import nox.registry
+
+    registry: dict[str, Any] = nox.registry._REGISTRY
+    saved = dict(registry)
+    registry.clear()
+    try:
+        yield lambda: dict(registry)
+    finally:
+        registry.clear()
+        registry.update(saved)
 
 
 # -- uv and logging ---------------------------------------------------------------------------

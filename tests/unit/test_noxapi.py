@@ -15,6 +15,7 @@ import pytest
 # nox runs on Python 3.10+; on 3.9 noxops is a library only.
 nox_sessions = pytest.importorskip("nox.sessions")
 nox_registry = pytest.importorskip("nox.registry")
+nox_command = pytest.importorskip("nox.command")
 
 import nox  # noqa: E402
 
@@ -173,3 +174,56 @@ def test_a_parallel_run_starts_in_the_order_given_and_reports_in_queue_order(
     monkeypatch.setattr(sys, "argv", ["nox", "--parallel-worker", "-s", "lint"])
     noxapi.order_parallel_runs(order)
     assert nox._parallel.run_manifest_parallel is original
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "said"),
+    [
+        (nox_registry, "_REGISTRY", "nox.registry._REGISTRY"),
+        (nox_command, "CommandFailed", "nox.command.CommandFailed"),
+    ],
+)
+def test_the_check_covers_the_registry_and_the_failed_command(
+    module: Any,
+    name: str,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delattr(module, name)
+    assert not noxapi.check()
+    assert f"({said} is missing or has changed)" in capsys.readouterr().err
+
+
+def test_command_failed_is_what_a_failed_command_raises() -> None:
+    """Stages catch and raise ``noxapi.CommandFailed``; ``stage_failure`` tells it apart (a
+    stage's own verdict) from any other exception."""
+    assert noxapi.CommandFailed is nox_command.CommandFailed
+    with pytest.raises(noxapi.CommandFailed):
+        nox_command.run([sys.executable, "-c", "raise SystemExit(3)"], silent=True)
+    assert noxapi.stage_failure(noxapi.CommandFailed("no")) == "command"
+    with pytest.raises(AttributeError, match="no attribute 'CommandFaild'"):
+        noxapi.CommandFaild  # noqa: B018
+
+
+def test_isolated_registry_sees_new_sessions_and_puts_the_registry_back() -> None:
+    def mine(session: nox.Session) -> None:
+        """Registered before: must survive the load."""
+
+    def theirs(session: nox.Session) -> None:
+        """A noxfile's own session."""
+
+    nox.session(mine)
+    before = dict(nox_registry._REGISTRY)
+    assert list(before) == ["mine"]
+    with noxapi.isolated_registry() as registered:
+        assert registered() == {}
+        nox.session(theirs, default=False)
+        assert list(registered()) == ["theirs"]
+        assert registered()["theirs"].default is False
+    assert before == nox_registry._REGISTRY
+
+    with pytest.raises(RuntimeError), noxapi.isolated_registry():
+        nox.session(theirs)
+        raise RuntimeError("the noxfile failed to load")
+    assert before == nox_registry._REGISTRY
