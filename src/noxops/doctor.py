@@ -270,6 +270,59 @@ def _ci(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
     yield Finding("CI provider", OK, detail)
 
 
+# Providers that read their CI file only at the repository's top: one in a subfolder never
+# runs. (Jenkins reads the Jenkinsfile its job's "Script Path" names, anywhere.)
+_TOP_ONLY = {"github": "GitHub", "gitlab": "GitLab"}
+
+
+def _ci_files(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
+    """Where the configured providers' CI files are expected (the repository's top, as
+    ``noxops ci generate`` writes them), whether they are there, and a CI file left in the
+    project's subfolder, where its provider never reads it. Only paths are looked at: the
+    noxfile is not loaded (``noxops ci check`` compares the contents)."""
+    from noxops.ci.command import path_of, repository_root
+
+    try:
+        top = repository_root(config)
+    except NoxopsError as exc:
+        yield Finding("CI files", WARN, str(exc), fix="correct [tool.noxops.ci] root")
+        return
+    project = config.root.resolve()
+    folder = project.relative_to(top).as_posix() if project != top else ""
+    where = f"the repository's top ({top})"
+    files = {provider: path_of(config, provider) for provider in config.ci.providers}
+    missing = [f"{rel} ({p})" for p, rel in files.items() if not (top / rel).is_file()]
+    present = [f"{rel} ({p})" for p, rel in files.items() if (top / rel).is_file()]
+    working = f", jobs working in {folder}/" if folder else ""
+    if present:
+        yield Finding("CI files", OK, f"{', '.join(present)} at {where}{working}")
+    if missing:
+        yield Finding(
+            "CI files",
+            WARN,
+            f"missing at {where}, where the project's CI files are expected"
+            + (f" (jobs working in {folder}/)" if folder else "")
+            + f": {', '.join(missing)}",
+            fix="noxops ci generate   "
+            "(or name the providers you use in [tool.noxops.ci] providers)",
+        )
+    for provider, rel in files.items() if folder else ():
+        name = _TOP_ONLY.get(provider)
+        if not name or not (project / rel).is_file():
+            continue
+        stray = f"{folder}/{rel}"
+        by_hand = f"delete {stray} by hand (noxops never deletes it)"
+        yield Finding(
+            "CI files",
+            WARN,
+            f"{stray} is in the project's folder, where {name} never reads it (only at the "
+            "repository's top): its jobs never run",
+            fix=f"{by_hand}: the one at the top is the one {name} reads"
+            if (top / rel).is_file()
+            else f"`noxops ci generate` writes it at the top; then {by_hand}",
+        )
+
+
 PROBES: tuple[Probe, ...] = (
     _pythons,
     _uv,
@@ -280,6 +333,7 @@ PROBES: tuple[Probe, ...] = (
     _project_install,
     _noxops,
     _ci,
+    _ci_files,
 )
 
 

@@ -89,3 +89,93 @@ def test_init_at_the_repository_top_says_nothing_new(
     assert code == 0, out
     assert "of the git repository" not in out and "[tool.noxops.ci] root" not in out, out
     assert f"wrote {project / 'noxfile.py'}" in out
+
+
+def test_doctor_warns_about_ci_files_left_in_the_project_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    top, backend = _repository(tmp_path, "backend")
+    # what `noxops ci generate` wrote before it knew about subfolders
+    (backend / ".github" / "workflows").mkdir(parents=True)
+    (backend / ".github" / "workflows" / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    (backend / ".gitlab-ci.yml").write_text("stages: [test]\n", encoding="utf-8")
+    (backend / "Jenkinsfile").write_text("pipeline {}\n", encoding="utf-8")
+    stray = {"backend/.github/workflows/ci.yml": "GitHub", "backend/.gitlab-ci.yml": "GitLab"}
+
+    _code, out = _noxops(capsys, "doctor", "--root", str(backend))
+    assert _ci_rows(out) == [
+        (
+            "warn",
+            f"missing at the repository's top ({top}), where the project's CI files are "
+            "expected (jobs working in backend/): .github/workflows/ci.yml (github), "
+            ".gitlab-ci.yml (gitlab), Jenkinsfile (jenkins)",
+            "noxops ci generate   (or name the providers you use in [tool.noxops.ci] providers)",
+        ),
+        *(
+            (
+                "warn",
+                f"{rel} is in the project's folder, where {provider} never reads it (only at the "
+                "repository's top): its jobs never run",
+                f"`noxops ci generate` writes it at the top; then delete {rel} by hand (noxops "
+                "never deletes it)",
+            )
+            for rel, provider in stray.items()
+        ),
+    ], out
+    # (Jenkins reads the Jenkinsfile its job's "Script Path" names, anywhere: not warned about)
+
+    # generated at the top: present there; the copies left in backend/ are still warned about
+    code, said = _noxops(capsys, "ci", "generate", "--root", str(backend))
+    assert code == 0, said
+    _code, out = _noxops(capsys, "doctor", "--root", str(backend))
+    assert _ci_rows(out) == [
+        (
+            "ok",
+            ".github/workflows/ci.yml (github), .gitlab-ci.yml (gitlab), Jenkinsfile (jenkins) "
+            f"at the repository's top ({top}), jobs working in backend/",
+            "",
+        ),
+        *(
+            (
+                "warn",
+                f"{rel} is in the project's folder, where {provider} never reads it (only at the "
+                "repository's top): its jobs never run",
+                f"delete {rel} by hand (noxops never deletes it): the one at the top is the one "
+                f"{provider} reads",
+            )
+            for rel, provider in stray.items()
+        ),
+    ], out
+
+    shutil.rmtree(backend / ".github")
+    (backend / ".gitlab-ci.yml").unlink()
+    _code, out = _noxops(capsys, "doctor", "--root", str(backend))
+    assert [status for status, _, _ in _ci_rows(out)] == ["ok"], out
+
+
+def test_doctor_at_the_repository_top_says_where_the_ci_files_are_expected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    top, project = _repository(tmp_path, ".")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8") + '\n[tool.noxops.ci]\nproviders = ["gitlab"]\n',
+        encoding="utf-8",
+    )
+    # a CI file of GitHub's, but the configuration does not name GitHub: none of doctor's business
+    (top / ".github" / "workflows").mkdir(parents=True)
+    (top / ".github" / "workflows" / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    _code, out = _noxops(capsys, "doctor", "--root", str(project))
+    assert _ci_rows(out) == [
+        (
+            "warn",
+            f"missing at the repository's top ({top}), where the project's CI files are "
+            "expected: .gitlab-ci.yml (gitlab)",
+            "noxops ci generate   (or name the providers you use in [tool.noxops.ci] providers)",
+        )
+    ], out
+    (top / ".gitlab-ci.yml").write_text("stages: [test]\n", encoding="utf-8")
+    _code, out = _noxops(capsys, "doctor", "--root", str(project))
+    assert _ci_rows(out) == [
+        ("ok", f".gitlab-ci.yml (gitlab) at the repository's top ({top})", "")
+    ], out
