@@ -227,3 +227,27 @@ def test_isolated_registry_sees_new_sessions_and_puts_the_registry_back() -> Non
         nox.session(theirs)
         raise RuntimeError("the noxfile failed to load")
     assert before == nox_registry._REGISTRY
+
+
+def test_noxops_ci_loads_a_noxfile_without_leaking_its_sessions(tmp_path: Path) -> None:
+    """``noxops ci`` (noxops.ci.declared) sees a noxfile's plain sessions through the seam and
+    leaves nox's registry as it found it."""
+    from noxops.ci import declared
+
+    def mine(session: nox.Session) -> None:
+        """Registered before the load."""
+
+    nox.session(mine)
+    before = dict(nox_registry._REGISTRY)
+    project = _project(tmp_path)
+    (project / "noxfile.py").write_text(
+        "import nox\nimport noxops\n\nnoxops.sessions()\n\n\n"
+        "@nox.session(python=False)\ndef spelling(session):\n"
+        '    """Check the spelling."""\n',
+        encoding="utf-8",
+    )
+    found = declared.load(load(project))
+    assert found.own == ("spelling",)
+    assert found.stages["spelling"].doc == "Check the spelling."
+    assert "lint" in found.stages
+    assert before == nox_registry._REGISTRY

@@ -8,8 +8,9 @@ controlled way:
 - ``noxops.sessions()`` only collects (:func:`noxops.registry.collecting`): it registers
   nothing with nox, searches no interpreter and sets no nox option; it records the stages it
   would register, with the noxfile's own ``only``/``exclude``;
-- nox's session registry is emptied for the load and restored after, so plain
-  ``@nox.session`` functions are seen without leaking anywhere;
+- nox's session registry is emptied for the load and restored after
+  (:func:`noxops.noxapi.isolated_registry`), so plain ``@nox.session`` functions are seen
+  without leaking anywhere;
 - the stages the project's modules declared, the modules the noxfile imported, ``sys.path``
   and the working folder are all put back as they were, whatever happens.
 
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+from noxops import noxapi
 from noxops.errors import NoxopsError
 
 if TYPE_CHECKING:
@@ -119,30 +121,24 @@ def _isolated(root: Path) -> Iterator[Any]:
     """Run with the working folder at ``root`` and nox's registry empty; afterwards put back
     nox's registry, the stages declared meanwhile, ``sys.modules``, ``sys.path`` and the
     working folder. Yields a function returning the sessions registered meanwhile."""
-    import nox.registry
-
     from noxops.stages import STAGES
 
-    registry: dict[str, Any] = nox.registry._REGISTRY
-    saved_registry = dict(registry)
     saved_stages = set(STAGES)
     saved_modules = set(sys.modules)
     saved_path = list(sys.path)
     saved_cwd = Path.cwd()
-    registry.clear()
-    os.chdir(root)
-    try:
-        yield lambda: dict(registry)
-    finally:
-        os.chdir(saved_cwd)
-        registry.clear()
-        registry.update(saved_registry)
-        for name in [n for n in STAGES if n not in saved_stages]:
-            STAGES.unregister(name)
-        for name in [m for m in sys.modules if m not in saved_modules]:
-            if _projects(name, sys.modules[name], root):
-                del sys.modules[name]
-        sys.path[:] = saved_path
+    with noxapi.isolated_registry() as registered:
+        os.chdir(root)
+        try:
+            yield registered
+        finally:
+            os.chdir(saved_cwd)
+            for name in [n for n in STAGES if n not in saved_stages]:
+                STAGES.unregister(name)
+            for name in [m for m in sys.modules if m not in saved_modules]:
+                if _projects(name, sys.modules[name], root):
+                    del sys.modules[name]
+            sys.path[:] = saved_path
 
 
 def _projects(name: str, module: Any, root: Path) -> bool:
