@@ -1,18 +1,19 @@
 """The Kubernetes objects a deploy creates: generated from the config, or the project's own.
 
 Generated objects are plain dicts (the API's JSON); :func:`to_yaml` renders them for plans and
-files without needing a YAML library.
+files without needing a YAML library; scalars are written by :func:`noxops.ci.yamldoc.scalar`, as
+in the CI files.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
+from noxops.ci.yamldoc import scalar
 from noxops.deploy.config import DeployEnvConfig
 from noxops.errors import NoxopsError
 
@@ -216,22 +217,6 @@ def load_project_manifests(path: Path) -> list[dict[str, Any]]:
 
 # -- YAML output ----------------------------------------------------------------------------
 
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
-_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED:
-        return text
-    return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
-
 
 def _emit(value: Any, indent: int, lines: list[str], prefix: str) -> None:
     pad = " " * indent
@@ -240,7 +225,7 @@ def _emit(value: Any, indent: int, lines: list[str], prefix: str) -> None:
         for key, item in value.items():
             lead = prefix if first else pad
             first = False
-            head = f"{lead}{_scalar(str(key))}:"
+            head = f"{lead}{scalar(str(key))}:"
             if isinstance(item, (Mapping, list)) and item:
                 lines.append(head)
                 _emit(item, indent + 2, lines, " " * (indent + 2))
@@ -262,7 +247,7 @@ def _inline(value: Any) -> str:
         return "{}"
     if isinstance(value, list):
         return "[]"
-    return _scalar(value)
+    return scalar(value)
 
 
 def to_yaml(objects: Iterable[Any]) -> str:
