@@ -1,5 +1,6 @@
-"""Deploy notifications: what a deploy or rollback notice says, sent through
-:mod:`noxops.notify.channels` (the Slack and SMTP implementation every notice shares).
+"""Deploy notifications: what a deploy or rollback notice says, laid out by
+:mod:`noxops.notify.message` and sent through :mod:`noxops.notify.channels` (the Slack and
+SMTP implementation every notice shares).
 Settings come from environment variables named in ``[tool.noxops.deploy.<env>.notify]``;
 their values (webhook URLs, passwords) are never printed. A failing notification is reported
 and does not change the deploy's result.
@@ -15,6 +16,7 @@ from typing import Callable
 from noxops.deploy.config import NotifyConfig
 from noxops.deploy.context import DeployResult
 from noxops.notify.channels import deliver, send_email, send_slack
+from noxops.notify.message import mail_message, slack_message
 from noxops.notify.outcome import ci_context
 
 __all__ = ["email_message", "notify", "send_email", "send_slack", "slack_payload"]
@@ -51,30 +53,20 @@ def _facts(result: DeployResult) -> list[tuple[str, str]]:
 def slack_payload(result: DeployResult, project: str) -> dict[str, object]:
     title = _title(result, project)
     emoji = _EMOJI.get(result.outcome, ":x:")
-    fields = [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(result)]
-    blocks: list[dict[str, object]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "fields": fields[:10]},
-    ]
-    if result.message:
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": result.message[:2900]}}
-        )
-    return {"text": f"{emoji} {title}: {result.image}", "blocks": blocks}
+    text = f"{emoji} {title}: {result.image}"
+    return slack_message(title, _facts(result), result.message, text=text)
 
 
 def email_message(result: DeployResult, project: str, sender: str, to: list[str]) -> EmailMessage:
-    msg = EmailMessage()
-    msg["Subject"] = _title(result, project)
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    lines = [f"{k}: {v}" for k, v in _facts(result)]
-    if result.message:
-        lines += ["", result.message]
-    if result.analysis:
-        lines += ["", "Analysis:"] + [f"  {json.dumps(a, sort_keys=True)}" for a in result.analysis]
-    msg.set_content("\n".join(lines) + "\n")
-    return msg
+    analysis = ["Analysis:"] + [f"  {json.dumps(a, sort_keys=True)}" for a in result.analysis]
+    return mail_message(
+        _title(result, project),
+        _facts(result),
+        result.message,
+        sender=sender,
+        to=to,
+        more=analysis if result.analysis else (),
+    )
 
 
 def notify(

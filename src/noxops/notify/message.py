@@ -1,12 +1,25 @@
-"""The pipeline's outcome as a Slack message (coloured by status) and as an e-mail."""
+"""The pipeline's outcome as a Slack message (coloured by status) and as an e-mail.
+
+:func:`slack_message` and :func:`mail_message` lay out every notice, the pipeline's and a
+deploy's (``deploy.notify``): a title, facts as fields or ``Key: value`` lines, a message.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 from noxops.notify.outcome import Outcome
 
-__all__ = ["COLOURS", "email_message", "facts", "slack_payload", "title"]
+__all__ = [
+    "COLOURS",
+    "email_message",
+    "facts",
+    "mail_message",
+    "slack_message",
+    "slack_payload",
+    "title",
+]
 
 # Slack attachment colours: green, red, amber.
 COLOURS = {"success": "#2eb67d", "failure": "#e01e5a"}
@@ -42,37 +55,66 @@ def facts(outcome: Outcome) -> list[tuple[str, str]]:
     return [(k, v) for k, v in found if v]
 
 
-def slack_payload(outcome: Outcome) -> dict[str, object]:
-    """An incoming-webhook message: a fallback text line and a coloured attachment."""
-    head = title(outcome)
-    emoji = _EMOJI.get(outcome.status, ":warning:")
+def slack_message(
+    head: str,
+    facts: Sequence[tuple[str, str]],
+    message: str,
+    *,
+    text: str,
+    colour: str | None = None,
+) -> dict[str, object]:
+    """An incoming-webhook message: ``text`` (the fallback line), a header, up to 10 fields and
+    the message, cut to Slack's limits (150, 2000 and 3000 characters) so Slack never refuses
+    it; in a coloured attachment when ``colour`` is given."""
     blocks: list[dict[str, object]] = [
         {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
         {
             "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v[:1900]}"} for k, v in facts(outcome)][
-                :10
-            ],
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v[:1900]}"} for k, v in facts][:10],
         },
     ]
-    if outcome.message:
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": outcome.message[:2900]}}
-        )
-    return {
-        "text": f"{emoji} {head}",
-        "attachments": [{"color": COLOURS.get(outcome.status, _AMBER), "blocks": blocks}],
-    }
+    if message:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": message[:2900]}})
+    if colour is None:
+        return {"text": text, "blocks": blocks}
+    return {"text": text, "attachments": [{"color": colour, "blocks": blocks}]}
+
+
+def mail_message(
+    subject: str,
+    facts: Sequence[tuple[str, str]],
+    message: str,
+    *,
+    sender: str,
+    to: list[str],
+    more: Sequence[str] = (),
+) -> EmailMessage:
+    """A plain-text e-mail: one ``Key: value`` line a fact, then the message, then ``more``."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    lines = [f"{k}: {v}" for k, v in facts]
+    if message:
+        lines += ["", message]
+    if more:
+        lines += ["", *more]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+def slack_payload(outcome: Outcome) -> dict[str, object]:
+    """The pipeline's Slack message, in an attachment coloured by status."""
+    head = title(outcome)
+    return slack_message(
+        head,
+        facts(outcome),
+        outcome.message,
+        text=f"{_EMOJI.get(outcome.status, ':warning:')} {head}",
+        colour=COLOURS.get(outcome.status, _AMBER),
+    )
 
 
 def email_message(outcome: Outcome, sender: str, to: list[str]) -> EmailMessage:
     """A plain-text e-mail with the same facts."""
-    msg = EmailMessage()
-    msg["Subject"] = title(outcome)
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    lines = [f"{k}: {v}" for k, v in facts(outcome)]
-    if outcome.message:
-        lines += ["", outcome.message]
-    msg.set_content("\n".join(lines) + "\n")
-    return msg
+    return mail_message(title(outcome), facts(outcome), outcome.message, sender=sender, to=to)
