@@ -7,6 +7,7 @@ well), except those under ``if TYPE_CHECKING:``, which never run.
 from __future__ import annotations
 
 import ast
+import pkgutil
 import re
 import subprocess
 import sys
@@ -139,3 +140,142 @@ def test_the_declarations_import_without_nox() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=SRC.parent
     )
     assert proc.returncode == 0, proc.stderr
+
+
+# -- nox's internals: only in the seam ---------------------------------------------------------
+
+SEAM = SRC / "noxapi.py"
+# nox's documented API: the package itself (nox.session, nox.Session, nox.options, ...) and
+# nox.project. Any other module of nox, and any name starting with "_", is nox's own business.
+NOX_PUBLIC_MODULES = {"nox", "nox.project"}
+NOX_INTERNAL_MODULES = {"registry", "command", "sessions", "manifest", "virtualenv", "logger"}
+
+
+def _nox_submodules() -> set[str]:
+    try:
+        import nox
+    except ImportError:  # Python 3.9: no nox; the names above still say what is internal
+        return set(NOX_INTERNAL_MODULES)
+    return NOX_INTERNAL_MODULES | {m.name for m in pkgutil.iter_modules(nox.__path__)}
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _seam_internals() -> set[str]:
+    """The private attribute names the seam reaches for on nox's objects (``_runner``,
+    ``_queue``, ...), as attributes or as ``getattr``'s strings, minus the seam's own names."""
+    tree = ast.parse(SEAM.read_text(encoding="utf-8"))
+    own = {
+        t.id
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(t, ast.Name)
+    } | {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names |= {
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    return {n for n in names if _private(n) and n.isidentifier()} - own
+
+
+def _internal(dotted: str, submodules: set[str]) -> bool:
+    """Whether ``dotted`` (``nox.registry._REGISTRY``) is past nox's public API."""
+    parts = dotted.split(".")
+    if parts[0] != "nox" or len(parts) == 1:
+        return False
+    return any(_private(p) for p in parts[1:]) or (
+        ".".join(parts[:2]) not in NOX_PUBLIC_MODULES and parts[1] in submodules
+    )
+
+
+def _nox_imports(tree: ast.AST, submodules: set[str]) -> tuple[dict[str, str], list[str]]:
+    """The names bound to nox's modules or names (local name: what it stands for), and the
+    imports of internals."""
+    bound: dict[str, str] = {}
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _internal(alias.name, submodules):
+                    found.append(f"line {node.lineno}: import {alias.name}")
+                if alias.name.split(".")[0] == "nox":
+                    bound[alias.asname or "nox"] = alias.name if alias.asname else "nox"
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            for alias in node.names if node.module.split(".")[0] == "nox" else []:
+                dotted = f"{node.module}.{alias.name}"
+                if _internal(dotted, submodules):
+                    found.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+                bound[alias.asname or alias.name] = dotted
+    return bound, found
+
+
+def _nox_internals(path: Path, submodules: set[str], seam_names: set[str]) -> list[str]:
+    """Where ``path`` reaches into nox past its public API (imports under ``TYPE_CHECKING``
+    count too: they tie the code to nox's internal types just the same)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound, found = _nox_imports(tree, submodules)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            if node.attr in seam_names:
+                found.append(f"line {node.lineno}: .{node.attr}")
+                continue
+            chain, value = [node.attr], node.value
+            while isinstance(value, ast.Attribute):
+                chain.insert(0, value.attr)
+                value = value.value
+            if isinstance(value, ast.Name) and value.id in bound:
+                dotted = ".".join([bound[value.id], *chain])
+                if _internal(dotted, submodules):
+                    found.append(f"line {node.lineno}: {dotted}")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in {"getattr", "setattr", "hasattr", "delattr"}
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in seam_names
+        ):
+            found.append(f"line {node.lineno}: {node.func.id}(..., {node.args[1].value!r})")
+    return sorted(set(found))
+
+
+def test_the_nox_internals_finder_finds_them(tmp_path: Path) -> None:
+    """Each way in is seen; nox's public API is not."""
+    code = tmp_path / "reach.py"
+    code.write_text(
+        "import nox\nimport nox.registry\nimport nox._options as opts\n"
+        "from nox.command import CommandFailed\nfrom nox import sessions\n"
+        "from nox.project import load_toml\nfrom nox import Session, session, options\n"
+        "a = nox.registry._REGISTRY\nb = nox.options.sessions\nc = session._runner\n"
+        "d = getattr(session, '_runner', None)\ne = nox.Session\nf = nox._parallel\n",
+        encoding="utf-8",
+    )
+    assert _nox_internals(code, _nox_submodules(), {"_runner"}) == sorted(
+        [
+            "line 2: import nox.registry",
+            "line 3: import nox._options",
+            "line 4: from nox.command import CommandFailed",
+            "line 5: from nox import sessions",
+            "line 8: nox.registry",
+            "line 8: nox.registry._REGISTRY",
+            "line 10: ._runner",
+            "line 11: getattr(..., '_runner')",
+            "line 13: nox._parallel",
+        ]
+    )
+
+
+def test_nox_internals_appear_only_in_the_seam() -> None:
+    """noxops.noxapi is the one module that reaches past nox's public API (and checks what it
+    reaches for once, at start-up); everything else asks it."""
+    submodules, seam_names = _nox_submodules(), _seam_internals()
+    assert {"_runner", "_queue", "_create_venv"} <= seam_names
+    found = {
+        str(path.relative_to(SRC)): where
+        for path in sorted(SRC.rglob("*.py"))
+        if path != SEAM and (where := _nox_internals(path, submodules, seam_names))
+    }
+    assert found == {}
