@@ -462,7 +462,7 @@ def _replay(
     reason = str(record.get("reason") or "")
     message = f"{reason} ({note})" if reason else f"{session.name} failed ({note})"
     if record.get("failure") == "command":
-        from nox.command import CommandFailed
+        from noxops.noxapi import CommandFailed
 
         session.log(message)
         raise CommandFailed(message)

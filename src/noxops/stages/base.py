@@ -357,7 +357,7 @@ def write_json(path: Path, data: Any) -> None:
 
 def run_tool(session: nox.Session, *args: str, **kwargs: Any) -> bool:
     """Run one tool; ``False`` when it failed, so the stage can run its other tools too."""
-    from nox.command import CommandFailed
+    from noxops.noxapi import CommandFailed
 
     try:
         session.run(*args, **kwargs)
