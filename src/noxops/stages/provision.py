@@ -201,8 +201,7 @@ def provided(
     if not names:
         yield Provided(provider="none")
         return
-    from nox.command import CommandFailed
-
+    from noxops.noxapi import CommandFailed
     from noxops.services.base import ServiceError
     from noxops.services.select import (
         Services,
