@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from noxops.schema import non_empty, option, python_version
 
-__all__ = ["CI_STAGES", "DOCKER_ENGINES", "PROVIDERS", "CIConfig"]
+__all__ = ["CI_STAGES", "DOCKER_ENGINES", "PROVIDERS", "CIConfig", "CIStage"]
 
 PROVIDERS = ("github", "gitlab", "jenkins")
-# The CI stages, in pipeline order; every session lands in one of them.
-CI_STAGES = ("quality", "tests", "integration", "build", "smoke", "report", "deploy")
+# The CI stages, in pipeline order; every session lands in one of them. Written here only: a
+# stage's declaration (noxops.stages.CI) and the CI model both take them from here.
+CIStage = Literal["quality", "tests", "integration", "build", "smoke", "report", "deploy"]
+CI_STAGES: tuple[str, ...] = get_args(CIStage)
 
 
 def _providers(value: Any) -> str | None:
