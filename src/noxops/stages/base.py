@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union, get_args
 
 from noxops import install, locks
+from noxops.ci.config import CIStage
 from noxops.errors import NoxopsError
 from noxops.outputs import Output, OutputKind, report_path
 
@@ -53,7 +54,6 @@ EnvPlan = Callable[["Config", Optional[str]], list[Install]]
 # "cannot tell now" (the stage then always runs).
 Inputs = Callable[["Config"], Optional[list[str]]]
 PythonSpec = Literal["tools", "matrix", "none"]
-CIStage = Literal["quality", "tests", "integration", "build", "smoke", "report", "deploy"]
 
 
 def _always(config: Config) -> bool:
@@ -195,16 +195,8 @@ class Registry(Mapping[str, Stage]):
 
 STAGES = Registry()
 
-# The CI stages in the order a pipeline runs them (noxops.ci.config.CI_STAGES checks this).
-CI_ORDER: tuple[CIStage, ...] = (
-    "quality",
-    "tests",
-    "integration",
-    "build",
-    "smoke",
-    "report",
-    "deploy",
-)
+# The CI stages in the order a pipeline runs them: noxops.ci.config's one list.
+CI_ORDER: tuple[CIStage, ...] = get_args(CIStage)
 
 
 def ordered(stages: Iterable[Stage]) -> list[Stage]:
