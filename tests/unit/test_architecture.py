@@ -279,3 +279,41 @@ def test_nox_internals_appear_only_in_the_seam() -> None:
         if path != SEAM and (where := _nox_internals(path, submodules, seam_names))
     }
     assert found == {}
+
+
+# -- the CI stages: one list -------------------------------------------------------------------
+
+
+def _name_lists(path: Path, names: set[str]) -> list[int]:
+    """The lines of the tuples, lists and sets (``Literal[...]`` too) in ``path`` that spell
+    every one of ``names``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set))
+        and names <= {e.value for e in node.elts if isinstance(e, ast.Constant)}
+    )
+
+
+def test_the_ci_stages_are_listed_once_and_every_list_agrees() -> None:
+    """The CI stages are spelled in one place (noxops.ci.config's ``CIStage``), which the stage
+    declarations and the CI model both use; the Jenkins titles cover exactly those."""
+    from typing import get_args
+
+    from noxops.ci.config import CI_STAGES, CIStage
+    from noxops.ci.jenkins import STAGE_TITLES
+    from noxops.stages import CI_ORDER
+
+    assert CI_STAGES[0] == "quality" and "deploy" in CI_STAGES
+    assert get_args(CIStage) == CI_STAGES
+    assert CI_ORDER == CI_STAGES
+    assert set(STAGE_TITLES) == set(CI_STAGES)
+    assert {st.ci.stage for st in STAGES.values()} - {None} <= set(CI_STAGES)
+    places = {
+        str(path.relative_to(SRC)): lines
+        for path in sorted(SRC.rglob("*.py"))
+        if (lines := _name_lists(path, set(CI_STAGES)))
+    }
+    assert list(places) == ["ci/config.py"], places
+    assert len(places["ci/config.py"]) == 1, places
