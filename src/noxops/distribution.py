@@ -38,12 +38,8 @@ def _source_checkout() -> Optional[Path]:
     if _PACKAGE.parent.name != "src" or not pyproject.is_file():
         return None
     try:
-        import sys
+        from noxops.textfile import tomllib
 
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - 3.9/3.10
-            import tomli as tomllib
         name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
     except (OSError, ValueError):
         return None

@@ -24,13 +24,13 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from noxops.distribution import __version__
+from noxops.textfile import tomllib
 
 __all__ = [
     "ENV_FILE",
@@ -219,10 +219,6 @@ def tree_digest(
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -24,11 +24,7 @@ from noxops import install, tools
 from noxops.errors import NoxopsError
 from noxops.project import Project
 from noxops.services import usage
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from noxops.textfile import tomllib
 
 __all__ = ["Detected", "add_parser", "detect", "noxfile_text", "table_text"]
 

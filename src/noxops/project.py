@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from noxops.errors import ConfigError
-from noxops.textfile import NotText, read_utf8
+from noxops.textfile import NotText, read_utf8, tomllib
 
 __all__ = ["BuildSystem", "Project", "freeze", "normalize_group", "read_toml", "thaw"]
 
@@ -238,12 +238,6 @@ def read_toml(path: Path) -> dict[str, Any]:
     """The TOML file at ``path``, parsed; whatever keeps it from being read is a
     :class:`~noxops.errors.ConfigError` of one line naming the file (and the line and byte
     for text that is not UTF-8), never a traceback."""
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10 only
-        import tomli as tomllib
 
     def fail(problem: str) -> ConfigError:
         return ConfigError(str(path), "(file)", problem)

@@ -1,12 +1,22 @@
 """A user's file read as UTF-8 text, and why it could not be, in words a one-line error can
-hold: the callers (pyproject.toml, a kubeconfig) name the file and say how to fix it."""
+hold: the callers (pyproject.toml, a kubeconfig) name the file and say how to fix it.
+
+Also the one place that picks the TOML parser: ``from noxops.textfile import tomllib`` is the
+standard library's on Python 3.11+, else ``tomli`` (the same API, a dependency there).
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["NotText", "read_utf8"]
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.9/3.10
+    import tomli as tomllib
+
+__all__ = ["NotText", "read_utf8", "tomllib"]
 
 
 class NotText(Exception):

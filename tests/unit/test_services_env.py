@@ -4,7 +4,6 @@ services, and the set-up commands `noxops init` proposes."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,7 @@ from noxops.errors import ConfigError
 from noxops.services import usage
 from noxops.stages import provision
 from noxops.stages.provision import integration_paths, mapped_env, project_env
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from noxops.textfile import tomllib
 
 
 def _project(root: Path, noxops: str = "", **files: str) -> Path:
