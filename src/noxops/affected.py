@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import fingerprint
+from noxops import fingerprint, inject
 
 if TYPE_CHECKING:
     from noxops.config import Config
@@ -52,10 +52,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTEXTS_ENV",
     "COVERAGE_MODULE",
-    "COVERAGE_SOURCE",
     "MERGE_ENV",
     "PLUGIN",
-    "PLUGIN_SOURCE",
     "REPORT_ENV",
     "RESULTS_ENV",
     "SELECT_ENV",
@@ -73,346 +71,27 @@ __all__ = [
     "partial_selection",
     "read_selection",
     "selection_path",
+    "write_plugin",
     "write_selection",
 ]
 
+# noxops's pytest plugin and the coverage module it calls, in noxops/_inject/ (noxops.inject),
+# which name the environment variables below as this module does (a test checks).
 PLUGIN = "noxops_pytest_plugin"  # loaded by every tests run (-p), from the session's env
 CONTEXTS_ENV = "NOXOPS_TEST_CONTEXTS"
 SELECT_ENV = "NOXOPS_TEST_SELECT"
 RESULTS_ENV = "NOXOPS_TEST_RESULTS"
 MERGE_ENV = "NOXOPS_TEST_MERGE"  # JSON: the arguments of merge() (an affected run)
 REPORT_ENV = "NOXOPS_TEST_REPORT"  # the per-Python XML to write at the end (any other run)
-COVERAGE_MODULE = "noxops_coverage"  # beside the plugin: COVERAGE_SOURCE
+COVERAGE_MODULE = "noxops_coverage"  # beside the plugin, which imports it
 _DOCS = (".md", ".rst")  # documentation: no test reads it (a full run when in doubt otherwise)
 
-PLUGIN_SOURCE = f'''\
-"""noxops: per-test coverage contexts, test selection, the run's results (noxops.affected),
-and the per-Python coverage XML, written at the end of the run (noxops.stages.tests)."""
-import json
-import os
-import warnings
 
-import pytest
-
-_collected = []
-_failed = set()
-
-
-def _coverage():
-    try:
-        import coverage
-    except ImportError:
-        return None
-    return coverage.Coverage.current()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    cov = _coverage() if os.environ.get("{CONTEXTS_ENV}") else None
-    if cov is not None:
-        cov.switch_context(item.nodeid)
-    yield
-    if cov is not None:
-        cov.switch_context("")
-
-
-_plan = []  # the selection, read once (at configure), or [None]
-
-
-def _selection():
-    if not _plan:
-        path = os.environ.get("{SELECT_ENV}")
-        if path:
-            with open(path, encoding="utf-8") as fh:
-                _plan.append(json.load(fh))
-        else:
-            _plan.append(None)
-    return _plan[0]
-
-
-class _Narrowing:
-    """Collect only what holds a test to run: a known test file none of whose tests runs is
-    not collected, and in the others only the classes and functions of those tests are (the
-    changed and new test files in full). The session asks for it only when no changed line
-    ran while the full run collected its tests, so these files yield the same tests again."""
-
-    def __init__(self, data):
-        self.known = {{t.split("::", 1)[0] for t in data["known"]}}
-        self.whole = set(data.get("whole", ()))
-        self.names = {{}}  # test file -> the names, at module level, of the tests to run
-        for test in data["run"]:
-            file, _, rest = test.partition("::")
-            name = rest.split("::", 1)[0].split("[", 1)[0]
-            if not name:
-                self.whole.add(file)
-            self.names.setdefault(file, set()).add(name)
-
-    def _partial(self, file):
-        return file in self.known and file not in self.whole
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_ignore_collect(self, collection_path, config):
-        if collection_path.name in ("__init__.py", "conftest.py"):
-            return None
-        try:
-            file = collection_path.relative_to(config.rootpath).as_posix()
-        except ValueError:
-            return None
-        if self._partial(file) and file not in self.names:
-            return True
-        return None
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_pycollect_makeitem(self, collector, name, obj):
-        if not isinstance(collector, pytest.Module) or not self._partial(collector.nodeid):
-            return None
-        if name in self.names.get(collector.nodeid, ()):
-            return None
-        return []  # not one of the tests to run: nothing to collect here
-
-
-def pytest_configure(config):
-    data = _selection()
-    if data and data.get("narrow") and getattr(pytest, "version_tuple", (0,)) >= (7,):
-        config.pluginmanager.register(_Narrowing(data), "noxops-narrowing")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    data = _selection()
-    if data:
-        known, run = set(data["known"]), set(data["run"])
-        keep = [i for i in items if i.nodeid in run or i.nodeid not in known]
-        dropped = [i for i in items if i.nodeid in known and i.nodeid not in run]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = keep
-    _collected[:] = [i.nodeid for i in items]
-
-
-def pytest_runtest_logreport(report):
-    if report.failed:
-        _failed.add(report.nodeid)
-
-
-def _stop_and_save(*expected):
-    """Stop measuring and save, so that this process can report on the run's data; False
-    when coverage does not measure this run, or measures it in parallel mode (the data of
-    worker processes is complete only once `coverage run` has ended: the session combines it
-    then). Coverage's warnings (a --source no test imported) are shown, as `coverage run`
-    shows them when it saves after pytest, never made errors by the project's
-    filterwarnings: that would stop the save half-way, and leave the files no test ran out of
-    the data. The ``expected`` warnings are not shown."""
-    cov = _coverage()
-    if cov is None or cov.config.parallel:
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        for message in expected:
-            warnings.filterwarnings("ignore", message=message)
-        cov.stop()
-        cov.save()
-    return True
-
-
-def _merge():
-    """An affected run: merge with the full run's data here, in this process (no second
-    interpreter start and coverage import); False when it cannot be done, and the session
-    then runs the merge as a script."""
-    args = os.environ.get("{MERGE_ENV}")
-    if not args:
-        return False
-    try:
-        # "No data was collected" is expected when no chosen test reached the measured code
-        # (an edit no test ran): the full run's data is what the merge keeps then.
-        if not _stop_and_save("No data was collected"):
-            return False
-        import {COVERAGE_MODULE}
-
-        {COVERAGE_MODULE}.merge(*json.loads(args))
-    except Exception:  # the script, run by the session, shows what went wrong
-        return False
-    return True
-
-
-def _report():
-    """Any other run: write the per-Python XML here, at the end of the run (pytest-cov stops
-    earlier, after the last test), as the session's script would. When it cannot be done, no
-    XML appears, and the session runs the script."""
-    xml = os.environ.get("{REPORT_ENV}")
-    if not xml:
-        return
-    try:
-        if _stop_and_save():
-            import {COVERAGE_MODULE}
-
-            {COVERAGE_MODULE}.xml_report(xml)
-    except Exception:  # the script, run by the session, shows what went wrong
-        pass
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session, exitstatus):
-    _report()
-    path = os.environ.get("{RESULTS_ENV}")
-    if path:
-        merged = _merge()
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump({{"collected": _collected, "failed": sorted(_failed), "merged": merged}}, fh)
-'''
-
-# The coverage work of a tests run, as a module in the session's environment (coverage is
-# installed there, not in nox's): called by the plugin at the end of the pytest run, in its
-# process, or run as a script by the session (``python noxops_coverage.py <command> ...``).
-COVERAGE_SOURCE = """\
-\"\"\"noxops: the coverage work of a tests run (noxops.affected, noxops.stages.tests).\"\"\"
-import json
-import os
-import sys
-
-from coverage import CoverageData
-
-
-def gather(data_file):
-    \"\"\"Combine the run's parallel data files (``<data_file>.<host>.<pid>.<random>``, written
-    under ``[run] parallel`` and by worker processes) into ``data_file``, the one file the
-    reports read. The session erased that prefix's files before the run: all are this run's.\"\"\"
-    import glob
-
-    import coverage
-
-    if not glob.glob(glob.escape(data_file) + ".*"):
-        return
-    cov = coverage.Coverage(data_file=data_file)
-    try:
-        if os.path.exists(data_file):
-            cov.load()
-        cov.combine(keep=False)
-        cov.save()
-    finally:
-        _close(cov)
-
-
-def xml_report(outfile, data_file=None):
-    \"\"\"The per-Python Cobertura XML from the saved data, with the project's coverage
-    settings only (not those of ``coverage run``'s command line, whose --source would make the
-    paths relative to the package); written whole or not at all.\"\"\"
-    import coverage
-
-    cov = coverage.Coverage(**({} if data_file is None else {"data_file": data_file}))
-    gather(os.path.abspath(cov.config.data_file))
-    partial = outfile + ".partial"
-    try:
-        cov.load()
-        cov.xml_report(outfile=partial)
-        os.replace(partial, outfile)
-    finally:
-        _close(cov)
-        if os.path.exists(partial):
-            os.remove(partial)
-
-
-def _close(cov):
-    \"\"\"Close the SQLite connections of a ``Coverage`` that only reports. Coverage closes
-    them at exit only for an instance it started, and the in-memory copy of the data it
-    reports from when the project sets ``[paths]`` stays open: from Python 3.13 the
-    connection warns when it is collected, an error in a pytest run with filterwarnings =
-    error (this module runs in the project's pytest process).\"\"\"
-    datas = getattr(cov, "_data_to_close", None)
-    if datas is not None:  # coverage 7.10.3+: what its exit handler closes
-        for data in datas:
-            data.close(force=True)
-        return
-    data = getattr(cov, "_data", None)  # before: what it reported from (the in-memory copy)
-    for db in getattr(data, "_dbs", {}).values():
-        if db.con is not None:
-            db.con.close()
-            db.con = None
-
-
-def _copy(data, out, move=lambda path, n: n):
-    \"\"\"Add ``data``'s lines (or arcs) and file tracers to ``out``, without contexts, each
-    line number through ``move(path, n)`` (None drops it).\"\"\"
-    measured = data.measured_files()
-    if data.has_arcs():
-        arcs = {}
-        for path in measured:
-            kept = []
-            for a, b in data.arcs(path) or ():
-                ma, mb = move(path, a), move(path, b)
-                if ma is not None and mb is not None:
-                    kept.append((ma, mb))
-            arcs[path] = kept
-        out.add_arcs(arcs)
-    else:
-        lines = {}
-        for path in measured:
-            moved = (move(path, n) for n in data.lines(path) or ())
-            lines[path] = [n for n in moved if n is not None]
-        out.add_lines(lines)
-    out.add_file_tracers({p: t for p in measured for t in [data.file_tracer(p)] if t})
-
-
-def map_tests(data_path, map_path, plain_path):
-    \"\"\"After a full run with a context per test: the line -> tests map (JSON), and the
-    data without the contexts, for the merges of the affected runs (a fraction of the rows to
-    read: one per file, not one per test and file).\"\"\"
-    gather(data_path)
-    data = CoverageData(basename=data_path)
-    data.read()
-    contexts = sorted(data.measured_contexts())
-    index = {c: i for i, c in enumerate(contexts)}
-    files = {}
-    for path in data.measured_files():
-        by_line = data.contexts_by_lineno(path)
-        files[path] = {str(n): sorted(index[c] for c in cs) for n, cs in by_line.items()}
-    with open(map_path, "w", encoding="utf-8") as fh:
-        json.dump({"contexts": contexts, "files": files}, fh)
-    plain = CoverageData(basename=plain_path)
-    plain.erase()
-    _copy(data, plain)
-    plain.write()
-
-
-def merge(full_path, new_path, maps_path, out_path, xml_path=None):
-    \"\"\"An affected run's data combined with the full run's, whose line numbers are carried
-    across each edit by ``maps_path`` (changed lines dropped); the XML from it too.\"\"\"
-    with open(maps_path, encoding="utf-8") as fh:
-        maps = json.load(fh)  # {file: {old line: new line}} for the files that changed
-    full = CoverageData(basename=full_path)
-    full.read()
-    out = CoverageData(basename=out_path)
-    out.erase()
-    gather(new_path)
-
-    def move(path, n):
-        table = maps.get(path)
-        if table is None:
-            return n
-        m = table.get(str(abs(n)))
-        return None if m is None else (m if n > 0 else -m)
-
-    _copy(full, out, move)
-    new = CoverageData(basename=new_path)
-    new.read()
-    out.update(new)
-    out.write()
-    if xml_path:  # the per-Python XML too, from the same process
-        xml_report(xml_path, data_file=out_path)
-
-
-COMMANDS = {"xml": xml_report, "map": map_tests, "merge": merge}
-
-if __name__ == "__main__":
-    from coverage.exceptions import CoverageException
-
-    try:
-        COMMANDS[sys.argv[1]](*sys.argv[2:])
-    except CoverageException as exc:
-        sys.exit(f"coverage: {exc}")
-    except OSError as exc:  # a report or data file that cannot be written
-        sys.exit(f"noxops: {exc}")
-"""
+def write_plugin(folder: Path) -> None:
+    """The plugin (``-p PLUGIN``) and the coverage module it calls, copied into ``folder``,
+    which pytest's process has on its path."""
+    for module in (PLUGIN, COVERAGE_MODULE):
+        inject.copy(f"{module}.py", folder)
 
 
 def map_dir(config: Config, session: str) -> Path:
@@ -531,9 +210,7 @@ def gate_note(config: Config) -> str:
     which = ", ".join(
         f"{r.get('session')} ({r.get('selected')} of {r.get('known')} tests)" for r in runs
     )
-    return (
-        "computed from the combined data of the last full run and the affected rerun of " f"{which}"
-    )
+    return f"computed from the combined data of the last full run and the affected rerun of {which}"
 
 
 def partial_note(config: Config) -> str:

@@ -11,11 +11,9 @@ __all__ = ["write_plugin"]
 
 
 def write_plugin(folder: Path) -> Path:
-    """The plugin (``-p noxops_pytest_plugin``) and the coverage module it calls, written into
-    ``folder`` (made here when missing) as the session writes them into its environment; put
+    """The plugin (``-p noxops_pytest_plugin``) and the coverage module it calls, copied into
+    ``folder`` (made here when missing) as the session copies them into its environment; put
     the folder, returned, on PYTHONPATH."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
-    module = folder / f"{affected.COVERAGE_MODULE}.py"
-    module.write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
+    affected.write_plugin(folder)
     return folder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from noxops import affected
+from noxops import affected, inject
 
 coverage = pytest.importorskip("coverage")
 
@@ -30,8 +30,7 @@ def test_the_script_carries_the_full_runs_lines_across_the_edit_and_adds_the_new
     # The edit: old line 3 changed (dropped), old 4 and 5 moved down by one.
     maps = tmp_path / "maps.json"
     maps.write_text(json.dumps({path: {"1": 1, "2": 2, "4": 5, "5": 6}}), encoding="utf-8")
-    script = tmp_path / f"{affected.COVERAGE_MODULE}.py"
-    script.write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
+    script = inject.copy(f"{affected.COVERAGE_MODULE}.py", tmp_path)
     out, xml = tmp_path / "merged.coverage", tmp_path / "coverage.xml"
 
     inputs = [tmp_path / "full.coverage", tmp_path / "new.coverage", maps, out, xml]
@@ -53,8 +52,7 @@ def test_the_map_of_a_full_run_and_its_data_without_contexts(tmp_path: Path) -> 
         data.set_context(test)
         data.add_lines({path: lines})
     data.write()
-    script = tmp_path / f"{affected.COVERAGE_MODULE}.py"
-    script.write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
+    script = inject.copy(f"{affected.COVERAGE_MODULE}.py", tmp_path)
     mapping, plain = tmp_path / "map.json", tmp_path / "plain.coverage"
     argv = [sys.executable, str(script), "map", str(tmp_path / "run.coverage"), str(mapping),
             str(plain)]  # fmt: skip

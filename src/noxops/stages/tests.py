@@ -56,9 +56,9 @@ NOT_FOR_TESTS = (
 JUNIT = Output("junit-{python}.xml", kind="junit", check="tests-{python}")
 # The per-Python XML report (for reading, and for CI annotations): written by noxops's pytest
 # plugin at the end of the run, in the pytest process; by the same code run as a script
-# (affected.COVERAGE_SOURCE) when that could not be done. The HTML report, which costs seconds
-# on a real suite, is made once, by the coverage stage, from the combined data. The gate is
-# enforced once, there, too.
+# (noxops/_inject/noxops_coverage.py) when that could not be done. The HTML report, which
+# costs seconds on a real suite, is made once, by the coverage stage, from the combined data.
+# The gate is enforced once, there, too.
 COVERAGE_PART = Output("coverage-{python}.xml", kind="coverage-part")
 COVERAGE_XML = Output("coverage.xml", kind="coverage", check="coverage")
 COVERAGE_DATA = Output("coverage/.coverage.{python}", kind="coverage-data")
@@ -259,8 +259,7 @@ def _plugin_env(venv: Path) -> dict[str, str]:
     into the session's environment."""
     folder = venv / _PLUGIN_DIR
     folder.mkdir(exist_ok=True)
-    (folder / f"{affected.PLUGIN}.py").write_text(affected.PLUGIN_SOURCE, encoding="utf-8")
-    _coverage_module(venv).write_text(affected.COVERAGE_SOURCE, encoding="utf-8")
+    affected.write_plugin(folder)
     pythonpath = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p)
     return {"PYTHONPATH": pythonpath}
 
