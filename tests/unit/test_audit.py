@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from noxops.stages import security
+from noxops import inject
 from noxops.stages.security import CANARY, classify_audit
 
 VULNERABLE_CANARY: dict[str, Any] = {
@@ -92,8 +92,7 @@ def test_requirements_behind_extras_are_audited(tmp_path: Path) -> None:
     _dist(site, "psycopg-c", "3.2.1")
     _dist(site, "typing-extensions", "4.12.0")
     _dist(site, "pytest", "8.0.0")
-    script = tmp_path / "list.py"
-    script.write_text(security._LIST_DEPS)
+    script = inject.copy("noxops_list_deps.py", tmp_path)
     out = subprocess.run(
         [sys.executable, "-S", str(script), "app"], capture_output=True, text=True, check=True,
         env={"PYTHONPATH": str(site)},

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from noxops import inject
 from noxops.masking import mask
 from noxops.reports.gate import bandit_blocking, bandit_limit
 from noxops.reports.model import ReadProblem
@@ -61,33 +62,6 @@ PIP_AUDIT = Output("pip-audit.json", kind="file")
 # A release with long-published advisories: if the audit finds nothing here, it found nothing
 # anywhere because it could not reach its data.
 CANARY = "requests==2.5.0"
-
-# Run inside the session's environment: the installed closure of the project's requirements,
-# following the extras each requirement asks for (``psycopg[binary]`` -> psycopg-binary) and
-# leaving out the project's own optional extras, as name==version lines.
-_LIST_DEPS = r"""
-import importlib.metadata as m, re, sys
-norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
-installed = {norm(d.metadata["Name"]): d for d in m.distributions() if d.metadata["Name"]}
-todo, seen = [(norm(sys.argv[1]), frozenset())], set()
-while todo:
-    name, extras = todo.pop()
-    if (name, extras) in seen or name not in installed:
-        continue
-    seen.add((name, extras))
-    for req in installed[name].requires or []:
-        spec, _, marker = req.partition(";")
-        wanted = re.findall(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
-        if wanted and not any(norm(w) in extras for w in wanted):
-            continue
-        found = re.match(r"\s*([A-Za-z0-9._-]+)\s*(?:\[([^\]]*)\])?", spec)
-        if found:
-            asked = frozenset(norm(e) for e in (found.group(2) or "").split(",") if e.strip())
-            todo.append((norm(found.group(1)), asked))
-names = {name for name, _ in seen} - {norm(sys.argv[1])}
-for name in sorted(names):
-    print(f"{installed[name].metadata['Name']}=={installed[name].version}")
-"""
 
 
 @dataclass
@@ -247,8 +221,8 @@ def security(session: nox.Session, config: Config) -> None:
     session.install(*project_args)
     frozen = ""
     if cfg.audit:
-        script = Path(str(session.virtualenv.location)) / "noxops-list-deps.py"
-        script.write_text(_LIST_DEPS, encoding="utf-8")
+        # The installed closure of the project's requirements (noxops/_inject/).
+        script = inject.copy("noxops_list_deps.py", Path(str(session.virtualenv.location)))
         listed = session.run("python", str(script), config.project_name, silent=True)
         frozen = str(listed or "")
     session.install(*tool_args)
