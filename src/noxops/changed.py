@@ -155,8 +155,6 @@ class StageInputs:
 
 def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs:
     """Everything the stage's result depends on; raises LookupError when that cannot be told."""
-    import nox as nox_module
-
     if st.inputs is None:
         raise LookupError(f"its declaration does not say which files {st.name} reads")
     paths = st.inputs(config)
@@ -167,7 +165,7 @@ def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs
         "posargs": list(session.posargs),
         "config": repr(config),
         "noxops": __version__,
-        "nox": getattr(nox_module, "__version__", "?"),
+        "nox": noxapi.nox_version(),
         "python": str(session.python),
         "env_vars": fingerprint.digest(
             {k: v for k, v in sorted(os.environ.items()) if _TOOL_ENV.match(k)}

@@ -11,7 +11,7 @@ pytest.importorskip("nox")
 
 import nox
 
-from noxops import changed, fingerprint
+from noxops import changed, fingerprint, noxapi
 from noxops.config import Config, load
 
 PYPROJECT = """\
@@ -361,3 +361,14 @@ def test_the_flags_found_are_remembered_per_session_object(tmp_path: Path) -> No
     assert changed.was_requested(cast(nox.Session, only))
     assert not changed.was_forced(cast(nox.Session, only))  # another session's flag
     assert not changed.was_requested(cast(nox.Session, _session("lint", [])))
+
+
+def test_the_nox_version_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result recorded under one nox release is not replayed under another (nox has no
+    ``__version__``: the version comes from its distribution's metadata)."""
+    config = _project(tmp_path)
+    parts = changed.stage_inputs(cast(nox.Session, _session()), _stage("lint"), config).parts
+    assert parts["nox"] == noxapi.nox_version() != "?"
+    before = _key(config, "lint")
+    monkeypatch.setattr(noxapi, "nox_version", lambda: "1999.1.1")
+    assert _key(config, "lint") != before
