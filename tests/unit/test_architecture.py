@@ -317,3 +317,61 @@ def test_the_ci_stages_are_listed_once_and_every_list_agrees() -> None:
     }
     assert list(places) == ["ci/config.py"], places
     assert len(places["ci/config.py"]) == 1, places
+
+
+# -- no module kept in a string --------------------------------------------------------------------
+
+# Code kept in a string that noxops runs elsewhere, and why it stays a string: a real module
+# would be a file to ship and read back for a few lines.
+CODE_IN_STRINGS = {
+    "build/sbom.py": "INSPECT: run with `python -c` by the image's own Python (no file there)",
+    "stages/load.py": "locustfile(): the paths to GET written into a 10-line template",
+}
+
+
+def _code_in_strings(source: str) -> list[int]:
+    """The lines of the string literals (f-strings too) in ``source`` that parse as a Python
+    module with a ``def`` or an ``import``, of more than 5 lines that are not blank: code no
+    linter or type checker reads (such a module belongs in ``noxops/_inject/``)."""
+    found: list[int] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.JoinedStr):
+            parts = (v.value if isinstance(v, ast.Constant) else "_" for v in node.values)
+            text = "".join(str(p) for p in parts)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if sum(1 for line in text.splitlines() if line.strip()) <= 5:
+            continue
+        try:
+            code = ast.parse(text)
+        except SyntaxError:
+            continue
+        kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom)
+        if any(isinstance(n, kinds) for n in ast.walk(code)):
+            found.append(node.lineno)
+    return found
+
+
+def test_the_code_finder_finds_a_module_in_an_f_string() -> None:
+    source = (
+        'NAME = "X"\n'
+        'SOURCE = f"""\\\nimport os\n\n\ndef get():\n    return os.environ.get("{NAME}")\n'
+        '\n\ndef put(v):\n    os.environ["{NAME}"] = v\n    return v\n"""\n'
+        'PROSE = """Six lines of prose:\nthey mention an import\nand a def,\nbut\n'
+        'are not\ncode."""\n'
+    )
+    assert _code_in_strings(source) == [2]
+
+
+def test_no_module_is_kept_in_a_string() -> None:
+    """A module noxops writes into an environment (a pytest plugin, a script) is a real file
+    in ``noxops/_inject/``, linted and type-checked, copied where it runs (noxops.inject)."""
+    held = {}
+    for path in sorted(SRC.rglob("*.py")):
+        lines = _code_in_strings(path.read_text(encoding="utf-8"))
+        if lines:
+            held[path.relative_to(SRC).as_posix()] = lines
+    assert {k: v for k, v in held.items() if k not in CODE_IN_STRINGS} == {}
+    assert set(CODE_IN_STRINGS) <= set(held)  # an exception that is gone leaves the list
