@@ -11,28 +11,31 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: most stages never time out (every session loads this)
     import psutil
 
-__all__ = ["Watchdog", "stop_children"]
+__all__ = ["Watchdog", "stop_children", "wait_gone"]
 
 
 def _gone(proc: psutil.Process) -> bool:
-    """Whether ``proc`` has ended, without reaping it (a zombie has ended)."""
+    """Whether ``proc`` has ended, without reaping it: a zombie has ended, and so has a process
+    whose PID now belongs to another one (``is_running`` compares creation times)."""
     import psutil
 
     try:
-        return proc.status() == psutil.STATUS_ZOMBIE
+        return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
     except psutil.Error:
         return True
 
 
-def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Wait up to ``timeout`` for ``procs`` to end; those still alive."""
+def wait_gone(procs: Sequence[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Those of ``procs`` still running after up to ``timeout`` seconds. Nothing is reaped,
+    only watched (see :func:`stop_children`); the stage watchdog and the local services'
+    reaper both wait with it."""
     deadline = time.monotonic() + timeout
     alive = [p for p in procs if not _gone(p)]
     while alive and time.monotonic() < deadline:
@@ -58,7 +61,7 @@ def stop_children(grace: float = 3.0) -> int:
     for child in children:
         with suppress(psutil.Error):
             child.terminate()
-    for child in _wait_gone(children, grace):
+    for child in wait_gone(children, grace):
         with suppress(psutil.Error):
             child.kill()
     return len(children)

@@ -29,7 +29,6 @@ import signal
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import IO, Any, Optional
 
@@ -46,6 +45,7 @@ from noxops.services.base import (
     kind,
     tail,
 )
+from noxops.watchdog import wait_gone
 
 try:  # POSIX; elsewhere no second reaper is kept out, and nothing is reaped anyway
     import fcntl
@@ -111,21 +111,6 @@ def tied_process(pidfile: Path, cwd: Path, name: str) -> Optional[psutil.Process
     return None
 
 
-def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Those of ``procs`` still running after ``timeout`` seconds (they are not our children:
-    nothing is reaped here, only watched)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        alive = []
-        for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(proc)
-        if not alive or time.monotonic() >= deadline:
-            return alive
-        time.sleep(0.1)
-
-
 def _signal_all(procs: list[psutil.Process], sig: int) -> None:
     for proc in procs:
         with contextlib.suppress(psutil.Error):
@@ -152,9 +137,9 @@ def _reap_one(folder: Path, lease_id: str) -> bool:
     left = processes_in(folder)  # initdb, a server that would not stop, its children
     if left:
         _signal_all(left, signal.SIGTERM)
-        left = _wait_gone(left, _GRACE)
+        left = wait_gone(left, _GRACE)
         _signal_all(left, signal.SIGKILL)
-        if _wait_gone(left, _GRACE):
+        if wait_gone(left, _GRACE):
             return False  # something tied to it refuses to die: keep the folder, try again later
     shutil.rmtree(folder, ignore_errors=True)
     return not folder.exists()
