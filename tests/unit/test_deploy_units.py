@@ -212,6 +212,7 @@ def test_canary_helpers() -> None:
 
 
 def test_payloads_name_the_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # a GitHub run: GITHUB_RUN_ID alone is not
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
     monkeypatch.setenv("GITHUB_RUN_ID", "42")

@@ -4,12 +4,12 @@ line) and where it ran (commit, branch and CI link, from the CI provider's varia
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from noxops.ci import providers
 from noxops.errors import NoxopsError
 
 __all__ = [
@@ -42,51 +42,11 @@ class CIContext:
     job_url: str = ""  # the job, when the provider tells it apart
 
 
-def _git(root: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return proc.stdout.strip() if proc.returncode == 0 else ""
-
-
 def ci_context(env: Mapping[str, str], root: Optional[Path] = None) -> CIContext:
-    """The commit, branch and links of this run: GitHub Actions, GitLab CI, Jenkins, else git."""
-    if env.get("GITHUB_ACTIONS") == "true" or env.get("GITHUB_RUN_ID"):
-        server, repo, run = (
-            env.get("GITHUB_SERVER_URL", "https://github.com"),
-            env.get("GITHUB_REPOSITORY", ""),
-            env.get("GITHUB_RUN_ID", ""),
-        )
-        return CIContext(
-            provider="github",
-            commit=env.get("GITHUB_SHA", ""),
-            branch=env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME", ""),
-            url=f"{server}/{repo}/actions/runs/{run}" if repo and run else "",
-        )
-    if env.get("GITLAB_CI") or env.get("CI_PIPELINE_URL") or env.get("CI_JOB_URL"):
-        return CIContext(
-            provider="gitlab",
-            commit=env.get("CI_COMMIT_SHA", ""),
-            branch=env.get("CI_COMMIT_REF_NAME", ""),
-            url=env.get("CI_PIPELINE_URL", ""),
-            job_url=env.get("CI_JOB_URL", ""),
-        )
-    if env.get("JENKINS_URL") or env.get("BUILD_URL"):
-        return CIContext(
-            provider="jenkins",
-            commit=env.get("GIT_COMMIT", ""),
-            branch=env.get("BRANCH_NAME") or env.get("GIT_BRANCH", ""),
-            url=env.get("BUILD_URL", ""),
-        )
-    if root is None:
-        return CIContext()
-    return CIContext(
-        commit=_git(root, "rev-parse", "HEAD"),
-        branch=_git(root, "rev-parse", "--abbrev-ref", "HEAD"),
-    )
+    """The commit, branch and links of this run, as the current CI provider tells them (a
+    laptop's from git in ``root``; nothing from git without ``root``)."""
+    run = providers.current(env).run(env, root)
+    return CIContext(run.provider, run.sha, run.branch, run.url, run.job_url)
 
 
 @dataclass(frozen=True)
