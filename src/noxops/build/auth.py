@@ -23,6 +23,7 @@ from typing import Optional
 from noxops import leases
 from noxops.build import engine
 from noxops.build.config import ImageConfig
+from noxops.ci import providers
 from noxops.errors import NoxopsError
 from noxops.masking import mask, register_login
 
@@ -47,12 +48,9 @@ class Credentials:
 
 def _candidates(host: str, env: Mapping[str, str]) -> list[tuple[str, str]]:
     """The (user, password) variable pairs that may hold credentials for ``host``."""
-    candidates = [("NOXOPS_REGISTRY_USER", "NOXOPS_REGISTRY_PASSWORD")]
-    if env.get("CI_REGISTRY") == host:
-        candidates.append(("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
-    if host == "ghcr.io":
-        candidates.append(("GITHUB_ACTOR", "GITHUB_TOKEN"))
-    return candidates
+    # noxops's own pair first, then each CI provider's for its own registry
+    own = ("NOXOPS_REGISTRY_USER", "NOXOPS_REGISTRY_PASSWORD")
+    return [own, *providers.credential_variables(env, host)]
 
 
 def registry_credentials(host: str, env: Mapping[str, str]) -> Optional[Credentials]:

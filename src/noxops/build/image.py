@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from noxops.build.config import ImageConfig
+from noxops.ci import providers
 from noxops.project import Project, thaw
 
 __all__ = ["ci_source", "created", "image_name", "oci_labels", "project_metadata"]
@@ -83,6 +84,4 @@ def created(environ: Mapping[str, str]) -> str:
 
 def ci_source(environ: Mapping[str, str]) -> Optional[str]:
     """The repository URL the CI provider names, for the ``source`` label."""
-    if environ.get("GITHUB_SERVER_URL") and environ.get("GITHUB_REPOSITORY"):
-        return f"{environ['GITHUB_SERVER_URL']}/{environ['GITHUB_REPOSITORY']}"
-    return environ.get("CI_PROJECT_URL") or None
+    return providers.repository_url(environ) or None

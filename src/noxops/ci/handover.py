@@ -37,6 +37,7 @@ from pathlib import Path
 from noxops.build import engine, manifest
 from noxops.build.auth import logged_in, registry_credentials
 from noxops.build.manifest import Manifest
+from noxops.ci import providers
 from noxops.config import load as load_config
 from noxops.errors import NoxopsError
 
@@ -66,11 +67,7 @@ def _manifest(root: Path) -> Manifest:
 def provider_repository(project: str, env: Mapping[str, str]) -> str:
     """The repository in the CI provider's own registry the job may push ``project``'s image
     to with the credentials the provider gives it, or "" (none: the image is saved)."""
-    if env.get("CI_REGISTRY_IMAGE") and env.get("CI_REGISTRY_PASSWORD"):
-        return f"{env['CI_REGISTRY_IMAGE']}/{project}".lower()
-    if env.get("GITHUB_REPOSITORY") and env.get("GITHUB_TOKEN"):
-        return f"ghcr.io/{env['GITHUB_REPOSITORY']}/{project}".lower()
-    return ""
+    return providers.registry_repository(env, project)
 
 
 def _size(path: Path) -> str:

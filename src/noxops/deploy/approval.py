@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+from noxops.ci import providers
 from noxops.errors import NoxopsError
 
 __all__ = ["ApprovalRequired", "approval_source", "require_approval"]
@@ -36,11 +37,7 @@ def approval_source(
     approved = environ.get("NOXOPS_APPROVED", "").strip()
     if approved in {"1", "true", "yes", env}:
         return "NOXOPS_APPROVED"
-    if environ.get("GITLAB_CI") == "true" and environ.get("CI_ENVIRONMENT_NAME") == env:
-        return f"GitLab protected environment {env}"
-    if environ.get("GITHUB_ACTIONS") == "true" and environ.get("NOXOPS_CI_ENVIRONMENT") == env:
-        return f"GitHub Actions environment {env}"
-    return None
+    return providers.current(environ).approval(environ, env)
 
 
 def require_approval(
