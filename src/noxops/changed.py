@@ -228,10 +228,12 @@ def _export(session: nox.Session, config: Config, inputs: StageInputs, show: boo
     folder = config.reports / "fingerprints"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{_safe_name(session.name)}.txt").write_text(inputs.key + "\n", encoding="utf-8")
-    github_output = os.environ.get("GITHUB_OUTPUT")
-    if github_output:
+    from noxops.ci import providers  # the CI provider's step outputs, when it has them
+
+    step_outputs = providers.output_file(os.environ)
+    if step_outputs is not None:
         name = re.sub(r"[^A-Za-z0-9_-]+", "_", session.name)
-        with Path(github_output).open("a", encoding="utf-8") as fh:
+        with step_outputs.open("a", encoding="utf-8") as fh:
             fh.write(f"fingerprint-{name}={inputs.key}\n")
     if show:
         session.log(f"noxops: fingerprint of {session.name}: {inputs.key}")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from noxops.ci import providers
 from noxops.errors import NoxopsError
 from noxops.outputs import Output
 
@@ -187,10 +188,11 @@ def load(path: Path) -> Manifest:
 
 
 def write_github_output(manifest: Manifest, env: Mapping[str, str] | None = None) -> bool:
-    """Append the manifest's values to ``$GITHUB_OUTPUT``; False when not under Actions."""
+    """Append the manifest's values to the CI provider's step outputs (``$GITHUB_OUTPUT``);
+    False when there are none (not under Actions)."""
     env = os.environ if env is None else env
-    target = env.get("GITHUB_OUTPUT")
-    if not target:
+    target = providers.output_file(env)
+    if target is None:
         return False
     values = {
         "image": manifest.image or "",
@@ -203,7 +205,7 @@ def write_github_output(manifest: Manifest, env: Mapping[str, str] | None = None
         "sdist": manifest.sdist or "",
         "manifest": json.dumps(manifest.to_dict(), sort_keys=True),
     }
-    with Path(target).open("a", encoding="utf-8") as fh:
+    with target.open("a", encoding="utf-8") as fh:
         for key, value in values.items():
             if "\n" in value:
                 delimiter = f"noxops_{uuid.uuid4().hex}"

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Optional
 
+from noxops.ci import providers
 from noxops.masking import mask_data, register_environ
 from noxops.reports.collect import build_report
 from noxops.reports.files import display
@@ -59,10 +60,10 @@ def write_outputs(
     _write(paths["gitlab"], _json(code_quality(report)))
     _write(paths["sarif"], _json(sarif(report)))
     _write(paths["sonar"], sonar_properties(config, stages))
-    step_summary = env.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        append_step_summary(report, Path(step_summary))
-        paths["github"] = Path(step_summary)
+    step_summary = providers.summary_file(env)
+    if step_summary is not None:
+        append_step_summary(report, step_summary)
+        paths["github"] = step_summary
     return paths
 
 
@@ -84,7 +85,7 @@ def run_report(
     # quote a secret, and JSON and HTML would escape it past the masker after writing.
     report = mask_data(build_report(config, stages, nox_report))
     paths = write_outputs(report, config, stages, env)
-    if env.get("GITHUB_ACTIONS") == "true":
+    if providers.current(env).annotations:
         for line in annotation_commands(report):
             stream.write(line + "\n")
     use = use_colour(stream, env) if colour is None else colour
