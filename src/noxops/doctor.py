@@ -258,14 +258,13 @@ def _project_install(config: Config, stages: Mapping[str, Stage]) -> Iterator[Fi
 
 
 def _ci(config: Config, stages: Mapping[str, Stage]) -> Iterator[Finding]:
-    for variable, name in [
-        ("GITHUB_ACTIONS", "GitHub Actions"),
-        ("GITLAB_CI", "GitLab CI"),
-        ("JENKINS_URL", "Jenkins"),
-    ]:
-        if os.environ.get(variable):
-            yield Finding("CI provider", OK, f"{name} ({variable} is set)")
-            return
+    from noxops.ci import providers  # the one detection rule per provider
+
+    provider = providers.current(os.environ)
+    variable = provider.detect(os.environ)
+    if variable:
+        yield Finding("CI provider", OK, f"{provider.title} ({variable} is set)")
+        return
     detail = "CI is set: missing Pythons are errors" if os.environ.get("CI") else "none (local run)"
     yield Finding("CI provider", OK, detail)
 
