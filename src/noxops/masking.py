@@ -6,7 +6,9 @@ stores), kubeconfig tokens and keys, service passwords, and, when a session star
 of every environment variable that holds a secret (:func:`register_environ`: names with
 PASSWORD, TOKEN, SECRET or ending in _KEY, and the password of every URL in a value). A
 password is registered as written, percent-decoded, percent-encoded and escaped as JSON and
-Python write it, because each of those forms reaches some output. Besides those, the
+Python write it, because each of those forms reaches some output. A webhook URL whose path
+is its secret (a Slack incoming webhook) is registered whole and by its path
+(:func:`register_webhook`), and printed as :func:`shown_webhook`. Besides those, the
 password of any URL in a message is masked: it runs from ``scheme://user:`` to the last
 ``@`` before the host, so it may hold ``@ / # ?``, spaces and quotes unencoded
 (``postgresql://app:p@ss/w#rd@db/app``). :class:`noxops.errors.NoxopsError` masks its own
@@ -22,7 +24,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Callable, Optional, TypeVar
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 __all__ = [
     "MASK",
@@ -38,6 +40,8 @@ __all__ = [
     "register_login",
     "register_password",
     "register_url",
+    "register_webhook",
+    "shown_webhook",
     "split_url",
 ]
 
@@ -122,6 +126,20 @@ def register_url(url: str) -> None:
     if parts is not None:
         register_password(parts[2])
         register_password(unquote(parts[2]))
+
+
+def register_webhook(url: str) -> None:
+    """A webhook URL whose path is the secret (``https://hooks.slack.com/services/T…/B…/…``):
+    the URL and its path, in all their forms, since an error may quote either."""
+    register_password(url)
+    register_password(urlsplit(url).path)
+    register_url(url)
+
+
+def shown_webhook(url: str) -> str:
+    """A webhook URL as it may be printed: its scheme and host, the path (the secret) hidden."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/{URL_MASK}" if parts.scheme else URL_MASK
 
 
 def register_environ(env: Mapping[str, str], names: Iterable[str] = ()) -> None:

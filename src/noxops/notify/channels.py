@@ -2,7 +2,8 @@
 
 One implementation for every notice noxops sends (the pipeline's outcome, deploys and
 rollbacks). The settings are read from the environment variables a :class:`ChannelConfig`
-names; their values (webhook URLs, passwords) never appear in what is returned or logged.
+names; their values (webhook URLs, passwords) are registered with :mod:`noxops.masking` before
+anything is sent, so they never appear in what is returned or logged, here or later.
 """
 
 from __future__ import annotations
@@ -10,34 +11,20 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
-import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Callable
 
+from noxops import masking
 from noxops.deploy.http import open_url
 from noxops.errors import NoxopsError
 from noxops.notify.config import ChannelConfig
 
-__all__ = ["deliver", "mask_url", "scrub", "send_email", "send_slack"]
+__all__ = ["deliver", "send_email", "send_slack"]
 
 SlackPayload = Callable[[], "dict[str, object]"]
 EmailBuilder = Callable[[str, "list[str]"], EmailMessage]  # (sender, recipients) -> message
-
-
-def mask_url(url: str) -> str:
-    """A webhook URL safe to print: its scheme and host only (the path is the secret)."""
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}/***" if parts.scheme else "***"
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def send_slack(webhook: str, payload: dict[str, object], timeout: float = 10.0) -> None:
@@ -84,17 +71,18 @@ def deliver(
     log: Callable[[str], None],
 ) -> dict[str, str]:
     """Send to every channel ``cfg`` configures in ``env``: channel -> 'sent',
-    'skipped (...)' or 'failed: ...' (secrets scrubbed). Never raises for a channel."""
+    'skipped (...)' or 'failed: ...' (secrets masked). Never raises for a channel."""
     outcome: dict[str, str] = {}
     webhook = env.get(cfg.slack_webhook_env, "")
     password = env.get(cfg.smtp_password_env, "")
-    secrets = [webhook, urllib.parse.urlsplit(webhook).path if webhook else "", password]
+    masking.register_webhook(webhook)
+    masking.register_password(password)
     if webhook:
         try:
             send_slack(webhook, slack())
             outcome["slack"] = "sent"
         except (OSError, ValueError, NoxopsError) as exc:
-            outcome["slack"] = scrub(f"failed: {exc}", secrets)
+            outcome["slack"] = masking.mask(f"failed: {exc}")
     else:
         outcome["slack"] = f"skipped (${cfg.slack_webhook_env} unset)"
     host = env.get(cfg.smtp_host_env, "")
@@ -111,10 +99,10 @@ def deliver(
             )
             outcome["email"] = "sent"
         except (OSError, smtplib.SMTPException, ssl.SSLError, ValueError) as exc:
-            outcome["email"] = scrub(f"failed: {type(exc).__name__}: {exc}", secrets)
+            outcome["email"] = masking.mask(f"failed: {type(exc).__name__}: {exc}")
     else:
         outcome["email"] = f"skipped (${cfg.smtp_host_env} or ${cfg.mail_to_env} unset)"
     for channel, state in outcome.items():
-        where = f" ({mask_url(webhook)})" if channel == "slack" and webhook else ""
+        where = f" ({masking.shown_webhook(webhook)})" if channel == "slack" and webhook else ""
         log(f"notification {channel}{where}: {state}")
     return outcome
