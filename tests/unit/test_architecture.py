@@ -375,3 +375,50 @@ def test_no_module_is_kept_in_a_string() -> None:
             held[path.relative_to(SRC).as_posix()] = lines
     assert {k: v for k, v in held.items() if k not in CODE_IN_STRINGS} == {}
     assert set(CODE_IN_STRINGS) <= set(held)  # an exception that is gone leaves the list
+
+
+# -- CI providers' variables: only in the providers ------------------------------------------
+
+PROVIDERS_PACKAGE = SRC / "ci" / "providers"
+# The renderers write each provider's pipeline file (the variables its steps set or read
+# there); the providers delegate to them until a later change folds them in.
+RENDERERS = {SRC / "ci" / name for name in ("github.py", "gitlab.py", "jenkins.py")}
+# The variables the four detectors and their readers once spelled all over noxops.
+CI_VARIABLES = {
+    "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "JENKINS_HOME", "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY", "CI_REGISTRY", "GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT",
+    "BUILD_URL",
+}  # fmt: skip
+
+
+def _variable_names(path: Path) -> set[str]:
+    """The string constants of ``path`` that are a variable's name as a whole (``"CI_X"``, not
+    words in a message or a docstring that mention ``$CI_X``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"[A-Z][A-Z0-9]*_[A-Z0-9_]+", node.value)
+    }
+
+
+def test_ci_provider_variables_are_read_only_by_the_providers() -> None:
+    """Every CI system's variable is read in ``noxops.ci.providers``, by the provider that owns
+    it; the rest of noxops asks the current provider (issue #27: four detectors disagreed)."""
+    read = {
+        name
+        for path in PROVIDERS_PACKAGE.rglob("*.py")
+        for name in _variable_names(path)
+        if not name.startswith("NOXOPS_")
+    }
+    assert read >= CI_VARIABLES
+    elsewhere = {
+        path.relative_to(SRC).as_posix(): sorted(names)
+        for path in sorted(SRC.rglob("*.py"))
+        if PROVIDERS_PACKAGE not in path.parents
+        and path not in RENDERERS
+        and (names := _variable_names(path) & read)
+    }
+    assert elsewhere == {}
