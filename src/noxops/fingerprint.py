@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from noxops.distribution import __version__
-from noxops.textfile import tomllib
+from noxops.errors import ConfigError
+from noxops.project import read_toml
 
 __all__ = [
     "ENV_FILE",
@@ -219,10 +220,12 @@ def tree_digest(
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
+    """``path`` parsed by the reader ``config.project`` comes from; a file it refuses counts
+    by its bytes. Read when the install is fingerprinted, not taken from the configuration
+    loaded earlier: the file may have changed since, and it may be another folder's."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, ValueError):
+        return read_toml(path)
+    except ConfigError:
         return {"unreadable": _file_digest(path)}
 
 
