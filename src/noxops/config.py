@@ -33,6 +33,7 @@ from noxops.schema import (
     one_of,
     option,
     percent,
+    positive,
     python_list,
     python_version,
     time_limit,
@@ -233,6 +234,15 @@ class TestsConfig:
         doc=(
             "'affected': run only the tests that covered the lines changed since the last full "
             "run (plus new and failed ones; see docs/performance.md); --changed-only does too."
+        ),
+    )
+    shards: int = option(
+        1,
+        check=positive,
+        doc=(
+            "Split each Python's tests into this many shards, balanced by the last full run's "
+            "test durations (CI runs them side by side); locally `nox -s tests-3.12 -- --shard "
+            "2/4` runs one (docs/performance.md#shards)."
         ),
     )
 
