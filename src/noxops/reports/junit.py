@@ -11,7 +11,7 @@ from xml.etree import ElementTree  # nosec B405 - reports our own tools just wro
 from noxops.reports.files import display, read_xml, relative
 from noxops.reports.model import Finding, ReadProblem
 
-__all__ = ["FailedCase", "Suite", "mypy_findings", "read_junit"]
+__all__ = ["FailedCase", "Suite", "durations", "mypy_findings", "read_junit"]
 
 # A traceback's "path.py:12: AssertionError", or a bare "path.py:8" (where a fixture is).
 _TRACE_LOCATION = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d+)(?:: |$)", re.MULTILINE)
@@ -135,6 +135,17 @@ def read_junit(path: Path, root: Path) -> Suite:
             failed.line = int(case.get("line", "1") or 1)
         suite.failed.append(failed)
     return suite
+
+
+def durations(path: Path, root: Path) -> dict[str, float]:
+    """Each test's seconds in a JUnit report, by its pytest id (what splits a suite into
+    shards, :mod:`noxops.shards`); a test reported twice (an error at teardown) adds up."""
+    root_el = read_xml(path, root)
+    found: dict[str, float] = {}
+    for case in _cases(root_el):
+        name = _case_name(case, root, set())
+        found[name] = found.get(name, 0.0) + _float(case.get("time"))
+    return found
 
 
 def mypy_findings(path: Path, root: Path) -> tuple[Suite, list[Finding]]:
