@@ -356,11 +356,34 @@ class _Reader:
         return ""
 
     def junit(self, name: str, session: str, file: str) -> Check:
-        check = self.base(name, session, [self.shown(file)])
-        suite = self.read(check, session, file, read_junit)
+        from noxops import shards  # a Python's tests run as shards: one check from them all
+
+        sharded = shards.read_suite(self.config, session, file)
+        if sharded is not None:
+            check = self.base(name, session, sharded.sources)
+            check.duration, check.problems = sharded.duration, sharded.problems
+            suite: Optional[Suite] = sharded.suite
+        else:
+            check = self.base(name, session, [self.shown(file)])
+            suite = self.read(check, session, file, read_junit)
         if suite is None:
             return check
         _suite_figures(check, suite)
+        if sharded is not None:
+            check.details.insert(0, sharded.note)
+            bad = suite.failures or suite.errors
+            if sharded.failed_runs and not bad:  # a run failed outside its tests
+                runs = ", ".join(map(str, sharded.failed_runs))
+                check.status, check.summary = "failed", f"{check.summary}; shard(s) {runs} failed"
+            else:
+                check.status = "failed" if bad or not suite.tests else "passed"
+            if not sharded.complete:  # part of the suite is never its result
+                check.partial = sharded.note
+                check.summary = f"{check.summary}; {sharded.note}"
+                check.status = "failed" if check.status == "failed" else "not-run"
+            else:
+                check.summary = f"{check.summary} ({sharded.note})"
+            return check
         picked = affected.read_selection(self.config, session)
         selected = picked is not None and picked.get("mode") == "affected"
         nothing = not suite.tests and not selected  # an affected run may select no test

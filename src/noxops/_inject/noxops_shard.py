@@ -1,0 +1,107 @@
+"""noxops: run one shard of the suite (``nox -s tests-3.12 -- --shard 2/4``, noxops.shards).
+
+Copied into the session's environment (noxops.inject) and loaded with ``-p``: it runs in the
+project's pytest, on the project's Python (3.9 on), without noxops installed. The split is
+made here, after collection, because only pytest knows the test ids: every shard collects the
+whole suite, splits it the same way (deterministic, from the same recorded durations) and
+keeps its own part, so the shards are disjoint and together the whole collection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The name noxops.shards gives it (a test checks that both say the same). Its value is the
+# path of the plan: {"shard": k, "of": n, "durations": {test id: seconds}, "out": path}.
+SHARD_ENV = "NOXOPS_TEST_SHARD"
+
+
+def weights(
+    ids: Sequence[str], durations: Mapping[str, float], sizes: Mapping[str, int]
+) -> tuple[dict[str, float], str]:
+    """Each test's weight, and what it is: its recorded duration (the median for a test the
+    last full run did not record), or, when nothing was recorded, the size of its file shared
+    evenly among the file's tests (a big test file still spreads over the shards)."""
+    known = [durations[i] for i in ids if i in durations]
+    if known:
+        median = statistics.median(known)
+        return {i: float(durations.get(i, median)) for i in ids}, "recorded durations"
+    per_file: dict[str, int] = {}
+    for test in ids:
+        file = test.split("::", 1)[0]
+        per_file[file] = per_file.get(file, 0) + 1
+    found = {i: sizes.get(i.split("::", 1)[0], 0) / per_file[i.split("::", 1)[0]] for i in ids}
+    return found, "file sizes"
+
+
+def split(weighted: Mapping[str, float], count: int) -> dict[str, int]:
+    """Test id -> shard (0-based): longest first, each into the shard with the least weight so
+    far (then the fewest tests, then the lowest number). The same weights always give the same
+    split, whatever order pytest collected the tests in."""
+    loads = [0.0] * count
+    sizes = [0] * count
+    found: dict[str, int] = {}
+    for test in sorted(weighted, key=lambda t: (-weighted[t], t)):
+        chosen = min(range(count), key=lambda b: (loads[b], sizes[b], b))
+        found[test] = chosen
+        loads[chosen] += weighted[test]
+        sizes[chosen] += 1
+    return found
+
+
+def digest(assignment: Mapping[str, int]) -> str:
+    """One string per split: shards that agree on it together ran each test exactly once."""
+    text = json.dumps(sorted(assignment.items()), separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_sizes(items: Sequence[pytest.Item]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for item in items:
+        file = item.nodeid.split("::", 1)[0]
+        if file not in found:
+            path = Path(str(getattr(item, "path", None) or item.fspath))
+            try:
+                found[file] = path.stat().st_size
+            except OSError:
+                found[file] = 0
+    return found
+
+
+@pytest.hookimpl(trylast=True)  # after -k, -m and --deselect: the shard splits what is left
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    path = os.environ.get(SHARD_ENV)
+    if not path:
+        return
+    with Path(path).open(encoding="utf-8") as fh:
+        plan: dict[str, Any] = json.load(fh)
+    shard, count = int(plan["shard"]), int(plan["of"])
+    ids = [item.nodeid for item in items]
+    weighted, basis = weights(ids, plan.get("durations") or {}, _file_sizes(items))
+    assignment = split(weighted, count)
+    loads = [0.0] * count
+    for test, chosen in assignment.items():
+        loads[chosen] += weighted[test]
+    keep = [item for item in items if assignment[item.nodeid] == shard - 1]
+    dropped = [item for item in items if assignment[item.nodeid] != shard - 1]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+    summary = {
+        "shard": shard,
+        "of": count,
+        "total": len(ids),
+        "selected": len(keep),
+        "split": digest(assignment),
+        "basis": basis,
+        "loads": [round(load, 6) for load in loads],
+    }
+    with Path(plan["out"]).open("w", encoding="utf-8") as fh:
+        json.dump(summary, fh)
