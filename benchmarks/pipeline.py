@@ -39,7 +39,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Timing", "generate_project", "main"]
+from noxops.stages.typecheck import mypy_requirement
+
+__all__ = ["Timing", "generate_project", "handwritten_noxfile", "main"]
 
 PACKAGE = "ledgerkit"
 MODULES = 14
@@ -201,7 +203,25 @@ def generate_project(root: Path, pythons: Sequence[str]) -> tuple[int, int]:
     return lines, n_tests
 
 
-def _handwritten_noxfile(pythons: Sequence[str], lowest: str) -> str:
+def handwritten_noxfile(
+    pythons: Sequence[str],
+    target: str,
+    *,
+    sources: Sequence[str] = ("src",),
+    lint_paths: Sequence[str] = ("src", "tests", "noxfile.py"),
+    tests: str = "tests/unit",
+    test_requirements: Sequence[str] = ("pytest",),
+    findings_fail: bool = True,
+) -> str:
+    """The pipeline as most projects write it (virtualenv + pip, fresh environments every run),
+    for the fixture here and every project of ``benchmarks/changes.py``. mypy checks for
+    ``target`` (with a mypy that can: :func:`noxops.stages.typecheck.mypy_requirement`). Unless
+    ``findings_fail``, a tool that reports findings (exit 1) does not end its session, so the
+    tools after it still run, as they do under noxops (real projects have findings)."""
+    codes = "" if findings_fail else ", success_codes=[0, 1]"
+    lint = ", ".join(repr(p) for p in lint_paths)
+    src = ", ".join(repr(s) for s in sources)
+    test_reqs = ", ".join(repr(r) for r in [*test_requirements, "coverage[toml]"])
     return textwrap.dedent(f'''\
         """The pipeline as most projects write it: virtualenv + pip, fresh envs every run."""
         import nox
@@ -213,27 +233,28 @@ def _handwritten_noxfile(pythons: Sequence[str], lowest: str) -> str:
         @nox.session(python="{TOOLS_PYTHON}")
         def lint(session):
             session.install("black", "isort", "ruff")
-            session.run("black", "--check", "--diff", "src", "tests", "noxfile.py")
-            session.run("isort", "--check-only", "--diff", "src", "tests", "noxfile.py")
-            session.run("ruff", "check", "src", "tests", "noxfile.py")
+            session.run("black", "--check", "--diff", {lint}{codes})
+            session.run("isort", "--check-only", "--diff", {lint}{codes})
+            session.run("ruff", "check", {lint}{codes})
 
 
         @nox.session(name="type", python="{TOOLS_PYTHON}")
         def typecheck(session):
-            session.install("-e", ".", "pytest", "mypy")
-            session.run("mypy", "--python-version={lowest}", "src")
+            session.install("-e", ".", "pytest", "{mypy_requirement(target)}")
+            session.run("mypy", "--python-version={target}", {src}{codes})
 
 
         @nox.session(python="{TOOLS_PYTHON}")
         def security(session):
             session.install(".", "bandit")
-            session.run("bandit", "-r", "-q", "src")
+            session.run("bandit", "-r", "-q", {src}{codes})
 
 
         @nox.session(python=PYTHONS)
         def tests(session):
-            session.install("-e", ".", "pytest", "coverage[toml]")
-            session.run("coverage", "run", "--source=src", "-m", "pytest", "tests/unit")
+            session.install("-e", ".", {test_reqs})
+            session.run("coverage", "run", "--source={",".join(sources)}", "-m", "pytest",
+                        "{tests}")
             py = session.python
             session.run("coverage", "xml", "-q", "-o", f"reports/hand-coverage-{{py}}.xml")
             session.run("coverage", "html", "-q", "-d", f"reports/hand-htmlcov-{{py}}")
@@ -484,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one scrip
     project.mkdir()
     logs.mkdir()
     lines, n_tests = generate_project(project, pythons)
-    (project / "noxfile_handwritten.py").write_text(_handwritten_noxfile(pythons, lowest))
+    (project / "noxfile_handwritten.py").write_text(handwritten_noxfile(pythons, lowest))
     (project / "tox.ini").write_text(_tox_ini(pythons, lowest))
     print(
         f"fixture: {lines} lines in {MODULES} modules, {n_tests} unit tests; "
