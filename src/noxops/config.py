@@ -5,23 +5,29 @@ Each section is a frozen dataclass whose fields carry their documentation in ``m
 cannot drift from it. Loading converts the TOML table field by field and stops at the first
 problem with a :class:`~noxops.errors.ConfigError` naming the file, the key, what was found
 and what is allowed.
+
+A stage may declare a section of its own (``stage(..., settings=...)``, as a hatch
+environment plugin owns its configuration): its table is validated, documented and read
+(:meth:`Config.settings`) the same way, with no field here.
 """
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import difflib
+import functools
 import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, TypeVar, Union
+from typing import Any, Literal, Optional, TypeVar, Union, overload
 
 from noxops.build.config import ImageConfig
 from noxops.ci.config import CIConfig
 from noxops.deploy.config import DeployEnvConfig, environment_names
-from noxops.errors import ConfigError
+from noxops.errors import ConfigError, NoxopsError
 from noxops.load.config import LoadConfig
 from noxops.notify.config import PipelineNotifyConfig
 from noxops.owned import check_setting
@@ -30,6 +36,7 @@ from noxops.reports.config import SEVERITIES, ReportConfig
 from noxops.schema import (
     PYTHON_RE,
     Validator,
+    declared_sections,
     one_of,
     option,
     percent,
@@ -57,6 +64,9 @@ __all__ = [
 
 DEFAULT_PYTHONS = ("3.9", "3.10", "3.11", "3.12")
 _T = TypeVar("_T")
+# Where a project that declares stages of its own does so: until it has run, a table of a
+# section no stage declares yet may be one of them (see load's ``stages_declared``).
+_NOXFILE = "noxfile.py"
 
 
 @dataclass(frozen=True)
@@ -332,6 +342,36 @@ class Config:
     # other tools' tables (noxops.project). Left out of repr: the configuration's repr is part
     # of what --changed-only compares, and pyproject.toml is compared as a file already.
     project: Project = field(default_factory=Project, repr=False, metadata={"internal": True})
+    # The tables of sections the project's own stages declare (not fields above), as written:
+    # read through settings(), which builds them with their stage's settings class. In repr:
+    # a changed table reruns the stages under --changed-only.
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={"internal": True})
+
+    # -- settings by section ---------------------------------------------------------------
+
+    @overload
+    def settings(self, section: str) -> Any: ...
+
+    @overload
+    def settings(self, section: str, cls: builtins.type[_T]) -> _T: ...
+
+    @overload
+    def settings(self, section: str, cls: Optional[builtins.type]) -> Any: ...
+
+    def settings(self, section: str, cls: Optional[builtins.type] = None) -> Any:
+        """The settings of ``[tool.noxops.<section>]``: one of noxops's own sections (the
+        field of that name, like ``config.lint``), else the table of the stage that declares
+        the section, built and validated with ``cls``, by default the settings class that
+        stage declares (a stage's own code passes it: typed, and found even when the stage is
+        no longer registered)."""
+        if section in _own_keys():
+            return getattr(self, section)
+        cls = cls or declared_sections().get(section)
+        if cls is None:
+            raise KeyError(f"no declared stage has a [tool.noxops.{section}] section")
+        return _build(
+            cls, self.tables.get(section, {}), f"tool.noxops.{section}", self.file, self.root
+        )
 
     # -- derived values -------------------------------------------------------------------
 
@@ -497,17 +537,29 @@ def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
     return [(f, hints[f.name]) for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
 
 
+@functools.cache
+def _own_keys() -> dict[str, Any]:
+    """The keys of ``[tool.noxops]`` that are fields of :class:`Config`, with their types."""
+    return {f.name: tp for f, tp in _fields(Config)}
+
+
+def _unknown(name: str, known: Iterable[str], prefix: str, file: str) -> ConfigError:
+    """The error for a key ``name`` that is none of ``known``, with a did-you-mean hint."""
+    known = sorted(known)
+    hint = closest(name, known)
+    allowed = f"did you mean {hint!r}? " if hint else ""
+    return ConfigError(
+        file,
+        f"{prefix}.{name}" if prefix else name,
+        f"unknown key; {allowed}known keys: {', '.join(known)}",
+    )
+
+
 def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root: Path) -> _T:
     known = {f.name: (f, tp) for f, tp in _fields(cls)}
     for name in table:
         if name not in known:
-            hint = closest(name, list(known))
-            allowed = f"did you mean {hint!r}? " if hint else ""
-            raise ConfigError(
-                file,
-                f"{prefix}.{name}" if prefix else name,
-                f"unknown key; {allowed}known keys: {', '.join(sorted(known))}",
-            )
+            raise _unknown(name, known, prefix, file)
     values: dict[str, Any] = {}
     for name, (f, tp) in known.items():
         if name not in table:
@@ -531,12 +583,23 @@ def closest(name: str, candidates: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> Config:
+def load(
+    root: Path | str = ".",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    stages_declared: bool = False,
+) -> Config:
     """Read and validate ``[tool.noxops]`` from ``root/pyproject.toml``.
 
     ``overrides`` is merged over the table (section by section), as a noxfile may do.
     A missing pyproject or table means all defaults. The rest of the file is kept, read
     once, as ``config.project`` (:class:`~noxops.project.Project`).
+
+    The sections the declared stages own are validated like noxops's own. A table of a section
+    no stage declares is refused, unless the project has a noxfile and ``stages_declared`` is
+    false: its modules, not run in this process (``noxops ci`` before it loads the noxfile,
+    ``noxops report``, ``doctor``), may declare that stage; :func:`noxops.sessions`, which
+    runs once they have, loads with ``stages_declared=True`` and refuses it there.
     """
     root = Path(root).resolve()
     pyproject = root / "pyproject.toml"
@@ -547,17 +610,55 @@ def load(root: Path | str = ".", overrides: Mapping[str, Any] | None = None) -> 
         raise ConfigError(file, "tool.noxops", f"expected a table, found {_describe(table)}")
     if overrides:
         table = _merge(table, overrides)
+    table, tables = _split(table, file, root, may_wait=not stages_declared)
     config = _build(Config, table, "tool.noxops", file, root)
     _check_places(config, root, file)
     project = Project.from_data(pyproject, data) if pyproject.is_file() else Project(path=pyproject)
-    return dataclasses.replace(
+    config = dataclasses.replace(
         config,
         root=root,
         file=file,
         project_name=project.name or root.name,
         classifiers=project.classifiers,
         project=project,
+        tables=tables,
     )
+    declared = declared_sections()
+    for section in tables:
+        if section in declared:
+            config.settings(section)  # validated now, like noxops's own sections
+    return config
+
+
+def _split(
+    table: Mapping[str, Any], file: str, root: Path, *, may_wait: bool
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``[tool.noxops]`` as the keys of :class:`Config` and the tables of the sections stages
+    declare. A key that is neither is an error; a table of that kind may wait for a stage
+    the project's noxfile declares (``may_wait``, see :func:`load`)."""
+    own = _own_keys()
+    declared = declared_sections()
+    for section, cls in declared.items():
+        if section in own and own[section] is not cls:
+            raise NoxopsError(
+                f"a stage declares {cls.__qualname__} for [tool.noxops.{section}], which is "
+                "noxops's own section; choose another section name"
+            )
+    waiting = may_wait and (root / _NOXFILE).is_file()
+    config: dict[str, Any] = {}
+    tables: dict[str, dict[str, Any]] = {}
+    for key, value in table.items():
+        if key in own:
+            config[key] = value
+        elif key in declared or (waiting and isinstance(value, dict)):
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    file, f"tool.noxops.{key}", f"expected a table, found {_describe(value)}"
+                )
+            tables[key] = dict(value)
+        else:
+            raise _unknown(key, [*own, *declared], "tool.noxops", file)
+    return config, tables
 
 
 def _check_places(config: Config, root: Path, file: str) -> None:
@@ -627,7 +728,8 @@ def _toml(value: Any) -> str:  # noqa: PLR0911 - one return per TOML type
 def iter_options(cls: type = Config, prefix: str = "tool.noxops") -> list[OptionDoc]:
     """Every configuration key below ``cls``, section by section, for the generated reference.
 
-    A ``dict[str, Section]`` field (like ``deploy``) is documented as ``prefix.<name>``.
+    A ``dict[str, Section]`` field (like ``deploy``) is documented as ``prefix.<name>``. Below
+    :class:`Config` come, after its own sections, those the declared stages bring.
     """
     section_doc = (cls.__doc__ or "").strip().splitlines()[0]
     docs: list[OptionDoc] = []
@@ -650,6 +752,9 @@ def iter_options(cls: type = Config, prefix: str = "tool.noxops") -> list[Option
                 section_doc=section_doc,
             )
         )
+    if cls is Config:
+        own = _own_keys()
+        nested += [(f"{prefix}.{k}", v) for k, v in declared_sections().items() if k not in own]
     for sub_prefix, sub in nested:
         docs.extend(iter_options(sub, sub_prefix))
     return docs

@@ -173,7 +173,8 @@ def sessions(
     only = None if only is None else set(only)
     exclude = set(exclude)
     try:
-        config = load(project_root, overrides)
+        # The noxfile has imported its stage modules: a table no stage declares is a mistake.
+        config = load(project_root, overrides, stages_declared=True)
     except NoxopsError as exc:
         _fail(str(exc))
         raise  # pragma: no cover - _fail exits

@@ -2,7 +2,9 @@
 
 Every section of ``[tool.noxops]`` is a frozen dataclass whose fields are made with
 :func:`option`; section modules (``noxops.services.config`` and the like) import from here so
-that :mod:`noxops.config` can gather them without import cycles.
+that :mod:`noxops.config` can gather them without import cycles. A stage may bring a section
+of its own (``stage(..., settings=...)``): the stage registry tells the model here
+(:func:`section_source`), since the model cannot import the stages that import it.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import field
+from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 __all__ = [
     "MAX_TIMEOUT",
     "PYTHON_RE",
     "Validator",
+    "declared_sections",
     "image_ref",
     "non_empty",
     "one_of",
@@ -24,6 +28,7 @@ __all__ = [
     "positive",
     "python_list",
     "python_version",
+    "section_source",
     "time_limit",
 ]
 
@@ -33,6 +38,8 @@ _IMAGE_REF = re.compile(r"^[A-Za-z0-9]\S*$")
 # A day: no stage needs longer, and the watchdog's clock overflows far beyond it.
 MAX_TIMEOUT = 24 * 3600.0
 Validator = Callable[[Any], Optional[str]]
+# Who says which settings class each declared [tool.noxops.<section>] table has.
+_SECTION_SOURCES: list[Callable[[], Mapping[str, type]]] = []
 
 
 def option(
@@ -52,6 +59,20 @@ def option(
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+def section_source(source: Callable[[], Mapping[str, type]]) -> None:
+    """Let ``source`` (the stage registry) say, whenever asked, which ``[tool.noxops.<section>]``
+    tables the declared stages own and each one's settings class."""
+    _SECTION_SOURCES.append(source)
+
+
+def declared_sections() -> dict[str, type]:
+    """Section -> settings class, for every section a declared stage owns right now."""
+    found: dict[str, type] = {}
+    for source in _SECTION_SOURCES:
+        found.update(source())
+    return found
 
 
 def positive(value: Any) -> str | None:

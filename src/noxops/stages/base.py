@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union, get_args
 
-from noxops import install, locks
+from noxops import install, locks, schema
 from noxops.ci.config import CIStage
 from noxops.errors import NoxopsError
 from noxops.outputs import Output, OutputKind, report_path
@@ -109,6 +110,9 @@ class Stage:
     enabled: Callable[[Config], bool] = field(default=_always)
     timeout: Callable[[Config], float] = field(default=lambda config: 1800.0)
     section: Optional[str] = None  # the [tool.noxops.<section>] it reads
+    # The settings class of that table when the stage declares it (noxops's own sections are
+    # also fields of Config; a project's own stage brings its table this way).
+    settings: Optional[type] = None
     # False: never runs alongside another session under `nox -j` (it shares ports, images,
     # deployments or the files other stages read).
     allow_parallel: bool = True
@@ -136,12 +140,15 @@ class Stage:
                 return out
         raise KeyError(f"stage {self.name} declares no {kind} output")
 
+    def section_settings(self, config: Config) -> Any:
+        """The settings of its ``[tool.noxops.<section>]`` table (None: it has no section)."""
+        return None if self.section is None else config.settings(self.section, self.settings)
+
     def tools_python(self, config: Config) -> Optional[str]:
         """The Python a ``tools`` stage runs on: its section's ``python_version`` when set
         (``[tool.noxops.type]``: mypy's environment is made for the Python it targets), else
         ``tools_python``; None means the Python running nox."""
-        section = getattr(config, self.section, None) if self.section else None
-        own = getattr(section, "python_version", None)
+        own = getattr(self.section_settings(config), "python_version", None)
         return own if isinstance(own, str) else config.tools_python
 
 
@@ -170,14 +177,37 @@ class Registry(Mapping[str, Stage]):
         return {st.name: st for st in ordered(found)}
 
     def register(self, st: Stage) -> None:
-        """Add ``st``; a second stage of the same name is an error, not a silent override."""
+        """Add ``st``; a second stage of the same name is an error, not a silent override, and
+        so is a second settings class for a section another stage declares."""
         if st.name in self._stages:
             old = self._stages[st.name].func
             raise ValueError(
                 f"stage {st.name!r} is already declared (by {old.__module__}.{old.__qualname__}); "
                 "choose another name, or leave the stage out with noxops.sessions(exclude=...)"
             )
+        if st.settings is not None:
+            if not dataclasses.is_dataclass(st.settings):
+                raise TypeError(
+                    f"stage {st.name!r}: settings must be a dataclass whose fields are made "
+                    "with noxops.schema.option"
+                )
+            other = self.sections().get(str(st.section))
+            if other is not None and other is not st.settings:
+                raise ValueError(
+                    f"stage {st.name!r} declares {st.settings.__qualname__} for "
+                    f"[tool.noxops.{st.section}], which another stage declares as "
+                    f"{other.__qualname__}; choose another section"
+                )
         self._stages[st.name] = st
+
+    def sections(self) -> dict[str, type]:
+        """The ``[tool.noxops.<section>]`` tables the stages declare, with their settings
+        classes: what :mod:`noxops.config` validates and documents beyond its own fields."""
+        return {
+            st.section: st.settings
+            for st in self._stages.values()
+            if st.section is not None and st.settings is not None
+        }
 
     def unregister(self, name: str) -> None:
         """Remove a stage (tests that declare toy stages clean up with this)."""
@@ -194,6 +224,7 @@ class Registry(Mapping[str, Stage]):
 
 
 STAGES = Registry()
+schema.section_source(STAGES.sections)  # [tool.noxops.<section>] of the declared stages
 
 # The CI stages in the order a pipeline runs them: noxops.ci.config's one list.
 CI_ORDER: tuple[CIStage, ...] = get_args(CIStage)
@@ -236,6 +267,7 @@ def stage(
     requires: Sequence[str] = (),
     default: bool = True,
     section: str | None = None,
+    settings: type | None = None,
     enabled: Callable[[Config], bool] | None = None,
     allow_parallel: bool = True,
     env: EnvPlan | None = None,
@@ -249,23 +281,31 @@ def stage(
     """Declare a stage: its function ``(session, config)``, whose docstring describes it.
 
     ``section`` names the ``[tool.noxops.<section>]`` table whose ``enabled`` and ``timeout``
-    keys govern it; ``enabled`` further limits when it exists (for example: only when the
-    project has a Dockerfile). ``allow_parallel=False`` keeps ``nox -j`` from running it
-    alongside other sessions. ``env`` gives the install calls of its environment (the function
-    makes them with :func:`install_plan`), so the environment can be prepared while earlier
-    sessions run. ``inputs``, ``outputs`` and ``ci`` tell ``--changed-only``, the report and
-    the CI generator what it reads, writes and needs. ``test_paths`` names the test folders
-    a test stage runs, which the other test stages leave out (:func:`ignore_others`).
+    keys (when it has them) govern it; ``settings`` is the frozen dataclass of that table
+    (fields made with :func:`noxops.schema.option`; the section defaults to the stage's name):
+    the configuration then validates, documents and reads it (``config.settings(section)``)
+    as it does its own sections. ``enabled`` further limits when it exists (for example:
+    only when the project has a Dockerfile). ``allow_parallel=False`` keeps ``nox -j`` from
+    running it alongside other sessions. ``env`` gives the install calls of its environment
+    (the function makes them with :func:`install_plan`), so the environment can be prepared
+    while earlier sessions run. ``inputs``, ``outputs`` and ``ci`` tell ``--changed-only``,
+    the report and the CI generator what it reads, writes and needs. ``test_paths`` names the
+    test folders a test stage runs, which the other test stages leave out
+    (:func:`ignore_others`).
     """
+    table = name if section is None and settings is not None else section
 
     def register(func: StageFunc) -> StageFunc:
+        def own(config: Config) -> Any:
+            return None if table is None else config.settings(table, settings)
+
         def is_enabled(config: Config) -> bool:
             # An unset (None) ``enabled`` key leaves the choice to the stage's ``enabled``.
-            flag = None if section is None else getattr(config, section).enabled
+            flag = getattr(own(config), "enabled", None)
             return flag is not False and (enabled is None or enabled(config))
 
         def timeout(config: Config) -> float:
-            return 1800.0 if section is None else float(getattr(config, section).timeout)
+            return float(getattr(own(config), "timeout", 1800.0))
 
         (STAGES if registry is None else registry).register(
             Stage(
@@ -277,7 +317,8 @@ def stage(
                 default=default,
                 enabled=is_enabled,
                 timeout=timeout,
-                section=section,
+                section=table,
+                settings=settings,
                 allow_parallel=allow_parallel,
                 env=env,
                 inputs=inputs,

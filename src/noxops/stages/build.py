@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from noxops.build import runner
+from noxops.build.config import ImageConfig
 from noxops.build.manifest import MANIFEST
 from noxops.errors import NoxopsError
 from noxops.stages.base import CI, runner_hooks, stage
@@ -32,6 +33,7 @@ def _image(config: Config) -> bool:
     "build",
     default=False,
     section="image",
+    settings=ImageConfig,
     enabled=runner.build_enabled,
     allow_parallel=False,
     outputs=[MANIFEST, runner.SBOM],

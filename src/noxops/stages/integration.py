@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
 from noxops.distribution import requirement
+from noxops.services.config import IntegrationConfig
 from noxops.stages.base import (
     CI,
     Install,
@@ -103,6 +104,7 @@ SERVICES_RECORD = Output("integration-services.json", kind="file")
     "integration",
     python="tools",
     section="integration",
+    settings=IntegrationConfig,
     enabled=wanted,
     allow_parallel=False,
     env=integration_env,

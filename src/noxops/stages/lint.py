@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from noxops import tools
+from noxops.config import LintConfig
 from noxops.stages.base import CI, Install, Output, install_plan, run_tool, stage
 
 if TYPE_CHECKING:
@@ -91,7 +92,15 @@ def _checks(config: Config, paths: list[str]) -> dict[str, list[str]]:
     return checks
 
 
-@stage("lint", section="lint", env=lint_env, inputs=lint_paths, outputs=[RUFF, FLAKE8], ci=QUALITY)
+@stage(
+    "lint",
+    section="lint",
+    settings=LintConfig,
+    env=lint_env,
+    inputs=lint_paths,
+    outputs=[RUFF, FLAKE8],
+    ci=QUALITY,
+)
 def lint(session: nox.Session, config: Config) -> None:
     """Check formatting, import order and style with the project's own tools; changes nothing."""
     paths = lint_paths(config)
@@ -123,6 +132,7 @@ def lint(session: nox.Session, config: Config) -> None:
     "fmt",
     default=False,
     section="lint",
+    settings=LintConfig,
     allow_parallel=False,
     env=lint_env,
     ci=QUALITY,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from noxops.build.runner import load_enabled
 from noxops.errors import NoxopsError
+from noxops.load.config import LoadConfig
 from noxops.load.figures import read_stats
 from noxops.slo import misses
 from noxops.stages.base import CI, Output, report_path, stage, write_json
@@ -52,6 +53,7 @@ def locustfile(paths: list[str]) -> str:
     "load",
     default=False,
     section="load",
+    settings=LoadConfig,
     enabled=load_enabled,  # as smoke: only where there is an image to start
     allow_parallel=False,
     outputs=[LOAD, PLOT],

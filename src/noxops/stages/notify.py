@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, NoReturn
 
 from noxops.errors import NoxopsError
+from noxops.notify.config import PipelineNotifyConfig
 from noxops.reports.output import OUTPUT_FILES
 from noxops.stages.base import CI, stage
 
@@ -53,6 +54,7 @@ def _channel_variables(config: Config) -> tuple[str, ...]:
     python="none",
     default=False,
     section="notify",
+    settings=PipelineNotifyConfig,
     allow_parallel=False,
     # CI runs it in the report stage, after the report job, whatever the pipeline's outcome.
     ci=CI(stage="report", secrets=_channel_variables),

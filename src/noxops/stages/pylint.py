@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from noxops import tools
+from noxops.config import PylintConfig
 from noxops.stages.base import CI, Install, Output, install_plan, project_install, stage
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def _on(config: Config) -> bool:
 @stage(
     "pylint",
     section="pylint",
+    settings=PylintConfig,
     enabled=_on,
     env=pylint_env,
     inputs=pylint_paths,

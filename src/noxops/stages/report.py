@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from noxops.reports.config import ReportConfig
 from noxops.reports.output import OUTPUT_FILES, run_report
 from noxops.stages.base import CI, STAGES, Output, stage
 
@@ -27,6 +28,7 @@ OUTPUTS = (
     "report",
     python="none",
     section="report",
+    settings=ReportConfig,
     allow_parallel=False,
     outputs=OUTPUTS,
     ci=CI(stage="report"),

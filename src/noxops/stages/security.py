@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from noxops import inject
+from noxops.config import SecurityConfig
 from noxops.masking import mask
 from noxops.reports.gate import bandit_blocking, bandit_limit
 from noxops.reports.model import ReadProblem
@@ -208,6 +209,7 @@ def security_paths(config: Config) -> list[str]:
 @stage(
     "security",
     section="security",
+    settings=SecurityConfig,
     env=security_env,
     inputs=security_paths,
     outputs=[BANDIT, AUDIT, PIP_AUDIT],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from noxops.build import runner
+from noxops.build.config import ImageConfig
 from noxops.errors import NoxopsError
 from noxops.stages.base import CI, runner_hooks, stage
 
@@ -31,6 +32,7 @@ def smoke_paths(config: Config) -> list[str]:
     "smoke",
     default=False,
     section="image",
+    settings=ImageConfig,
     enabled=runner.smoke_enabled,
     allow_parallel=False,
     outputs=[runner.SMOKE_JUNIT],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from noxops.reports.config import ReportConfig
 from noxops.reports.sonar import SCANNER, scan
 from noxops.stages.base import CI, STAGES, stage
 
@@ -26,6 +27,7 @@ __all__ = ["sonar"]
     "sonar",
     default=False,
     section="report",
+    settings=ReportConfig,
     allow_parallel=False,
     ci=CI(stage="report", secrets=lambda config: (config.report.sonar_token_env,)),
     check=False,  # Sonar's quality gate is its own; the scanner fails the session on it

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from noxops import affected, fingerprint, install
+from noxops.config import TestsConfig
 from noxops.coveragerc import coverage_files
 from noxops.reports.gate import coverage_precision, fail_under, percent_text
 from noxops.stages import provision
@@ -168,6 +169,7 @@ def _has_data(data: Path) -> bool:
     "tests",
     python="matrix",
     section="tests",
+    settings=TestsConfig,
     env=tests_env,
     inputs=whole_project,
     outputs=[JUNIT, COVERAGE_PART, COVERAGE_DATA],
@@ -379,6 +381,7 @@ def _after_picking(
     "coverage",
     requires=("tests",),
     section="tests",
+    settings=TestsConfig,
     env=coverage_env,
     outputs=[COVERAGE_XML, COMBINED_DATA, COVERAGE_HTML],
     ci=CI(stage="tests"),

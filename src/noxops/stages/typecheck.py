@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from noxops import install, interpreters, tools
+from noxops.config import TypeConfig
 from noxops.project import normalize_group
 from noxops.stages.base import CI, Install, Output, install_plan, stage
 from noxops.stages.tests import default_groups, test_install
@@ -172,6 +173,7 @@ def _path_args(config: Config) -> list[str]:
 @stage(
     "type",
     section="type",
+    settings=TypeConfig,
     env=type_env,
     inputs=type_paths,
     outputs=[MYPY_JUNIT],
