@@ -388,7 +388,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     for line in found.linters:  # which linters `nox -s lint` runs, and where they came from
         print(line)
-    notice = _subfolder_notice(root)
+    notice = None if args.ci and not args.dry_run else _subfolder_notice(root)  # generate says it
     if notice:
         print(notice)
     ok, how = install.describe(Project.read(root / "pyproject.toml"))

@@ -80,6 +80,17 @@ def test_init_in_a_subfolder_says_where_the_ci_files_go(
     ], out
 
 
+def test_init_with_ci_says_it_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --ci, the generate step init runs says where the files go: one notice, not two."""
+    top, backend = _repository(tmp_path, "backend")
+    _never_adopted(backend)
+    code, out = _noxops(capsys, "init", "--root", str(backend), "--ci", "gitlab")
+    assert code == 0, out
+    said = [line for line in out.splitlines() if "backend/ of the" in line]
+    assert len(said) == 1, out
+    assert (top / ".gitlab-ci.yml").is_file() and not (backend / ".gitlab-ci.yml").exists()
+
+
 def test_init_at_the_repository_top_says_nothing_new(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
