@@ -10,15 +10,17 @@ deploy-<env> runs on its own branch only.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.ci_projects import declared, fake_stages, make_project
+from fixtures.ci_projects import declared, fake_stages, make_project, make_repository
 
-from noxops.ci import github, gitlab, jenkins
+from noxops.ci import command, github, gitlab, jenkins
 from noxops.ci.model import CIPipeline, build_pipeline
 from noxops.config import load
 
@@ -70,7 +72,14 @@ def _github_expr(expr: str, event: str, ref: str) -> bool:
     return bool(eval(text, {"__builtins__": {}}, {"event": event, "ref": ref}))  # noqa: S307
 
 
-def github_jobs(text: str, kind: str, name: str) -> set[str]:
+def _glob(path: str, pattern: str) -> bool:
+    """GitHub's, GitLab's and Ant's ``**``: any characters, folders included."""
+    return fnmatch.fnmatchcase(path, pattern.replace("**", "*"))
+
+
+def github_jobs(text: str, kind: str, name: str, changed: Sequence[str] = ()) -> set[str]:
+    """The jobs a push/pull request runs; ``changed``: the files it changes (a workflow's
+    ``paths`` filter needs one of them, except on a tag: GitHub does not evaluate it there)."""
     workflow = yaml.safe_load(text)
     triggers = workflow[True]
     if kind == "pr":
@@ -81,6 +90,9 @@ def github_jobs(text: str, kind: str, name: str) -> set[str]:
         patterns = triggers["push"]["tags" if kind == "tag" else "branches"]
         if not any(fnmatch.fnmatch(name, p.replace("**", "*")) for p in patterns):
             return set()
+    paths = (triggers[event] or {}).get("paths")
+    if paths is not None and kind != "tag" and not any(_glob(f, p) for f in changed for p in paths):
+        return set()
     ran: set[str] = set()
     for job, body in workflow["jobs"].items():  # needs come first in the file
         condition = body.get("if")
@@ -109,16 +121,37 @@ def _gitlab_expr(expr: str, variables: dict[str, str]) -> bool:
     return all(one(t) for t in expr.split("&&"))
 
 
-def _gitlab_rules(rules: list[dict[str, Any]] | None, variables: dict[str, str]) -> bool:
+def _gitlab_changes(changes: Any, variables: dict[str, str], changed: Sequence[str]) -> bool:
+    """``rules: changes``: true in a tag pipeline (GitLab has nothing to compare there),
+    else when a changed file matches (``changed`` stands for the merge request's changes,
+    the push's, or the branch's since ``compare_to``)."""
+    if variables.get("CI_COMMIT_TAG"):
+        return True
+    paths = changes["paths"] if isinstance(changes, dict) else changes
+    return any(_glob(f, p) for f in changed for p in paths)
+
+
+def _gitlab_rules(
+    rules: list[dict[str, Any]] | None, variables: dict[str, str], changed: Sequence[str] = ()
+) -> bool:
     if rules is None:
         return True
     for rule in rules:
-        if "if" not in rule or _gitlab_expr(rule["if"], variables):
-            return bool(rule.get("when", "on_success") != "never")
+        if "if" in rule and not _gitlab_expr(rule["if"], variables):
+            continue
+        if "changes" in rule and not _gitlab_changes(rule["changes"], variables, changed):
+            continue
+        return bool(rule.get("when", "on_success") != "never")
     return False
 
 
-def gitlab_jobs(text: str, kind: str, name: str) -> set[str]:
+def _gitlab_job(doc: dict[str, Any], job: str) -> dict[str, Any]:
+    """The job with what it `extends` (a key the job does not set comes from the template)."""
+    body = doc[job]
+    return {**doc[body["extends"]], **body} if "extends" in body else body
+
+
+def gitlab_jobs(text: str, kind: str, name: str, changed: Sequence[str] = ()) -> set[str]:
     doc = yaml.safe_load(text)
     variables = {
         "pr": {"CI_PIPELINE_SOURCE": "merge_request_event"},
@@ -131,7 +164,9 @@ def gitlab_jobs(text: str, kind: str, name: str) -> set[str]:
     ran = {
         job
         for job, body in doc.items()
-        if job not in keywords and _gitlab_rules(body.get("rules"), variables)
+        if job not in keywords
+        and not job.startswith(".")  # a template (extends:), not a job
+        and _gitlab_rules(_gitlab_job(doc, job).get("rules"), variables, changed)
     }
     for job in ran:  # a pipeline whose jobs need an absent job would not even be created
         for need in doc[job]["needs"]:
@@ -152,35 +187,55 @@ def _block(text: str, start: int) -> str:
     raise AssertionError("unbalanced")
 
 
-def _jenkins_when(block: str, branch: str, tag: str) -> bool:
-    """The stage's own `when` (before its nested stages/steps), as Jenkins evaluates it."""
+JENKINS_NO_CHANGES = "expression { currentBuild.changeSets.isEmpty() }"
+
+
+def _jenkins_when(block: str, branch: str, tag: str, changed: Sequence[str] = ()) -> bool:
+    """The stage's own `when` (before its nested stages/steps), as Jenkins evaluates it: any
+    of its conditions (`anyOf`, or the one it holds); ``changed``: the build's changelog
+    (empty on a branch's first build, a tag's, a rebuild)."""
     head = re.split(r"\n\s*(?:stages|matrix|steps|agent|parallel) \{", block, maxsplit=1)[0]
     if "when {" not in head:
         return True
     when = _block(head, head.index("when {"))
     branches = re.findall(r"\bbranch '([^']*)'", when)
     tags = re.findall(r"\btag '([^']*)'", when)
-    return any(b == branch for b in branches) or any(tag and fnmatch.fnmatch(tag, t) for t in tags)
+    changesets = re.findall(r"\bchangeset '([^']*)'", when)
+    return (
+        any(b == branch for b in branches)
+        or any(tag and fnmatch.fnmatch(tag, t) for t in tags)
+        or any(_glob(f, p) for f in changed for p in changesets)
+        or (JENKINS_NO_CHANGES in when and not changed)
+    )
 
 
-def jenkins_jobs(text: str, kind: str, name: str, pipeline: CIPipeline) -> set[str]:
+def jenkins_jobs(
+    text: str, kind: str, name: str, pipeline: CIPipeline, changed: Sequence[str] = ()
+) -> set[str]:
+    """The jobs (stages) a build runs; in a Jenkinsfile shared by several projects, inside
+    the stage named after ``pipeline.key``, prefixed with it (``backend: lint``)."""
     # a multibranch build: BRANCH_NAME is PR-<n> for a change request, the tag for a tag
     branch = {"pr": "PR-1", "branch": name, "tag": name}[kind]
     tag = name if kind == "tag" else ""
+    prefix = f"{pipeline.key}: " if pipeline.key else ""
+    if pipeline.key:
+        text = _block(text, text.index(f"stage('{pipeline.key}') {{"))
+        if not _jenkins_when(text, branch, tag, changed):
+            return set()
     ran: set[str] = set()
     for stage in pipeline.stages:
-        title = jenkins.STAGE_TITLES[stage]
+        title = prefix + jenkins.STAGE_TITLES[stage]
         outer = _block(text, text.index(f"stage('{title}') {{"))
         if not _jenkins_when(outer, branch, tag):
             continue
         for job in pipeline.in_stage(stage):
             if pipeline.notify_stage and job.name == "notify":
                 continue  # not a stage: the pipeline's post runs it (see below)
-            inner = _block(outer, outer.index(f"stage('{job.name}') {{"))
+            inner = _block(outer, outer.index(f"stage('{prefix}{job.name}') {{"))
             if job.matrix:
-                inner = _block(inner, inner.index(f"stage('{job.name} (matrix)') {{"))
+                inner = _block(inner, inner.index(f"stage('{prefix}{job.name} (matrix)') {{"))
             if _jenkins_when(inner, branch, tag):
-                ran.add(job.name)
+                ran.add(pipeline.id(job.name))
     return ran
 
 
@@ -303,3 +358,133 @@ def test_docs_state_the_same_table() -> None:
     assert rows["push: main"][:3] == ["yes", "yes", "production (after approval)"]
     assert rows["tag v*"][:3] == ["yes", "yes", "—"]
     assert rows["push: release/*, hotfix/*"][:3] == ["yes", "—", "—"]
+
+
+# -- a repository holding two projects --------------------------------------------------------
+
+PROJECTS = ("backend", "frontend")
+# A file a push or pull request changes -> the projects whose jobs it runs (a tag runs both).
+CHANGES = {
+    "backend/svc/app.py": {"backend"},
+    "frontend/pyproject.toml": {"frontend"},
+    "README.md": set(),
+}
+
+
+@pytest.fixture(scope="module")
+def two_projects(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict[str, str], dict[str, CIPipeline]]:
+    """The files `noxops ci generate` writes for a repository with a service in backend/ and
+    another in frontend/, and each one's pipeline (its jobs, its key)."""
+    top = tmp_path_factory.mktemp("monorepo") / "repo"
+    configs, stages_of = make_repository(top, {p: "service" for p in PROJECTS})
+    backend = configs["backend"]
+    files = command.expected_files(backend, "all", stages_of(backend), others=stages_of)
+    pipelines = {
+        p: dataclasses.replace(build_pipeline(configs[p], stages_of(configs[p])), key=p)
+        for p in PROJECTS
+    }
+    return files, pipelines
+
+
+def _two_ran(
+    provider: str,
+    two: tuple[dict[str, str], dict[str, CIPipeline]],
+    kind: str,
+    name: str,
+    changed: Sequence[str],
+) -> set[str]:
+    """Every job that runs, as ``<project>:<job>``."""
+    files, pipelines = two
+    if provider == "github":  # one workflow per project
+        return {
+            f"{p}:{job}"
+            for p in PROJECTS
+            for job in github_jobs(files[f".github/workflows/ci-{p}.yml"], kind, name, changed)
+        }
+    if provider == "gitlab":
+        return gitlab_jobs(files[".gitlab-ci.yml"], kind, name, changed)
+    text = files["Jenkinsfile"]
+    return {job for p in PROJECTS for job in jenkins_jobs(text, kind, name, pipelines[p], changed)}
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab", "jenkins"])
+@pytest.mark.parametrize("event", list(EVENTS))
+@pytest.mark.parametrize("changed", list(CHANGES))
+def test_each_projects_jobs_run_when_its_files_change(
+    two_projects: tuple[dict[str, str], dict[str, CIPipeline]],
+    provider: str,
+    event: str,
+    changed: str,
+) -> None:
+    """The table above for the project whose folder changed, nothing for the other one; a
+    v* tag releases both, whatever it changed."""
+    kind, name = EVENTS[event]
+    ran = _two_ran(provider, two_projects, kind, name, [changed])
+    jobs = FEATURE[provider] if event == "feature branch" else EXPECTED[event]
+    touched = set(PROJECTS) if kind == "tag" else CHANGES[changed]
+    assert ran == {f"{p}:{job}" for p in touched for job in jobs}
+
+
+@pytest.mark.parametrize(
+    ("provider", "changed", "touched"),
+    [
+        ("github", ".github/workflows/ci-backend.yml", {"backend"}),
+        ("gitlab", ".gitlab-ci.yml", set(PROJECTS)),
+        ("jenkins", "Jenkinsfile", set(PROJECTS)),
+    ],
+)
+def test_a_change_to_the_pipeline_file_runs_the_jobs_it_holds(
+    two_projects: tuple[dict[str, str], dict[str, CIPipeline]],
+    provider: str,
+    changed: str,
+    touched: set[str],
+) -> None:
+    ran = _two_ran(provider, two_projects, "pr", "feature/x", [changed])
+    assert ran == {f"{p}:{job}" for p in touched for job in EXPECTED["pull request"]}
+
+
+def test_jenkins_runs_every_project_when_the_build_has_no_changelog(
+    two_projects: tuple[dict[str, str], dict[str, CIPipeline]],
+) -> None:
+    """`changeset` is false when the build has no changelog: a branch's (or pull request's)
+    first build, a rebuild. Then every project runs; and the changelog exists before the
+    projects' conditions are read: a first stage checks out (the pipeline has `agent none`)."""
+    ran = _two_ran("jenkins", two_projects, "branch", "main", [])
+    assert ran == {f"{p}:{job}" for p in PROJECTS for job in EXPECTED["main"]}
+    text = two_projects[0]["Jenkinsfile"]
+    stages = _block(text, text.index("    stages {"))
+    first = re.search(r"stage\('([^']*)'\) \{", stages)
+    assert first is not None and first[1] == "Changes"
+    changes = _block(stages, first.start())
+    assert "agent any" in changes and "when" not in changes
+    assert stages.index("stage('Changes')") < stages.index("stage('backend')")
+
+
+def test_gitlab_needs_stay_in_the_project_and_branches_compare_to_the_default_one(
+    two_projects: tuple[dict[str, str], dict[str, CIPipeline]],
+) -> None:
+    """A branch's pipeline compares with the default branch (its latest pipeline covers all
+    it changed, and a new branch does not run everything); the default and deploy branches
+    compare each push with the one before; a merge request with its target."""
+    doc = yaml.safe_load(two_projects[0][".gitlab-ci.yml"])
+    compared = 0
+    for job, body in doc.items():
+        if not isinstance(body, dict) or "script" not in body:
+            continue
+        project = job.split(":", 1)[0]
+        assert project in PROJECTS, job
+        assert body["extends"] == f".{project}"
+        for need in body["needs"]:
+            assert (need if isinstance(need, str) else need["job"]).startswith(f"{project}:")
+        for rule in _gitlab_job(doc, job).get("rules", []):
+            changes = rule.get("changes", {})
+            assert changes == {} or changes["paths"] == [f"{project}/**", ".gitlab-ci.yml"]
+            if "compare_to" in changes:
+                compared += 1
+                assert rule["if"] == "$CI_COMMIT_BRANCH", (job, rule)
+                assert changes["compare_to"] == "refs/heads/main"
+    assert compared
+    assert doc[".backend"]["before_script"][-1] == "cd backend"
+    assert doc[".frontend"]["cache"]["key"]["files"] == ["frontend/pyproject.toml"]

@@ -211,7 +211,10 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
         body["environment"] = {"name": job.environment}
         if job.url:
             body["environment"]["url"] = job.url
-        body["concurrency"] = {"group": f"deploy-{job.environment}", "cancel-in-progress": False}
+        body["concurrency"] = {
+            "group": f"deploy-{pipeline.id(job.environment, '-')}",
+            "cancel-in-progress": False,
+        }
     if job.matrix:
         body["strategy"] = {"fail-fast": False, "matrix": {"python": list(job.matrix)}}
     if job.services:
@@ -240,18 +243,27 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
     return body
 
 
+def _on(pipeline: CIPipeline) -> dict[str, Any]:
+    """The events that run the workflow. A project sharing its repository with others has a
+    workflow of its own that runs only when its files change (``paths``: a pull request's
+    changes against its base, a push's against the commit before it); GitHub does not apply
+    ``paths`` to tags, so a v* tag runs every project's, and ``workflow_dispatch`` too."""
+    push: dict[str, Any] = {
+        "branches": list(dict.fromkeys([*pipeline.branches, *pipeline.other_branches])),
+        "tags": [f"{TAG_PREFIX}*"],
+    }
+    pull_request: dict[str, Any] | None = None
+    if pipeline.changes:
+        push["paths"] = list(pipeline.changes)
+        pull_request = {"paths": list(pipeline.changes)}
+    return {"push": push, "pull_request": pull_request, "workflow_dispatch": None}
+
+
 def render(pipeline: CIPipeline) -> str:
     """The workflow file's text."""
     workflow: dict[str, Any] = {
-        "name": "CI",
-        "on": {
-            "push": {
-                "branches": list(dict.fromkeys([*pipeline.branches, *pipeline.other_branches])),
-                "tags": [f"{TAG_PREFIX}*"],
-            },
-            "pull_request": None,
-            "workflow_dispatch": None,
-        },
+        "name": f"CI ({pipeline.key})" if pipeline.key else "CI",
+        "on": _on(pipeline),
         "permissions": {"contents": "read"},
         "concurrency": {
             "group": "${{ github.workflow }}-${{ github.ref }}",

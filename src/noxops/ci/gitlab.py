@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
-from noxops.ci.model import NOX_RUNNER, TAG_PREFIX, CIJob, CIPipeline
+from noxops.ci.model import CI_STAGES, NOX_RUNNER, TAG_PREFIX, CIJob, CIPipeline
 from noxops.ci.yamldoc import dump
 
-__all__ = ["DIND", "DOCKER_CLI", "PATH", "render"]
+__all__ = ["DIND", "DOCKER_CLI", "PATH", "render", "render_many"]
 
 PATH = ".gitlab-ci.yml"
 DIND = "docker:27-dind"
@@ -90,9 +91,40 @@ def _artifacts(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
 
 def _needs(pipeline: CIPipeline, job: CIJob) -> list[Any]:
     return [
-        {"job": name, "optional": True} if pipeline.optional_need(job, name) else name
+        {"job": pipeline.id(name), "optional": True}
+        if pipeline.optional_need(job, name)
+        else pipeline.id(name)
         for name in job.needs
     ]
+
+
+def _when_changed(pipeline: CIPipeline, rules: list[dict[str, Any]] | None) -> Any:
+    """``rules`` that also ask for a change under ``pipeline.changes`` (a project sharing the
+    pipeline with others). A tag runs everything (GitLab has nothing to compare a tag with,
+    and a tag releases every project); a merge request compares with its target branch; a
+    push to the default or a deploy branch with the commit before it; any other branch with
+    the default branch (``compare_to``), so that a new branch does not run everything and
+    its latest pipeline covers all it changed."""
+    if not pipeline.changes:
+        return rules
+    paths = {"paths": list(pipeline.changes)}
+    since_default = {**paths, "compare_to": f"refs/heads/{pipeline.default_branch}"}
+    out: list[dict[str, Any]] = []
+    for rule in rules if rules is not None else [{}]:
+        when = {key: value for key, value in rule.items() if key != "if"}
+        condition = rule.get("if")
+        if condition is None:  # every pipeline the workflow runs
+            out.append({"if": "$CI_COMMIT_TAG", **when})
+            out.append({"if": IS_MR, "changes": paths, **when})
+            for branch in pipeline.branches:
+                pushed = f'$CI_COMMIT_BRANCH == "{branch}"'
+                out += [{"if": pushed, "changes": paths, **when}, {"if": pushed, "when": "never"}]
+            out.append({"if": "$CI_COMMIT_BRANCH", "changes": since_default, **when})
+        elif "$CI_COMMIT_TAG" in condition:
+            out.append(rule)
+        else:  # a push to the default or a deploy branch
+            out.append({"if": condition, "changes": paths, **when})
+    return out
 
 
 def _script(pipeline: CIPipeline, job: CIJob) -> list[str]:
@@ -109,16 +141,17 @@ def _script(pipeline: CIPipeline, job: CIJob) -> list[str]:
 
 
 def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
-    body: dict[str, Any] = {"stage": job.stage, "needs": _needs(pipeline, job)}
+    body: dict[str, Any] = {"extends": f".{pipeline.key}"} if pipeline.key else {}
+    body.update({"stage": job.stage, "needs": _needs(pipeline, job)})
     body["image"] = pipeline.image_for(job, "$PYTHON" if job.matrix else None)
     rules = _rules(pipeline, job)
-    if rules:
-        body["rules"] = rules
+    if rules:  # else the template's, when the project shares the pipeline (see _defaults)
+        body["rules"] = _when_changed(pipeline, rules)
     if job.environment:
         body["environment"] = {"name": job.environment}
         if job.url:
             body["environment"]["url"] = job.url
-        body["resource_group"] = job.environment
+        body["resource_group"] = pipeline.id(job.environment, "-")
         body["interruptible"] = False  # never stop a deployment half way
     body["timeout"] = f"{job.timeout_minutes}m"
     if job.matrix:
@@ -135,9 +168,28 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
     return body
 
 
-def render(pipeline: CIPipeline) -> str:
-    """The ``.gitlab-ci.yml`` text."""
-    doc: dict[str, Any] = {
+def _defaults(pipeline: CIPipeline) -> dict[str, Any]:
+    """What every job of ``pipeline`` shares: the uv cache keyed on its pyproject.toml, uv
+    installed, its folder as the working one; in a pipeline shared with other projects, the
+    rules of the jobs that have none of their own (they run on every event, when its files
+    change)."""
+    before = ["python -m pip install --quiet uv"]
+    if pipeline.workdir:  # the project's folder: where every job's commands run
+        before.append(shlex.join(["cd", pipeline.workdir]))
+    shared: dict[str, Any] = {
+        "cache": {
+            "key": {"files": [pipeline.at("pyproject.toml")], "prefix": "uv"},
+            "paths": [".cache/uv", ".cache/pip"],
+        },
+        "before_script": before,
+    }
+    if pipeline.changes:
+        shared["rules"] = _when_changed(pipeline, None)
+    return shared
+
+
+def _document(stages: list[str]) -> dict[str, Any]:
+    return {
         "workflow": {
             "rules": [
                 {"if": IS_MR},
@@ -146,24 +198,34 @@ def render(pipeline: CIPipeline) -> str:
                 {"if": "$CI_COMMIT_TAG"},
             ]
         },
-        "stages": pipeline.stages,
+        "stages": stages,
         "variables": {
             "UV_CACHE_DIR": "$CI_PROJECT_DIR/.cache/uv",
             "PIP_CACHE_DIR": "$CI_PROJECT_DIR/.cache/pip",
             "UV_LINK_MODE": "copy",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         },
-        "default": {
-            "interruptible": True,
-            "cache": {
-                "key": {"files": [pipeline.at("pyproject.toml")], "prefix": "uv"},
-                "paths": [".cache/uv", ".cache/pip"],
-            },
-            "before_script": ["python -m pip install --quiet uv"],
-        },
+        "default": {"interruptible": True},
     }
-    if pipeline.workdir:  # the project's folder: where every job's commands run
-        doc["default"]["before_script"].append(shlex.join(["cd", pipeline.workdir]))
+
+
+def render(pipeline: CIPipeline) -> str:
+    """The ``.gitlab-ci.yml`` text."""
+    doc = _document(pipeline.stages)
+    doc["default"].update(_defaults(pipeline))
     for job in pipeline.jobs:
         doc[job.name] = _job(pipeline, job)
     return dump(doc, pipeline.header)
+
+
+def render_many(pipelines: Sequence[CIPipeline], header: Sequence[str]) -> str:
+    """One ``.gitlab-ci.yml`` for several projects of a repository, each with a ``key``: its
+    jobs are named ``<key>:<job>``, need only one another, share a template ``.<key>`` (its
+    cache, its folder) and run when its files change (``rules: changes``)."""
+    used = {stage for pipeline in pipelines for stage in pipeline.stages}
+    doc = _document([stage for stage in CI_STAGES if stage in used])
+    for pipeline in pipelines:
+        doc[f".{pipeline.key}"] = _defaults(pipeline)
+        for job in pipeline.jobs:
+            doc[pipeline.id(job.name)] = _job(pipeline, job)
+    return dump(doc, header)

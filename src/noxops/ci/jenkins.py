@@ -11,11 +11,12 @@ jobs' reports through ``stash``/``unstash``.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 
 from noxops.ci.gitlab import DOCKER_CLI
 from noxops.ci.model import NOX_FLOOR, REPORT_JOB, TAG_PREFIX, CIJob, CIPipeline
 
-__all__ = ["PATH", "render"]
+__all__ = ["PATH", "render", "render_many"]
 
 PATH = "Jenkinsfile"
 NOTIFY = "notify"  # the session the pipeline's post runs
@@ -77,10 +78,11 @@ class _Out:
         self.line("}")
 
 
-def _stash_names(job: CIJob) -> list[str]:
+def _stash_names(pipeline: CIPipeline, job: CIJob) -> list[str]:
+    name = pipeline.id(job.name, "-")
     if job.matrix:
-        return [f"{art.name}-{job.name}-{py}" for art in job.artifacts for py in job.matrix]
-    return [f"{art.name}-{job.name}" for art in job.artifacts]
+        return [f"{art.name}-{name}-{py}" for art in job.artifacts for py in job.matrix]
+    return [f"{art.name}-{name}" for art in job.artifacts]
 
 
 def _setup(pipeline: CIPipeline, job: CIJob) -> str:
@@ -143,7 +145,7 @@ def _environment(out: _Out, job: CIJob) -> None:
 def _run(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     wanted = {art.name for art in job.downloads}
     for dep in pipeline.inputs(job):
-        for name in _stash_names(dep):
+        for name in _stash_names(pipeline, dep):
             if name.split("-", 1)[0] in wanted:
                 out.line(f"unstash {q(name)}")
     out.line("sh " + qm(_setup(pipeline, job), out.depth + 1))
@@ -202,7 +204,7 @@ def _post(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
         elif report.kind == "coverage":
             out.line(f"recordCoverage tools: [[parser: 'COBERTURA', pattern: {text}]]")
     for art in job.artifacts:
-        name = f"{art.name}-{job.name}" + ("-${PYTHON}" if job.matrix else "")
+        name = f"{art.name}-{pipeline.id(job.name, '-')}" + ("-${PYTHON}" if job.matrix else "")
         name_text = qq(name) if job.matrix else q(name)
         files = q(pipeline.at(art.path + "/**"))
         out.line(f"stash name: {name_text}, includes: {files}, allowEmpty: true")
@@ -243,7 +245,7 @@ def _job_body(out: _Out, pipeline: CIPipeline, job: CIJob, *, in_matrix: bool = 
 
 
 def _job(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
-    out.open(f"stage({q(job.name)})")
+    out.open(f"stage({q(pipeline.id(job.name, ': '))})")
     if not job.matrix:
         _job_body(out, pipeline, job)
         out.close()
@@ -257,7 +259,7 @@ def _job(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.close()
     _agent(out, pipeline, job)
     out.open("stages")
-    out.open(f"stage({q(job.name + ' (matrix)')})")
+    out.open(f"stage({q(pipeline.id(job.name + ' (matrix)', ': '))})")
     _job_body(out, pipeline, job, in_matrix=True)
     out.close()
     out.close()
@@ -265,10 +267,10 @@ def _job(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.close()
 
 
-def render(pipeline: CIPipeline) -> str:
-    """The ``Jenkinsfile`` text."""
-    out = _Out()
-    for line in pipeline.header:
+def _head(out: _Out, header: Sequence[str]) -> None:
+    """The header comment, then the pipeline's opening: no agent of its own (each stage
+    takes one), its options and environment."""
+    for line in header:
         out.line(f"// {line}")
     out.open("pipeline")
     out.line("agent none")
@@ -281,12 +283,15 @@ def render(pipeline: CIPipeline) -> str:
     out.line("PIP_DISABLE_PIP_VERSION_CHECK = '1'")
     out.line("UV_LINK_MODE = 'copy'")
     out.close()
-    out.open("stages")
+
+
+def _stages(out: _Out, pipeline: CIPipeline) -> None:
+    """A stage per CI stage, its jobs inside in dependency waves."""
     for stage in pipeline.stages:
         jobs = [j for j in pipeline.in_stage(stage) if _staged(pipeline, j)]
         if not jobs:
             continue
-        out.open(f"stage({q(STAGE_TITLES[stage])})")
+        out.open(f"stage({q(pipeline.id(STAGE_TITLES[stage], ': '))})")
         if all(j.trigger == "release" and not j.branch for j in jobs):
             _release_when(out, pipeline)
         out.open("stages")
@@ -298,7 +303,7 @@ def render(pipeline: CIPipeline) -> str:
                 _job(out, pipeline, plain[0])
             elif plain:
                 title = f"{STAGE_TITLES[stage]}: " + ", ".join(j.name for j in plain)
-                out.open(f"stage({q(title)})")
+                out.open(f"stage({q(pipeline.id(title, ': '))})")
                 out.line("failFast false")
                 out.open("parallel")
                 for job in plain:
@@ -307,8 +312,59 @@ def render(pipeline: CIPipeline) -> str:
                 out.close()
         out.close()
         out.close()
+
+
+def render(pipeline: CIPipeline) -> str:
+    """The ``Jenkinsfile`` text."""
+    out = _Out()
+    _head(out, pipeline.header)
+    out.open("stages")
+    _stages(out, pipeline)
     out.close()
-    _pipeline_post(out, pipeline)
+    _pipeline_post(out, [pipeline])
+    out.close()
+    return "\n".join(out.lines) + "\n"
+
+
+# The first stage of a Jenkinsfile shared by several projects. The pipeline has no agent of
+# its own, so nothing is checked out before the first stage that takes one, and `changeset`
+# reads the build's changelog, which a checkout records: this stage checks out first.
+CHANGES_STAGE = "Changes"
+
+
+def render_many(pipelines: Sequence[CIPipeline], header: Sequence[str]) -> str:
+    """One ``Jenkinsfile`` for several projects of a repository, each with a ``key``: a stage
+    per project, one after the other (declarative Jenkins cannot nest the projects' matrix
+    and parallel stages in a ``parallel``), holding its stages (``backend: lint``), that runs
+    when the build's changes touch its files (``changeset``), on a v* tag (a tag releases
+    every project), and when the build has no changelog: a branch's or pull request's first
+    build, a rebuild, where ``changeset`` alone would run nothing."""
+    out = _Out()
+    _head(out, header)
+    out.open("stages")
+    out.open(f"stage({q(CHANGES_STAGE)})")
+    out.line("agent any")
+    out.open("steps")
+    out.line(f"echo {q('checked out: the changelog says which projects changed')}")
+    out.close()
+    out.close()
+    for pipeline in pipelines:
+        out.open(f"stage({q(pipeline.key)})")
+        if pipeline.changes:
+            out.open("when")
+            out.open("anyOf")
+            for pattern in pipeline.changes:
+                out.line(f"changeset {q(pattern)}")
+            out.line(f"tag {q(TAG_PREFIX + '*')}")
+            out.line("expression { currentBuild.changeSets.isEmpty() }")
+            out.close()
+            out.close()
+        out.open("stages")
+        _stages(out, pipeline)
+        out.close()
+        out.close()
+    out.close()
+    _pipeline_post(out, pipelines)
     out.close()
     return "\n".join(out.lines) + "\n"
 
@@ -332,14 +388,17 @@ def _release_when(out: _Out, pipeline: CIPipeline) -> None:
     out.close()
 
 
-def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
+def _staged_jobs(pipeline: CIPipeline) -> list[CIJob]:
+    return [job for job in pipeline.jobs if _staged(pipeline, job)]
+
+
+def _pipeline_post(out: _Out, pipelines: Sequence[CIPipeline]) -> None:
     """Always: every job's reports archived in one place, the workspace cleaned. On failure
-    and success: the ``notify`` session when the project declares one (else the deploy
+    and success: each project's ``notify`` session when it declares one (else the deploy
     sessions have sent their own notices)."""
-    label = q(pipeline.docker_label) if pipeline.docker_label else "''"
-    staged = [job for job in pipeline.jobs if _staged(pipeline, job)]
-    stashes = [name for job in staged for name in _stash_names(job)]
-    reports = pipeline.at(f"{pipeline.reports_dir}/**")
+    labels = [p.docker_label for p in pipelines if p.docker_label]
+    label = q(labels[0]) if labels else "''"
+    stashes = [n for p in pipelines for job in _staged_jobs(p) for n in _stash_names(p, job)]
     out.open("post")
     out.open("always")
     out.open("script")
@@ -347,30 +406,26 @@ def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
     out.open_closure(f"for (name in [{', '.join(q(n) for n in stashes)}]) {{")
     out.line('try { unstash name } catch (err) { echo "no ${name}: that job did not run" }')
     out.close()
-    out.line(f"archiveArtifacts artifacts: {q(reports)}, allowEmptyArchive: true")
+    for pipeline in pipelines:
+        reports = pipeline.at(f"{pipeline.reports_dir}/**")
+        out.line(f"archiveArtifacts artifacts: {q(reports)}, allowEmptyArchive: true")
     out.line("cleanWs()")
     out.close()
     out.close()
     out.close()
+    notifying = [p for p in pipelines if p.notify_stage]
     for status in ("failure", "success"):
         out.open(status)
-        if pipeline.notify_stage:
+        if notifying:
             out.open("script")
             out.open(f"node({label})")
             out.open(f"withEnv([{q('NOXOPS_PIPELINE_STATUS=' + status)}])")
             # A fresh workspace: the noxfile, and the report's summary.json that notify sends.
             out.line("checkout scm")
-            for name in (n for job in staged if job.name == REPORT_JOB for n in _stash_names(job)):
-                out.line(f"try {{ unstash {q(name)} }} catch (err) {{ echo 'no report' }}")
-            if pipeline.workdir:  # the noxfile is in the project's folder
-                out.open(f"dir({q(pipeline.workdir)})")
-            out.line(f"sh {q(f'python3 -m venv {VENV} && {VENV}/bin/pip install --quiet uv')}")
-            install = ["uv", "pip", "install", "--python", f"{VENV}/bin/python"]
-            notify = pipeline.job(NOTIFY)
-            out.line(f"sh {q(f'{VENV}/bin/' + shlex.join([*install, *pipeline.install(notify)]))}")
-            out.line(f"sh {q(f'{VENV}/bin/nox --no-dependencies -s notify')}")
-            if pipeline.workdir:
-                out.close()
+            if any(p.changes for p in notifying):
+                out.line("def ran = [:]")
+            for pipeline in notifying:
+                _notify(out, pipeline)
             out.line("cleanWs()")
             out.close()
             out.close()
@@ -379,3 +434,35 @@ def _pipeline_post(out: _Out, pipeline: CIPipeline) -> None:
             out.line(f"echo {q(f'pipeline {status}: the deploy sessions sent their own notices')}")
         out.close()
     out.close()
+
+
+def _notify(out: _Out, pipeline: CIPipeline) -> None:
+    """The project's ``notify`` session in its folder, after its report job's stash. A
+    project whose stages may have been skipped (``changes``) first unstashes all its
+    stashes: none means none of its stages ran, and it sends nothing."""
+    staged = _staged_jobs(pipeline)
+    if pipeline.changes:
+        stashes = [n for job in staged for n in _stash_names(pipeline, job)]
+        ran = f"ran[{q(pipeline.key)}]"
+        out.open_closure(f"for (name in [{', '.join(q(n) for n in stashes)}]) {{")
+        out.line(f'try {{ unstash name; {ran} = true }} catch (err) {{ echo "no ${{name}}" }}')
+        out.close()
+        out.open(f"if ({ran})")
+    else:
+        report = [job for job in staged if job.name == REPORT_JOB]
+        for name in (n for job in report for n in _stash_names(pipeline, job)):
+            out.line(f"try {{ unstash {q(name)} }} catch (err) {{ echo 'no report' }}")
+    if pipeline.workdir:  # the noxfile is in the project's folder
+        out.open(f"dir({q(pipeline.workdir)})")
+    out.line(f"sh {q(f'python3 -m venv {VENV} && {VENV}/bin/pip install --quiet uv')}")
+    install = ["uv", "pip", "install", "--python", f"{VENV}/bin/python"]
+    notify = pipeline.job(NOTIFY)
+    out.line(f"sh {q(f'{VENV}/bin/' + shlex.join([*install, *pipeline.install(notify)]))}")
+    out.line(f"sh {q(f'{VENV}/bin/nox --no-dependencies -s notify')}")
+    if pipeline.workdir:
+        out.close()
+    if pipeline.changes:
+        out.depth -= 1
+        out.open("} else")
+        out.line(f"echo {q(f'{pipeline.key}: none of its stages ran (no change): no notice')}")
+        out.close()

@@ -52,6 +52,7 @@ __all__ = [
     "Trigger",
     "build_pipeline",
     "ci_stage_of",
+    "header",
     "with_extras",
 ]
 
@@ -233,18 +234,26 @@ class CIPipeline:
     # The project folder relative to the repository's top, where the CI files are ("": the
     # same): every job works in it, and paths the provider reads are given from the top.
     workdir: str = ""
+    # In a pipeline shared with the repository's other projects: the name its jobs carry
+    # (``backend:lint``, a stage ``backend``), and the paths from the top (globs) whose
+    # changes run them; () runs them on every event, as a project alone in its repository.
+    key: str = ""
+    changes: tuple[str, ...] = ()
 
     def at(self, path: str) -> str:
         """``path`` (relative to the project folder) as the provider reads it: from the
         repository's top (artifacts, reports, cache keys, stashes)."""
         return f"{self.workdir}/{path}" if self.workdir else path
 
+    def id(self, name: str, sep: str = ":") -> str:
+        """The job (or stage, stash) ``name`` as the provider's file names it: prefixed with
+        the project's key in a pipeline shared by several projects, unchanged alone."""
+        return f"{self.key}{sep}{name}" if self.key else name
+
     @property
     def header(self) -> list[str]:
         """The header comment lines every provider's file starts with."""
-        if not self.sources:
-            return [HEADER]
-        return [HEADER, INPUTS_PREFIX + " ".join(f"{k}={v}" for k, v in self.sources)]
+        return header(self.sources)
 
     def install(self, job: CIJob) -> list[str]:
         """What the job installs to run nox: the requirements, noxops with the job's extras."""
@@ -317,6 +326,15 @@ class CIPipeline:
         """The earlier jobs whose artifacts ``job`` reads: what its session requires, or
         everything before it for the report gate and deployments."""
         return self.closure(job, requires_only=job.stage not in ("report", "deploy", "smoke"))
+
+
+def header(sources: Iterable[tuple[str, str]]) -> list[str]:
+    """The header comment lines of a generated file made from ``sources`` ((label, digest)
+    pairs; the inputs line is left out when there are none)."""
+    pairs = list(sources)
+    if not pairs:
+        return [HEADER]
+    return [HEADER, INPUTS_PREFIX + " ".join(f"{k}={v}" for k, v in pairs)]
 
 
 _NOXOPS_REQ = re.compile(
@@ -436,12 +454,17 @@ def _env_url(config: Config, env: str) -> Optional[str]:
 
 
 def _reports(st: Stage, config: Config) -> tuple[PublishedReport, ...]:
-    """The report files of ``st`` that CI publishes (test results, coverage, findings)."""
+    """The report files of ``st`` that CI publishes (test results, coverage, findings), as
+    their kind says (:func:`noxops.outputs.kind`)."""
+    from noxops.outputs import KINDS
+    from noxops.reports import collect  # noqa: F401 - declares noxops's own kinds
+
     base = config.reports_dir.rstrip("/")
+    published = [(KINDS.get(out.kind), out) for out in st.outputs]
     return tuple(
-        PublishedReport(_PUBLISHED[out.kind], f"{base}/{out.name(config)}")
-        for out in st.outputs
-        if out.kind in _PUBLISHED
+        PublishedReport(kind.publish, f"{base}/{out.name(config)}")
+        for kind, out in published
+        if kind is not None and kind.publish is not None
     )
 
 
