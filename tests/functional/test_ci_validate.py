@@ -1,7 +1,8 @@
 """The generated CI files validate with the providers' published schemas and real linters.
 
 Every fixture project (with and without integration services, with and without an image,
-with deployments) plus this repository: GitHub workflows with ``check-jsonschema
+with deployments), a repository holding two projects (one pipeline for both) plus this
+repository: GitHub workflows with ``check-jsonschema
 --builtin-schema vendor.github-workflows`` and actionlint, ``.gitlab-ci.yml`` with
 ``vendor.gitlab-ci`` (both schemas ship inside check-jsonschema: offline), Jenkinsfiles with
 ``npm-groovy-lint --noserver`` (all in one run: it is slow). Each validator is also shown a
@@ -18,10 +19,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixtures.ci_projects import CASES, make_project
+from fixtures.ci_projects import CASES, declared, make_project, make_repository
 
 from noxops.ci.command import expected_files, generate
-from noxops.config import load
+from noxops.config import Config, load
+from noxops.stages.base import Stage
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -48,6 +50,7 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         config, stages = make_project(base / case, case)
         generate(config, "all", stages)
         roots.append(base / case)
+    roots.append(_two_projects(base / "two-projects"))
     real = {"noxops-repo": REPO}
     real.update(
         {f"example-{p.parent.name}": p.parent for p in REPO.glob("examples/*/pyproject.toml")}
@@ -59,6 +62,21 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
             (target / rel).write_text(text, encoding="utf-8")
         roots.append(target)
     return roots
+
+
+def _two_projects(top: Path) -> Path:
+    """A repository with a service in backend/ (notifying) and a library in frontend/: one
+    pipeline per provider for both (a workflow each on GitHub)."""
+    _configs, stages_of = make_repository(top, {"backend": "service", "frontend": "library"})
+    with (top / "backend/pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("[tool.noxops.notify]\n")
+
+    def with_notify(config: Config) -> dict[str, Stage]:
+        return {**stages_of(config), "notify": declared("notify")}
+
+    backend = load(top / "backend")
+    generate(backend, "all", with_notify(backend), others=with_notify)
+    return top
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +104,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory, projects: list[Path]) -> Pa
 
 
 def workflows(projects: list[Path]) -> list[str]:
-    return [str(p / ".github/workflows/ci.yml") for p in projects]
+    return [str(w) for p in projects for w in sorted((p / ".github/workflows").glob("*.yml"))]
 
 
 def test_github_workflows_match_the_published_schema(projects: list[Path], broken: Path) -> None:
@@ -136,9 +154,7 @@ def test_gitlab_files_match_the_published_schema(projects: list[Path], broken: P
 
 
 def test_jenkinsfiles_parse_as_groovy(projects: list[Path], broken: Path) -> None:
-    linter = shutil.which("npm-groovy-lint")
-    if not linter:
-        pytest.skip("npm-groovy-lint is not installed (npm install -g npm-groovy-lint@14)")
+    linter = node_tool("npm-groovy-lint")
     if not shutil.which("java"):
         pytest.skip("npm-groovy-lint needs Java 17+ and none is installed (it cannot download one)")
     files = [p / "Jenkinsfile" for p in projects] + [broken / "jenkins" / "Jenkinsfile"]
