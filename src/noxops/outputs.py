@@ -2,37 +2,87 @@
 
 Neutral ground: the stage declarations (:mod:`noxops.stages.base`) and the packages that do a
 stage's work without nox (:mod:`noxops.build`) both name their report files with it.
+
+What a file holds is its :class:`Kind`, declared once with :func:`kind`: how the report stage
+reads it into its check and how CI publishes it. noxops's own kinds are declared beside their
+readers (:mod:`noxops.reports.collect`); a project's stage declares a kind of its own the same
+way, in its module, and an :class:`Output` names it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal, Optional
 
 if TYPE_CHECKING:
     from noxops.config import Config
+    from noxops.reports.collect import Reader
+    from noxops.reports.model import Check
 
-__all__ = ["Output", "OutputKind", "report_path"]
+__all__ = ["KINDS", "Kind", "KindReader", "Output", "OutputKind", "Publish", "kind", "report_path"]
 
-# What a report file holds, which says how the report stage reads it and how CI publishes it.
-OutputKind = Literal[
-    "junit",  # JUnit XML of a test run
-    "mypy",  # mypy's JUnit XML
-    "coverage",  # a Cobertura XML coverage report (the gate's)
-    "coverage-part",  # one Python's Cobertura XML, combined later
-    "coverage-data",  # coverage.py's data (one Python's run, or the combined runs)
-    "ruff",  # ruff's JSON findings
-    "flake8",  # flake8's findings in its default format (path:line:col: CODE message)
-    "pylint",  # pylint's JSON findings (json2 or the older json format)
-    "bandit",  # bandit's JSON report
-    "audit",  # noxops's dependency-audit verdict
-    "manifest",  # the build manifest
-    "load",  # noxops's load-test figures against the SLO
-    "codequality",  # GitLab Code Quality
-    "sarif",  # SARIF 2.1.0
-    "file",  # anything else a person may read
-]
+# The name of a declared :class:`Kind` ("junit", "ruff", ...), which an Output's ``kind`` gives.
+OutputKind = str
+# How CI publishes a file: as test results, coverage, GitLab Code Quality, or SARIF.
+Publish = Literal["junit", "coverage", "codequality", "sarif"]
+# Reads one file into its check: (the report's reader, the check's name, the session that
+# writes the file, the file's name under the reports folder) -> the check.
+KindReader = Callable[["Reader", str, str, str], "Check"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a report file holds, which says how the report stage reads it (``read``; None: it
+    feeds no check of its own) and how CI publishes it (``publish``; None: it is only handed
+    on with the reports folder)."""
+
+    name: str
+    doc: str
+    read: Optional[KindReader] = None
+    publish: Optional[Publish] = None
+
+
+class Kinds(Mapping[str, Kind]):
+    """The declared kinds of report file, by name: read-only, one declaration per name."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, Kind] = {}
+
+    def register(self, declared: Kind) -> None:
+        """Add ``declared``; a second kind of the same name is an error, not an override."""
+        if declared.name in self._kinds:
+            raise ValueError(f"report file kind {declared.name!r} is already declared")
+        self._kinds[declared.name] = declared
+
+    def unregister(self, name: str) -> None:
+        """Remove a kind (tests that declare toy kinds, and ``noxops ci``, clean up with this)."""
+        self._kinds.pop(name, None)
+
+    def __getitem__(self, name: str) -> Kind:
+        return self._kinds[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+
+KINDS = Kinds()
+
+
+def kind(
+    name: str, *, doc: str, read: Optional[KindReader] = None, publish: Optional[Publish] = None
+) -> Kind:
+    """Declare a kind of report file (see :class:`Kind`); an :class:`Output` names it.
+
+    ``read`` is usually :func:`noxops.reports.collect.findings` over a parser of the file.
+    """
+    declared = Kind(name=name, doc=doc, read=read, publish=publish)
+    KINDS.register(declared)
+    return declared
 
 
 def _always(config: Config) -> bool:
@@ -52,7 +102,7 @@ class Output:
     """
 
     file: str | Callable[[Config], str]
-    kind: OutputKind
+    kind: OutputKind  # the name of a declared Kind
     check: Optional[str] = None
     when: Callable[[Config], bool] = _always
     mode: Literal["blocking", "advisory"] = "blocking"

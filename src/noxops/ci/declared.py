@@ -119,11 +119,14 @@ def _run(noxfile: Path) -> None:
 @contextlib.contextmanager
 def _isolated(root: Path) -> Iterator[Any]:
     """Run with the working folder at ``root`` and nox's registry empty; afterwards put back
-    nox's registry, the stages declared meanwhile, ``sys.modules``, ``sys.path`` and the
-    working folder. Yields a function returning the sessions registered meanwhile."""
+    nox's registry, the stages and report file kinds declared meanwhile, ``sys.modules``,
+    ``sys.path`` and the working folder. Yields a function returning the sessions registered
+    meanwhile."""
+    from noxops.outputs import KINDS
     from noxops.stages import STAGES
 
     saved_stages = set(STAGES)
+    saved_kinds = set(KINDS)
     saved_modules = set(sys.modules)
     saved_path = list(sys.path)
     saved_cwd = Path.cwd()
@@ -135,6 +138,8 @@ def _isolated(root: Path) -> Iterator[Any]:
             os.chdir(saved_cwd)
             for name in [n for n in STAGES if n not in saved_stages]:
                 STAGES.unregister(name)
+            for name in [n for n in KINDS if n not in saved_kinds]:
+                KINDS.unregister(name)
             for name in [m for m in sys.modules if m not in saved_modules]:
                 if _projects(name, sys.modules[name], root):
                     del sys.modules[name]

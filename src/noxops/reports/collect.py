@@ -1,6 +1,8 @@
 """Gathering what every stage wrote into one result per check.
 
-Each check is read from its report file and from its session's record (noxops's own under
+Each check is read from its report file, by the reader its kind declares (the kinds of
+noxops's own files are declared here, after :class:`Reader`; a project's stage declares its
+own with :func:`noxops.outputs.kind`), and from its session's record (noxops's own under
 reports/sessions, or nox's ``--report``). A file that cannot be read gives a check that did
 not run, with the reason; a check whose stage is part of the pipeline but left nothing is
 "not run"; a report older than its session's last start is stale and not trusted.
@@ -20,6 +22,7 @@ from noxops import affected, interpreters
 from noxops.build import revision
 from noxops.build.manifest import Manifest, ManifestError
 from noxops.build.manifest import load as load_manifest
+from noxops.outputs import KINDS, KindReader, kind
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.files import display, mtime, read_json, read_text
 from noxops.reports.gate import (
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
     from noxops.config import Config
     from noxops.stages.base import Output, Stage
 
-__all__ = ["Expected", "build_report", "expected_checks", "gather"]
+__all__ = ["Expected", "Reader", "build_report", "expected_checks", "findings", "gather"]
 
 _T = TypeVar("_T")
 _STALE_SLACK = 2.0  # seconds
@@ -120,8 +123,10 @@ def expected_checks(config: Config, stages: Stages) -> dict[str, str]:
     }
 
 
-class _Reader:
-    """Builds checks from report files and session records."""
+class Reader:
+    """Builds checks from report files and session records: what each kind's ``read`` is
+    handed, with the steps every reader shares (:meth:`base`, :meth:`read`,
+    :meth:`session_failed`)."""
 
     def __init__(self, config: Config, records: dict[str, SessionRecord], stages: Stages) -> None:
         self.config = config
@@ -129,19 +134,6 @@ class _Reader:
         self.records = records
         self.stages = stages
         self.coverage_files: list[tuple[str, float, int, int]] = []
-        # How each kind of declared output is read into its check.
-        self.by_kind: dict[str, Callable[[str, str, str], Check]] = {
-            "ruff": self.ruff,
-            "flake8": self.flake8,
-            "pylint": self.pylint,
-            "mypy": self.mypy,
-            "bandit": self.bandit,
-            "audit": self.audit,
-            "junit": self.junit,
-            "coverage": self.coverage,
-            "manifest": self.manifest,
-            "load": self.load,
-        }
 
     def path(self, name: str) -> Path:
         return self.config.reports / name
@@ -241,18 +233,6 @@ class _Reader:
             return check
         if not self.session_failed(check, session, figure) and session not in self.records:
             check.details.append("black and isort: no session record, only ruff's report read")
-        return check
-
-    def flake8(self, name: str, session: str, file: str) -> Check:
-        check, figure = self.linter(name, session, file, "flake8", read_flake8)
-        if figure:
-            self.session_failed(check, session, figure)
-        return check
-
-    def pylint(self, name: str, session: str, file: str) -> Check:
-        check, figure = self.linter(name, session, file, "pylint", read_pylint)
-        if figure:
-            self.session_failed(check, session, figure)
         return check
 
     def mypy(self, name: str, session: str, file: str) -> Check:
@@ -499,6 +479,52 @@ class _Reader:
         return check
 
 
+def findings(tool: str, parse: Callable[[Path, Path], list[Finding]]) -> KindReader:
+    """The ``read`` of a kind of findings file: ``parse`` turns the file (path, project root)
+    into findings, or raises :class:`~noxops.reports.model.ReadProblem`; the check fails on any
+    finding, or when its session failed although the file holds none."""
+
+    def read(reader: Reader, name: str, session: str, file: str) -> Check:
+        check, figure = reader.linter(name, session, file, tool, parse)
+        if figure:
+            reader.session_failed(check, session, figure)
+        return check
+
+    return read
+
+
+# The kinds of report file noxops's own stages write, each with how it is read into its check
+# and how CI publishes it.
+kind("junit", doc="JUnit XML of a test run", read=Reader.junit, publish="junit")
+kind("mypy", doc="mypy's JUnit XML", read=Reader.mypy, publish="junit")
+kind(
+    "coverage",
+    doc="a Cobertura XML coverage report (the gate's)",
+    read=Reader.coverage,
+    publish="coverage",
+)
+kind("coverage-part", doc="one Python's Cobertura XML, combined later")
+kind("coverage-data", doc="coverage.py's data (one Python's run, or the combined runs)")
+kind("ruff", doc="ruff's JSON findings", read=Reader.ruff)
+kind(
+    "flake8",
+    doc="flake8's findings in its default format (path:line:col: CODE message)",
+    read=findings("flake8", read_flake8),
+)
+kind(
+    "pylint",
+    doc="pylint's JSON findings (json2 or the older json format)",
+    read=findings("pylint", read_pylint),
+)
+kind("bandit", doc="bandit's JSON report", read=Reader.bandit)
+kind("audit", doc="noxops's dependency-audit verdict", read=Reader.audit)
+kind("manifest", doc="the build manifest", read=Reader.manifest)
+kind("load", doc="noxops's load-test figures against the SLO", read=Reader.load)
+kind("codequality", doc="GitLab Code Quality", publish="codequality")
+kind("sarif", doc="SARIF 2.1.0", publish="sarif")
+kind("file", doc="anything else a person may read")
+
+
 def _short(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -578,13 +604,14 @@ def gather(
     problems += bad_records
     records.update(own)  # noxops's own records know more (timeouts, logs)
 
-    reader = _Reader(config, records, stages)
+    reader = Reader(config, records, stages)
     expected = expected_checks(config, stages)
     reports = config.reports
     checks: list[Check] = []
     covered_sessions = {name for name, st in stages.items() if not st.check}
     for entry in _entries(config, stages, _pythons(config, stages, records)):
-        read = reader.by_kind.get(entry.output.kind)
+        declared = KINDS.get(entry.output.kind)
+        read = declared.read if declared is not None else _undeclared(entry.output.kind)
         file_there = (reports / entry.file).exists()
         present = file_there or entry.session in records
         if not entry.output.when(config) and not file_there:
@@ -604,7 +631,9 @@ def gather(
                 )
             )
             continue
-        check = _explained(read(entry.check, entry.session, entry.file), records, entry.session)
+        check = _explained(
+            read(reader, entry.check, entry.session, entry.file), records, entry.session
+        )
         check = _marked(_revision(check, config, records, entry.session), records, entry.session)
         check.mode = entry.output.mode  # the gate's default for it (the configuration wins)
         checks.append(check)
@@ -614,6 +643,19 @@ def gather(
             check = _revision(check, config, records, rec.name)
             checks.append(_marked(check, records, rec.name))
     return checks, reader.coverage_files, problems
+
+
+def _undeclared(name: str) -> KindReader:
+    """The ``read`` of a file of kind ``name``, which no :func:`~noxops.outputs.kind`
+    declares: its check is not run, and says why (a file nobody read never passes)."""
+
+    def read(reader: Reader, check: str, session: str, file: str) -> Check:
+        result = reader.base(check, session, [reader.shown(file)])
+        result.summary = f"not read: {reader.shown(file)} is of kind {name!r}, declared nowhere"
+        result.problems.append(result.summary)
+        return result
+
+    return read
 
 
 def _explained(check: Check, records: Mapping[str, SessionRecord], session: str) -> Check:
