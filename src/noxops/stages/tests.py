@@ -5,13 +5,15 @@ from __future__ import annotations
 import glob
 import json
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import affected, fingerprint, install
+from noxops import affected, fingerprint, inject, install, shards
 from noxops.config import TestsConfig
 from noxops.coveragerc import coverage_files
+from noxops.errors import NoxopsError
 from noxops.reports.gate import coverage_precision, fail_under, percent_text
 from noxops.stages import provision
 from noxops.stages.base import (
@@ -177,12 +179,18 @@ def _has_data(data: Path) -> bool:
     test_paths=unit_paths,
 )
 def tests(session: nox.Session, config: Config) -> None:
-    """Run the unit tests under coverage on each Python of the matrix."""
+    """Run the unit tests under coverage on each Python of the matrix (one shard of them with
+    ``-- --shard K/N``: noxops.shards)."""
     py = str(session.python)
+    shard = _shard(session, config)
     install_plan(session, config, tests_env)
+    if shard is not None:
+        _run_shard(session, config, shard)
+        return
     data = COVERAGE_DATA.path(config, py)
-    _erase_data(data)
     junit = JUNIT.path(config, py)
+    shards.forget(config, session.name, (junit, data))  # this run is the Python's result now
+    _erase_data(data)
     env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
     venv = Path(str(session.virtualenv.location))
     xml = COVERAGE_PART.path(config, py)
@@ -203,18 +211,16 @@ def tests(session: nox.Session, config: Config) -> None:
             env.update(merging)
     else:
         note_partial(session, config, session.posargs, coverage=True)
-    if picking is None or not picking[0].affected:  # (an affected run's merge writes it)
+    whole = picking is None or not picking[0].affected
+    if whole:  # (an affected run's merge writes it)
         xml.unlink(missing_ok=True)  # the plugin writes it at the end of the run
         env[affected.REPORT_ENV] = str(xml)
+    started = time.time()
     try:
-        with provision.provided(session, config, _services(session, config)) as services:
-            session.run(
-                "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
-                f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{py}", "-p",
-                affected.PLUGIN, *config.tests.pytest_args, *_pytest_paths(config),
-                *session.posargs, env={**services.env, **env},
-                success_codes=[0, 5] if picking is not None and picking[0].affected else [0],
-            )  # fmt: skip
+        _pytest(
+            session, config, junit=junit, suite=f"tests-{py}", env=env,
+            codes=(0,) if whole else (0, 5),
+        )  # fmt: skip
     finally:
         env["COVERAGE_FILE"] = str(data)
         reported = picking is not None and _after_picking(
@@ -225,6 +231,91 @@ def tests(session: nox.Session, config: Config) -> None:
             session.run("python", str(_coverage_module(venv)), "xml", str(xml), env=env)
         if not xml.exists():
             session.log(f"noxops: no {xml.name}: coverage saved no data for this run")
+        if whole:
+            _keep_durations(session, config, junit, started)
+
+
+def _pytest(
+    session: nox.Session,
+    config: Config,
+    *,
+    junit: Path,
+    suite: str,
+    env: dict[str, str],
+    plugins: tuple[str, ...] = (),
+    codes: tuple[int, ...] = (0,),
+) -> None:
+    """pytest under coverage, with noxops's plugin (and ``plugins``), writing ``junit``."""
+    with provision.provided(session, config, _services(session, config)) as services:
+        session.run(
+            "coverage", "run", *_coverage_source_args(config), "-m", "pytest",
+            f"--junitxml={junit}", "-o", f"junit_suite_name={suite}", "-p", affected.PLUGIN,
+            *plugins, *config.tests.pytest_args, *_pytest_paths(config), *session.posargs,
+            env={**services.env, **env}, success_codes=list(codes),
+        )  # fmt: skip
+
+
+def _shard(session: nox.Session, config: Config) -> Optional[shards.Shard]:
+    """The shard ``-- --shard K/N`` asks for (taken out of the arguments pytest gets); a bad
+    value stops the session with one line."""
+    try:
+        return shards.take(session.posargs, session.name, config.tests.shards)
+    except NoxopsError as exc:
+        session.error(str(exc))
+        raise  # pragma: no cover - session.error raises
+
+
+def _run_shard(session: nox.Session, config: Config, shard: shards.Shard) -> None:
+    """One shard of the suite: its own JUnit and coverage data, which the report and the
+    ``coverage`` session take with the other shards'. No per-Python XML (a shard's figure is
+    not the Python's) and no affected selection: every shard splits the whole suite."""
+    py = str(session.python)
+    junit, data = JUNIT.path(config, py), COVERAGE_DATA.path(config, py)
+    shards.begin(config, session.name, shard, (junit, data, COVERAGE_PART.path(config, py)))
+    junit = junit.with_name(shards.file_name(junit.name, shard.index))
+    data = data.with_name(shards.file_name(data.name, shard.index))
+    _erase_data(data)
+    venv = Path(str(session.virtualenv.location))
+    env = {"COVERAGE_FILE": str(data), **coverage_core(config, py, os.environ)}
+    env.update(_plugin_env(venv))
+    note_partial(session, config, session.posargs, coverage=True)
+    partial = affected.partial_selection(session.posargs)
+    plan_env, out = shards.plan(config, session.name, shard, venv)
+    started, passed = time.time(), False
+    try:
+        _pytest(
+            session, config, junit=junit, suite=f"tests-{py}-shard{shard.index}",
+            env={**env, **plan_env}, plugins=("-p", shards.PLUGIN),
+        )  # fmt: skip
+        passed = True
+    finally:
+        record = shards.finish(
+            config, session.name, shard, started=started, out=out, passed=passed,
+            partial=partial.why if partial is not None else None,
+        )  # fmt: skip
+        _log_shard(session, shard, record)
+
+
+def _log_shard(session: nox.Session, shard: shards.Shard, record: Optional[dict[str, Any]]) -> None:
+    """Say what the shard ran of the suite, and how the split balanced."""
+    if record is None:
+        session.log(f"noxops: {session.name}: shard {shard} did not get to split the suite")
+        return
+    loads = ", ".join(f"{load:.2f}" for load in record.get("loads", []))
+    unit = " s" if record.get("basis") == "recorded durations" else " bytes"
+    session.log(
+        f"noxops: {session.name} ran shard {shard}: {record.get('selected')} of "
+        f"{record.get('total')} tests, split by {record.get('basis')} (shards: {loads}{unit})"
+    )
+
+
+def _keep_durations(session: nox.Session, config: Config, junit: Path, started: float) -> None:
+    """After a run of the whole suite: its tests' durations split the next shards."""
+    if affected.partial_selection(session.posargs) is not None:
+        return  # part of the suite: its durations would leave the rest unweighed
+    if not junit.exists() or junit.stat().st_mtime < started - 1.0:
+        return  # pytest did not write it this time
+    shards.keep_durations(config, session.name, [junit], f"the full run of {session.name}")
 
 
 def note_partial(
@@ -262,6 +353,7 @@ def _plugin_env(venv: Path) -> dict[str, str]:
     folder = venv / _PLUGIN_DIR
     folder.mkdir(exist_ok=True)
     affected.write_plugin(folder)
+    inject.copy(f"{shards.PLUGIN}.py", folder)
     pythonpath = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p)
     return {"PYTHONPATH": pythonpath}
 
@@ -397,12 +489,22 @@ def coverage(session: nox.Session, config: Config) -> None:
     runs = sorted(p.name for p in data_dir.glob(".coverage.*"))
     if not runs:
         session.error(f"no coverage data in {data_dir}: run `nox -s tests` first")
+    sets = shards.shard_sets(config)
+    for found in sets:  # part of a Python's suite is never its figure
+        if not found.complete:
+            session.error(f"{found.session}: {found.why()}")
     combined = COMBINED_DATA.path(config)
     env = {"COVERAGE_FILE": str(combined)}
     session.log(
         f"combining {len(runs)} run(s): {', '.join(r.removeprefix('.coverage.') for r in runs)}"
     )
     session.run("coverage", "combine", "--keep", "-q", str(data_dir), env=env)
+    for found in sets:  # a complete set: its tests' durations split the next shards
+        junit = JUNIT.name(config, found.session.removeprefix("tests-"))
+        junits = [config.reports / shards.file_name(junit, k) for k in sorted(found.records)]
+        shards.keep_durations(
+            config, found.session, junits, f"shards 1-{found.count} of {found.count}"
+        )
     session.run("coverage", "xml", "-q", "-o", str(COVERAGE_XML.path(config)), env=env)
     session.run(
         "coverage",

@@ -1,0 +1,105 @@
+"""Real nox runs: ``nox -s tests-3.12 -- --shard K/N`` runs one shard; the ``coverage`` session
+combines the shards' data to the unsharded figure, and the report shows one tests check with
+the failing test of whichever shard ran it (issue #28 item 3)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nox")
+
+from support.noxrun import NoxRun, commit, copy_fixture, git, run_nox
+
+from noxops import interpreters
+from noxops.reports.cobertura import read_coverage
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(interpreters.find("3.12") is None, reason="needs Python 3.12 here"),
+]
+
+PLANTED = "tests/unit/test_planted.py::test_planted_failure"
+
+
+def _nox(project: Path, *args: str) -> NoxRun:
+    return run_nox(project, *args, timeout=1800)
+
+
+def _percent(project: Path) -> float:
+    return read_coverage(project / "reports" / "coverage.xml", project).percent
+
+
+def _tests_check(project: Path) -> dict[str, object]:
+    summary = json.loads((project / "reports" / "summary.json").read_text(encoding="utf-8"))
+    found = {c["name"]: c for c in summary["checks"]}["tests-3.12"]
+    assert isinstance(found, dict)
+    return found
+
+
+def test_two_shards_make_the_whole_suite(tmp_path: Path) -> None:
+    project = copy_fixture("shard_project", tmp_path)
+    (project / ".gitignore").write_text(".nox/\nreports/\n__pycache__/\n")
+    (project / "tests" / "unit" / "test_planted.py").write_text(
+        "from tally import mean\n\n\ndef test_planted_failure():\n    assert mean([1, 3]) == 3\n"
+    )
+    git(project, "init", "-q")
+    commit(project, "init")
+
+    # A mistake in --shard is one line, before anything is installed or run.
+    bad = _nox(project, "-s", "tests-3.12", "--", "--shard", "3/2")
+    assert bad.returncode != 0, bad
+    assert "tests-3.12: --shard 3/2: the shard must be between 1 and its count" in bad.output
+    assert "Traceback" not in bad.output, bad
+
+    # The whole suite: its figure, and the durations the shards are split by.
+    whole = _nox(project, "-s", "tests-3.12")
+    assert whole.returncode != 0 and "1 failed, 24 passed" in whole.output, whole
+    combined = _nox(project, "-s", "coverage", "--no-dependencies")
+    assert combined.returncode == 0, combined
+    unsharded = _percent(project)
+    recorded = project / "reports" / "fingerprints" / "tests-3.12.durations.json"
+    assert len(json.loads(recorded.read_text())["durations"]) == 25
+
+    first = _nox(project, "-s", "tests-3.12", "--", "--shard", "1/2")
+    assert "noxops: tests-3.12 ran shard 1/2: " in first.output, first
+    # One shard alone is never the Python's result: coverage refuses it, the report says so.
+    early = _nox(project, "-s", "coverage", "--no-dependencies")
+    assert early.returncode != 0, early
+    assert "incomplete: shard(s) 1 of 2 ran; run nox -s tests-3.12 -- --shard 2/2" in early.output
+    _nox(project, "-s", "report", "--no-dependencies")
+    half = _tests_check(project)
+    assert half["status"] != "passed" and half["partial"], half
+
+    second = _nox(project, "-s", "tests-3.12", "--", "--shard", "2/2")
+    assert "noxops: tests-3.12 ran shard 2/2: " in second.output, second
+    ran = [first, second]
+    kept = [re.search(r"ran shard \d/2: (\d+) of 25 tests", r.output) for r in ran]
+    counts = [int(m[1]) for m in kept if m is not None]
+    assert len(counts) == 2 and sum(counts) == 25, [r.output for r in ran]
+    # Split by the recorded durations: the slow tests (0.3 s, 0.3 s, 0.4 s, 0.2 s) spread.
+    loads = re.search(
+        r"split by recorded durations \(shards: ([\d.]+), ([\d.]+) s\)", second.output
+    )
+    assert loads is not None, second
+    balance = [float(loads[1]), float(loads[2])]
+    assert max(balance) <= 0.75 * sum(balance), balance
+    failing = [r for r in ran if PLANTED in r.output]
+    assert len(failing) == 1 and failing[0].returncode != 0, [r.output for r in ran]
+    assert [r.returncode == 0 for r in ran].count(True) == 1, [r.output for r in ran]
+
+    gate = _nox(project, "-s", "coverage", "report", "--no-dependencies")
+    assert "combining 2 run(s): 3.12.shard1, 3.12.shard2" in gate.output, gate
+    assert unsharded < 100.0  # the fixture leaves a function untested
+    assert abs(_percent(project) - unsharded) <= 0.1, (_percent(project), unsharded)
+    tests = _tests_check(project)
+    assert tests["status"] == "failed" and not tests["partial"], tests
+    assert tests["summary"] == "24 passed, 1 failed (shards 1-2 of 2: 25 tests in all)", tests
+    details = tests["details"]
+    assert isinstance(details, list) and any(PLANTED in d for d in details), tests
+    # The complete set's durations now split the next shards.
+    assert "shards 1-2 of 2" in json.loads(recorded.read_text())["source"]
+    print(f"shards (recorded s): {balance}, tests {counts}; coverage {unsharded:.2f}% whole")
