@@ -247,3 +247,12 @@ def test_jenkins_notifies_for_a_project_only_when_its_stages_ran(tmp_path: Path)
     steps = ["ran['backend'] = true", "if (ran['backend'])", "dir('backend') {", "-s notify"]
     assert [post.index(s) for s in steps] == sorted(post.index(s) for s in steps), post
     assert "'reports-frontend-" not in post  # the frontend declares no notify
+
+
+def test_changes_are_paths_from_the_repository_top(tmp_path: Path) -> None:
+    _top, config, _stages = _repo(tmp_path, "backend")
+    pyproject = config.root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace("[tool.noxops.ci]", '[tool.noxops.ci]\nchanges = ["../x"]'))
+    with pytest.raises(NoxopsError, match=r"changes.*'\.\./x' is not a path from the repo"):
+        load(config.root)

@@ -488,3 +488,26 @@ def test_gitlab_needs_stay_in_the_project_and_branches_compare_to_the_default_on
     assert compared
     assert doc[".backend"]["before_script"][-1] == "cd backend"
     assert doc[".frontend"]["cache"]["key"]["files"] == ["frontend/pyproject.toml"]
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab", "jenkins"])
+def test_a_project_runs_when_code_it_uses_from_outside_its_folder_changes(
+    tmp_path: Path, provider: str
+) -> None:
+    """[tool.noxops.ci] changes: the backend imports shared/ (and builds its image from the
+    top), so a change there runs its jobs; the frontend's stay skipped."""
+    top = tmp_path / "repo"
+    configs, stages_of = make_repository(top, {p: "service" for p in PROJECTS})
+    pyproject = top / "backend" / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(
+        text.replace("[tool.noxops.ci]", '[tool.noxops.ci]\nchanges = ["shared/**"]')
+    )
+    backend = load(top / "backend")
+    files = command.expected_files(backend, "all", stages_of(backend), others=stages_of)
+    pipelines = {
+        p: dataclasses.replace(build_pipeline(load(top / p), stages_of(configs[p])), key=p)
+        for p in PROJECTS
+    }
+    ran = _two_ran(provider, (files, pipelines), "pr", "feature/x", ["shared/greetings/hi.py"])
+    assert ran == {f"backend:{job}" for job in EXPECTED["pull request"]}

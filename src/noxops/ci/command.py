@@ -342,7 +342,7 @@ def _shared(provider: str, chosen: Sequence[_Member]) -> list[tuple[str, str, st
         )
 
     def shared(member: _Member, rel: str) -> CIPipeline:
-        changes = (f"{member.folder}/**", rel) if member.folder else ()
+        changes = (f"{member.folder}/**", *member.config.ci.changes, rel) if member.folder else ()
         return dataclasses.replace(member.pipeline, key=member.key, changes=changes)
 
     if provider == "github":

@@ -30,6 +30,16 @@ def _stage_names(value: Any) -> str | None:
     return None
 
 
+def _repository_globs(value: Any) -> str | None:
+    bad = [v for v in value if not v or v.startswith(("/", "../")) or "\\" in v]
+    if bad:
+        return (
+            f"{bad[0]!r} is not a path from the repository's top; write it with / from the "
+            "top, like 'shared/**'"
+        )
+    return None
+
+
 DOCKER_ENGINES = ("dind", "socket")
 
 
@@ -152,6 +162,15 @@ class CIConfig:
             "The repository's top folder, relative to the project folder: the CI files go "
             "there (GitHub and GitLab read them only there) and every job works in the "
             "project folder; empty: the top of the git work tree holding the project."
+        ),
+    )
+    changes: list[str] = option(
+        factory=list,
+        check=_repository_globs,
+        doc=(
+            "More paths (globs from the repository's top, like shared/**) whose changes run "
+            "this project's jobs when the repository's pipeline holds other projects too: "
+            "code it uses from outside its folder; its folder and the pipeline file always do."
         ),
     )
     paths: dict[str, str] = option(
