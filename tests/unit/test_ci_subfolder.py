@@ -256,3 +256,20 @@ def test_changes_are_paths_from_the_repository_top(tmp_path: Path) -> None:
     pyproject.write_text(text.replace("[tool.noxops.ci]", '[tool.noxops.ci]\nchanges = ["../x"]'))
     with pytest.raises(NoxopsError, match=r"changes.*'\.\./x' is not a path from the repo"):
         load(config.root)
+
+
+def test_a_project_whose_files_now_go_elsewhere_leaves_the_top_to_the_others(
+    tmp_path: Path,
+) -> None:
+    """backend's files were at the top; with root = "." they go beside it, so frontend's
+    pipeline takes the top without --force (backend's project is not lost: it has a table)."""
+    top = tmp_path / "repo"
+    cases = {"backend": "service"}
+    configs, stages_of = make_repository(top, cases)
+    command.generate(configs["backend"], "gitlab", stages_of(configs["backend"]))
+    pyproject = top / "backend/pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace("[tool.noxops.ci]", '[tool.noxops.ci]\nroot = "."'))
+    frontend, _ = make_project(top / "frontend", "worker")
+    assert command.generate(frontend, "gitlab", stages_of(configs["backend"]))
+    assert "inputs: folder=frontend " in (top / ".gitlab-ci.yml").read_text(encoding="utf-8")

@@ -79,7 +79,7 @@ def _pipeline(config: Config, stages: Mapping[str, Stage] | None) -> CIPipeline:
     workdir = config.root.resolve().relative_to(repository_root(config)).as_posix()
     workdir = "" if workdir == "." else workdir
     sources = _sources(config, found)
-    if workdir:  # whose pipeline a file at the repository's top is (see _other_project)
+    if workdir:  # whose pipeline a file at the repository's top is (see _folders)
         sources = ((FOLDER, workdir), *sources)
     return dataclasses.replace(pipeline, sources=sources, workdir=workdir)
 
@@ -451,8 +451,8 @@ def _other_project(plan: _Plan) -> str | None:
             continue
         for theirs in _folders(current):
             pyproject = plan.top / theirs / "pyproject.toml"
-            if theirs in ours or not pyproject.is_file():
-                continue
+            if theirs in ours or not pyproject.is_file() or _noxops_table(pyproject) is not None:
+                continue  # ours, gone, or a project whose files now go elsewhere
             return (
                 f"noxops ci generate: {rel} at the repository's top holds the pipeline of the "
                 f"project in {theirs or 'the top folder'}, which has no [tool.noxops] table: "
