@@ -4,8 +4,8 @@ Each shard collects the whole suite and keeps its part (noxops's ``noxops_shard`
 plugin, copied into the session's environment): the split is by test id, longest first into
 the shard with the least recorded time so far, from the per-test durations of the last full
 run's JUnit (or of the last complete set of shards), kept in
-``reports/fingerprints/tests-<python>.durations.json``; a test not recorded weighs the median,
-and with nothing recorded each test weighs its file's size shared among the file's tests.
+``reports/fingerprints/tests-<python>.shards/durations.json``; a test not recorded weighs the
+median, and with nothing recorded each test weighs its file's size shared among its tests.
 
 Shard ``k`` writes its own JUnit (``junit-3.12-shard2.xml``), coverage data
 (``.coverage.3.12.shard2``) and record (``reports/shards/tests-3.12/shard2.json``: when it
@@ -138,8 +138,9 @@ def _records(config: Config, session: str) -> Path:
 
 
 def durations_path(config: Config, session: str) -> Path:
-    """The per-test durations the next split uses (from a full run or a complete set)."""
-    return config.reports / "fingerprints" / f"{session}.durations.json"
+    """The per-test durations the next split uses (from a full run or a complete set): beside
+    the session's other records, in a folder of its own (``fingerprints/*.json`` are runs)."""
+    return config.reports / "fingerprints" / f"{session}.shards" / "durations.json"
 
 
 def read_durations(config: Config, session: str) -> dict[str, float]:

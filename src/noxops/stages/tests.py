@@ -183,6 +183,9 @@ def tests(session: nox.Session, config: Config) -> None:
     ``-- --shard K/N``: noxops.shards)."""
     py = str(session.python)
     shard = _shard(session, config)
+    if shard is not None:  # before installing: a run that fails there leaves the shard missing
+        reports = (JUNIT.path(config, py), COVERAGE_DATA.path(config, py))
+        shards.begin(config, session.name, shard, (*reports, COVERAGE_PART.path(config, py)))
     install_plan(session, config, tests_env)
     if shard is not None:
         _run_shard(session, config, shard)
@@ -271,7 +274,6 @@ def _run_shard(session: nox.Session, config: Config, shard: shards.Shard) -> Non
     not the Python's) and no affected selection: every shard splits the whole suite."""
     py = str(session.python)
     junit, data = JUNIT.path(config, py), COVERAGE_DATA.path(config, py)
-    shards.begin(config, session.name, shard, (junit, data, COVERAGE_PART.path(config, py)))
     junit = junit.with_name(shards.file_name(junit.name, shard.index))
     data = data.with_name(shards.file_name(data.name, shard.index))
     _erase_data(data)
@@ -282,10 +284,10 @@ def _run_shard(session: nox.Session, config: Config, shard: shards.Shard) -> Non
     partial = affected.partial_selection(session.posargs)
     plan_env, out = shards.plan(config, session.name, shard, venv)
     started, passed = time.time(), False
-    try:
+    try:  # exit code 5: more shards than tests, none left for this one
         _pytest(
             session, config, junit=junit, suite=f"tests-{py}-shard{shard.index}",
-            env={**env, **plan_env}, plugins=("-p", shards.PLUGIN),
+            env={**env, **plan_env}, plugins=("-p", shards.PLUGIN), codes=(0, 5),
         )  # fmt: skip
         passed = True
     finally:

@@ -61,7 +61,7 @@ def test_two_shards_make_the_whole_suite(tmp_path: Path) -> None:
     combined = _nox(project, "-s", "coverage", "--no-dependencies")
     assert combined.returncode == 0, combined
     unsharded = _percent(project)
-    recorded = project / "reports" / "fingerprints" / "tests-3.12.durations.json"
+    recorded = project / "reports" / "fingerprints" / "tests-3.12.shards" / "durations.json"
     assert len(json.loads(recorded.read_text())["durations"]) == 25
 
     first = _nox(project, "-s", "tests-3.12", "--", "--shard", "1/2")
@@ -102,4 +102,4 @@ def test_two_shards_make_the_whole_suite(tmp_path: Path) -> None:
     assert isinstance(details, list) and any(PLANTED in d for d in details), tests
     # The complete set's durations now split the next shards.
     assert "shards 1-2 of 2" in json.loads(recorded.read_text())["source"]
-    print(f"shards (recorded s): {balance}, tests {counts}; coverage {unsharded:.2f}% whole")
+    print(f"shards: {balance} s, {counts} tests; {_percent(project):.2f}% of {unsharded:.2f}%")
