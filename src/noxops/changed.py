@@ -10,15 +10,19 @@ printed and added to ``$GITHUB_OUTPUT`` (as ``fingerprint-<session>``) in CI or 
 CI caches can key on it.
 
 After a run that *completed* - it passed, or its tools or the stage said it failed; not
-Ctrl-C, a timeout or a crash - the fingerprint, the outcome (with the failure's reason) and
-the report files the run wrote are recorded: the record ``reports/fingerprints/<session>.json``
-(written last, in one step: it is the run's "finished" marker) and a copy of those files and
+Ctrl-C, a timeout or a crash - the fingerprint, the outcome (with the failure's reason), the
+commit it ran on and the report files the run wrote are recorded: the record
+``reports/fingerprints/<session>.json`` (written last, in one step: it is the run's "finished"
+marker) and a copy of those files and
 of the session's log in ``reports/fingerprints/<session>.d/`` (later runs may overwrite
 ``reports/``). With ``--changed-only`` (a session argument: ``nox -- --changed-only``),
 ``NOXOPS_CHANGED_ONLY=1`` or ``changed_only = true`` in ``[tool.noxops]``, a stage whose
 fingerprint equals that record is not run: its report files are restored, its log is shown,
-and its outcome is re-emitted - "unchanged since <time>, not rerun" - so a failure still fails
-the session with its original reason, and its session record is marked ``replayed``.
+and its outcome is re-emitted - "unchanged since <time>, not rerun", "replayed from <commit>"
+- so a failure still fails the session with its original reason, and its session record is
+marked ``replayed``. A record that is not one noxops wrote for the session (truncated, another
+tool's or session's, report paths outside ``reports/``: it may come from a CI cache) is
+ignored with one line.
 ``-- --no-cache`` or ``NOXOPS_FORCE=1`` runs it afresh. Correctness first: stages whose
 declaration gives no ``inputs`` (integration, build, deploy, ...), the security stage while it
 audits dependencies (the advisory data changes on its own), anything that cannot be
@@ -59,6 +63,7 @@ __all__ = [
     "forced",
     "last_seconds",
     "record_path",
+    "replayed_commit",
     "requested",
     "shown_time",
     "stage_inputs",
@@ -271,6 +276,23 @@ def unchanged_note(record: dict[str, Any]) -> str:
     return f"unchanged since {shown_time(str(record.get('finished') or ''))}, not rerun"
 
 
+def _commit(config: Config) -> str:
+    """The commit the run ran on (the CI provider's, else git's HEAD; "" outside git): a
+    replay says which commit's result it shows, which matters once records travel between
+    CI jobs and branches through the provider's cache."""
+    from noxops.ci import providers
+
+    return providers.current(os.environ).run(os.environ, config.root).sha
+
+
+def replayed_commit(record: dict[str, Any]) -> str:
+    """The (short) commit a recorded run ran on, or "" when it is not recorded."""
+    commit = record.get("commit")
+    return (
+        commit[:12] if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{7,64}", commit) else ""
+    )
+
+
 @contextlib.contextmanager
 def tracking(
     session: nox.Session,
@@ -302,9 +324,12 @@ def tracking(
     _export(session, config, before, show)
     rec_path = record_path(config, session.name)
     record = _load_record(rec_path)
+    untrusted = _untrusted(config, session.name, rec_path, record)
+    if untrusted:
+        record = None  # never replayed, and replaced by this run's
     if wanted:
-        verdict = "--no-cache or NOXOPS_FORCE asks for a fresh run" if force else None
-        verdict = verdict or _verdict(config, session.name, before, record)
+        forcing = "--no-cache or NOXOPS_FORCE asks for a fresh run" if force else ""
+        verdict = forcing or untrusted or _verdict(config, session.name, before, record)
         if verdict is None and record is not None:
             _replay(session, config, record, before, recorder)  # a failure raises here
             yield False
@@ -373,6 +398,7 @@ def _complete(
         "inputs": {k: fingerprint.digest(v) for k, v in after.parts.items()},
         "session": session.name,
         **outcome,
+        "commit": _commit(config),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.time() - started, 3),
         "outputs": outputs,
@@ -438,9 +464,11 @@ def _replay(
         shutil.copyfile(stash / name, target)  # a new mtime: the report sees a fresh file
     status = str(record.get("status") or "success")
     note = unchanged_note(record)
+    commit = replayed_commit(record)
+    source = f"replayed from {commit}; " if commit else ""
     session.log(
-        f"noxops: {session.name} is up to date: {note} (same inputs as its last completed "
-        f"run, fingerprint {inputs.key[:16]}); replaying its result: {status}"
+        f"noxops: {session.name} is up to date: {note} ({source}same inputs as its last "
+        f"completed run, fingerprint {inputs.key[:16]}); replaying its result: {status}"
     )
     if recorder is not None:
         recorder.replayed = str(record.get("finished") or "")
@@ -467,6 +495,44 @@ def _replay(
         session.log(message)
         raise CommandFailed(message)
     session.error(message)
+
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+
+
+def _untrusted(config: Config, session: str, path: Path, record: Optional[dict[str, Any]]) -> str:
+    """Why the record at ``path`` is not one of this session's completed runs as noxops
+    writes them ("" when it is, or when there is none): a truncated file, another tool's or
+    another session's, or report paths outside ``reports/`` (a record may come from a CI
+    cache: it is never trusted, and it is ignored, with this one line)."""
+    if record is None:
+        if not path.exists():
+            return ""
+        problem = "truncated, or not a JSON object"
+    elif record.get("session") != session:
+        problem = f"it is the record of {str(record.get('session'))[:40]!r}"
+    elif not isinstance(record.get("fingerprint"), str) or not _FINGERPRINT.fullmatch(
+        record["fingerprint"]
+    ):
+        problem = "no fingerprint"
+    elif record.get("status") not in ("success", "failed") or not record.get("finished"):
+        problem = "no completed run"
+    elif not isinstance(record.get("outputs", []), list) or not all(
+        _inside(name) for name in record.get("outputs", [])
+    ):
+        problem = "report files outside reports/"
+    else:
+        return ""
+    shown = os.path.relpath(path, config.root) if path.is_absolute() else str(path)
+    return f"ignoring {Path(shown).as_posix()}, not a record noxops wrote for it: {problem}"
+
+
+def _inside(name: object) -> bool:
+    """Whether ``name`` is a plain relative path under ``reports/``."""
+    if not isinstance(name, str) or not name or "\\" in name:
+        return False
+    parts = Path(name).parts
+    return not Path(name).is_absolute() and ".." not in parts and parts[0] not in _OWN
 
 
 def _verdict(

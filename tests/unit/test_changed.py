@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, cast
 
@@ -372,3 +373,68 @@ def test_the_nox_version_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     before = _key(config, "lint")
     monkeypatch.setattr(noxapi, "nox_version", lambda: "1999.1.1")
     assert _key(config, "lint") != before
+
+
+def test_a_replay_says_which_commit_it_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record keeps the commit its run ran on (the CI provider's): a replay's line says
+    "replayed from <commit>", where records travel between CI jobs through the cache."""
+    config = _project(tmp_path)
+    monkeypatch.setenv("GITLAB_CI", "true")
+    monkeypatch.setenv("CI_COMMIT_SHA", "0123456789abcdef" * 2 + "01234567")
+    stage = _stage("lint")
+    with changed.tracking(cast(nox.Session, _session("lint", [changed.FLAG])), stage, config):
+        pass
+    record = changed._load_record(changed.record_path(config, "lint"))
+    assert record is not None and record["commit"] == "0123456789abcdef" * 2 + "01234567"
+    monkeypatch.setenv("CI_COMMIT_SHA", "fedcba9876543210" * 2 + "fedcba98")  # a later commit
+    again = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, again), stage, config) as needed:
+        assert not needed
+    (line,) = [m for m in again.logged if "up to date" in m]
+    assert "unchanged since" in line and "replayed from 0123456789ab;" in line
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        ('{"fingerprint": "', "truncated, or not a JSON object"),
+        ('["lint"]', "truncated, or not a JSON object"),
+        ('{"session": "tests-3.12"}', "it is the record of 'tests-3.12'"),
+        ('{"session": "lint", "status": "success", "finished": "x"}', "no fingerprint"),
+        ("escape", "report files outside reports/"),
+    ],
+)
+def test_a_corrupt_or_foreign_record_is_ignored_in_one_line_and_the_stage_runs(
+    tmp_path: Path, record: str, why: str
+) -> None:
+    """A record from a CI cache is never trusted: a truncated file, another tool's or another
+    session's, or one whose report files point outside reports/ (its replay would write
+    there) is ignored with one line, the stage runs, and its record replaces it."""
+    config = _project(tmp_path)
+    stage = _stage("lint")
+    path = changed.record_path(config, "lint")
+    victim = config.root / "victim.txt"
+    victim.write_text("mine\n")
+    first = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, first), stage, config):
+        pass  # a real record, then spoiled: its fingerprint matches the inputs
+    if record == "escape":
+        good = json.loads(path.read_text())
+        good["outputs"] = ["../victim.txt"]
+        (changed.stash_dir(config, "lint").parent / "victim.txt").write_text("forged\n")
+        record = json.dumps(good)
+    path.write_text(record)
+    second = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, second), stage, config) as needed:
+        assert needed  # it runs
+    said = [m for m in second.logged if not m.startswith("noxops: fingerprint of")]
+    assert said == [
+        "noxops: lint runs: ignoring reports/fingerprints/lint.json, not a record noxops "
+        f"wrote for it: {why}"
+    ]
+    assert not any("up to date" in m for m in second.logged)
+    fresh = changed._load_record(path)
+    assert fresh is not None and fresh["session"] == "lint" and fresh["status"] == "success"
+    assert victim.read_text() == "mine\n"  # never written through
