@@ -392,6 +392,30 @@ def test_a_planted_audit_is_not_audited(
     assert "NOT AUDITED" in render(report)
 
 
+def test_a_replayed_result_names_the_commit_of_the_run_it_replays(tmp_path: Path) -> None:
+    """The report's line for a replayed check says which commit's run it shows ("replayed
+    from <commit>", from the session's run record in reports/fingerprints), only when that
+    record is the run that finished then."""
+    config = _project(tmp_path, "failing", "/tmp/rx", {"security": {"allow_unaudited": True}})
+    record = config.reports / "sessions" / "lint.json"
+    data = json.loads(record.read_text())
+    data.update(replayed=True, replayed_from="2026-11-27T09:00:00Z")
+    record.write_text(json.dumps(data))
+    run = config.reports / "fingerprints" / "lint.json"
+    run.parent.mkdir()
+    commit = "4f1c2a9e0b7d" + "0" * 28
+    run.write_text(json.dumps({"session": "lint", "finished": "2026-11-27T09:00:00Z",
+                               "commit": commit}))  # fmt: skip
+    lint = _by_name(_report(config))["lint"]
+    note = "(replayed from 4f1c2a9e0b7d: unchanged since 2026-11-27 09:00:00 UTC, not rerun)"
+    assert lint.summary.endswith(note)
+    assert all(f.message.endswith(note) for f in lint.findings)
+    run.write_text(json.dumps({"session": "lint", "finished": "2026-11-28T10:00:00Z",
+                               "commit": commit}))  # fmt: skip  # a later run's record
+    lint = _by_name(_report(config))["lint"]
+    assert lint.summary.endswith("(unchanged since 2026-11-27 09:00:00 UTC, not rerun)")
+
+
 def test_replayed_and_selected_results_say_so_everywhere(tmp_path: Path) -> None:
     from noxops.reports.github import annotation_commands
 

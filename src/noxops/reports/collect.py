@@ -634,14 +634,15 @@ def gather(
         check = _explained(
             read(reader, entry.check, entry.session, entry.file), records, entry.session
         )
-        check = _marked(_revision(check, config, records, entry.session), records, entry.session)
+        check = _revision(check, config, records, entry.session)
+        check = _marked(check, records, entry.session, config)
         check.mode = entry.output.mode  # the gate's default for it (the configuration wins)
         checks.append(check)
     for name, rec in records.items():
         if name not in covered_sessions:
             check = _explained(reader.session_only(rec), records, rec.name)
             check = _revision(check, config, records, rec.name)
-            checks.append(_marked(check, records, rec.name))
+            checks.append(_marked(check, records, rec.name, config))
     return checks, reader.coverage_files, problems
 
 
@@ -690,14 +691,26 @@ def _revision(
     return check
 
 
-def _marked(check: Check, records: Mapping[str, SessionRecord], session: str) -> Check:
+def _marked(
+    check: Check, records: Mapping[str, SessionRecord], session: str, config: Config
+) -> Check:
     """A result ``--changed-only`` replayed says so everywhere it is shown: in its summary, on
-    each finding (so in CI annotations, SARIF and Code Quality) and in the JSON."""
+    each finding (so in CI annotations, SARIF and Code Quality) and in the JSON; with the
+    commit of the run it replays, when its run record (the one that finished then) has it."""
+    from noxops import changed
+
     rec = records.get(session)
     if rec is None or rec.replayed_from is None:
         return check
     when = rec.replayed_from.replace("T", " ").replace("Z", " UTC") or "an earlier run"
     note = f"unchanged since {when}, not rerun"
+    try:
+        run = read_json(changed.record_path(config, session), config.root)
+    except ReadProblem:
+        run = {}
+    commit = changed.replayed_commit(run) if run.get("finished") == rec.replayed_from else ""
+    if commit:
+        note = f"replayed from {commit}: {note}"
     check.replayed = rec.replayed_from
     check.summary = f"{check.summary} ({note})"
     for finding in check.findings:
