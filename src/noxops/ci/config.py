@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 
 from noxops.schema import non_empty, option, python_version
 
-__all__ = ["CI_STAGES", "DOCKER_ENGINES", "PROVIDERS", "CIConfig", "CIStage"]
+__all__ = ["CI_STAGES", "DOCKER_ENGINES", "PROVIDERS", "REPLAY", "CIConfig", "CIStage"]
 
 PROVIDERS = ("github", "gitlab", "jenkins")
 # The CI stages, in pipeline order; every session lands in one of them. Written here only: a
@@ -41,6 +41,23 @@ def _repository_globs(value: Any) -> str | None:
 
 
 DOCKER_ENGINES = ("dind", "socket")
+# When the checks replay a stage's last completed run (--changed-only) from the records the
+# provider's cache carries: on pull requests and branches other than the default and deploy
+# branches (which, with tags, run in full and refresh the records), everywhere, or never (no
+# records cached; the tests' shards still share their durations, which replay nothing).
+REPLAY = ("branches", "always", "never")
+
+
+def _replay(value: Any) -> str | None:
+    if value not in REPLAY:
+        return f"{value!r} is not a replay choice; use one of {', '.join(map(repr, REPLAY))}"
+    return None
+
+
+def _absolute(value: Any) -> str | None:
+    if value and (not value.startswith("/") or any(c in value for c in "'\"$`\\ ")):
+        return f"{value!r} is not an absolute folder; write it like '/var/cache/noxops'"
+    return None
 
 
 def _docker_engine(value: Any) -> str | None:
@@ -180,6 +197,27 @@ class CIConfig:
             "Provider -> the file its pipeline goes to, for a repository whose own CI file "
             'stays (github = ".github/workflows/noxops.yml"); unset: '
             ".github/workflows/ci.yml, .gitlab-ci.yml, Jenkinsfile."
+        ),
+    )
+    replay: str = option(
+        "branches",
+        check=_replay,
+        doc=(
+            "When the check jobs (lint, type, tests, ...: stages whose inputs noxops can "
+            "fingerprint) replay a stage's last completed run, whose records travel through "
+            "the provider's cache: 'branches' (pull/merge requests and branches other than the "
+            "default and deploy branches; those and tags run in full and refresh the records), "
+            "'always', or 'never' (the checks run in full and cache no records). "
+            "NOXOPS_FORCE=1 runs everything in full (docs/ci.md#records-and-replays)."
+        ),
+    )
+    jenkins_cache: str = option(
+        "",
+        check=_absolute,
+        doc=(
+            "Jenkins: a folder on every agent, writable by the agent's user and kept between "
+            "builds, where the check jobs keep their records (mounted into the job containers); "
+            "empty: Jenkins has no cache between builds, and its jobs run in full."
         ),
     )
     runner: str = option("ubuntu-latest", doc="GitHub Actions runner label.")
