@@ -177,6 +177,12 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
             assert script.pop(0) == NOX_RUNNER
         install, *setup, command = script
         assert install == "uv pip install --system " + shlex.join(pipeline.install(job))
+        if job.records and pipeline.replay == "branches":  # --changed-only off on release refs
+            replay = setup.pop()
+            assert replay.startswith('if [ -n "$CI_COMMIT_TAG" ] || [ "$CI_COMMIT_BRANCH" = ')
+            assert replay.endswith(
+                "then export NOXOPS_CHANGED_ONLY=0; else export NOXOPS_CHANGED_ONLY=1; fi"
+            )
         assert setup == ([gitlab.DOCKER_CLI] if job.docker else [])  # never `uv python install`
         assert body["image"] == pipeline.image_for(job, "$PYTHON" if job.matrix else None)
         session = job.session('"$PYTHON"' if job.matrix else None)
@@ -243,6 +249,8 @@ def test_gitlab_jobs_run_in_the_image_of_their_python(tmp_path: Path) -> None:
     assert doc["tests"]["image"] == "python:$PYTHON-slim"
     assert doc["lint"]["script"] == [
         f"uv pip install --system noxops=={__version__}",
+        'if [ -n "$CI_COMMIT_TAG" ] || [ "$CI_COMMIT_BRANCH" = "trunk" ]; then'
+        " export NOXOPS_CHANGED_ONLY=0; else export NOXOPS_CHANGED_ONLY=1; fi",
         "nox --no-dependencies -s lint",
     ]
     # no registry: the build job hands the image to smoke as an artifact
@@ -298,7 +306,10 @@ def test_jenkins_stages_only_set_up_python_and_run_their_session(tmp_path: Path,
     assert text.count("{") == text.count("}")
     for job in pipeline.jobs:
         block = stage_block(text, job.name)
-        *setup, command = [c for c in sh_commands(block) if "noxops.ci.handover" not in c]
+        commands = [c for c in sh_commands(block) if "noxops.ci.handover" not in c]
+        if pipeline.jenkins_cache and (job.records or job.durations):  # see test_ci_records
+            commands = [c for c in commands if pipeline.jenkins_cache not in c]
+        *setup, command = commands
         allowed: tuple[str, ...] = (
             "python -m venv ",
             ".ci-venv/bin/python -m pip install ",
@@ -310,6 +321,8 @@ def test_jenkins_stages_only_set_up_python_and_run_their_session(tmp_path: Path,
         session = job.session('"$PYTHON"' if job.matrix else None)
         expected = " ".join([*job.before, session])
         assert session_of(command.removeprefix(".ci-venv/bin/")) == expected
+        if job.shards > 1:
+            assert command.endswith(f' -- --shard "$SHARD"/{job.shards}')
     titles = [jenkins.STAGE_TITLES[s] for s in pipeline.stages]
     positions = [text.index(f"stage('{t}')") for t in titles]
     assert positions == sorted(positions)

@@ -45,8 +45,20 @@ ACTIONS = {
     "upload-sarif": Action(
         "github/codeql-action/upload-sarif", "8aad20d150bbac5944a9f9d289da16a4b0d87c1e", "v4.36.2"
     ),
+    # actions/cache's restore and save halves (one release): the records are saved after the
+    # session, only when it passed, under a key that names what they were made from.
+    "cache-restore": Action(
+        "actions/cache/restore", "27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"
+    ),
+    "cache-save": Action(
+        "actions/cache/save", "27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"
+    ),
 }
 MATRIX_PYTHON = "${{ matrix.python }}"
+MATRIX_SHARD = "${{ matrix.shard }}"
+RECORDS_STEP = "records"  # the id of the step that restores the records
+# A repository (or organization) variable that forces every stage to run in full.
+FORCE = "${{ vars.NOXOPS_FORCE }}"
 IS_PUSH = "github.event_name == 'push'"
 # A pull request from a fork gets a read-only token: uploading SARIF would fail the job.
 NOT_FROM_FORK = (
@@ -93,6 +105,111 @@ def _uv_with(pipeline: CIPipeline) -> dict[str, Any]:
     return {"enable-cache": True, "cache-dependency-glob": "\n".join(globs) + "\n"}
 
 
+def _prefix(pipeline: CIPipeline, job: CIJob, what: str = "") -> str:
+    """The key prefix of the job's records (``noxops-lint-``, ``noxops-tests-3.12-shard2-``),
+    or of the project's test durations (``what="durations"``)."""
+    if what:
+        return f"noxops-{pipeline.id(what, '-')}-"
+    name = f"noxops-{pipeline.id(job.name, '-')}-"
+    if job.matrix:
+        name += f"{MATRIX_PYTHON}-"
+    if job.shards > 1:
+        name += f"shard{MATRIX_SHARD}-"
+    return name
+
+
+def _fingerprints(pipeline: CIPipeline) -> str:
+    """hashFiles() of the session fingerprints the job's run wrote: its records' key."""
+    return f"hashFiles('{pipeline.at(pipeline.records)}*.txt')"
+
+
+def _restore(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
+    """Before the session: the newest records of the job (this branch's, else the default
+    branch's: GitHub's cache scopes), and for a shard the durations the set is split by."""
+    steps: list[dict[str, Any]] = []
+    if job.records:
+        prefix = _prefix(pipeline, job)
+        steps.append(
+            {
+                "name": "Restore the noxops records",
+                "id": RECORDS_STEP,
+                "uses": ACTIONS["cache-restore"].ref,
+                "with": {
+                    "path": pipeline.at(pipeline.records),
+                    "key": f"{prefix}${{{{ github.sha }}}}",
+                    "restore-keys": prefix,
+                },
+            }
+        )
+    if job.durations == "restore":
+        prefix = _prefix(pipeline, job, "durations")
+        steps.append(
+            {
+                "name": "Restore the test durations",
+                "uses": ACTIONS["cache-restore"].ref,
+                "with": {
+                    "path": pipeline.at(pipeline.durations),
+                    "key": f"{prefix}${{{{ github.sha }}}}",
+                    "restore-keys": prefix,
+                },
+            }
+        )
+    return steps
+
+
+def _save(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
+    """After a session that passed: its records, keyed on its fingerprints (skipped when the
+    restored records are those already: a replay); after coverage combined a set of shards:
+    their durations."""
+    steps: list[dict[str, Any]] = []
+    if job.records:
+        prefix, digest = _prefix(pipeline, job), _fingerprints(pipeline)
+        matched = f"steps.{RECORDS_STEP}.outputs.cache-matched-key"
+        steps.append(
+            {
+                "name": "Save the noxops records",
+                "if": f"${{{{ !endsWith({matched}, format('-{{0}}', {digest})) }}}}",
+                "uses": ACTIONS["cache-save"].ref,
+                "with": {
+                    "path": pipeline.at(pipeline.records),
+                    "key": f"{prefix}${{{{ github.sha }}}}-${{{{ {digest} }}}}",
+                },
+            }
+        )
+    if job.durations == "save":
+        found = f"hashFiles('{pipeline.at(pipeline.durations)}*')"
+        steps.append(
+            {
+                "name": "Save the test durations",
+                "if": f"${{{{ !cancelled() && {found} != '' }}}}",
+                "uses": ACTIONS["cache-save"].ref,
+                "with": {
+                    "path": pipeline.at(pipeline.durations),
+                    "key": (
+                        f"{_prefix(pipeline, job, 'durations')}"
+                        "${{ github.run_id }}-${{ github.run_attempt }}"
+                    ),
+                },
+            }
+        )
+    return steps
+
+
+def _replay_env(pipeline: CIPipeline, job: CIJob) -> dict[str, str]:
+    """The job's --changed-only (``NOXOPS_CHANGED_ONLY``, read by noxops.changed): off on the
+    default and deploy branches and tags with ``replay = "branches"``; and the repository
+    variable that forces a full run."""
+    if not job.records:
+        return {}
+    if pipeline.replay == "always":
+        only = "1"
+    else:
+        refs = [f"github.ref == 'refs/heads/{b}'" for b in pipeline.branches]
+        refs.append(f"startsWith(github.ref, 'refs/tags/{TAG_PREFIX}')")
+        only = f"${{{{ ({' || '.join(refs)}) && '0' || '1' }}}}"
+    return {"NOXOPS_CHANGED_ONLY": only, "NOXOPS_FORCE": FORCE}
+
+
 def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
     pythons = list(job.pythons)
     if job.matrix:
@@ -113,6 +230,7 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
             "name": "Install nox",
             "run": shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)]),
         },
+        *_restore(pipeline, job),
     ]
     for art in job.downloads:
         steps.append(
@@ -138,11 +256,12 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
             step["env"] = handover_env
         steps.append(step)
     session = job.session(MATRIX_PYTHON if job.matrix else None)
-    argv = job.nox_argv(MATRIX_PYTHON if job.matrix else None)
+    argv = job.nox_argv(MATRIX_PYTHON if job.matrix else None, MATRIX_SHARD)
     step = {"name": f"nox -s {' '.join([*job.before, session])}", "run": " ".join(argv)}
     if secrets:
         step["env"] = secrets
     steps.append(step)
+    steps += _save(pipeline, job)
     if job.handover == "save":
         steps.append(
             {
@@ -152,6 +271,8 @@ def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
             }
         )
     suffix = f"{job.name}-{MATRIX_PYTHON}" if job.matrix else job.name
+    if job.shards > 1:  # each shard's artifact is its own
+        suffix += f"-{MATRIX_SHARD}"
     for art in job.artifacts:
         steps.append(
             {
@@ -194,9 +315,10 @@ def _permissions(job: CIJob) -> dict[str, str] | None:
 
 
 def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": f"{job.name} ({MATRIX_PYTHON})" if job.matrix else job.name,
-    }
+    name = f"{job.name} ({MATRIX_PYTHON})" if job.matrix else job.name
+    if job.shards > 1:
+        name = f"{job.name} ({MATRIX_PYTHON}, shard {MATRIX_SHARD}/{job.shards})"
+    body: dict[str, Any] = {"name": name}
     if job.needs:
         body["needs"] = list(job.needs)
     condition = _job_if(pipeline, job)
@@ -216,7 +338,10 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
             "cancel-in-progress": False,
         }
     if job.matrix:
-        body["strategy"] = {"fail-fast": False, "matrix": {"python": list(job.matrix)}}
+        matrix: dict[str, Any] = {"python": list(job.matrix)}
+        if job.shards > 1:  # python x shard: each shard of each Python is a job
+            matrix["shard"] = [int(k) for k in job.shard_numbers]
+        body["strategy"] = {"fail-fast": False, "matrix": matrix}
     if job.services:
         body["services"] = {
             svc.name: {
@@ -232,6 +357,7 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
         }
     env: dict[str, str] = dict(job.env)
     env.update({svc.url_var: svc.url("localhost") for svc in job.services})
+    env.update(_replay_env(pipeline, job))
     if job.environment:
         # Tells the deploy session it runs as this (approved) environment's job.
         env["NOXOPS_CI_ENVIRONMENT"] = job.environment

@@ -72,7 +72,7 @@ def _artifacts(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
     """Artifacts and reports, from the repository's top (where GitLab reads paths)."""
     reports: dict[str, Any] = {}
     for report in job.reports:
-        path = pipeline.at(report.path.replace("{python}", "$PYTHON"))
+        path = pipeline.at(report.path.replace("{python}", "$PYTHON").replace("{shard}", "$SHARD"))
         if report.kind == "junit":
             reports["junit"] = path
         elif report.kind == "coverage":
@@ -127,6 +127,64 @@ def _when_changed(pipeline: CIPipeline, rules: list[dict[str, Any]] | None) -> A
     return out
 
 
+def _replay_line(pipeline: CIPipeline, job: CIJob) -> list[str]:
+    """``replay = "branches"``: the job's session runs with --changed-only
+    (``NOXOPS_CHANGED_ONLY``, read by noxops.changed) except on a tag and on the default and
+    deploy branches, which run in full and refresh the records ("always": a job variable)."""
+    if not job.records or pipeline.replay != "branches":
+        return []
+    full = ['[ -n "$CI_COMMIT_TAG" ]']
+    full += [f'[ "$CI_COMMIT_BRANCH" = "{b}" ]' for b in pipeline.branches]
+    return [
+        f"if {' || '.join(full)}; then export NOXOPS_CHANGED_ONLY=0;"
+        " else export NOXOPS_CHANGED_ONLY=1; fi"
+    ]
+
+
+def _uv_cache(pipeline: CIPipeline) -> dict[str, Any]:
+    """uv's and pip's downloads, keyed on the project's pyproject.toml."""
+    return {
+        "key": {"files": [pipeline.at("pyproject.toml")], "prefix": "uv"},
+        "paths": [".cache/uv", ".cache/pip"],
+    }
+
+
+def _records_cache(pipeline: CIPipeline, name: str, path: str) -> dict[str, Any]:
+    """A cache of ``path`` under ``name`` for the branch (the merge request's source branch),
+    falling back to the default branch's: GitLab keeps protected and unprotected branches'
+    caches apart unless the project shares them (docs/ci.md says what that means here)."""
+    return {
+        "key": f"{name}-$CI_COMMIT_REF_SLUG",
+        "fallback_keys": [f"{name}-$CI_DEFAULT_BRANCH"],
+        "paths": [pipeline.at(path)],
+    }
+
+
+def _caches(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]] | None:
+    """The job's caches when it has more than the shared one (a job's ``cache`` replaces the
+    default's): its session records (saved when it passed), and the test durations a shard
+    reads and the coverage job saves. Pull-push ones first: gitlab-ci-local stops at the
+    first entry whose policy does not match the step it is at."""
+    if not job.records and not job.durations:
+        return None
+    caches = [_uv_cache(pipeline)]
+    name = f"noxops-{pipeline.id(job.name, '-')}"
+    if job.matrix:
+        name += "-$PYTHON"
+    if job.shards > 1:
+        name += "-shard$SHARD"
+    if job.records:
+        caches.append(_records_cache(pipeline, name, pipeline.records))
+    durations = _records_cache(
+        pipeline, f"noxops-{pipeline.id('durations', '-')}", pipeline.durations
+    )
+    if job.durations == "restore":
+        caches.append({**durations, "policy": "pull"})
+    elif job.durations == "save":
+        caches.append({**durations, "policy": "push", "when": "always"})
+    return caches
+
+
 def _script(pipeline: CIPipeline, job: CIJob) -> list[str]:
     script = [NOX_RUNNER] if job.below_nox_floor else []
     script.append(shlex.join(["uv", "pip", "install", "--system", *pipeline.install(job)]))
@@ -134,7 +192,8 @@ def _script(pipeline: CIPipeline, job: CIJob) -> list[str]:
         script.append(DOCKER_CLI)
     if job.handover in ("load", "pull"):
         script.append(shlex.join(job.handover_argv()))
-    script.append(" ".join(job.nox_argv('"$PYTHON"' if job.matrix else None)))
+    script += _replay_line(pipeline, job)
+    script.append(" ".join(job.nox_argv('"$PYTHON"' if job.matrix else None, '"$SHARD"')))
     if job.handover == "save":
         script.append(shlex.join(job.handover_argv()))
     return script
@@ -155,17 +214,31 @@ def _job(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
         body["interruptible"] = False  # never stop a deployment half way
     body["timeout"] = f"{job.timeout_minutes}m"
     if job.matrix:
-        body["parallel"] = {"matrix": [{"PYTHON": list(job.matrix)}]}
+        axes: dict[str, Any] = {"PYTHON": list(job.matrix)}
+        if job.shards > 1:  # PYTHON x SHARD: each shard of each Python is a job
+            axes["SHARD"] = job.shard_numbers
+        body["parallel"] = {"matrix": [axes]}
     services, variables = _services(pipeline, job)
+    if job.records:
+        variables.update(_replay_variables(pipeline))
     if services:
         body["services"] = services
     if variables:
         body["variables"] = variables
+    caches = _caches(pipeline, job)
+    if caches:
+        body["cache"] = caches
     body["script"] = _script(pipeline, job)
     if any(r.kind == "coverage" for r in job.reports):
         body["coverage"] = COVERAGE_RE
     body["artifacts"] = _artifacts(pipeline, job)
     return body
+
+
+def _replay_variables(pipeline: CIPipeline) -> dict[str, str]:
+    """``replay = "always"``: --changed-only on every pipeline (``NOXOPS_FORCE=1``, a variable
+    of the pipeline or project, still runs everything in full)."""
+    return {"NOXOPS_CHANGED_ONLY": "1"} if pipeline.replay == "always" else {}
 
 
 def _defaults(pipeline: CIPipeline) -> dict[str, Any]:
@@ -176,13 +249,7 @@ def _defaults(pipeline: CIPipeline) -> dict[str, Any]:
     before = ["python -m pip install --quiet uv"]
     if pipeline.workdir:  # the project's folder: where every job's commands run
         before.append(shlex.join(["cd", pipeline.workdir]))
-    shared: dict[str, Any] = {
-        "cache": {
-            "key": {"files": [pipeline.at("pyproject.toml")], "prefix": "uv"},
-            "paths": [".cache/uv", ".cache/pip"],
-        },
-        "before_script": before,
-    }
+    shared: dict[str, Any] = {"cache": _uv_cache(pipeline), "before_script": before}
     if pipeline.changes:
         shared["rules"] = _when_changed(pipeline, None)
     return shared

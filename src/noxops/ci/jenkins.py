@@ -80,9 +80,83 @@ class _Out:
 
 def _stash_names(pipeline: CIPipeline, job: CIJob) -> list[str]:
     name = pipeline.id(job.name, "-")
+    if job.shards > 1:
+        return [
+            f"{art.name}-{name}-{py}-{k}"
+            for art in job.artifacts
+            for py in job.matrix
+            for k in job.shard_numbers
+        ]
     if job.matrix:
         return [f"{art.name}-{name}-{py}" for art in job.artifacts for py in job.matrix]
     return [f"{art.name}-{name}" for art in job.artifacts]
+
+
+# A branch (or change request's target) name as one folder name of the records folder.
+_SLUG = "tr -c 'A-Za-z0-9._-' _"
+
+
+def _cached(pipeline: CIPipeline, job: CIJob) -> bool:
+    """Whether the job keeps records (or test durations) in ``jenkins_cache`` between builds."""
+    return bool(pipeline.jenkins_cache) and bool(job.records or job.durations)
+
+
+def _cache_folder(pipeline: CIPipeline, name: str) -> str:
+    """``<jenkins_cache>/<the Jenkins job>/<name>`` as a shell word: a multibranch project's
+    branches share its folder (``JOB_NAME`` without the branch), each branch a sub-folder."""
+    return f'"{pipeline.jenkins_cache}/$(printf %s "${{JOB_NAME%/*}}" | {_SLUG})/{name}"'
+
+
+def _cache_name(pipeline: CIPipeline, job: CIJob) -> str:
+    name = pipeline.id(job.name, "-")
+    if job.matrix:
+        name += "-$PYTHON"
+    if job.shards > 1:
+        name += "-shard$SHARD"
+    return name
+
+
+def _kept(pipeline: CIPipeline, job: CIJob) -> list[tuple[str, str]]:
+    """(name in the records folder, files in the workspace) the job keeps between builds:
+    its session records, and the test durations (``*.shards`` folders) of a shard set."""
+    kept = [(_cache_name(pipeline, job), f"{pipeline.records}.")] if job.records else []
+    if job.durations:
+        kept.append((pipeline.id("durations", "-"), pipeline.durations.rstrip("/")))
+    return kept
+
+
+def _restore_lines(pipeline: CIPipeline, job: CIJob) -> list[str]:
+    """Before the session: copy the newest kept files of this branch (else of the change
+    request's target, else of the default branch) from the agent's records folder."""
+    if job.durations == "save":
+        return []
+    records = pipeline.records.rstrip("/")
+    branches = f'"${{BRANCH_NAME:-default}}" "${{CHANGE_TARGET:-{pipeline.default_branch}}}"'
+    return [
+        f'for b in {branches}; do d={_cache_folder(pipeline, name)}/$(printf %s "$b" | {_SLUG});'
+        f' if [ -d "$d" ]; then mkdir -p {records} && cp -R "$d/." {records}/'
+        f' && echo "noxops: {name} restored from $d" && break; fi; done'
+        for name, _ in _kept(pipeline, job)
+    ]
+
+
+def _save_lines(pipeline: CIPipeline, job: CIJob) -> list[str]:
+    """After the session passed: what the job keeps replaces this branch's copy in the
+    agent's records folder, in one move (a build reading it sees the old or the new one)."""
+    if job.durations == "restore":  # a shard reads the durations; the coverage job writes them
+        kept = [k for k in _kept(pipeline, job) if k[0] != pipeline.id("durations", "-")]
+    else:
+        kept = _kept(pipeline, job)
+    lines = []
+    for name, files in kept:
+        folder = _cache_folder(pipeline, name)
+        lines.append(
+            f'd={folder}/$(printf %s "${{BRANCH_NAME:-default}}" | {_SLUG});'
+            f' if ls -d {files} >/dev/null 2>&1; then rm -rf "$d.$$" && mkdir -p "$d.$$"'
+            f' && cp -R {files} "$d.$$/"'
+            f' && rm -rf "$d" && mv "$d.$$" "$d"; fi'
+        )
+    return lines
 
 
 def _setup(pipeline: CIPipeline, job: CIJob) -> str:
@@ -114,19 +188,40 @@ def _agent(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open("agent")
     out.open("docker")
     out.line(f"image {_image(pipeline, job)}")
+    args: list[str] = []
     if job.below_nox_floor and not job.docker:  # root: it installs Debian's python3
-        out.line(f"args {q('-u root')}")
+        args.append("-u root")
     if job.docker:
         if pipeline.docker_label:
             out.line(f"label {q(pipeline.docker_label)}")
         # root: the job installs the docker CLI, and the socket belongs to root's group
-        user = "" if pipeline.docker_image else "-u root "
-        out.line(f"args {q(user + '-v /var/run/docker.sock:/var/run/docker.sock')}")
+        if not pipeline.docker_image:
+            args.append("-u root")
+        args.append("-v /var/run/docker.sock:/var/run/docker.sock")
+    args += _cache_mount(pipeline, job)
+    if args:
+        out.line(f"args {q(' '.join(args))}")
     out.close()
     out.close()
 
 
-def _environment(out: _Out, job: CIJob) -> None:
+def _cache_mount(pipeline: CIPipeline, job: CIJob) -> list[str]:
+    """The agent's records folder, mounted at the same path into the job's container."""
+    if not _cached(pipeline, job):
+        return []
+    return [f"-v {pipeline.jenkins_cache}:{pipeline.jenkins_cache}"]
+
+
+def _changed_only(pipeline: CIPipeline) -> str:
+    """``replay = "branches"``: --changed-only (noxops.changed) except on a tag and on the
+    default and deploy branches, which run in full and refresh the records."""
+    if pipeline.replay == "always":
+        return q("1")
+    branches = ", ".join(q(b) for b in pipeline.branches)
+    return qq(f"${{env.TAG_NAME || (env.BRANCH_NAME in [{branches}]) ? '0' : '1'}}")
+
+
+def _environment(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open("environment")
     out.line('UV_CACHE_DIR = "${env.WORKSPACE}/.cache/uv"')
     out.line('PIP_CACHE_DIR = "${env.WORKSPACE}/.cache/pip"')
@@ -136,6 +231,8 @@ def _environment(out: _Out, job: CIJob) -> None:
         out.line(f"{svc.url_var} = {q(svc.url(svc.name))}")
     if job.approval and job.environment:
         out.line(f"NOXOPS_APPROVED = {q(job.environment)}  // given by the input above")
+    if _cached(pipeline, job) and job.records:
+        out.line(f"NOXOPS_CHANGED_ONLY = {_changed_only(pipeline)}")
     for var, secret in job.secrets:
         cred = f"{secret}-{job.environment}" if job.environment else secret
         out.line(f"{var} = credentials({q(cred)})")
@@ -151,8 +248,13 @@ def _run(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.line("sh " + qm(_setup(pipeline, job), out.depth + 1))
     if job.handover in ("load", "pull"):
         out.line(f"sh {q(shlex.join([f'{VENV}/bin/python', *job.handover_argv()[1:]]))}")
-    argv = job.nox_argv('"$PYTHON"' if job.matrix else None)
+    cached = _cached(pipeline, job)
+    for line in _restore_lines(pipeline, job) if cached else []:
+        out.line(f"sh {q(line)}")
+    argv = job.nox_argv('"$PYTHON"' if job.matrix else None, '"$SHARD"')
     out.line(f"sh {q(' '.join([f'{VENV}/bin/{argv[0]}', *argv[1:]]))}")
+    for line in _save_lines(pipeline, job) if cached else []:
+        out.line(f"sh {q(line)}")
     if job.handover == "save":
         out.line(f"sh {q(shlex.join([f'{VENV}/bin/python', *job.handover_argv()[1:]]))}")
 
@@ -183,8 +285,9 @@ def _steps(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
         args = f"{env} {health}".strip()
         out.open_closure(f"docker.image({q(svc.image)}).withRun({q(args)}) {{ {svc.name} ->")
         depth += 1
-    links = " ".join(f"--link ${{{svc.name}.id}}:{svc.name}" for svc in job.services)
-    out.open(f"docker.image({q(pipeline.image_for(job))}).inside({qq(links)})")
+    links = [f"--link ${{{svc.name}.id}}:{svc.name}" for svc in job.services]
+    links += _cache_mount(pipeline, job)
+    out.open(f"docker.image({q(pipeline.image_for(job))}).inside({qq(' '.join(links))})")
     _in_project(out, pipeline, job)
     out.close()
     for _ in range(depth):
@@ -197,7 +300,9 @@ def _post(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.open("post")
     out.open("always")
     for report in job.reports:
-        path = pipeline.at(report.path.replace("{python}", "${PYTHON}"))
+        path = pipeline.at(
+            report.path.replace("{python}", "${PYTHON}").replace("{shard}", "${SHARD}")
+        )
         text = qq(path) if job.matrix else q(path)
         if report.kind == "junit":
             out.line(f"junit allowEmptyResults: true, testResults: {text}")
@@ -205,6 +310,7 @@ def _post(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
             out.line(f"recordCoverage tools: [[parser: 'COBERTURA', pattern: {text}]]")
     for art in job.artifacts:
         name = f"{art.name}-{pipeline.id(job.name, '-')}" + ("-${PYTHON}" if job.matrix else "")
+        name += "-${SHARD}" if job.shards > 1 else ""
         name_text = qq(name) if job.matrix else q(name)
         files = q(pipeline.at(art.path + "/**"))
         out.line(f"stash name: {name_text}, includes: {files}, allowEmpty: true")
@@ -239,7 +345,7 @@ def _job_body(out: _Out, pipeline: CIPipeline, job: CIJob, *, in_matrix: bool = 
     out.open("options")
     out.line(f"timeout(time: {job.timeout_minutes}, unit: 'MINUTES')")
     out.close()
-    _environment(out, job)
+    _environment(out, pipeline, job)
     _steps(out, pipeline, job)
     _post(out, pipeline, job)
 
@@ -256,6 +362,11 @@ def _job(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.line("name 'PYTHON'")
     out.line("values " + ", ".join(q(py) for py in job.matrix))
     out.close()
+    if job.shards > 1:  # PYTHON x SHARD: each shard of each Python is a cell
+        out.open("axis")
+        out.line("name 'SHARD'")
+        out.line("values " + ", ".join(q(k) for k in job.shard_numbers))
+        out.close()
     out.close()
     _agent(out, pipeline, job)
     out.open("stages")
@@ -267,9 +378,10 @@ def _job(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
     out.close()
 
 
-def _head(out: _Out, header: Sequence[str]) -> None:
+def _head(out: _Out, header: Sequence[str], pipelines: Sequence[CIPipeline]) -> None:
     """The header comment, then the pipeline's opening: no agent of its own (each stage
-    takes one), its options and environment."""
+    takes one), its options, the NOXOPS_FORCE parameter when jobs keep records, and its
+    environment."""
     for line in header:
         out.line(f"// {line}")
     out.open("pipeline")
@@ -278,6 +390,13 @@ def _head(out: _Out, header: Sequence[str]) -> None:
     out.line("buildDiscarder(logRotator(numToKeepStr: '30'))")
     out.line("disableConcurrentBuilds()")
     out.close()
+    if any(_cached(p, job) and job.records for p in pipelines for job in p.jobs):
+        out.open("parameters")
+        force = "Run every stage in full: replay nothing from the noxops records"
+        out.line(
+            f"booleanParam(name: 'NOXOPS_FORCE', defaultValue: false, description: {q(force)})"
+        )
+        out.close()
     out.open("environment")
     out.line("CI = 'true'")
     out.line("PIP_DISABLE_PIP_VERSION_CHECK = '1'")
@@ -317,7 +436,7 @@ def _stages(out: _Out, pipeline: CIPipeline) -> None:
 def render(pipeline: CIPipeline) -> str:
     """The ``Jenkinsfile`` text."""
     out = _Out()
-    _head(out, pipeline.header)
+    _head(out, pipeline.header, [pipeline])
     out.open("stages")
     _stages(out, pipeline)
     out.close()
@@ -340,7 +459,7 @@ def render_many(pipelines: Sequence[CIPipeline], header: Sequence[str]) -> str:
     every project), and when the build has no changelog: a branch's or pull request's first
     build, a rebuild, where ``changeset`` alone would run nothing."""
     out = _Out()
-    _head(out, header)
+    _head(out, header, pipelines)
     out.open("stages")
     out.open(f"stage({q(CHANGES_STAGE)})")
     out.line("agent any")

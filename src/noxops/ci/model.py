@@ -20,6 +20,15 @@ When jobs run (the same on every provider, and what docs/ci.md states):
   branch and the deploy branches, and on ``v*`` tags: never for a pull request or a
   feature/release/hotfix branch, so only those refs build and push images;
 - a ``deploy-<env>`` job runs only on pushes to the branch ``deploy_branches`` maps to it.
+
+Check jobs whose stage can replay its last completed run (its declaration names its inputs:
+lint, type, tests, ...) restore the session records (``reports/fingerprints/``) from the
+provider's cache before their session and save them after it passed, and run with
+``--changed-only`` where ``[tool.noxops.ci] replay`` says; whether anything is replayed is
+noxops.changed's decision, from the fingerprint, never the cache key's. With
+``[tool.noxops.tests] shards = N`` the tests job runs each Python's suite as N jobs
+(``-- --shard K/N``), which restore the per-test durations the coverage job saves after
+combining a complete set.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Optional
 
 from noxops.ci.config import CI_STAGES
@@ -65,6 +75,10 @@ INPUTS_PREFIX = "inputs: "
 RELEASE_STAGES = ("build", "smoke")
 # The report gate's job; the other jobs of its CI stage (notify, sonar) run after it.
 REPORT_JOB = "report"
+# The stage whose matrix jobs [tool.noxops.tests] shards splits (noxops.shards), and the one
+# that combines a complete set of shards (and records their durations for the next split).
+SHARDED = "tests"
+COMBINES = "coverage"
 # The tags that release (every provider matches this prefix).
 TAG_PREFIX = "v"
 # The oldest Python nox runs on: a matrix job for an older one runs nox on a second
@@ -186,6 +200,17 @@ class CIJob:
     # The checkout needs the whole history and its tags: the build of a project whose version
     # comes from git (hatch-vcs, setuptools-scm) would otherwise get a wrong one.
     full_history: bool = False
+    # Its stage can replay its last completed run (its declaration names its inputs): the job
+    # restores the session records (CIPipeline.records) from the provider's cache before its
+    # session and saves them after it, and runs with --changed-only where CIPipeline.replay
+    # says (noxops.changed decides, from the fingerprint, whether anything is replayed).
+    records: bool = False
+    # A matrix job split into this many jobs per Python, each running one shard of its suite
+    # (``-- --shard K/N``: noxops.shards); the coverage job combines a complete set.
+    shards: int = 1
+    # The per-test durations the shards are split by (CIPipeline.durations): the shard jobs
+    # restore them, the job that combines a complete set (coverage) saves them.
+    durations: Literal["", "restore", "save"] = ""
 
     @property
     def below_nox_floor(self) -> bool:
@@ -201,12 +226,23 @@ class CIJob:
             return f"{self.name}-{python}"
         return self.name
 
-    def nox_argv(self, python: str | None = None) -> list[str]:
-        """The one command the job runs."""
+    def nox_argv(self, python: str | None = None, shard: str | None = None) -> list[str]:
+        """The one command the job runs; for a sharded job ``shard`` is the shard's number
+        (a provider variable)."""
         argv = ["nox", "--no-dependencies", "-s", *self.before, self.session(python)]
-        if self.args:
-            argv += ["--", *self.args]
+        args = list(self.args)
+        if self.shards > 1:
+            if shard is None:
+                raise ValueError(f"{self.name} runs in shards: give the shard")
+            args = ["--shard", f"{shard}/{self.shards}", *args]
+        if args:
+            argv += ["--", *args]
         return argv
+
+    @property
+    def shard_numbers(self) -> list[str]:
+        """The shards' numbers, as the matrix axis lists them ([] for a job not split)."""
+        return [str(k) for k in range(1, self.shards + 1)] if self.shards > 1 else []
 
 
 @dataclass(frozen=True)
@@ -239,6 +275,14 @@ class CIPipeline:
     # changes run them; () runs them on every event, as a project alone in its repository.
     key: str = ""
     changes: tuple[str, ...] = ()
+    # [tool.noxops.ci] replay: where the check jobs run with --changed-only ("branches":
+    # pull/merge requests and branches other than ``branches``; "always"; "never": no cache).
+    replay: str = "never"
+    # The folder (from the project's) of the session records the cache carries, and the
+    # folders (a glob) of the tests' per-test durations the shards are split by.
+    records: str = "reports/fingerprints/"
+    durations: str = "reports/fingerprints/*.shards/"
+    jenkins_cache: str = ""  # [tool.noxops.ci] jenkins_cache: the agents' records folder
 
     def at(self, path: str) -> str:
         """``path`` (relative to the project folder) as the provider reads it: from the
@@ -522,7 +566,10 @@ def _draft(name: str, st: Stage, stage: str, config: Config) -> list[CIJob]:
         optional_secrets=st.ci.secret_names(config),
         run_always=stage == "report",
         timeout_minutes=math.ceil(st.timeout(config) / 60.0) + 10,
+        records=ci.replay != "never" and _replayable(st, config),
     )
+    if name == SHARDED and st.python == "matrix" and config.tests.shards > 1:
+        job = _sharded(job, config.tests.shards)
     if st.ci.services:
         services = _services(config)
         job = _replace(job, services=services, env=(PROVIDER_ENV,) if services else ())
@@ -560,6 +607,33 @@ def _draft(name: str, st: Stage, stage: str, config: Config) -> list[CIJob]:
         for session, env in _expand_deploy(name, config)
         if env in env_branch  # no branch deploys it: left to people running nox
     ]
+
+
+def _replayable(st: Stage, config: Config) -> bool:
+    """Whether ``--changed-only`` can replay the stage's last run (noxops.changed): its
+    declaration names the files it reads, and it can tell them with this configuration (not
+    the security stage while it audits dependencies, whose advisories change daily)."""
+    if st.inputs is None:
+        return False
+    try:
+        st.inputs(config)
+    except (LookupError, OSError):
+        return False
+    return True
+
+
+def _sharded(job: CIJob, count: int) -> CIJob:
+    """The tests job split into ``count`` shard jobs per Python: each writes its own JUnit
+    (``junit-3.12-shard2.xml``, published as the job's) and no per-Python coverage XML (a
+    shard's figure is not the Python's: the coverage job combines the set)."""
+    from noxops import shards
+
+    reports = tuple(
+        dataclasses.replace(r, path=shards.file_name(r.path, "{shard}"))
+        for r in job.reports
+        if r.kind == "junit"
+    )
+    return _replace(job, shards=count, reports=reports, durations="restore")
 
 
 def _with_needs(drafts: list[CIJob], chosen: Mapping[str, Stage]) -> list[CIJob]:
@@ -636,6 +710,8 @@ def _configured(name: str, config: Config) -> bool:
 def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
     """The pipeline for ``config`` from the declared ``stages`` (what :func:`noxops.sessions`
     registers: ``STAGES.for_config(config)``)."""
+    from noxops import changed, shards
+
     ci = config.ci
     chosen = {
         name: st
@@ -660,6 +736,8 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
         for i, job in enumerate(drafts):  # smoke, and load beside it: the built image
             if job.stage == "smoke" and job.docker:
                 drafts[i] = _replace(job, handover="load")
+    if any(j.durations == "restore" for j in drafts):  # the set's durations, for the next split
+        drafts = [_replace(j, durations="save") if j.name == COMBINES else j for j in drafts]
     pipeline_jobs = _release_followers(_with_needs(drafts, chosen))
 
     # Downloads: the artifacts of every job this one (transitively) needs.
@@ -680,6 +758,10 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
         other_branches=tuple(ci.branches),
         jenkins_submitter=ci.jenkins_submitter,
         notify_stage="notify" in chosen,
+        replay=ci.replay,
+        records=_below_reports(config, changed.record_path(config, "x").parent) + "/",
+        durations=_below_reports(config, shards.durations_path(config, "*").parent) + "/",
+        jenkins_cache=ci.jenkins_cache.rstrip("/"),
     )
     final: list[CIJob] = []
     for job in draft.jobs:
@@ -690,6 +772,11 @@ def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
                     kinds.setdefault(art.name, art)
         final.append(_replace(job, downloads=tuple(kinds.values())))
     return _replace_pipeline(draft, jobs=tuple(final))
+
+
+def _below_reports(config: Config, path: Path) -> str:
+    """``path`` (under the reports folder) from the project's folder, as CI files name it."""
+    return f"{config.reports_dir.rstrip('/')}/{path.relative_to(config.reports).as_posix()}"
 
 
 def _release_followers(jobs: list[CIJob]) -> tuple[CIJob, ...]:
