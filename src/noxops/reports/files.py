@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-from xml.etree import ElementTree  # nosec B405 - reports our own tools just wrote
+from typing import TYPE_CHECKING, Any
 
 from noxops.reports.model import ReadProblem
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree  # nosec B405
 
 __all__ = ["display", "mtime", "read_json", "read_text", "read_xml", "relative"]
 
@@ -71,6 +73,9 @@ def read_json(path: Path, root: Path, expect: type = dict) -> Any:
 
 
 def read_xml(path: Path, root: Path) -> ElementTree.Element:
+    # Imported here: the session records read JSON only, in every nox process.
+    from xml.etree import ElementTree  # nosec B405 - reports our own tools just wrote
+
     text = read_text(path, root)
     try:
         return ElementTree.fromstring(text)  # noqa: S314  # nosec B314 - our tools' output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from noxops.coveragerc import report_precision
@@ -61,6 +60,8 @@ def coverage_precision(config: Config) -> int:
     threshold = fail_under(config)
     digits = 0
     if threshold != int(threshold):
+        from decimal import Decimal  # here: a session rarely needs it, and every one loads this
+
         exponent = Decimal(percent_text(threshold)).as_tuple().exponent
         digits = -exponent if isinstance(exponent, int) else 0
     return max(report_precision(config), digits)

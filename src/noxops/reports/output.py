@@ -9,22 +9,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Optional
 
-from noxops.ci import providers
-from noxops.masking import mask_data, register_environ
-from noxops.reports.collect import build_report
-from noxops.reports.files import display
-from noxops.reports.github import annotation_commands, append_step_summary
-from noxops.reports.gitlab import code_quality
-from noxops.reports.html import render_html
-from noxops.reports.model import Report
-from noxops.reports.sarif import sarif
-from noxops.reports.sonar import sonar_properties
-from noxops.reports.summary import summary
-from noxops.reports.terminal import render, use_colour
-
 if TYPE_CHECKING:
     from noxops.config import Config
     from noxops.reports.collect import Stages
+    from noxops.reports.model import Report
+
+# The report's own modules (gathering, HTML, SARIF, the CI providers, ...) are imported by the
+# functions below, when a report is made: the report and notify stages import this module for
+# OUTPUT_FILES, and every nox process (one per session under `nox -j`) loads every stage.
 
 __all__ = ["OUTPUT_FILES", "run_report", "write_outputs"]
 
@@ -52,6 +44,14 @@ def write_outputs(
     report: Report, config: Config, stages: Stages, env: Optional[Mapping[str, str]] = None
 ) -> dict[str, Path]:
     """Write every file output (and the GitHub step summary when it is set); returns them."""
+    from noxops.ci import providers
+    from noxops.reports.github import append_step_summary
+    from noxops.reports.gitlab import code_quality
+    from noxops.reports.html import render_html
+    from noxops.reports.sarif import sarif
+    from noxops.reports.sonar import sonar_properties
+    from noxops.reports.summary import summary
+
     env = os.environ if env is None else env
     folder = config.reports
     paths = {kind: folder / name for kind, name in OUTPUT_FILES.items()}
@@ -78,6 +78,13 @@ def run_report(
 ) -> int:
     """Gather the ``stages``' checks, gate, print the table (and GitHub annotations), write the
     files: the exit code."""
+    from noxops.ci import providers
+    from noxops.masking import mask_data, register_environ
+    from noxops.reports.collect import build_report
+    from noxops.reports.files import display
+    from noxops.reports.github import annotation_commands
+    from noxops.reports.terminal import render, use_colour
+
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
     register_environ(env)
