@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
-from xml.etree import ElementTree  # nosec B405 - reports our own tools just wrote
+from typing import TYPE_CHECKING, Optional
 
 from noxops.reports.files import display, read_xml, relative
 from noxops.reports.model import Finding, ReadProblem
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree  # nosec B405
 
 __all__ = ["FailedCase", "Suite", "durations", "mypy_findings", "read_junit"]
 
@@ -66,17 +68,27 @@ def _float(text: Optional[str]) -> float:
         return 0.0
 
 
-def _case_name(case: ElementTree.Element, root: Path, files: set[str]) -> str:
+def _case_name(
+    case: ElementTree.Element, root: Path, files: set[str], known: Optional[dict[str, str]] = None
+) -> str:
     """The test's id as pytest names it (``tests/test_calc.py::TestAdd::test_one``) when its
-    file is known (in the traceback, or in the project), else JUnit's ``classname::name``."""
+    file is known (in the traceback, or in the project), else JUnit's ``classname::name``.
+    ``known`` keeps each classname's answer for the next test of the same class or file (a
+    report of 2,000 tests asks the file system once per file, not once per test)."""
     classname = case.get("classname", "")
     name = case.get("name", "?")
-    parts = classname.split(".") if classname else []
-    for cut in range(len(parts), 0, -1):
-        file = "/".join(parts[:cut]) + ".py"
-        if file in files or (root / file).is_file():
-            return "::".join([file, *parts[cut:], name])
-    return f"{classname}::{name}" if classname else name
+    prefix = None if known is None else known.get(classname)
+    if prefix is None:
+        prefix = classname
+        parts = classname.split(".") if classname else []
+        for cut in range(len(parts), 0, -1):
+            file = "/".join(parts[:cut]) + ".py"
+            if file in files or (root / file).is_file():
+                prefix = "::".join([file, *parts[cut:]])
+                break
+        if known is not None:
+            known[classname] = prefix
+    return f"{prefix}::{name}" if prefix else name
 
 
 def _message(problem: ElementTree.Element, text: str) -> str:
@@ -142,8 +154,9 @@ def durations(path: Path, root: Path) -> dict[str, float]:
     shards, :mod:`noxops.shards`); a test reported twice (an error at teardown) adds up."""
     root_el = read_xml(path, root)
     found: dict[str, float] = {}
+    known: dict[str, str] = {}
     for case in _cases(root_el):
-        name = _case_name(case, root, set())
+        name = _case_name(case, root, set(), known)
         found[name] = found.get(name, 0.0) + _float(case.get("time"))
     return found
 
