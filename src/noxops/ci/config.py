@@ -208,7 +208,7 @@ class CIConfig:
             "the provider's cache: 'branches' (pull/merge requests and branches other than the "
             "default and deploy branches; those and tags run in full and refresh the records), "
             "'always', or 'never' (the checks run in full and cache no records). "
-            "NOXOPS_FORCE=1 runs everything in full (docs/ci.md#records-and-replays)."
+            "NOXOPS_FORCE=1 runs everything in full (docs/ci.md#replays-and-shards-in-ci)."
         ),
     )
     jenkins_cache: str = option(
