@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from noxops.config import Config
     from noxops.reports.sessions import Recorder
-    from noxops.stages.base import Stage
+    from noxops.stages.base import EnvPlan, Stage
 
 __all__ = [
     "FLAG",
@@ -198,6 +198,20 @@ def _environment(session: nox.Session) -> dict[str, Any]:
     }
 
 
+def _install_ahead(session: nox.Session, plan: EnvPlan, config: Config) -> None:
+    """Install the stage's planned environment before its fingerprint is taken: the installed
+    distributions are one of its inputs, and a CI job's environment is fresh (its record was
+    made from an installed one: a fresh environment would never match it)."""
+    from noxops import envguard
+    from noxops.errors import NoxopsError
+
+    try:
+        calls = plan(config, None if session.python is None else str(session.python))
+    except NoxopsError:
+        return  # the stage says so itself, in one line
+    envguard.install_ahead(session, list(calls))
+
+
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
@@ -314,6 +328,8 @@ def tracking(
     wanted = requested(session, config)
     force = forced(session)
     show = wanted or bool(os.environ.get("CI"))
+    if wanted and st.inputs is not None and st.env is not None:
+        _install_ahead(session, st.env, config)
     try:
         before = stage_inputs(session, st, config)
     except (LookupError, OSError) as exc:

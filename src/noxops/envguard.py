@@ -19,7 +19,7 @@ from noxops.fingerprint import EnvRecord, base_parts, digest, install_key
 if TYPE_CHECKING:
     from noxops.noxapi import VirtualEnv
 
-__all__ = ["GuardedSession", "guard", "requested_interpreter"]
+__all__ = ["GuardedSession", "guard", "install_ahead", "requested_interpreter"]
 
 
 def requested_interpreter(venv: VirtualEnv) -> str:
@@ -114,12 +114,29 @@ class GuardedSession(nox.Session):  # type: ignore[misc]
     def __init__(self, session: nox.Session, guard: Optional[_Guard]) -> None:
         super().__init__(noxapi.session_runner(session))
         self.noxops_guard = guard
+        # Install calls made ahead of the stage (install_ahead), which the stage makes again.
+        self.noxops_ahead: list[tuple[str, ...]] = []
 
     def install(self, *args: str, **kwargs: Any) -> None:
+        if self.noxops_ahead and not kwargs and self.noxops_ahead[0] == args:
+            self.noxops_ahead.pop(0)  # made ahead, in this order: nothing left to do
+            return
+        self.noxops_ahead.clear()
         if self.noxops_guard is None:
             super().install(*args, **kwargs)
             return
         self.noxops_guard.install(super().install, args, kwargs)
+
+
+def install_ahead(session: nox.Session, calls: list[tuple[str, ...]]) -> None:
+    """Make a stage's planned install ``calls`` before it runs (``--changed-only`` fingerprints
+    the installed environment, and a CI job's is fresh); the stage's own identical calls, in
+    the same order, then install nothing twice."""
+    if not isinstance(session, GuardedSession):
+        return
+    for args in calls:
+        session.install(*args)
+    session.noxops_ahead = [tuple(args) for args in calls]
 
 
 def guard(session: nox.Session) -> nox.Session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +76,20 @@ def test_a_failing_lint_is_replayed_with_its_findings_and_the_report_says_so(
 
     forced = _failed(run_nox(project, "-s", "lint", "--", "--changed-only", "--no-cache"))
     assert "noxops: lint runs: --no-cache" in forced.output, str(forced)
+
+
+def test_a_fresh_environment_replays_as_a_ci_job_does(tmp_path: Path) -> None:
+    """A CI job's environment is new each time (its records come from the cache): the stage's
+    planned environment is installed before its fingerprint is taken, so an unchanged stage
+    replays there too, and the stage installs nothing twice."""
+    project = copy_fixture("broken_project", tmp_path)
+    first = _failed(run_nox(project, "-s", "lint", *ONLY))
+    installs = first.output.count("nox > uv pip install")
+    shutil.rmtree(project / ".nox")  # a fresh job: no environment, the records restored
+    again = _failed(run_nox(project, "-s", "lint", *ONLY))
+    assert "noxops: lint is up to date: unchanged since" in again.output, str(again)
+    assert "replaying its result: failed" in again.output
+    assert again.output.count("nox > uv pip install") == installs  # each call made once
 
 
 HANGING_NOXFILE = """\
