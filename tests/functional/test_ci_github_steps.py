@@ -21,10 +21,16 @@ runner would:
   by the jobs); ``actions/upload-artifact``/``download-artifact`` by copying the folders
   (reports/, dist/, image/) through a host folder, merged as ``merge-multiple`` does;
   ``github/codeql-action/upload-sarif`` is not run (there is no code scanning here);
-- ``${{ ... }}`` in a ``run:``/``env:`` is replaced by the test's values: ``matrix.python``
-  (3.11, one entry of the matrix), ``github.*`` for a push to ``main``, ``secrets.*`` by the
-  empty string GitHub gives for a secret the repository does not have (the example has
-  none); any other expression fails the test, so a new one is noticed;
+  ``actions/cache/restore`` and ``actions/cache/save`` by a host folder of entries by key:
+  restore copies the exact key's entry, else the newest whose key starts with a restore key
+  (none on this first run), save copies the paths (no entry is saved twice);
+- ``${{ ... }}`` in a ``run:``/``env:``/``with:``/``if:`` is evaluated with the test's
+  values: ``matrix.python`` (3.11, one entry of the matrix), ``github.*`` for a push to
+  ``main``, ``secrets.*`` and ``vars.*`` by the empty string GitHub gives for one the
+  repository does not have (the example has none), ``steps.<id>.outputs.*`` of the job's
+  earlier steps, and the functions and operators the generator writes (``hashFiles``,
+  ``format``, ``startsWith``, ``endsWith``, ``!``, ``&&``, ``||``, ``==``); any other name
+  fails the test, so a new one is noticed;
 - the build, smoke and load jobs get the host's Docker socket and docker CLI mounted (a hosted
   runner has both; its job runs on the Docker host, here noxops sees it is in a container and
   joins it to the smoke network).
@@ -43,6 +49,7 @@ test's owner and is removed at the end, also on failure.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -91,6 +98,11 @@ def _docker(*args: str, check: bool = True, timeout: float = 300) -> str:
     return proc.stdout.strip()
 
 
+def _shown(value: object) -> str:
+    """A value as GitHub writes it into a string."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 @dataclass
 class Runner:
     """What the jobs of one workflow run share: its values, network and artifact store."""
@@ -104,12 +116,18 @@ class Runner:
     network: str = ""
     artifacts: Path = field(init=False)
     uv_cache: Path = field(init=False)
+    cache: Path = field(init=False)  # actions/cache's entries, a folder each, by key
+    saved: list[str] = field(default_factory=list)  # their keys, oldest first
+    workspace: Path = field(init=False)  # the running job's (hashFiles reads it)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # its steps', by id
 
     def __post_init__(self) -> None:
         self.artifacts = self.root / "artifacts"
         self.uv_cache = self.root / "uv-cache"
-        self.artifacts.mkdir()
-        self.uv_cache.mkdir()
+        self.cache = self.root / "actions-cache"
+        self.workspace = self.root
+        for folder in (self.artifacts, self.uv_cache, self.cache):
+            folder.mkdir()
 
     def github(self) -> dict[str, str]:
         return {
@@ -120,26 +138,59 @@ class Runner:
             "repository": "acme/service",
             "server_url": "https://github.com",
             "run_id": "1",
+            "run_attempt": "1",
             "workflow": "CI",
             "actor": "ci",
             "workspace": WORKSPACE,
         }
 
     def substitute(self, text: str) -> str:
-        """``text`` with its ``${{ ... }}`` replaced by the test's values."""
+        """``text`` with its ``${{ ... }}`` replaced by their values."""
+        return EXPRESSION_RE.sub(lambda match: _shown(self.evaluate(match[1])), text)
 
-        def value(match: re.Match[str]) -> str:
-            expression = match[1]
-            scope, _, name = expression.partition(".")
-            if scope == "matrix" and name in MATRIX:
-                return MATRIX[name]
-            if scope == "github" and name in self.github():
-                return self.github()[name]
-            if scope == "secrets" and re.fullmatch(r"\w+", name):
-                return ""  # as on GitHub for a secret the repository does not have
-            raise AssertionError(f"the test has no value for ${{{{ {expression} }}}}")
+    def context(self, path: str) -> str:
+        """The value of ``github.ref``, ``matrix.python``, ``steps.<id>.outputs.<name>``..."""
+        scope, _, name = path.partition(".")
+        if scope == "matrix" and name in MATRIX:
+            return MATRIX[name]
+        if scope == "github" and name in self.github():
+            return self.github()[name]
+        if scope in ("secrets", "vars") and re.fullmatch(r"\w+", name):
+            return ""  # as on GitHub for one the repository does not have
+        step, _, output = name.partition(".outputs.")
+        if scope == "steps" and output:
+            return self.outputs.get(step, {}).get(output, "")
+        raise AssertionError(f"the test has no value for {path}")
 
-        return EXPRESSION_RE.sub(value, text)
+    def hash_files(self, *patterns: str) -> str:
+        """hashFiles(): a digest of the files matching ``patterns`` in the job's workspace,
+        "" when none does."""
+        found = sorted({p for pattern in patterns for p in self.workspace.glob(pattern)})
+        files = [p for p in found if p.is_file()]
+        if not files:
+            return ""
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest()
+
+    def evaluate(self, expression: str) -> object:
+        """A ``${{ }}`` expression of the kinds the generator writes, evaluated."""
+        text = re.sub(
+            r"\b(?:github|matrix|secrets|vars|steps)(?:\.[\w-]+)+",
+            lambda m: f"ctx({m[0]!r})",
+            expression,
+        )
+        text = re.sub(r"!(?!=)", " not ", text).replace("&&", " and ").replace("||", " or ")
+        functions = {
+            "ctx": self.context,
+            "hashFiles": self.hash_files,
+            "format": lambda f, *a: re.sub(r"\{(\d+)\}", lambda m: str(a[int(m[1])]), f),
+            "startsWith": lambda a, b: str(a).startswith(str(b)),
+            "endsWith": lambda a, b: str(a).endswith(str(b)),
+            "cancelled": lambda: False,
+        }
+        return eval(text, {"__builtins__": {}}, functions)  # noqa: S307 - the test's own
 
     def runner_env(self) -> dict[str, str]:
         env = {f"GITHUB_{key.upper()}": value for key, value in self.github().items()}
@@ -207,11 +258,52 @@ def _copy_into(source: Path, target: Path) -> None:
     shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
 
 
+def _restore_cache(step: Mapping[str, Any], given: Mapping[str, str], runner: Runner) -> str:
+    """actions/cache/restore: the exact key's entry, else the newest a restore key prefixes;
+    copied into the workspace; its outputs; what the log says."""
+    key = given["key"]
+    prefixes = [line.strip() for line in given.get("restore-keys", "").splitlines() if line]
+    matched = key if key in runner.saved else ""
+    for prefix in prefixes:
+        newer = [k for k in reversed(runner.saved) if k.startswith(prefix)]
+        matched = matched or (newer[0] if newer else "")
+    if step.get("id"):
+        hit = str(matched == key).lower()
+        runner.outputs[str(step["id"])] = {"cache-hit": hit, "cache-matched-key": matched}
+    if not matched:
+        return f"cache not found for {key}"
+    _copy_into(runner.cache / matched, runner.workspace)
+    return f"restored {matched}"
+
+
+def _save_cache(given: Mapping[str, str], runner: Runner) -> str:
+    """actions/cache/save: the paths (globs) from the workspace under the key, once."""
+    key = given["key"]
+    if key in runner.saved:
+        return f"not saved: {key} exists"
+    entry = runner.cache / key
+    for pattern in given["path"].splitlines():
+        for found in runner.workspace.glob(pattern.strip().rstrip("/")):
+            target = entry / found.relative_to(runner.workspace)
+            if found.is_dir():
+                _copy_into(found, target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(found, target)
+    entry.mkdir(exist_ok=True)
+    runner.saved.append(key)
+    return f"saved {key}"
+
+
 def _uses(step: Mapping[str, Any], workspace: Path, runner: Runner, log: list[str]) -> str:
     """Does what the ``uses:`` step would; the shell command left to run in the job, if any."""
     action = str(step["uses"]).split("@")[0]
     given = {str(k): runner.substitute(str(v)) for k, v in (step.get("with") or {}).items()}
-    if action == "actions/checkout":
+    if action == "actions/cache/restore":
+        log.append(_restore_cache(step, given, runner))
+    elif action == "actions/cache/save":
+        log.append(_save_cache(given, runner))
+    elif action == "actions/checkout":
         _copy_into(runner.checkout, workspace)
     elif action == "actions/setup-python":
         return "python --version"
@@ -235,14 +327,17 @@ def _uses(step: Mapping[str, Any], workspace: Path, runner: Runner, log: list[st
     return ""
 
 
-def _if(step: Mapping[str, Any], failed: bool) -> bool:
-    """Whether the step runs; the conditions the generator writes on steps, no others."""
+def _if(step: Mapping[str, Any], failed: bool, runner: Runner) -> bool:
+    """Whether the step runs: its condition evaluated, after a failed step only when the
+    condition asks for a status (``!cancelled()``), as GitHub adds ``success()`` otherwise."""
     condition = str(step.get("if", ""))
     if not condition:
         return not failed
-    if condition.startswith("${{ !cancelled()"):
-        return True
-    raise AssertionError(f"the test cannot evaluate if: {condition}")
+    match = EXPRESSION_RE.fullmatch(condition.strip())
+    expression = match[1] if match else condition
+    if "cancelled()" not in expression and failed:
+        return False
+    return bool(runner.evaluate(expression))
 
 
 def run_job(name: str, job: Mapping[str, Any], workflow: Mapping[str, Any], runner: Runner) -> str:
@@ -272,10 +367,11 @@ def run_job(name: str, job: Mapping[str, Any], workflow: Mapping[str, Any], runn
     base = {**runner.runner_env(), **_env(runner, workflow.get("env"), job.get("env"))}
     log: list[str] = [f"job {name} in {image}"]
     failed = False
+    runner.workspace, runner.outputs = workspace, {}
     try:
         for step in job["steps"]:
             title = runner.substitute(str(step.get("name") or step.get("uses") or step.get("run")))
-            if not _if(step, failed):
+            if not _if(step, failed, runner):
                 log.append(f"--- {title}: skipped")
                 continue
             log.append(f"--- {title}")
@@ -375,6 +471,11 @@ def test_each_github_job_runs_its_steps_green(runner: Runner) -> None:
         if result == "failure"
     }
     assert results == {name: "success" for name in JOBS}, f"logs in {runner.root}: {failed}"
+    # the check jobs saved their records, keyed on the commit and their fingerprints
+    for name in ("lint", "type", "tests"):
+        prefix = f"noxops-{name}-" + ("3.11-" if name == "tests" else "") + runner.commit
+        (key,) = [k for k in runner.saved if k.startswith(prefix)]
+        assert list((runner.cache / key / "reports" / "fingerprints").glob("*.json")), key
     if "build" not in results:
         return
     # the image the smoke job tested is the one the build job made
