@@ -248,8 +248,8 @@ def test_jenkins_keeps_records_in_the_agents_folder_and_a_change_request_reads_i
     lint = _stage(text, "lint")
     assert f"args '-v {cache}:{cache}'" in lint
     assert (
-        "NOXOPS_CHANGED_ONLY = \"${env.TAG_NAME || (env.BRANCH_NAME in ['main', 'develop'])"
-        " ? '0' : '1'}\"" in lint
+        "NOXOPS_CHANGED_ONLY = \"${env.TAG_NAME || ((env.BRANCH_NAME ?: 'main') in ['main',"
+        " 'develop']) ? '0' : '1'}\"" in lint
     )
     restore, nox, save = _sh(lint)
     assert nox == ".ci-venv/bin/nox --no-dependencies -s lint"

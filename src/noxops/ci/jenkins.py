@@ -214,11 +214,13 @@ def _cache_mount(pipeline: CIPipeline, job: CIJob) -> list[str]:
 
 def _changed_only(pipeline: CIPipeline) -> str:
     """``replay = "branches"``: --changed-only (noxops.changed) except on a tag and on the
-    default and deploy branches, which run in full and refresh the records."""
+    default and deploy branches, which run in full and refresh the records (a job that is
+    no multibranch one, without BRANCH_NAME, builds the default branch)."""
     if pipeline.replay == "always":
         return q("1")
     branches = ", ".join(q(b) for b in pipeline.branches)
-    return qq(f"${{env.TAG_NAME || (env.BRANCH_NAME in [{branches}]) ? '0' : '1'}}")
+    branch = f"(env.BRANCH_NAME ?: {q(pipeline.default_branch)})"
+    return qq(f"${{env.TAG_NAME || ({branch} in [{branches}]) ? '0' : '1'}}")
 
 
 def _environment(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
