@@ -5,7 +5,10 @@ wave in ``parallel``, a matrix job as a declarative ``matrix``). Jobs run in the
 a Docker agent (Docker CIPipeline plugin); the integration job starts its services as sidecar
 containers with ``docker.image(...).withRun`` and runs the session ``inside`` the job image,
 linked to them. Reports go through ``junit`` and ``recordCoverage``; later jobs get earlier
-jobs' reports through ``stash``/``unstash``.
+jobs' reports through ``stash``/``unstash``. Stashes do not outlive a build: the check jobs'
+noxops records (and the shards' durations) are kept between builds only in
+``[tool.noxops.ci] jenkins_cache``, a folder on the agents mounted into the job containers,
+one sub-folder per Jenkins job, job and branch; without it every build runs in full.
 """
 
 from __future__ import annotations
