@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
 
@@ -12,7 +13,7 @@ import pytest
 from noxops import masking
 from noxops.errors import NoxopsError
 from noxops.notify.channels import deliver
-from noxops.notify.config import PipelineNotifyConfig
+from noxops.notify.settings import PipelineNotifyConfig
 from noxops.reports.model import Check
 from noxops.services.base import kind, mask_url
 
@@ -113,7 +114,8 @@ def test_masked_data_masks_every_text_of_a_report() -> None:
 # It hid a Slack webhook (its path is the secret) and the SMTP password only in its own result;
 # they are now registered here, so every later line is masked too.
 
-SECRET = "zq-hook-s3cret"  # noqa: S105 - a test webhook's secret path part
+# Unique per run: other tests register common test secrets (like "s3cret") for the process.
+SECRET = f"zq-hook-{uuid.uuid4().hex}"  # a test webhook's secret path part
 PASSWORD = "zq-smtp-passw0rd"  # noqa: S105 - a test credential
 
 
