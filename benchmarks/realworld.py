@@ -49,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from changes import _git_init, download_sdist
 from pipeline import _env, skipped_sessions
 
-from noxops import interpreters
-from noxops.init import _drop_table
+from noxops.commands.init import _drop_table
+from noxops.project import interpreters
 
 __all__ = ["CORPUS", "Check", "Corpus", "main"]
 

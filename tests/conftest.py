@@ -30,7 +30,7 @@ import pytest
 from support.example_ci import build_noxops_wheel
 from support.traces import OWNER_ENV, Traces, traces
 
-from noxops.build import engine
+from noxops.containers import engine
 from noxops.services.docker import engine_problem
 
 RUN_ID = f"t{os.getpid()}-{uuid.uuid4().hex[:6]}"  # this pytest run, in owner labels

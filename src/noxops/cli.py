@@ -12,8 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from noxops.distribution import __version__
 from noxops.errors import NoxopsError
+from noxops.runtime.distribution import __version__
 
 __all__ = ["COMMANDS", "main"]
 
@@ -21,9 +21,9 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: tuple[str, ...] = (
     "noxops.ci.command",
     "noxops.reports.command",
-    "noxops.doctor",
-    "noxops.init",
-    "noxops.reference",
+    "noxops.commands.doctor",
+    "noxops.commands.init",
+    "noxops.commands.reference",
 )
 
 

@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, TypeVar, Union, overload
 
-from noxops.build.config import ImageConfig
-from noxops.ci.config import CIConfig
-from noxops.deploy.config import DeployEnvConfig, environment_names
+from noxops.ci.settings import CIConfig
+from noxops.deploy.settings import DeployEnvConfig, environment_names
 from noxops.errors import ConfigError, NoxopsError
-from noxops.load.config import LoadConfig
-from noxops.notify.config import PipelineNotifyConfig
-from noxops.owned import check_setting
-from noxops.project import Project, read_toml
-from noxops.reports.config import SEVERITIES, ReportConfig
+from noxops.image.settings import ImageConfig
+from noxops.load.settings import LoadConfig
+from noxops.load.slo import SLOConfig
+from noxops.notify.settings import PipelineNotifyConfig
+from noxops.project.owned import check_setting
+from noxops.project.pyproject import Project, read_toml
+from noxops.reports.settings import SEVERITIES, ReportConfig
 from noxops.schema import (
     PYTHON_RE,
     Validator,
@@ -45,8 +46,7 @@ from noxops.schema import (
     python_version,
     time_limit,
 )
-from noxops.services.config import IntegrationConfig
-from noxops.slo import SLOConfig
+from noxops.services.settings import IntegrationConfig
 
 __all__ = [
     "DEFAULT_PYTHONS",
@@ -339,8 +339,8 @@ class Config:
     project_name: str = field(default="", metadata={"internal": True})
     classifiers: tuple[str, ...] = field(default=(), metadata={"internal": True})
     # pyproject.toml as a whole, read once: metadata, dependency groups, build system and the
-    # other tools' tables (noxops.project). Left out of repr: the configuration's repr is part
-    # of what --changed-only compares, and pyproject.toml is compared as a file already.
+    # other tools' tables (noxops.project.pyproject). Left out of repr: the configuration's repr is
+    # part of what --changed-only compares, and pyproject.toml is compared as a file already.
     project: Project = field(default_factory=Project, repr=False, metadata={"internal": True})
     # The tables of sections the project's own stages declare (not fields above), as written:
     # read through settings(), which builds them with their stage's settings class. In repr:
@@ -593,7 +593,7 @@ def load(
 
     ``overrides`` is merged over the table (section by section), as a noxfile may do.
     A missing pyproject or table means all defaults. The rest of the file is kept, read
-    once, as ``config.project`` (:class:`~noxops.project.Project`).
+    once, as ``config.project`` (:class:`~noxops.project.pyproject.Project`).
 
     The sections the declared stages own are validated like noxops's own. A table of a section
     no stage declares is refused, unless the project has a noxfile and ``stages_declared`` is
@@ -663,7 +663,7 @@ def _split(
 
 def _check_places(config: Config, root: Path, file: str) -> None:
     """The settings that say where noxops deletes and overwrites files name places of its
-    own inside the project (:mod:`noxops.owned`), so even `nox -l` refuses them."""
+    own inside the project (:mod:`noxops.project.owned`), so even `nox -l` refuses them."""
     key = "tool.noxops"
     check_setting(root, f"{key}.reports_dir", config.reports_dir, file=file, example="reports")
     reports = root / config.reports_dir

@@ -1,7 +1,7 @@
 """The building blocks of the configuration model: documented keys and their checks.
 
 Every section of ``[tool.noxops]`` is a frozen dataclass whose fields are made with
-:func:`option`; section modules (``noxops.services.config`` and the like) import from here so
+:func:`option`; section modules (``noxops.services.settings`` and the like) import from here so
 that :mod:`noxops.config` can gather them without import cycles. A stage may bring a section
 of its own (``stage(..., settings=...)``): the stage registry tells the model here
 (:func:`section_source`), since the model cannot import the stages that import it.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import field
 from collections.abc import Mapping
+from dataclasses import field
 from typing import Any, Callable, Optional
 
 __all__ = [

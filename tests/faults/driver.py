@@ -1,7 +1,7 @@
 """A run the fault tests interrupt: ``python driver.py MODE [MOMENT SIGNAL]``.
 
 MODE ``smoke`` starts the fault image with a helper container through
-:class:`noxops.build.smoke.RunningService`; ``login`` logs in to a registry (a fake ``docker``
+:class:`noxops.image.smoke.RunningService`; ``login`` logs in to a registry (a fake ``docker``
 CLI on PATH) and pushes; ``kube`` writes the kubeconfig from ``$FAULT_KUBECONFIG`` and opens a
 client with a client key. MOMENT names the ``docker`` subcommand (``create``, ``create#2``,
 ``start``, ``network``, ``push``) during which, 50 ms in, the run sends itself SIGNAL; ``serve``
@@ -34,10 +34,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from noxops import leases
-from noxops.build import engine, runner, smoke
-from noxops.build.auth import Credentials, logged_in
+from noxops.containers import engine, leases
 from noxops.deploy import kube
+from noxops.image import runner, smoke
+from noxops.image.auth import Credentials, logged_in
 from noxops.masking import register_login
 
 IMAGE = os.environ.get("FAULT_IMAGE", "noxops-faults/http:1")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from support.certs import make_ca
 
-from noxops.build import engine
+from noxops.containers import engine
 
 pytestmark = [pytest.mark.slow]
 
@@ -215,7 +215,7 @@ def test_registry_credentials_never_stay_on_disk(
             proc.wait(10)  # dead: its lease's lock is dropped
             out = proc.stdout.read()
         assert _temp_leftovers(leases_dir)  # nothing runs after SIGKILL ...
-        from noxops import leases
+        from noxops.containers import leases
 
         # ... the next run removes it. A child the run was forking when it was killed holds
         # the lease's lock until that child execs or dies (a few ms): there is no proof of
@@ -272,7 +272,7 @@ def test_the_kubeconfig_never_stays_on_disk(leases_dir: Path, signame: str) -> N
             proc.wait(10)
             texts = [proc.stdout.read()]
         assert len(_temp_leftovers(leases_dir)) == 2  # the kubeconfig copy and the key folder
-        from noxops import leases
+        from noxops.containers import leases
 
         leases.reap_dirs()
     else:

@@ -27,7 +27,7 @@ import pytest
 from support.noxrun import copy_fixture, run_nox
 from support.traces import Traces, assert_clean, traces
 
-from noxops import leases
+from noxops.containers import leases
 from noxops.services.local import MARKER, TEMP_PREFIX, LocalRunning, reap_dead_servers
 from noxops.services.postgres import KIND as POSTGRES
 from noxops.services.redis import KIND as REDIS

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from support.noxrun import run_nox
 
-from noxops.build import manifest
 from noxops.deploy import approval
 from noxops.deploy.kube import KubeClient, KubeError, kubeconfig_from_env, load_kubeconfig
+from noxops.image import manifest
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.model import ReadProblem
 from noxops.services.base import kind

@@ -26,9 +26,10 @@ import pytest
 from support.loopback import http_server
 from support.noxrun import copy_fixture, run_nox
 
-from noxops.build import engine, runner
-from noxops.build.auth import Credentials, logged_in
+from noxops.containers import engine
 from noxops.errors import NoxopsError
+from noxops.image import runner
+from noxops.image.auth import Credentials, logged_in
 from noxops.masking import register_login
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -149,8 +150,9 @@ def test_the_login_never_reaches_the_disk_yet_reaches_the_registry(
 
 PUSHER = """
 import os, sys
-from noxops.build import engine, runner
-from noxops.build.auth import Credentials, logged_in
+from noxops.containers import engine
+from noxops.image import runner
+from noxops.image.auth import Credentials, logged_in
 creds = Credentials(sys.argv[1], "bot", os.environ["FAULT_SECRET"], "$FAULT_SECRET")
 with logged_in(creds, os.environ) as env:
     print("CONFIG", env["DOCKER_CONFIG"], flush=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from support.noxrun import copy_fixture, run_nox
 
-from noxops import interpreters
+from noxops.project import interpreters
 
 pytestmark = pytest.mark.slow
 

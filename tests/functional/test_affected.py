@@ -11,7 +11,7 @@ pytest.importorskip("nox")
 
 from support.noxrun import NoxRun, copy_fixture, run_nox, set_noxops
 
-from noxops import interpreters
+from noxops.project import interpreters
 from noxops.reports.junit import read_junit
 
 pytestmark = pytest.mark.skipif(

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from support.noxrun import copy_fixture
 
-from noxops.build import context as build_context
-from noxops.build import runner
 from noxops.config import load
+from noxops.image import context as build_context
+from noxops.image import runner
 
 pytestmark = pytest.mark.docker
 

@@ -22,7 +22,7 @@ import pytest
 from support.loopback import http_server
 from support.noxrun import copy_fixture, run_nox
 
-from noxops.build import engine
+from noxops.containers import engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -20,8 +20,8 @@ import pytest
 from support.noxrun import copy_fixture, run_nox
 from support.traces import smoke_leftovers
 
-from noxops.build import engine
-from noxops.build.smoke import LABEL
+from noxops.containers import engine
+from noxops.image.smoke import LABEL
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -218,8 +218,8 @@ def test_push_is_refused_without_credentials(built: tuple[Path, dict[str, object
 def test_leftovers_of_a_killed_run_are_reaped_and_nothing_else() -> None:
     """A run killed with SIGKILL cannot clean up; the next smoke run removes what it left,
     proven by its released lease, and leaves a live owner's and an unprovable (faked) owner's."""
-    from noxops import leases
-    from noxops.build.smoke import reap_stale
+    from noxops.containers import leases
+    from noxops.image.smoke import reap_stale
 
     def labels(lease: str) -> list[str]:
         return engine.labels_args(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from noxops.ci.model import HEADER
-from noxops.distribution import __version__
+from noxops.runtime.distribution import __version__
 
 FILES = (".github/workflows/ci.yml", ".gitlab-ci.yml", "Jenkinsfile")
 PYPROJECT = """

@@ -28,7 +28,7 @@ from support.gitlab_local import run_pipeline
 # The example's pipeline on a push to main: every job passes. The smoke and load jobs run in
 # a job container that talks to the host's engine through the mounted socket: noxops joins
 # that container to the smoke network and reaches the service by its alias
-# (noxops.build.engine). The example configures no Sonar project and no notifications, so it
+# (noxops.containers.engine). The example configures no Sonar project and no notifications, so it
 # has no sonar or notify job.
 JOBS = [
     "lint", "type", "security", "tests: [3.11]", "coverage", "integration", "build", "smoke",

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from noxops.build import manifest
 from noxops.ci import handover
 from noxops.config import load
 from noxops.errors import NoxopsError
+from noxops.image import manifest
 
 pytestmark = [pytest.mark.docker]
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from support.plugin import write_plugin
 
-from noxops import affected, interpreters
+from noxops.incremental import affected
+from noxops.project import interpreters
 
 pytest.importorskip("coverage")
 

@@ -11,7 +11,7 @@ pytest.importorskip("nox")
 
 from support.noxrun import copy_fixture, run_nox, set_noxops
 
-from noxops import interpreters
+from noxops.project import interpreters
 
 pytestmark = pytest.mark.skipif(
     interpreters.find("3.11") is None, reason="needs Python 3.11 on this machine"

@@ -12,7 +12,7 @@ from support.deploykit import Run, make_project
 from support.fakekube import FakeKube
 
 from noxops.deploy import resources
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy.settings import DeployEnvConfig
 
 V1, V2, V3 = "reg.test/web:1", "reg.test/web:2", "reg.test/web:3"
 

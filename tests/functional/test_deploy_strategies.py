@@ -210,7 +210,7 @@ def test_bluegreen_rollback_within_keep_window_and_after(tmp_path: Path, fake: F
 
 def test_bluegreen_rollback_while_the_old_colour_still_runs(tmp_path: Path, fake: FakeKube) -> None:
     from noxops.deploy import resources
-    from noxops.deploy.config import DeployEnvConfig
+    from noxops.deploy.settings import DeployEnvConfig
 
     run = _bluegreen(tmp_path, fake)
     assert run("production", V1, "--approve").outcome == "deployed"

@@ -17,7 +17,7 @@ import pytest
 from support.noxrun import run_nox
 from support.traces import smoke_leftovers
 
-from noxops.build import engine
+from noxops.containers import engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

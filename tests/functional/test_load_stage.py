@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from support.noxrun import run_nox
 
-from noxops.build import engine
-from noxops.build.engine import SMOKE_LABEL
+from noxops.containers import engine
+from noxops.containers.engine import SMOKE_LABEL
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

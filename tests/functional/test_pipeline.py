@@ -16,7 +16,7 @@ import psutil
 import pytest
 from support.noxrun import copy_fixture, run_nox, set_noxops
 
-from noxops import interpreters
+from noxops.project import interpreters
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,8 @@ pytest.importorskip("nox")
 
 from support.noxrun import installed, matrix_project, run_nox, sections, set_noxops
 
-from noxops import interpreters
-from noxops.fingerprint import ENV_FILE
+from noxops.incremental.fingerprint import ENV_FILE
+from noxops.project import interpreters
 
 OTHER = "3.12"
 SESSIONS = ("-s", "lint", "type", "tests")

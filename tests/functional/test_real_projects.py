@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from support.noxrun import NoxRun, copy_fixture, run_nox, sections
 
-from noxops import distribution
+from noxops.runtime import distribution
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ pytest.importorskip("nox")
 
 from support.noxrun import NoxRun, copy_fixture, run_nox
 
-from noxops import interpreters
+from noxops.project import interpreters
 
 pytestmark = pytest.mark.skipif(
     interpreters.find("3.11") is None, reason="needs Python 3.11 on this machine"

@@ -16,7 +16,7 @@ pytest.importorskip("nox")
 
 from support.noxrun import NoxRun, installed, matrix_project, run_nox, sections
 
-from noxops import interpreters
+from noxops.project import interpreters
 
 OTHER = "3.12"  # the second Python of the matrix; the suite itself runs on 3.11
 

@@ -14,7 +14,7 @@ pytest.importorskip("nox")
 
 from support.noxrun import NoxRun, commit, copy_fixture, git, run_nox
 
-from noxops import interpreters
+from noxops.project import interpreters
 from noxops.reports.cobertura import read_coverage
 
 pytestmark = [

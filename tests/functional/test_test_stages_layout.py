@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from support.noxrun import copy_fixture, run_nox
 
-from noxops import interpreters
 from noxops.config import load
+from noxops.project import interpreters
 from noxops.reports.collect import build_report
 from noxops.stages import STAGES
 

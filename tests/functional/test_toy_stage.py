@@ -22,9 +22,9 @@ import pytest
 from support.noxrun import copy_fixture, run_nox
 
 from noxops.ci.model import build_pipeline
+from noxops.commands.reference import render
 from noxops.config import load
-from noxops.outputs import KINDS
-from noxops.reference import render
+from noxops.reports.outputs import KINDS
 from noxops.stages import STAGES
 
 pytestmark = pytest.mark.slow

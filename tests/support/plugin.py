@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from noxops import affected
+from noxops.incremental import affected
 
 __all__ = ["write_plugin"]
 

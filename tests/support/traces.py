@@ -84,8 +84,8 @@ def assert_clean(before: Traces, timeout: float = 10) -> None:
 
 def smoke_leftovers() -> list[str]:
     """The containers and networks of this test's smoke runs (``org.noxops.smoke.owner``)."""
-    from noxops.build import engine
-    from noxops.build.engine import SMOKE_LABEL as SMOKE
+    from noxops.containers import engine
+    from noxops.containers.engine import SMOKE_LABEL as SMOKE
 
     owner = os.environ.get(OWNER_ENV)
     filters = ["--filter", f"label={SMOKE}"]

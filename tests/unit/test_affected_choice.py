@@ -6,8 +6,8 @@ import json
 import random
 from pathlib import Path
 
-from noxops import affected
 from noxops.config import load
+from noxops.incremental import affected
 
 PYPROJECT = """\
 [project]

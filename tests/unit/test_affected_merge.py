@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from noxops import affected, inject
+from noxops.incremental import affected
+from noxops.runtime import inject
 
 coverage = pytest.importorskip("coverage")
 

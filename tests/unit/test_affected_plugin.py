@@ -1,7 +1,7 @@
 """noxops's pytest plugin and the coverage module it calls are real modules in
 ``noxops/_inject/``, copied into the session's environment: they name the environment
-variables as noxops.affected does, and import without noxops (which the project's environment
-may lack)."""
+variables as noxops.incremental.affected does, and import without noxops (which the project's
+environment may lack)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 from support.plugin import write_plugin
 
-from noxops import affected
+from noxops.incremental import affected
 
-INJECT = Path(affected.__file__).parent / "_inject"
+INJECT = Path(affected.__file__).parents[1] / "_inject"
 
 
 def _constants(path: Path) -> dict[str, object]:

@@ -133,8 +133,9 @@ def test_the_declarations_import_without_nox() -> None:
         "        if name == 'nox' or name.startswith('nox.'):\n"
         "            raise ImportError('nox is not installed here')\n"
         "sys.meta_path.insert(0, NoNox())\n"
-        "import noxops.stages, noxops.reports.collect, noxops.ci.model, noxops.doctor\n"
-        "import noxops.build.runner, noxops.deploy.runner, noxops.changed, noxops.affected\n"
+        "import noxops.stages, noxops.reports.collect, noxops.ci.model, noxops.commands.doctor\n"
+        "import noxops.image.runner, noxops.deploy.runner\n"
+        "import noxops.incremental.changed, noxops.incremental.affected\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=SRC.parent
@@ -144,7 +145,7 @@ def test_the_declarations_import_without_nox() -> None:
 
 # -- nox's internals: only in the seam ---------------------------------------------------------
 
-SEAM = SRC / "noxapi.py"
+SEAM = SRC / "runtime" / "noxapi.py"
 # nox's documented API: the package itself (nox.session, nox.Session, nox.options, ...) and
 # nox.project. Any other module of nox, and any name starting with "_", is nox's own business.
 NOX_PUBLIC_MODULES = {"nox", "nox.project"}
@@ -269,8 +270,8 @@ def test_the_nox_internals_finder_finds_them(tmp_path: Path) -> None:
 
 
 def test_nox_internals_appear_only_in_the_seam() -> None:
-    """noxops.noxapi is the one module that reaches past nox's public API (and checks what it
-    reaches for once, at start-up); everything else asks it."""
+    """noxops.runtime.noxapi is the one module that reaches past nox's public API (and checks what
+    it reaches for once, at start-up); everything else asks it."""
     submodules, seam_names = _nox_submodules(), _seam_internals()
     assert {"_runner", "_queue", "_create_venv"} <= seam_names
     found = {
@@ -297,12 +298,12 @@ def _name_lists(path: Path, names: set[str]) -> list[int]:
 
 
 def test_the_ci_stages_are_listed_once_and_every_list_agrees() -> None:
-    """The CI stages are spelled in one place (noxops.ci.config's ``CIStage``), which the stage
+    """The CI stages are spelled in one place (noxops.ci.settings's ``CIStage``), which the stage
     declarations and the CI model both use; the Jenkins titles cover exactly those."""
     from typing import get_args
 
-    from noxops.ci.config import CI_STAGES, CIStage
     from noxops.ci.jenkins import STAGE_TITLES
+    from noxops.ci.settings import CI_STAGES, CIStage
     from noxops.stages import CI_ORDER
 
     assert CI_STAGES[0] == "quality" and "deploy" in CI_STAGES
@@ -315,8 +316,8 @@ def test_the_ci_stages_are_listed_once_and_every_list_agrees() -> None:
         for path in sorted(SRC.rglob("*.py"))
         if (lines := _name_lists(path, set(CI_STAGES)))
     }
-    assert list(places) == ["ci/config.py"], places
-    assert len(places["ci/config.py"]) == 1, places
+    assert list(places) == ["ci/settings.py"], places
+    assert len(places["ci/settings.py"]) == 1, places
 
 
 # -- no module kept in a string --------------------------------------------------------------------
@@ -324,7 +325,7 @@ def test_the_ci_stages_are_listed_once_and_every_list_agrees() -> None:
 # Code kept in a string that noxops runs elsewhere, and why it stays a string: a real module
 # would be a file to ship and read back for a few lines.
 CODE_IN_STRINGS = {
-    "build/sbom.py": "INSPECT: run with `python -c` by the image's own Python (no file there)",
+    "image/sbom.py": "INSPECT: run with `python -c` by the image's own Python (no file there)",
     "stages/load.py": "locustfile(): the paths to GET written into a 10-line template",
 }
 
@@ -367,7 +368,8 @@ def test_the_code_finder_finds_a_module_in_an_f_string() -> None:
 
 def test_no_module_is_kept_in_a_string() -> None:
     """A module noxops writes into an environment (a pytest plugin, a script) is a real file
-    in ``noxops/_inject/``, linted and type-checked, copied where it runs (noxops.inject)."""
+    in ``noxops/_inject/``, linted and type-checked, copied where it runs (noxops.runtime.inject).
+    """
     held = {}
     for path in sorted(SRC.rglob("*.py")):
         lines = _code_in_strings(path.read_text(encoding="utf-8"))
@@ -422,3 +424,58 @@ def test_ci_provider_variables_are_read_only_by_the_providers() -> None:
         and (names := _variable_names(path) & read)
     }
     assert elsewhere == {}
+
+
+# -- the layout (issue #27 items 3-4; docs/architecture.md draws it) ------------------------
+
+# The public face: what a noxfile, the command line and pytest reach, and what all share.
+ROOT_MODULES = {
+    "__init__", "__main__", "cli", "config", "errors", "masking", "pytest_plugin", "schema",
+}  # fmt: skip
+# Packages at the bottom: they build on these root modules only, so every other may use them.
+BOTTOM = {"containers": {"errors", "masking", "schema"}, "project": {"errors", "masking"}}
+
+
+def _package_imports() -> dict[str, set[str]]:
+    """noxops's first-level package or root module of each module -> those it imports."""
+    modules = _modules()
+
+    def top(name: str) -> str:
+        return name.split(".")[1] if "." in name else name
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        graph.setdefault(top(name), set()).update(
+            top(i) for i in _imports(path, modules) if top(i) != top(name)
+        )
+    return graph
+
+
+def test_at_most_eight_loose_modules_at_the_package_root() -> None:
+    loose = {p.stem for p in SRC.glob("*.py")}
+    assert loose <= ROOT_MODULES and len(ROOT_MODULES) <= 8, sorted(loose - ROOT_MODULES)
+
+
+def test_the_bottom_packages_build_on_the_root_basics_only() -> None:
+    graph = _package_imports()
+    for package, allowed in BOTTOM.items():
+        assert graph[package] <= allowed, (package, sorted(graph[package] - allowed))
+
+
+def test_services_and_the_image_share_the_container_core_and_never_each_other() -> None:
+    graph = _package_imports()
+    assert "image" not in graph["services"] and "services" not in graph["image"]
+    assert "containers" in graph["services"] and "containers" in graph["image"]
+
+
+def test_only_the_command_line_reaches_the_commands() -> None:
+    graph = _package_imports()
+    assert {name for name, imported in graph.items() if "commands" in imported} == set()
+
+
+def test_the_architecture_map_names_every_package() -> None:
+    text = (SRC.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = {p.name for p in SRC.iterdir() if (p / "__init__.py").is_file()}
+    assert packages, SRC
+    missing = {name for name in packages if f"`{name}/`" not in text}
+    assert not missing, f"docs/architecture.md does not describe {sorted(missing)}"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from noxops import inject
+from noxops.runtime import inject
 from noxops.stages.security import CANARY, classify_audit
 
 VULNERABLE_CANARY: dict[str, Any] = {

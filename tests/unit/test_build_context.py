@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from noxops.build.context import describe, prepare
 from noxops.errors import NoxopsError
+from noxops.image.context import describe, prepare
 
 
 def _write(root: Path, name: str, size: int = 1) -> None:

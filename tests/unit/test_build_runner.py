@@ -1,4 +1,4 @@
-"""noxops.build without nox: the build manifest's one reader, and the build runner's commands."""
+"""noxops.image without nox: the build manifest's one reader, and the build runner's commands."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Optional
 
 import pytest
 
-from noxops.build import manifest, runner
-from noxops.build.manifest import Manifest, ManifestError
 from noxops.config import load
 from noxops.errors import NoxopsError
+from noxops.image import manifest, runner
+from noxops.image.manifest import Manifest, ManifestError
 
 DIGEST = "sha256:" + "d" * 64
 SHA = "1a2b3c4" + "0" * 33
@@ -88,8 +88,8 @@ def test_load_of_a_missing_manifest_says_what_to_run(tmp_path: Path) -> None:
 
 
 def test_deploy_uses_the_manifest_reader(tmp_path: Path) -> None:
-    from noxops.deploy.config import DeployEnvConfig
     from noxops.deploy.runner import resolve_image
+    from noxops.deploy.settings import DeployEnvConfig
 
     path = tmp_path / "reports" / "build-manifest.json"
     path.parent.mkdir()

@@ -12,8 +12,9 @@ pytest.importorskip("nox")
 
 import nox
 
-from noxops import changed, fingerprint, noxapi
 from noxops.config import Config, load
+from noxops.incremental import changed, fingerprint
+from noxops.runtime import noxapi
 
 PYPROJECT = """\
 [project]
@@ -209,7 +210,7 @@ def test_a_failed_run_is_replayed_with_its_reports_and_reason_until_forced(tmp_p
     from nox.command import CommandFailed
     from nox.sessions import _SessionQuit
 
-    from noxops.reports.sessions import Recorder
+    from noxops.reports.records import Recorder
 
     config = _project(tmp_path)
     stage = _stage("lint")

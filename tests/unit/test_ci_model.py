@@ -17,8 +17,8 @@ from noxops.ci.model import (
     with_extras,
 )
 from noxops.config import load
-from noxops.distribution import __version__
 from noxops.errors import ConfigError, NoxopsError
+from noxops.runtime.distribution import __version__
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from noxops.ci import github, gitlab, jenkins
 from noxops.ci.model import HANDOVER as HANDOVER_ARGV
 from noxops.ci.model import HEADER, NOX_RUNNER, CIPipeline, build_pipeline
 from noxops.ci.yamldoc import dump
-from noxops.distribution import __version__
+from noxops.runtime.distribution import __version__
 
 yaml = pytest.importorskip("yaml")
 

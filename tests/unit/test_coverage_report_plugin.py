@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support.plugin import write_plugin
 
-from noxops import affected
+from noxops.incremental import affected
 
 coverage = pytest.importorskip("coverage")
 

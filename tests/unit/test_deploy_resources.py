@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from noxops.deploy import alerts, resources
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy.settings import DeployEnvConfig
 
 STRATEGIES = ["rolling", "blue-green", "canary"]
 

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from noxops.config import load
-from noxops.deploy import approval, canary, health, helm, notify, runner
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy import approval, canary, health, helm, runner
 from noxops.deploy.context import DeployResult
 from noxops.deploy.kube import KubeError, api_path, kubeconfig_from_env
+from noxops.deploy.settings import DeployEnvConfig
 from noxops.errors import ConfigError, NoxopsError
+from noxops.notify import deploy as notify
 
 
 def _project(tmp_path: Path, body: str) -> Path:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import pytest
 
-from noxops.build import engine
+from noxops.containers import engine
 
 STAND_IN = """#!/bin/sh
 echo $$ > "$FAKE_DOCKER_DIR/pid.new" && mv "$FAKE_DOCKER_DIR/pid.new" "$FAKE_DOCKER_DIR/pid"

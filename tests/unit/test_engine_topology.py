@@ -11,7 +11,8 @@ from typing import Optional
 
 import pytest
 
-from noxops.build import engine, smoke
+from noxops.containers import engine
+from noxops.image import smoke
 
 FULL_ID = "adb1b470057778cc8c3f010e6ded93ebb9317016b35832dd752ab3873a97d856"
 

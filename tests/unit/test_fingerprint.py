@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("nox")
 
-from noxops import fingerprint
+from noxops.incremental import fingerprint
 
 PYPROJECT = """\
 [build-system]

@@ -1,6 +1,6 @@
 """An install's fingerprint reads ``pyproject.toml`` with the reader ``config.project`` comes
-from (``noxops.project.read_toml``), not a second one of its own (issue #27 item 7): what that
-reader refuses counts by its bytes, the deeply nested file too (the second reader crashed on
+from (``noxops.project.pyproject.read_toml``), not a second one of its own (issue #27 item 7): what
+that reader refuses counts by its bytes, the deeply nested file too (the second reader crashed on
 it with a RecursionError, out of ``session.install``)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from noxops import fingerprint
 from noxops.errors import ConfigError
-from noxops.project import read_toml
+from noxops.incremental import fingerprint
+from noxops.project.pyproject import read_toml
 
 DEEP = '[project]\nname = "deep"\nv = ' + "[" * 5000 + "]" * 5000 + "\n"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from noxops.build import manifest
-from noxops.build.config import ImageConfig
-from noxops.build.image import image_name, oci_labels, project_metadata
 from noxops.config import load
 from noxops.errors import ConfigError, NoxopsError
+from noxops.image import manifest
+from noxops.image.naming import image_name, oci_labels, project_metadata
+from noxops.image.settings import ImageConfig
 
 
 def _project(tmp_path: Path, noxops_table: str = "", project: str = "") -> Path:
@@ -167,7 +167,7 @@ def test_github_output(tmp_path: Path) -> None:
 
 
 def test_push_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    from noxops.build.auth import credentials
+    from noxops.image.auth import credentials
 
     with pytest.raises(NoxopsError, match=r"needs \[tool.noxops.image\] registry"):
         credentials(ImageConfig(), {})
@@ -199,7 +199,7 @@ def test_push_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_posargs() -> None:
-    from noxops.build.runner import build_args, smoke_args
+    from noxops.image.runner import build_args, smoke_args
 
     assert build_args([]).push is None
     assert build_args(["--push"]).push is True
@@ -237,7 +237,7 @@ def test_stages_are_registered_only_with_something_to_build(tmp_path: Path) -> N
 def test_noxops_requirement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sessions install the noxops that runs nox: an override, this checkout, where pip
     installed it from (PEP 610), else the release of the same version."""
-    from noxops import distribution
+    from noxops.runtime import distribution
 
     assert (Path(distribution.requirement({})) / "src" / "noxops").is_dir()  # this checkout
     with pytest.raises(NoxopsError, match="without noxops-"):
@@ -268,7 +268,7 @@ def test_smoke_plugin_hands_the_target_to_tests(tmp_path: Path) -> None:
         "-m",
         "pytest",
         "-p",
-        "noxops.build.smoke_plugin",
+        "noxops.image.smoke_plugin",
         "-p",
         "no:cacheprovider",
     ]

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from noxops.build.sbom import INSPECT, cyclonedx, purl
-from noxops.build.smoke import _env_split, http_status
+from noxops.image.sbom import INSPECT, cyclonedx, purl
+from noxops.image.smoke import _env_split, http_status
 
 INSPECTED = {
     "python": "3.11.2",

@@ -43,11 +43,11 @@ def _under(modules: set[str], names: tuple[str, ...]) -> list[str]:
 
 
 def test_registering_the_sessions_imports_no_heavy_package(tmp_path: Path) -> None:
-    modules = _imported_by("import noxops.registry", tmp_path)
+    modules = _imported_by("import noxops.runtime.declare", tmp_path)
     assert "noxops.stages.report" in modules  # every stage is declared
     assert _under(modules, HEAVY_PACKAGES) == []
 
 
 def test_registering_the_sessions_leaves_the_report_for_when_it_is_made(tmp_path: Path) -> None:
-    modules = _imported_by("import noxops.registry", tmp_path)
+    modules = _imported_by("import noxops.runtime.declare", tmp_path)
     assert _under(modules, AT_USE_ONLY) == []

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from noxops import interpreters
+from noxops.project import interpreters
 
 
 def _fake_python(directory: Path, version: str) -> Path:

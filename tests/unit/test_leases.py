@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from noxops import leases
+from noxops.containers import leases
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +37,7 @@ def test_no_proof_no_death() -> None:
 
 def test_a_sigkilled_owner_is_dead_a_live_one_in_another_process_is_not() -> None:
     code = (
-        "import sys, time; from noxops import leases; "
+        "import sys, time; from noxops.containers import leases; "
         "print(leases.process_lease().id, flush=True); time.sleep(60)"
     )
     with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as proc:

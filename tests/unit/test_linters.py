@@ -14,10 +14,10 @@ import pytest
 from support.noxrun import FIXTURES
 from support.projects import write_project
 
-from noxops import tools
+from noxops.commands.init import detect, noxfile_text
 from noxops.config import load
 from noxops.errors import ConfigError
-from noxops.init import detect, noxfile_text
+from noxops.project import tools
 from noxops.reports.collect import expected_checks, gather
 from noxops.reports.model import ReadProblem
 from noxops.reports.scanners import read_flake8

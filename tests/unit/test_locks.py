@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from noxops import locks, tools
 from noxops.ci.model import build_pipeline
 from noxops.config import load
 from noxops.errors import ConfigError
+from noxops.project import locks, tools
 from noxops.reports.collect import build_report
 from noxops.stages import STAGES
 from noxops.stages.base import project_install

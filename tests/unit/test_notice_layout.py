@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from noxops.deploy import notify
 from noxops.deploy.context import DeployResult
+from noxops.notify import deploy as notify
 from noxops.notify import message
 from noxops.notify.outcome import Outcome
 

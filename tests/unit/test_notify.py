@@ -11,10 +11,10 @@ import pytest
 from support.loopback import SlackSink, smtp_server
 
 from noxops.errors import NoxopsError
-from noxops.notify.config import PipelineNotifyConfig
 from noxops.notify.message import COLOURS, slack_payload
 from noxops.notify.outcome import Outcome, ci_context, read_outcome
 from noxops.notify.pipeline import problems, send_outcome
+from noxops.notify.settings import PipelineNotifyConfig
 from noxops.stages.notify import parse_notify_args
 
 pytest.importorskip("aiosmtpd")

@@ -1,5 +1,5 @@
-"""noxops.noxapi: nox's internals checked once; when they changed, the features that use them
-turn off with one warning line and sessions still run."""
+"""noxops.runtime.noxapi: nox's internals checked once; when they changed, the features that use
+them turn off with one warning line and sessions still run."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ nox_command = pytest.importorskip("nox.command")
 
 import nox  # noqa: E402
 
-from noxops import envguard, noxapi, prepare  # noqa: E402
 from noxops.config import load  # noqa: E402
-from noxops.registry import _make_session, sessions  # noqa: E402
+from noxops.incremental import envguard, prepare  # noqa: E402
+from noxops.runtime import noxapi  # noqa: E402
+from noxops.runtime.declare import _make_session, sessions  # noqa: E402
 from noxops.stages.base import Stage  # noqa: E402
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from noxops.build import manifest, runner
 from noxops.config import Config, load
 from noxops.deploy import runner as deploy
 from noxops.errors import NoxopsError
+from noxops.image import manifest, runner
 from noxops.reports.collect import build_report
 from noxops.reports.html import render_html
 from noxops.reports.model import Check

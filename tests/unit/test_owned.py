@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from noxops import owned
-from noxops.build import packages
-from noxops.build.command import no_install
 from noxops.config import Config, load
 from noxops.errors import ConfigError, NoxopsError
+from noxops.image import packages
+from noxops.image.command import no_install
+from noxops.project import owned
 
 WHEEL = "app-0.1.0-py3-none-any.whl"
 

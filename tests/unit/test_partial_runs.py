@@ -1,6 +1,6 @@
 """Arguments for pytest after ``--`` that keep the suite from running are a partial run
-(:func:`noxops.affected.partial_selection`), so the report never shows their exit code 0 as
-the suite's result."""
+(:func:`noxops.incremental.affected.partial_selection`), so the report never shows their exit code
+0 as the suite's result."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from noxops import affected
+from noxops.incremental import affected
 
 # pytest exits 0 with each of these and runs no test: only fixtures are set up, or shown.
 RUN_NOTHING = ["--setup-only", "--setup-plan", "--fixtures", "--fixtures-per-test"]

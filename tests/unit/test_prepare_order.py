@@ -11,7 +11,8 @@ pytest.importorskip("nox")
 
 import nox
 
-from noxops import fingerprint, noxapi, prepare
+from noxops.incremental import fingerprint, prepare
+from noxops.runtime import noxapi
 
 
 class _Func:

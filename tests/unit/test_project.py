@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from noxops.build.packages import has_build_system
 from noxops.config import iter_options, load
 from noxops.errors import ConfigError
-from noxops.project import Project, thaw
+from noxops.image.packages import has_build_system
+from noxops.project.pyproject import Project, thaw
 from noxops.stages.base import project_install
 from noxops.stages.security import _bandit_config_args
 from noxops.stages.tests import _coverage_source_args, default_groups

@@ -9,12 +9,12 @@ import pytest
 from support.noxrun import FIXTURES
 from support.projects import write_project
 
-from noxops import detect, install, tools
-from noxops.build.context import prepare
+from noxops.commands.init import _drop_table
+from noxops.commands.init import detect as init_detect
 from noxops.config import load
 from noxops.errors import NoxopsError
-from noxops.init import _drop_table
-from noxops.init import detect as init_detect
+from noxops.image.context import prepare
+from noxops.project import detect, install, tools
 from noxops.stages import tests as tests_stage
 from noxops.stages.base import project_install
 from noxops.stages.integration import mapped_env, services_for

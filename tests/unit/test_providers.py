@@ -17,16 +17,16 @@ from typing import Any, Optional, cast
 import pytest
 from fixtures.ci_projects import make_project
 
-from noxops import doctor
-from noxops.build import manifest
-from noxops.build.tags import compute_tags, detect
 from noxops.ci.command import RENDERERS
-from noxops.ci.config import PROVIDERS as CONFIG_PROVIDERS
 from noxops.ci.model import CIPipeline, build_pipeline
 from noxops.ci.providers import CI_PROVIDERS, LOCAL, Provider, RunContext, current
+from noxops.ci.settings import PROVIDERS as CONFIG_PROVIDERS
+from noxops.commands import doctor
 from noxops.config import Config
 from noxops.deploy.approval import approval_source
 from noxops.errors import NoxopsError
+from noxops.image import manifest
+from noxops.image.tags import compute_tags, detect
 from noxops.notify.outcome import ci_context
 
 SHA = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from noxops.cli import main
+from noxops.commands.reference import render
 from noxops.config import iter_options
-from noxops.reference import render
 
 ROOT = Path(__file__).resolve().parents[2]
 

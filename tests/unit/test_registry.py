@@ -11,7 +11,7 @@ import pytest
 nox_registry = pytest.importorskip("nox.registry")
 
 from noxops.config import load  # noqa: E402
-from noxops.registry import sessions  # noqa: E402
+from noxops.runtime.declare import sessions  # noqa: E402
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_sessions_sharing_ports_images_or_reports_run_alone_under_j(
 def test_prepare_ahead_is_on_by_default_and_the_variable_beats_the_configuration(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from noxops import prepare
+    from noxops.incremental import prepare
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.noxops]\n')
     on = load(tmp_path)

@@ -13,9 +13,9 @@ from typing import Optional
 
 import pytest
 
-from noxops.build.auth import HELPER, Credentials, logged_in
 from noxops.config import load
 from noxops.errors import ConfigError
+from noxops.image.auth import HELPER, Credentials, logged_in
 
 SECRET = "planted-helper-3d9f0b"  # noqa: S105 - planted: must never reach the disk
 

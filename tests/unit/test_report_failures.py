@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from noxops import affected
 from noxops.config import Config, load
+from noxops.incremental import affected
 from noxops.reports.collect import build_report
 from noxops.reports.junit import read_junit
 from noxops.reports.model import Check, Report
-from noxops.reports.sessions import read_records, recording
+from noxops.reports.records import read_records, recording
 from noxops.reports.terminal import render
 from noxops.stages import STAGES
 

@@ -1,5 +1,5 @@
-"""Kinds of report file: each declared once (:func:`noxops.outputs.kind`) with its reader and
-how CI publishes it; the report and the CI model read the declaration, so a kind declared in
+"""Kinds of report file: each declared once (:func:`noxops.reports.outputs.kind`) with its reader
+and how CI publishes it; the report and the CI model read the declaration, so a kind declared in
 a project's own module needs no edit of noxops."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from noxops.build.runner import SBOM, SMOKE_JUNIT
 from noxops.ci.model import build_pipeline
 from noxops.config import Config, load
-from noxops.outputs import KINDS, Output, kind
+from noxops.image.runner import SBOM, SMOKE_JUNIT
 from noxops.reports.collect import build_report, findings
 from noxops.reports.files import read_json
 from noxops.reports.model import Finding
+from noxops.reports.outputs import KINDS, Output, kind
 from noxops.stages import CI, STAGES, Stage
 
 

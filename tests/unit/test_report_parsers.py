@@ -12,8 +12,8 @@ import pytest
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.junit import mypy_findings, read_junit
 from noxops.reports.model import ReadProblem
+from noxops.reports.records import read_nox_report
 from noxops.reports.scanners import read_bandit, read_ruff
-from noxops.reports.sessions import read_nox_report
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "report_samples"
 FAILING = SAMPLES / "failing"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from noxops.config import Config, load
-from noxops.reports.sessions import read_records, recording
+from noxops.reports.records import read_records, recording
 
 
 class _Session:

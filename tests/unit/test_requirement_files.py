@@ -1,11 +1,11 @@
-"""Requirements files read for their names and pins (noxops.install): ``-r`` includes are
+"""Requirements files read for their names and pins (noxops.project.install): ``-r`` includes are
 followed once each, however the include spells the path."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from noxops import install
+from noxops.project import install
 
 
 def test_files_that_include_each_other_from_other_folders_are_read_once(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ that run alone, unknown ones first."""
 
 from __future__ import annotations
 
-from noxops.schedule import longest_first
+from noxops.runtime.schedule import longest_first
 
 
 def _names(queue: list[tuple[str, bool]], seconds: dict[str, float]) -> list[str]:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from support.noxrun import FIXTURES
 
-from noxops import init
+from noxops.commands import init
 from noxops.config import load
 from noxops.errors import ConfigError
+from noxops.project.textfile import tomllib
 from noxops.services import usage
 from noxops.stages import provision
 from noxops.stages.provision import integration_paths, mapped_env, project_env
-from noxops.textfile import tomllib
 
 
 def _project(root: Path, noxops: str = "", **files: str) -> Path:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from noxops.containers.engine import SERVICE_LABEL
 from noxops.services.base import Service, ServiceError
 from noxops.services.docker import DockerRunning, engine_problem
 from noxops.services.local import LocalRunning
@@ -142,7 +143,8 @@ def test_docker_redis_starts_answers_and_is_removed(monkeypatch: pytest.MonkeyPa
 
     client = docker.from_env(timeout=10)
     try:
-        left = client.containers.list(all=True, filters={"label": f"noxops.run={running.run_id}"})
+        mine = {"label": f"{SERVICE_LABEL}={running.run_id}"}
+        left = client.containers.list(all=True, filters=mine)
     finally:
         client.close()
     assert left == []

@@ -1,5 +1,6 @@
-"""Shards (noxops.shards and the ``noxops_shard`` pytest plugin): the split balances, is the
-same every time, falls back to file sizes, and on a real pytest run the shards are disjoint and
+"""Shards (noxops.incremental.shards and the ``noxops_shard`` pytest plugin): the split balances,
+is the same every time, falls back to file sizes, and on a real pytest run the shards are disjoint
+and
 together the whole collection; the report shows one check from them all, never a pass when a
 shard is missing."""
 
@@ -18,15 +19,16 @@ from types import ModuleType
 
 import pytest
 
-from noxops import inject, shards
 from noxops.config import Config, load
 from noxops.errors import NoxopsError
+from noxops.incremental import shards
 from noxops.reports.collect import build_report
 from noxops.reports.junit import durations
 from noxops.reports.model import Check
+from noxops.runtime import inject
 from noxops.stages import STAGES
 
-INJECT = Path(shards.__file__).parent / "_inject" / f"{shards.PLUGIN}.py"
+INJECT = Path(shards.__file__).parents[1] / "_inject" / f"{shards.PLUGIN}.py"
 
 
 def _plugin() -> ModuleType:

@@ -13,11 +13,11 @@ import pytest
 
 from noxops.config import load
 from noxops.deploy import canary
-from noxops.deploy.config import DeployEnvConfig
 from noxops.deploy.context import DeployContext
 from noxops.deploy.runner import run
+from noxops.deploy.settings import DeployEnvConfig
 from noxops.errors import ConfigError
-from noxops.slo import SLOConfig, misses
+from noxops.load.slo import SLOConfig, misses
 
 SLO = "[tool.noxops.slo]\np95_latency_ms = 250\nmax_error_ratio = 0.01\nmin_throughput_rps = 20\n"
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from noxops import leases
-from noxops.build import engine
-from noxops.build.smoke import RunningService
+from noxops.containers import engine, leases
+from noxops.image.smoke import RunningService
 
 BUILD_MD = Path(__file__).resolve().parents[2] / "docs" / "build.md"
 

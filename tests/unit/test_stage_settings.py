@@ -15,9 +15,9 @@ from typing import Any, Optional
 
 import pytest
 
+from noxops.commands.reference import render
 from noxops.config import Config, iter_options, load
 from noxops.errors import ConfigError, NoxopsError
-from noxops.reference import render
 from noxops.schema import option, time_limit
 from noxops.stages import STAGES, stage
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from noxops.build.tags import GitRef, compute_tags, detect, sanitize, semver
+from noxops.image.tags import GitRef, compute_tags, detect, sanitize, semver
 
 SHA = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
 S7 = "1a2b3c4"

@@ -25,8 +25,8 @@ PREFIXES = {"dist": "noxops-dist-", "wheelhouse": "noxops-wheelhouse-", "build":
 CHILD = """
 import subprocess, sys
 from pathlib import Path
-from noxops.build import packages, runner
-from noxops.build.command import no_install
+from noxops.image import packages, runner
+from noxops.image.command import no_install
 from noxops.config import load
 
 mode, root = sys.argv[1], Path(sys.argv[2])

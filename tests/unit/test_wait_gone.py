@@ -10,7 +10,7 @@ import sys
 
 import psutil
 
-from noxops.watchdog import wait_gone
+from noxops.runtime.watchdog import wait_gone
 
 SLEEPS = "import time; print('ready', flush=True); time.sleep(120)"
 

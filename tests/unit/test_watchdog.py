@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from noxops.watchdog import Watchdog, stop_children
+from noxops.runtime.watchdog import Watchdog, stop_children
 
 IGNORES_SIGTERM = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
@@ -49,7 +49,7 @@ def test_watchdog_that_does_not_expire_leaves_children_alone() -> None:
 def test_stop_children_with_no_children() -> None:
     # In a process of its own: this one's children are whatever other tests (or a plugin)
     # started, and stop_children() here would count, and stop, them.
-    code = "from noxops.watchdog import stop_children; print(stop_children())"
+    code = "from noxops.runtime.watchdog import stop_children; print(stop_children())"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )

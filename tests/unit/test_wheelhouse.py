@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from noxops.build import packages
-from noxops.build.command import no_install, run_command
 from noxops.config import load
+from noxops.image import packages
+from noxops.image.command import no_install, run_command
 
 # uv comes with noxops on Python 3.10+ only (nox, which runs the build, needs 3.10).
 find_uv_bin = pytest.importorskip("uv", reason="uv installs with noxops on 3.10+ only").find_uv_bin

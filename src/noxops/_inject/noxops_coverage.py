@@ -1,6 +1,6 @@
-"""noxops: the coverage work of a tests run (noxops.affected, noxops.stages.tests).
+"""noxops: the coverage work of a tests run (noxops.incremental.affected, noxops.stages.tests).
 
-Copied into the session's environment (noxops.inject), where coverage is installed (nox's
+Copied into the session's environment (noxops.runtime.inject), where coverage is installed (nox's
 may lack it): called by noxops's pytest plugin at the end of the pytest run, in its process,
 or run as a script by the session (``python noxops_coverage.py <command> ...``), on the
 project's Python (3.9 on), without noxops installed."""

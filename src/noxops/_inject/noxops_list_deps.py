@@ -3,7 +3,7 @@ the dependency audit (noxops.stages.security).
 
 It follows the extras each requirement asks for (``psycopg[binary]`` -> psycopg-binary) and
 leaves out the project's own optional extras. Copied into the session's environment
-(noxops.inject) and run there, on the project's Python (3.9 on), without noxops installed:
+(noxops.runtime.inject) and run there, on the project's Python (3.9 on), without noxops installed:
 ``python noxops_list_deps.py <project name>``."""
 
 from __future__ import annotations

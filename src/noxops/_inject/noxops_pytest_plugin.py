@@ -1,8 +1,9 @@
-"""noxops: per-test coverage contexts, test selection, the run's results (noxops.affected),
-and the per-Python coverage XML, written at the end of the run (noxops.stages.tests).
+"""noxops: per-test coverage contexts, test selection, the run's results
+(noxops.incremental.affected), and the per-Python coverage XML, written at the end of the run
+(noxops.stages.tests).
 
-Copied into the session's environment (noxops.inject) and loaded with ``-p``: it runs in the
-project's pytest, on the project's Python (3.9 on), without noxops installed."""
+Copied into the session's environment (noxops.runtime.inject) and loaded with ``-p``: it runs in
+the project's pytest, on the project's Python (3.9 on), without noxops installed."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 if TYPE_CHECKING:
     import coverage
 
-# The names noxops.affected gives them (a test checks that both say the same).
+# The names noxops.incremental.affected gives them (a test checks that both say the same).
 CONTEXTS_ENV = "NOXOPS_TEST_CONTEXTS"
 SELECT_ENV = "NOXOPS_TEST_SELECT"
 RESULTS_ENV = "NOXOPS_TEST_RESULTS"

@@ -1,7 +1,8 @@
-"""noxops: run one shard of the suite (``nox -s tests-3.12 -- --shard 2/4``, noxops.shards).
+"""noxops: run one shard of the suite (``nox -s tests-3.12 -- --shard 2/4``,
+noxops.incremental.shards).
 
-Copied into the session's environment (noxops.inject) and loaded with ``-p``: it runs in the
-project's pytest, on the project's Python (3.9 on), without noxops installed. The split is
+Copied into the session's environment (noxops.runtime.inject) and loaded with ``-p``: it runs in
+the project's pytest, on the project's Python (3.9 on), without noxops installed. The split is
 made here, after collection, because only pytest knows the test ids: every shard collects the
 whole suite, splits it the same way (deterministic, from the same recorded durations) and
 keeps its own part, so the shards are disjoint and together the whole collection."""
@@ -18,8 +19,8 @@ from typing import Any
 
 import pytest
 
-# The name noxops.shards gives it (a test checks that both say the same). Its value is the
-# path of the plan: {"shard": k, "of": n, "durations": {test id: seconds}, "out": path}.
+# The name noxops.incremental.shards gives it (a test checks that both say the same). Its value is
+# the path of the plan: {"shard": k, "of": n, "durations": {test id: seconds}, "out": path}.
 SHARD_ENV = "NOXOPS_TEST_SHARD"
 
 

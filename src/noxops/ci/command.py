@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from noxops.ci import declared, github, gitlab, jenkins
-from noxops.ci.config import PROVIDERS
 from noxops.ci.model import HEADER, INPUTS_PREFIX, CIPipeline, build_pipeline, header
-from noxops.distribution import __version__
+from noxops.ci.settings import PROVIDERS
 from noxops.errors import NoxopsError
-from noxops.textfile import tomllib
+from noxops.project.textfile import tomllib
+from noxops.runtime.distribution import __version__
 
 if TYPE_CHECKING:
     from noxops.config import Config

@@ -5,11 +5,11 @@ imports) and may define plain ``@nox.session`` functions beside ``noxops.session
 them in the pipeline, ``noxops ci`` loads the project's ``noxfile.py`` in this process, in a
 controlled way:
 
-- ``noxops.sessions()`` only collects (:func:`noxops.registry.collecting`): it registers
+- ``noxops.sessions()`` only collects (:func:`noxops.runtime.declare.collecting`): it registers
   nothing with nox, searches no interpreter and sets no nox option; it records the stages it
   would register, with the noxfile's own ``only``/``exclude``;
 - nox's session registry is emptied for the load and restored after
-  (:func:`noxops.noxapi.isolated_registry`), so plain ``@nox.session`` functions are seen
+  (:func:`noxops.runtime.noxapi.isolated_registry`), so plain ``@nox.session`` functions are seen
   without leaking anywhere;
 - the stages the project's modules declared, the modules the noxfile imported, ``sys.path``
   and the working folder are all put back as they were, whatever happens.
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import noxapi
 from noxops.errors import NoxopsError
+from noxops.runtime import noxapi
 
 if TYPE_CHECKING:
     from noxops.config import Config
@@ -79,7 +79,7 @@ def load(config: Config) -> Declared:
     noxfile = config.root / NOXFILE
     if not noxfile.is_file():
         return Declared(STAGES.for_config(config), (), None)
-    from noxops.registry import collecting
+    from noxops.runtime.declare import collecting
 
     builtin = set(STAGES)
     with _isolated(config.root) as nox_sessions:
@@ -122,7 +122,7 @@ def _isolated(root: Path) -> Iterator[Any]:
     nox's registry, the stages and report file kinds declared meanwhile, ``sys.modules``,
     ``sys.path`` and the working folder. Yields a function returning the sessions registered
     meanwhile."""
-    from noxops.outputs import KINDS
+    from noxops.reports.outputs import KINDS
     from noxops.stages import STAGES
 
     saved_stages = set(STAGES)
@@ -164,7 +164,7 @@ def _plain_sessions(
     registered: Mapping[str, Any], config: Config, taken: set[str]
 ) -> dict[str, Stage]:
     """The noxfile's own ``@nox.session`` functions that CI runs, as stages."""
-    from noxops.prepare import MARK
+    from noxops.incremental.prepare import MARK
     from noxops.stages.base import Stage
 
     placed = config.ci.stages

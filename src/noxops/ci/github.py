@@ -196,8 +196,8 @@ def _save(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
 
 
 def _replay_env(pipeline: CIPipeline, job: CIJob) -> dict[str, str]:
-    """The job's --changed-only (``NOXOPS_CHANGED_ONLY``, read by noxops.changed): off on the
-    default and deploy branches and tags with ``replay = "branches"``; and the repository
+    """The job's --changed-only (``NOXOPS_CHANGED_ONLY``, read by noxops.incremental.changed): off
+    on the default and deploy branches and tags with ``replay = "branches"``; and the repository
     variable that forces a full run."""
     if not job.records:
         return {}

@@ -91,9 +91,11 @@ def _artifacts(pipeline: CIPipeline, job: CIJob) -> dict[str, Any]:
 
 def _needs(pipeline: CIPipeline, job: CIJob) -> list[Any]:
     return [
-        {"job": pipeline.id(name), "optional": True}
-        if pipeline.optional_need(job, name)
-        else pipeline.id(name)
+        (
+            {"job": pipeline.id(name), "optional": True}
+            if pipeline.optional_need(job, name)
+            else pipeline.id(name)
+        )
         for name in job.needs
     ]
 
@@ -129,8 +131,9 @@ def _when_changed(pipeline: CIPipeline, rules: list[dict[str, Any]] | None) -> A
 
 def _replay_line(pipeline: CIPipeline, job: CIJob) -> list[str]:
     """``replay = "branches"``: the job's session runs with --changed-only
-    (``NOXOPS_CHANGED_ONLY``, read by noxops.changed) except on a tag and on the default and
-    deploy branches, which run in full and refresh the records ("always": a job variable)."""
+    (``NOXOPS_CHANGED_ONLY``, read by noxops.incremental.changed) except on a tag and on the
+    default and deploy branches, which run in full and refresh the records ("always": a job
+    variable)."""
     if not job.records or pipeline.replay != "branches":
         return []
     full = ['[ -n "$CI_COMMIT_TAG" ]']

@@ -34,12 +34,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from noxops.build import engine, manifest
-from noxops.build.auth import logged_in, registry_credentials
-from noxops.build.manifest import Manifest
 from noxops.ci import providers
 from noxops.config import load as load_config
+from noxops.containers import engine
 from noxops.errors import NoxopsError
+from noxops.image import manifest
+from noxops.image.auth import logged_in, registry_credentials
+from noxops.image.manifest import Manifest
 
 __all__ = ["ARCHIVE", "PUSHED", "load", "main", "provider_repository", "pull", "save"]
 

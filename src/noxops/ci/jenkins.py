@@ -216,8 +216,8 @@ def _cache_mount(pipeline: CIPipeline, job: CIJob) -> list[str]:
 
 
 def _changed_only(pipeline: CIPipeline) -> str:
-    """``replay = "branches"``: --changed-only (noxops.changed) except on a tag and on the
-    default and deploy branches, which run in full and refresh the records (a job that is
+    """``replay = "branches"``: --changed-only (noxops.incremental.changed) except on a tag and on
+    the default and deploy branches, which run in full and refresh the records (a job that is
     no multibranch one, without BRANCH_NAME, builds the default branch)."""
     if pipeline.replay == "always":
         return q("1")

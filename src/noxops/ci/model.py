@@ -25,7 +25,7 @@ Check jobs whose stage can replay its last completed run (its declaration names 
 lint, type, tests, ...) restore the session records (``reports/fingerprints/``) from the
 provider's cache before their session and save them after it passed, and run with
 ``--changed-only`` where ``[tool.noxops.ci] replay`` says; whether anything is replayed is
-noxops.changed's decision, from the fingerprint, never the cache key's. With
+noxops.incremental.changed's decision, from the fingerprint, never the cache key's. With
 ``[tool.noxops.tests] shards = N`` the tests job runs each Python's suite as N jobs
 (``-- --shard K/N``), which restore the per-test durations the coverage job saves after
 combining a complete set.
@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Optional
 
-from noxops.ci.config import CI_STAGES
-from noxops.distribution import __version__
+from noxops.ci.settings import CI_STAGES
+from noxops.runtime.distribution import __version__
 
 if TYPE_CHECKING:
     from noxops.config import Config
@@ -75,8 +75,8 @@ INPUTS_PREFIX = "inputs: "
 RELEASE_STAGES = ("build", "smoke")
 # The report gate's job; the other jobs of its CI stage (notify, sonar) run after it.
 REPORT_JOB = "report"
-# The stage whose matrix jobs [tool.noxops.tests] shards splits (noxops.shards), and the one
-# that combines a complete set of shards (and records their durations for the next split).
+# The stage whose matrix jobs [tool.noxops.tests] shards splits (noxops.incremental.shards), and
+# the one that combines a complete set of shards (and records their durations for the next split).
 SHARDED = "tests"
 COMBINES = "coverage"
 # The tags that release (every provider matches this prefix).
@@ -203,10 +203,10 @@ class CIJob:
     # Its stage can replay its last completed run (its declaration names its inputs): the job
     # restores the session records (CIPipeline.records) from the provider's cache before its
     # session and saves them after it, and runs with --changed-only where CIPipeline.replay
-    # says (noxops.changed decides, from the fingerprint, whether anything is replayed).
+    # says (noxops.incremental.changed decides, from the fingerprint, whether anything is replayed).
     records: bool = False
     # A matrix job split into this many jobs per Python, each running one shard of its suite
-    # (``-- --shard K/N``: noxops.shards); the coverage job combines a complete set.
+    # (``-- --shard K/N``: noxops.incremental.shards); the coverage job combines a complete set.
     shards: int = 1
     # The per-test durations the shards are split by (CIPipeline.durations): the shard jobs
     # restore them, the job that combines a complete set (coverage) saves them.
@@ -499,9 +499,9 @@ def _env_url(config: Config, env: str) -> Optional[str]:
 
 def _reports(st: Stage, config: Config) -> tuple[PublishedReport, ...]:
     """The report files of ``st`` that CI publishes (test results, coverage, findings), as
-    their kind says (:func:`noxops.outputs.kind`)."""
-    from noxops.outputs import KINDS
+    their kind says (:func:`noxops.reports.outputs.kind`)."""
     from noxops.reports import collect  # noqa: F401 - declares noxops's own kinds
+    from noxops.reports.outputs import KINDS
 
     base = config.reports_dir.rstrip("/")
     published = [(KINDS.get(out.kind), out) for out in st.outputs]
@@ -610,7 +610,7 @@ def _draft(name: str, st: Stage, stage: str, config: Config) -> list[CIJob]:
 
 
 def _replayable(st: Stage, config: Config) -> bool:
-    """Whether ``--changed-only`` can replay the stage's last run (noxops.changed): its
+    """Whether ``--changed-only`` can replay the stage's last run (noxops.incremental.changed): its
     declaration names the files it reads, and it can tell them with this configuration (not
     the security stage while it audits dependencies, whose advisories change daily)."""
     if st.inputs is None:
@@ -626,7 +626,7 @@ def _sharded(job: CIJob, count: int) -> CIJob:
     """The tests job split into ``count`` shard jobs per Python: each writes its own JUnit
     (``junit-3.12-shard2.xml``, published as the job's) and no per-Python coverage XML (a
     shard's figure is not the Python's: the coverage job combines the set)."""
-    from noxops import shards
+    from noxops.incremental import shards
 
     reports = tuple(
         dataclasses.replace(r, path=shards.file_name(r.path, "{shard}"))
@@ -710,7 +710,7 @@ def _configured(name: str, config: Config) -> bool:
 def build_pipeline(config: Config, stages: Mapping[str, Stage]) -> CIPipeline:
     """The pipeline for ``config`` from the declared ``stages`` (what :func:`noxops.sessions`
     registers: ``STAGES.for_config(config)``)."""
-    from noxops import changed, shards
+    from noxops.incremental import changed, shards
 
     ci = config.ci
     chosen = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy.settings import DeployEnvConfig
 
 __all__ = ["prometheus_rule", "rule_groups"]
 

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from noxops.deploy.config import DeployEnvConfig
 from noxops.deploy.kube import KubeClient, api_path
 from noxops.deploy.resources import template_image, to_yaml
+from noxops.deploy.settings import DeployEnvConfig
 from noxops.errors import NoxopsError
 
 __all__ = ["Action", "DeployContext", "DeployFailed", "DeployResult"]

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy.settings import DeployEnvConfig
 from noxops.errors import NoxopsError
 
 __all__ = ["helm_path", "rollback_argv", "run_helm", "split_image", "upgrade_argv"]

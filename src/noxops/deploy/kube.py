@@ -5,7 +5,8 @@ certificates. Tokens, keys and certificates are never printed (they are register
 :mod:`noxops.masking`, and a YAML error never quotes the kubeconfig); key material from a
 kubeconfig is written (mode 0600) into a private temporary folder that
 :meth:`KubeClient.close` removes, on SIGTERM and SIGHUP too, and that the next run removes
-when this one was SIGKILLed (:mod:`noxops.leases`). A bearer token is never sent over plain
+when this one was SIGKILLed (:mod:`noxops.containers.leases`). A bearer token is never sent over
+plain
 ``http://`` to another machine unless ``NOXOPS_KUBE_ALLOW_HTTP=1`` says so.
 """
 
@@ -28,11 +29,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Optional
 
-from noxops import leases
+from noxops.containers import leases
 from noxops.deploy.http import open_url
 from noxops.errors import NoxopsError
 from noxops.masking import register
-from noxops.textfile import NotText, read_utf8
+from noxops.project.textfile import NotText, read_utf8
 
 __all__ = [
     "KubeClient",

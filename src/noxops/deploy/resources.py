@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from noxops.ci.yamldoc import scalar
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy.settings import DeployEnvConfig
 from noxops.errors import NoxopsError
 
 __all__ = [

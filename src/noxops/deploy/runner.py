@@ -18,25 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from noxops.build import revision
-from noxops.build.manifest import Manifest
-from noxops.build.manifest import load as load_manifest
-from noxops.build.manifest import manifest_path
-from noxops.deploy import (
-    alerts,
-    approval,
-    bluegreen,
-    canary,
-    controllers,
-    helm,
-    notify,
-    resources,
-    rolling,
-)
-from noxops.deploy.config import DeployEnvConfig
+from noxops.deploy import alerts, approval, bluegreen, canary, controllers, helm, resources, rolling
 from noxops.deploy.context import DeployContext, DeployFailed, DeployResult
 from noxops.deploy.kube import KubeClient, kubeconfig_from_env, load_kubeconfig
+from noxops.deploy.settings import DeployEnvConfig
 from noxops.errors import NoxopsError
+from noxops.image import revision
+from noxops.image.manifest import Manifest
+from noxops.image.manifest import load as load_manifest
+from noxops.image.manifest import manifest_path
+from noxops.notify import deploy as notify
 
 if TYPE_CHECKING:
     from noxops.config import Config

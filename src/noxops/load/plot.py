@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from noxops.load.figures import Point
-from noxops.slo import SLOConfig
+from noxops.load.slo import SLOConfig
 
 __all__ = ["svg"]
 

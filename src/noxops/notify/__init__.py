@@ -11,9 +11,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from noxops.notify.config import ChannelConfig, PipelineNotifyConfig
     from noxops.notify.outcome import CIContext, Outcome, ci_context, read_outcome
     from noxops.notify.pipeline import problems, send_outcome
+    from noxops.notify.settings import ChannelConfig, PipelineNotifyConfig
 
 __all__ = [
     "CIContext",
@@ -26,7 +26,7 @@ __all__ = [
     "send_outcome",
 ]
 
-# Loaded when first used: every nox process reads the configuration (noxops.notify.config), and
+# Loaded when first used: every nox process reads the configuration (noxops.notify.settings), and
 # only the notify stage and deploys send (smtplib, ssl and urllib take a while to import).
 _WHERE = {
     "ChannelConfig": "config",

@@ -19,7 +19,7 @@ from typing import Callable
 from noxops import masking
 from noxops.deploy.http import open_url
 from noxops.errors import NoxopsError
-from noxops.notify.config import ChannelConfig
+from noxops.notify.settings import ChannelConfig
 
 __all__ = ["deliver", "send_email", "send_slack"]
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Callable
 
 from noxops.notify.channels import deliver
-from noxops.notify.config import PipelineNotifyConfig
 from noxops.notify.message import email_message, slack_payload
 from noxops.notify.outcome import Outcome
+from noxops.notify.settings import PipelineNotifyConfig
 
 __all__ = ["problems", "send_outcome"]
 

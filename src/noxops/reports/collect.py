@@ -2,7 +2,7 @@
 
 Each check is read from its report file, by the reader its kind declares (the kinds of
 noxops's own files are declared here, after :class:`Reader`; a project's stage declares its
-own with :func:`noxops.outputs.kind`), and from its session's record (noxops's own under
+own with :func:`noxops.reports.outputs.kind`), and from its session's record (noxops's own under
 reports/sessions, or nox's ``--report``). A file that cannot be read gives a check that did
 not run, with the reason; a check whose stage is part of the pipeline but left nothing is
 "not run"; a report older than its session's last start is stale and not trusted.
@@ -18,11 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
-from noxops import affected, interpreters
-from noxops.build import revision
-from noxops.build.manifest import Manifest, ManifestError
-from noxops.build.manifest import load as load_manifest
-from noxops.outputs import KINDS, KindReader, kind
+from noxops.image import revision
+from noxops.image.manifest import Manifest, ManifestError
+from noxops.image.manifest import load as load_manifest
+from noxops.incremental import affected
+from noxops.project import interpreters
 from noxops.reports.cobertura import read_coverage
 from noxops.reports.files import display, mtime, read_json, read_text
 from noxops.reports.gate import (
@@ -37,8 +37,9 @@ from noxops.reports.gate import (
 )
 from noxops.reports.junit import Suite, mypy_findings, read_junit
 from noxops.reports.model import Check, Finding, ReadProblem, Report
+from noxops.reports.outputs import KINDS, KindReader, kind
+from noxops.reports.records import SessionRecord, read_nox_report, read_records
 from noxops.reports.scanners import read_bandit, read_flake8, read_pylint, read_ruff
-from noxops.reports.sessions import SessionRecord, read_nox_report, read_records
 
 if TYPE_CHECKING:
     from noxops.config import Config
@@ -336,7 +337,9 @@ class Reader:
         return ""
 
     def junit(self, name: str, session: str, file: str) -> Check:
-        from noxops import shards  # a Python's tests run as shards: one check from them all
+        from noxops.incremental import (
+            shards,  # a Python's tests run as shards: one check from them all
+        )
 
         sharded = shards.read_suite(self.config, session, file)
         if sharded is not None:
@@ -647,7 +650,7 @@ def gather(
 
 
 def _undeclared(name: str) -> KindReader:
-    """The ``read`` of a file of kind ``name``, which no :func:`~noxops.outputs.kind`
+    """The ``read`` of a file of kind ``name``, which no :func:`~noxops.reports.outputs.kind`
     declares: its check is not run, and says why (a file nobody read never passes)."""
 
     def read(reader: Reader, check: str, session: str, file: str) -> Check:
@@ -697,7 +700,7 @@ def _marked(
     """A result ``--changed-only`` replayed says so everywhere it is shown: in its summary, on
     each finding (so in CI annotations, SARIF and Code Quality) and in the JSON; with the
     commit of the run it replays, when its run record (the one that finished then) has it."""
-    from noxops import changed
+    from noxops.incremental import changed
 
     rec = records.get(session)
     if rec is None or rec.replayed_from is None:

@@ -6,7 +6,7 @@ import fnmatch
 import os
 from typing import TYPE_CHECKING
 
-from noxops.coveragerc import report_precision
+from noxops.project.coveragerc import report_precision
 from noxops.reports.model import Check, Finding
 from noxops.reports.scanners import BANDIT_RANK
 

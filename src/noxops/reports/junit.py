@@ -151,7 +151,8 @@ def read_junit(path: Path, root: Path) -> Suite:
 
 def durations(path: Path, root: Path) -> dict[str, float]:
     """Each test's seconds in a JUnit report, by its pytest id (what splits a suite into
-    shards, :mod:`noxops.shards`); a test reported twice (an error at teardown) adds up."""
+    shards, :mod:`noxops.incremental.shards`); a test reported twice (an error at teardown) adds up.
+    """
     root_el = read_xml(path, root)
     found: dict[str, float] = {}
     known: dict[str, str] = {}

@@ -81,7 +81,7 @@ class Check:
     # pass is not the suite's result: the check reads "not run".
     partial: Optional[str] = None
     # A smoke, load or deploy run that used the image of another revision than HEAD's, as
-    # asked by --allow-other-revision: which (noxops.build.revision).
+    # asked by --allow-other-revision: which (noxops.image.revision).
     other_revision: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:

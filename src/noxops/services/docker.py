@@ -4,8 +4,8 @@ The engine is whatever the docker SDK finds (``DOCKER_HOST`` or the local socket
 engines included). Ports are published on 127.0.0.1 when the engine is local. noxops never
 relies on testcontainers' reaper container (Ryuk): every container carries a label unique to
 this run and :meth:`DockerRunning.stop` removes whatever carries it, also when start-up was
-interrupted half way. Each also carries this process's lease id (:mod:`noxops.leases`): the
-next run removes what a SIGKILLed run left, and only that (never a live neighbour's).
+interrupted half way. Each also carries this process's lease id (:mod:`noxops.containers.leases`):
+the next run removes what a SIGKILLed run left, and only that (never a live neighbour's).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import time
 import uuid
 from typing import Any, Optional
 
-from noxops import leases
-from noxops.build.engine import (
+from noxops.containers import leases
+from noxops.containers.engine import (
     LEASE_LABEL,
+    LEGACY_SERVICE_LABEL,
     OWNER_ENV,
     SERVICE_LABEL,
     engine_url,
@@ -106,6 +107,17 @@ def engine_problem(timeout: float = 3.0) -> Optional[str]:
     return None
 
 
+def reap_leftovers() -> None:
+    """Remove what provably dead (SIGKILLed) runs left: their service containers, also those
+    labelled the way releases before 2026-12 did, and their local servers, had they used the
+    local provider."""
+    for label in (SERVICE_LABEL, LEGACY_SERVICE_LABEL):
+        reap_dead(label)
+    from noxops.services.local import reap_dead_servers
+
+    reap_dead_servers()
+
+
 class DockerRunning(Running):
     """One container, removed on stop whatever happened."""
 
@@ -150,10 +162,7 @@ class DockerRunning(Running):
         from testcontainers.core.container import DockerContainer
 
         testcontainers_config.ryuk_disabled = True  # we remove our containers ourselves
-        reap_dead(SERVICE_LABEL)  # what provably dead (SIGKILLed) runs left
-        from noxops.services.local import reap_dead_servers
-
-        reap_dead_servers()  # and their local servers, had they used the local provider
+        reap_leftovers()
         password = secrets.token_urlsafe(12)
         spec = self.kind.container(password)
         container = DockerContainer(self.image, docker_client_kw={"timeout": 60})

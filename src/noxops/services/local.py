@@ -7,8 +7,9 @@ server runs in its own session (process group); stopping it signals the group, w
 what lingers, and removes the folder, so nothing is left behind.
 
 A SIGKILLed run cannot do that, so every server is registered under the run's lease
-(:mod:`noxops.leases`) before it exists: its folder is named ``noxops-svc-<lease id>-<kind>-*``
-and holds ``noxops-service.json`` (lease, kind, port, binary), written before anything is
+(:mod:`noxops.containers.leases`) before it exists: its folder is named ``noxops-svc-<lease
+id>-<kind>-*`` and holds ``noxops-service.json`` (lease, kind, port, binary), written before
+anything is
 spawned; the server writes its pid file inside the folder. :func:`reap_dead_servers` (run
 before every start) stops the servers of provably dead owners and removes their folders: the
 kind's own gentle stop for a process tied to the folder (``pg_ctl stop -m immediate``,
@@ -34,7 +35,8 @@ from typing import IO, Any, Optional
 
 import psutil
 
-from noxops import leases
+from noxops.containers import leases
+from noxops.runtime.watchdog import wait_gone
 from noxops.services.base import (
     Kind,
     LocalSpec,
@@ -45,7 +47,6 @@ from noxops.services.base import (
     kind,
     tail,
 )
-from noxops.watchdog import wait_gone
 
 try:  # POSIX; elsewhere no second reaper is kept out, and nothing is reaped anyway
     import fcntl

@@ -2,7 +2,7 @@
 
 A stage is a function ``(session, config) -> None`` plus its declaration: how nox should
 register it (Pythons, requires, default, timeout), its environment, the files it reads and
-writes, and what its CI job needs. :mod:`noxops.registry` turns the enabled stages into nox
+writes, and what its CI job needs. :mod:`noxops.runtime.declare` turns the enabled stages into nox
 sessions; the report, ``--changed-only``, the CI generator and ``noxops doctor`` read the same
 declarations. Adding a stage is one module that calls :func:`stage`.
 """
@@ -21,8 +21,8 @@ from noxops.stages.base import (
     CI_ORDER,
     STAGES,
     Output,
-    Registry,
     Stage,
+    StageRegistry,
     ordered,
     stage,
     whole_project,
@@ -33,8 +33,8 @@ __all__ = [
     "CI_ORDER",
     "STAGES",
     "Output",
-    "Registry",
     "Stage",
+    "StageRegistry",
     "ordered",
     "stage",
     "whole_project",

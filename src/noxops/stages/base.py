@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union, get_args
 
-from noxops import install, locks, schema
-from noxops.ci.config import CIStage
+from noxops import schema
+from noxops.ci.settings import CIStage
 from noxops.errors import NoxopsError
-from noxops.outputs import Output, OutputKind, report_path
+from noxops.project import install, locks
+from noxops.reports.outputs import Output, OutputKind, report_path
 
 if TYPE_CHECKING:
     import nox
@@ -29,9 +30,9 @@ __all__ = [
     "Install",
     "Output",
     "OutputKind",
-    "Registry",
     "Stage",
     "StageFunc",
+    "StageRegistry",
     "ignore_others",
     "install_plan",
     "ordered",
@@ -48,7 +49,8 @@ __all__ = [
 StageFunc = Callable[["nox.Session", "Config"], None]
 Install = tuple[str, ...]  # the arguments of one ``session.install(...)`` call
 # The install calls, in order, that make a stage's environment, given the configuration and
-# the session's Python. Known before the session starts, so noxops.prepare can build it ahead.
+# the session's Python. Known before the session starts, so noxops.incremental.prepare can build it
+# ahead.
 EnvPlan = Callable[["Config", Optional[str]], list[Install]]
 # The paths a stage reads (besides the project's top-level files, where tool configuration
 # lives), for ``--changed-only``; None means the whole project. Raising LookupError says
@@ -152,7 +154,7 @@ class Stage:
         return own if isinstance(own, str) else config.tools_python
 
 
-class Registry(Mapping[str, Stage]):
+class StageRegistry(Mapping[str, Stage]):
     """The stages noxops knows, in pipeline order: read-only, one declaration per name.
 
     Stages are registered by :func:`stage` (the stage modules, or a project's own module) and
@@ -223,10 +225,10 @@ class Registry(Mapping[str, Stage]):
         return len(self._stages)
 
 
-STAGES = Registry()
+STAGES = StageRegistry()
 schema.section_source(STAGES.sections)  # [tool.noxops.<section>] of the declared stages
 
-# The CI stages in the order a pipeline runs them: noxops.ci.config's one list.
+# The CI stages in the order a pipeline runs them: noxops.ci.settings's one list.
 CI_ORDER: tuple[CIStage, ...] = get_args(CIStage)
 
 
@@ -276,7 +278,7 @@ def stage(
     ci: CI = CI(),
     check: bool = True,
     test_paths: Callable[[Config], list[str]] | None = None,
-    registry: Registry | None = None,
+    registry: StageRegistry | None = None,
 ) -> Callable[[StageFunc], StageFunc]:
     """Declare a stage: its function ``(session, config)``, whose docstring describes it.
 
@@ -370,7 +372,7 @@ def output_owners(stages: Mapping[str, Stage], config: Config) -> dict[str, str]
 def runner_hooks(
     session: nox.Session,
 ) -> tuple[Callable[[Sequence[str], Mapping[str, str]], None], Callable[[Sequence[str]], None]]:
-    """The ``command`` and ``install`` a nox-free runner (``noxops.build.runner``) is handed:
+    """The ``command`` and ``install`` a nox-free runner (``noxops.image.runner``) is handed:
     commands run through ``session.run`` (logged, stoppable), packages through
     ``session.install``."""
 
@@ -390,7 +392,7 @@ def write_json(path: Path, data: Any) -> None:
 
 def run_tool(session: nox.Session, *args: str, **kwargs: Any) -> bool:
     """Run one tool; ``False`` when it failed, so the stage can run its other tools too."""
-    from noxops.noxapi import CommandFailed
+    from noxops.runtime.noxapi import CommandFailed
 
     try:
         session.run(*args, **kwargs)
@@ -410,14 +412,14 @@ def project_install(
     """The arguments installing the project (editable by default), dependency groups and tools.
 
     A project without a build system is not installed: its requirements files are
-    (:mod:`noxops.install`). Groups come from ``[dependency-groups]``, else Poetry's groups.
+    (:mod:`noxops.project.install`). Groups come from ``[dependency-groups]``, else Poetry's groups.
     ``drop`` names distributions left out of the groups (tools a catch-all ``dev`` group
     brings that the session does not need); a tool in ``requirements`` that a group already
     requires is left to the group (the project's pin wins, and it is not asked for twice).
 
     With a lock file (``uv.lock``, ``poetry.lock``, ``pdm.lock``) everything it pins is a
     constraint of the install: the locked version where the lock names a package, resolved
-    where it does not (:mod:`noxops.locks`).
+    where it does not (:mod:`noxops.project.locks`).
 
     Raises :class:`~noxops.errors.NoxopsError` when a named group is not defined or the lock
     cannot be read.
@@ -444,7 +446,7 @@ def project_install(
         args += ["-e", target] if editable else [target]
     for name in install.runtime_requirement_files(project):
         args += ["-r", name]
-    # What the project's lock pins is installed at its version (noxops.locks).
+    # What the project's lock pins is installed at its version (noxops.project.locks).
     return (*args, *group_reqs, *tools, *locks.constraint_args(config.root))
 
 

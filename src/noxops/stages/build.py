@@ -3,17 +3,17 @@
 Registered when there is something to build: a Dockerfile, or a ``[build-system]`` for the
 wheel and sdist. It does not run on a plain ``nox``: the release part of a pipeline is asked
 for by name (``nox -s build smoke``) or listed in ``default_sessions``. The work is
-:func:`noxops.build.runner.run`; this is its nox layer.
+:func:`noxops.image.runner.run`; this is its nox layer.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noxops.build import runner
-from noxops.build.config import ImageConfig
-from noxops.build.manifest import MANIFEST
 from noxops.errors import NoxopsError
+from noxops.image import runner
+from noxops.image.manifest import MANIFEST
+from noxops.image.settings import ImageConfig
 from noxops.stages.base import CI, runner_hooks, stage
 
 if TYPE_CHECKING:

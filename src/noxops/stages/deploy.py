@@ -1,7 +1,7 @@
 """The ``deploy-<env>`` and ``rollback-<env>`` stages, one pair per ``[tool.noxops.deploy.<env>]``.
 
 The static stage registry cannot know the environments, so this module provides
-:func:`expand`, which :mod:`noxops.registry` calls with the loaded configuration to add the
+:func:`expand`, which :mod:`noxops.runtime.declare` calls with the loaded configuration to add the
 per-environment stages. They run without a virtualenv (python="none") and only on request
 (never in a plain ``nox``). Arguments after ``--``: ``--approve``, ``--dry-run``,
 ``--image=<ref>``.

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
-from noxops.distribution import requirement
-from noxops.services.config import IntegrationConfig
+from noxops.runtime.distribution import requirement
+from noxops.services.settings import IntegrationConfig
 from noxops.stages.base import (
     CI,
     Install,

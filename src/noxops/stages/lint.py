@@ -1,5 +1,5 @@
 """The ``lint`` stage (the project's formatter, import sorter and linters, as checks) and
-``fmt`` (the same tools, fixing). Which tools, at which versions: :mod:`noxops.tools`.
+``fmt`` (the same tools, fixing). Which tools, at which versions: :mod:`noxops.project.tools`.
 
 The linters are the project's own: ruff and/or flake8 (with its plugins) here, pylint in its
 own stage; ruff with ruff's defaults only where the project configures none."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from noxops import tools
 from noxops.config import LintConfig
+from noxops.project import tools
 from noxops.stages.base import CI, Install, Output, install_plan, run_tool, stage
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def lint_paths(config: Config) -> list[str]:
 def lint_env(config: Config, python: str | None) -> list[Install]:
     """The lint and fmt environment: the project's formatter and import sorter (ruff, black,
     isort) and its linters (ruff; flake8 with its plugins), at the project's own pinned
-    versions when it pins them (noxops.tools)."""
+    versions when it pins them (noxops.project.tools)."""
     chosen = tools.choices(config)
     linters = tools.linter_names(config)
     names = [tool for tool in ("black", "isort") if tool in (c.tool for c in chosen.values())]

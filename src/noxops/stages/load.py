@@ -7,7 +7,7 @@ and fails when the p95 latency, the error ratio or the throughput misses the SLO
 (``load.json``) and a chart (``load.svg``) go to the report. Registered only when the project
 has a Dockerfile (nor is there a CI job without one). Not part of a plain ``nox``:
 ``nox -s build load``. Like ``smoke``, it refuses a build manifest of another commit than
-HEAD's unless given ``-- --allow-other-revision`` (:mod:`noxops.build.revision`).
+HEAD's unless given ``-- --allow-other-revision`` (:mod:`noxops.image.revision`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from noxops.build.runner import load_enabled
 from noxops.errors import NoxopsError
-from noxops.load.config import LoadConfig
+from noxops.image.runner import load_enabled
 from noxops.load.figures import read_stats
-from noxops.slo import misses
+from noxops.load.settings import LoadConfig
+from noxops.load.slo import misses
 from noxops.stages.base import CI, Output, report_path, stage, write_json
 
 if TYPE_CHECKING:
@@ -69,8 +69,8 @@ def load(session: nox.Session, config: Config) -> None:
 
 def _load(session: nox.Session, config: Config) -> None:
     # Imported here: every nox process loads the stage declarations; few run this one.
-    from noxops.build.revision import allowed
-    from noxops.build.runner import built_image, running_service
+    from noxops.image.revision import allowed
+    from noxops.image.runner import built_image, running_service
     from noxops.load.plot import svg
 
     lc, sc, slo = config.load, config.image.smoke, config.slo

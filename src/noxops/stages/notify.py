@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING, NoReturn
 
 from noxops.errors import NoxopsError
-from noxops.notify.config import PipelineNotifyConfig
+from noxops.notify.settings import PipelineNotifyConfig
 from noxops.reports.output import OUTPUT_FILES
 from noxops.stages.base import CI, stage
 

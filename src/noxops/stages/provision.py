@@ -18,8 +18,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
-from noxops import detect
 from noxops.errors import NoxopsError
+from noxops.project import detect
 
 if TYPE_CHECKING:
     import nox
@@ -41,7 +41,7 @@ __all__ = [
 
 def services_for(config: Config) -> tuple[list[str], str]:
     """The services to start and why: ``[tool.noxops.integration] services``, else those the
-    project's dependencies name (:mod:`noxops.detect`)."""
+    project's dependencies name (:mod:`noxops.project.detect`)."""
     if config.integration.services:
         return list(config.integration.services), "[tool.noxops.integration] services"
     found = detect.services(config.project)
@@ -201,7 +201,7 @@ def provided(
     if not names:
         yield Provided(provider="none")
         return
-    from noxops.noxapi import CommandFailed
+    from noxops.runtime.noxapi import CommandFailed
     from noxops.services.base import ServiceError
     from noxops.services.select import (
         Services,

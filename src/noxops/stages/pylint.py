@@ -1,7 +1,7 @@
 """The ``pylint`` stage: pylint's findings, advisory in the gate unless configured blocking.
 
 On where pylint is the project's linter (it configures pylint, pins it or runs its pre-commit
-hook: :func:`noxops.tools.linters`), else opt-in (``[tool.noxops.pylint] enabled = true``);
+hook: :func:`noxops.project.tools.linters`), else opt-in (``[tool.noxops.pylint] enabled = true``);
 then part of a plain ``nox`` and of CI, so its findings reach every report. pylint runs at
 the version the project pins. The session passes when pylint only found something
 (the gate decides what counts); it fails when pylint itself could not run (fatal error or
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from noxops import tools
 from noxops.config import PylintConfig
+from noxops.project import tools
 from noxops.stages.base import CI, Install, Output, install_plan, project_install, stage
 
 if TYPE_CHECKING:

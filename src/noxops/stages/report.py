@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noxops.reports.config import ReportConfig
 from noxops.reports.output import OUTPUT_FILES, run_report
+from noxops.reports.settings import ReportConfig
 from noxops.stages.base import CI, STAGES, Output, stage
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ the stage unless ``allow_unaudited`` is set.
 
 The evidence is this run's own: pip-audit's earlier outputs are deleted before it runs, a
 pip-audit that leaves no readable report (a crash) is shown and counts as "not audited",
-and ``audit.json`` carries the session's run id (:mod:`noxops.reports.sessions`), which
+and ``audit.json`` carries the session's run id (:mod:`noxops.reports.records`), which
 the report checks against the session's record. Requirements behind extras
 (``psycopg[binary]`` -> psycopg-binary) are audited too.
 """
@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noxops import inject
 from noxops.config import SecurityConfig
 from noxops.masking import mask
 from noxops.reports.gate import bandit_blocking, bandit_limit
 from noxops.reports.model import ReadProblem
 from noxops.reports.scanners import read_bandit
+from noxops.runtime import inject
 from noxops.stages.base import (
     CI,
     Install,

@@ -2,16 +2,16 @@
 
 Registered when there is a Dockerfile (or a configured ``base_url`` of a deployed service).
 It does not run on a plain ``nox`` (see :mod:`noxops.stages.build`). The work is
-:func:`noxops.build.runner.smoke`; this is its nox layer.
+:func:`noxops.image.runner.smoke`; this is its nox layer.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noxops.build import runner
-from noxops.build.config import ImageConfig
 from noxops.errors import NoxopsError
+from noxops.image import runner
+from noxops.image.settings import ImageConfig
 from noxops.stages.base import CI, runner_hooks, stage
 
 if TYPE_CHECKING:

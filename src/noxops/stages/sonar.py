@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from noxops.reports.config import ReportConfig
+from noxops.reports.settings import ReportConfig
 from noxops.reports.sonar import SCANNER, scan
 from noxops.stages.base import CI, STAGES, stage
 

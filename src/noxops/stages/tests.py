@@ -10,11 +10,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import affected, fingerprint, inject, install, shards
 from noxops.config import TestsConfig
-from noxops.coveragerc import coverage_files
 from noxops.errors import NoxopsError
+from noxops.incremental import affected, fingerprint, shards
+from noxops.project import install
+from noxops.project.coveragerc import coverage_files
 from noxops.reports.gate import coverage_precision, fail_under, percent_text
+from noxops.runtime import inject
 from noxops.stages import provision
 from noxops.stages.base import (
     CI,
@@ -180,7 +182,7 @@ def _has_data(data: Path) -> bool:
 )
 def tests(session: nox.Session, config: Config) -> None:
     """Run the unit tests under coverage on each Python of the matrix (one shard of them with
-    ``-- --shard K/N``: noxops.shards)."""
+    ``-- --shard K/N``: noxops.incremental.shards)."""
     py = str(session.python)
     shard = _shard(session, config)
     if shard is not None:  # before installing: a run that fails there leaves the shard missing
@@ -364,8 +366,8 @@ def _picking(
     session: nox.Session, config: Config, venv: Path
 ) -> Optional[tuple[affected.Selection, dict[str, str]]]:
     """With ``--changed-only`` or ``select = "affected"`` (and no test arguments): what to run
-    and the environment of the plugin that maps and selects tests (noxops.affected)."""
-    from noxops import changed
+    and the environment of the plugin that maps and selects tests (noxops.incremental.affected)."""
+    from noxops.incremental import changed
 
     wanted = changed.was_requested(session) or config.tests.select == "affected"
     if not wanted or session.posargs:

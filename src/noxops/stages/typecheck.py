@@ -6,7 +6,7 @@ version the project targets:
 * the environment is the project with its test groups and its typing groups (``typing``,
   ``types``, ``mypy``, ... or any group that requires mypy or stub packages), else its test
   requirements file, and mypy at the project's own version (its lock, its pin, its pre-commit
-  hook, whose ``additional_dependencies`` come too: :mod:`noxops.tools`);
+  hook, whose ``additional_dependencies`` come too: :mod:`noxops.project.tools`);
 * the target is mypy's own ``python_version`` setting, read by mypy itself; else mypy's
   default, the Python it runs on, whose environment was resolved for that very Python
   (``[tool.noxops.type] python_version`` makes the session run on that Python). A target
@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from noxops import install, interpreters, tools
 from noxops.config import TypeConfig
-from noxops.project import normalize_group
+from noxops.project import install, interpreters, tools
+from noxops.project.pyproject import normalize_group
 from noxops.stages.base import CI, Install, Output, install_plan, stage
 from noxops.stages.tests import default_groups, test_install
 

@@ -35,7 +35,7 @@ __all__ = [
     "LOCAL",
     "Event",
     "Provider",
-    "Registry",
+    "ProviderRegistry",
     "RunContext",
     "credential_variables",
     "current",
@@ -141,7 +141,7 @@ class Provider:
         return str(module.PATH), str(module.render(pipeline))
 
 
-class Registry(Mapping[str, Provider]):
+class ProviderRegistry(Mapping[str, Provider]):
     """The CI providers noxops knows, in detection order: one per name, ``local`` last resort."""
 
     def __init__(self) -> None:
@@ -170,7 +170,7 @@ class Registry(Mapping[str, Provider]):
         return len(self._providers)
 
 
-CI_PROVIDERS = Registry()
+CI_PROVIDERS = ProviderRegistry()
 
 
 def current(env: Optional[Mapping[str, str]] = None) -> Provider:

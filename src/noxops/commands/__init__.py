@@ -1,0 +1,2 @@
+"""Commands beside the CLI's own: ``noxops init``, ``noxops doctor`` and
+``noxops reference``."""
