@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import difflib
 import hashlib
@@ -21,6 +20,7 @@ from noxops.ci import declared, github, gitlab, jenkins
 from noxops.ci.model import HEADER, INPUTS_PREFIX, CIPipeline, build_pipeline, header
 from noxops.ci.settings import PROVIDERS
 from noxops.errors import NoxopsError
+from noxops.project.pyproject import thaw
 from noxops.project.textfile import tomllib
 from noxops.runtime.distribution import __version__
 
@@ -122,9 +122,7 @@ def _digest(value: object) -> str:
 
 def _sources(config: Config, found: declared.Declared) -> tuple[tuple[str, str], ...]:
     """(label, digest) of the noxfile's stages and of each ``[tool.noxops.*]`` table."""
-    table: dict[str, Any] = {}
-    with contextlib.suppress(OSError, ValueError), (config.root / config.file).open("rb") as fh:
-        table = tomllib.load(fh).get("tool", {}).get("noxops", {})
+    table: dict[str, Any] = thaw(config.project.tool.get("noxops", {}))  # read once, by load
     scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
     out = [(GENERATOR, __version__), (declared.NOXFILE, found.digest())]
     out += [("[tool.noxops]", _digest(scalars))]
