@@ -25,6 +25,7 @@ from types import FrameType, TracebackType
 from typing import Any, Callable, Optional, Union
 
 from noxops.services.base import Kind, Running, Service, ServiceError, kind
+from noxops.services.settings import PROVIDERS
 
 __all__ = [
     "PROVIDER_ENV",
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 PROVIDER_ENV = "NOXOPS_PROVIDER"
-_PROVIDERS = ("auto", "url", "docker", "local")
 
 
 class Terminated(KeyboardInterrupt):
@@ -91,9 +91,9 @@ def requested_provider(
     else:
         source, value = "provider", configured or "auto"
     value = value.strip().lower()
-    if value not in _PROVIDERS:
+    if value not in PROVIDERS:
         raise ServiceError(
-            f"{source}={value!r} is not a provider; use one of {', '.join(_PROVIDERS)}"
+            f"{source}={value!r} is not a provider; use one of {', '.join(PROVIDERS)}"
         )
     return value
 
@@ -108,8 +108,8 @@ def plan(  # noqa: PLR0912 - one branch per provider and fallback
 ) -> list[Choice]:
     """Choose a provider for each service in ``names``; :class:`ServiceError` if one cannot."""
     env = os.environ if env is None else env
-    if provider not in _PROVIDERS:
-        raise ServiceError(f"unknown provider {provider!r}; use one of {', '.join(_PROVIDERS)}")
+    if provider not in PROVIDERS:
+        raise ServiceError(f"unknown provider {provider!r}; use one of {', '.join(PROVIDERS)}")
     if engine_problem is None:
         from noxops.services.docker import engine_problem as default_probe
 
