@@ -18,13 +18,6 @@ IMAGE = "debian:bookworm-slim"
 
 
 @pytest.fixture
-def leases_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "leases"
-    monkeypatch.setenv("NOXOPS_LEASE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def docker_engine() -> Iterator[None]:
     if shutil.which("docker") is None or engine_problem(timeout=10.0):
         pytest.skip("needs a running docker engine (sh ../shared/env/container-engine.sh)")
@@ -47,7 +40,10 @@ def test_labels_live_under_one_namespace() -> None:
 
 
 @pytest.mark.usefixtures("docker_engine")
-def test_an_older_releases_dead_service_container_is_reaped(leases_dir: Path) -> None:
+def test_an_older_releases_dead_service_container_is_reaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOXOPS_LEASE_DIR", str(tmp_path / "leases"))  # this test's leases only
     dead = Lease().acquire()
     dead.release()  # its owner is gone: the lock can be taken
     with Lease() as alive:
