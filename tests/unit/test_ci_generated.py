@@ -13,6 +13,7 @@ from fixtures.ci_projects import declared, fake_stages, make_project
 from noxops.ci import github, gitlab, jenkins
 from noxops.ci.command import expected_files
 from noxops.ci.model import CIPipeline, build_pipeline
+from noxops.ci.providers import CI_PROVIDERS
 from noxops.config import load
 from noxops.errors import NoxopsError
 
@@ -65,9 +66,9 @@ def test_no_generated_file_leaves_a_template_placeholder(tmp_path: Path) -> None
 
 def test_a_placeholder_left_is_one_clear_error(tmp_path: Path) -> None:
     config, stages = make_project(tmp_path / "lib", "library")
-    broken = {"jenkins": ("Jenkinsfile", lambda p: "// x\nimage 'python:{python}-slim'\n")}
+    broken = ("Jenkinsfile", "// x\nimage 'python:{python}-slim'\n")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("noxops.ci.command.RENDERERS", broken)
+        mp.setattr(CI_PROVIDERS["jenkins"], "render", lambda pipeline: broken)
         mp.setattr("noxops.ci.command._providers", lambda config, which: ["jenkins"])
         with pytest.raises(
             NoxopsError, match=r"Jenkinsfile line 2 leaves the placeholder \{python\}"

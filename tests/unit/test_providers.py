@@ -9,6 +9,7 @@ multibranch pipelines).
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,14 +18,21 @@ from typing import Any, Optional, cast
 import pytest
 from fixtures.ci_projects import make_project
 
-from noxops.ci.command import RENDERERS
-from noxops.ci.model import CIPipeline, build_pipeline
-from noxops.ci.providers import CI_PROVIDERS, LOCAL, Provider, RunContext, current
+from noxops.ci.command import check, generate
+from noxops.ci.model import HEADER, CIPipeline, build_pipeline
+from noxops.ci.providers import (
+    CI_PROVIDERS,
+    LOCAL,
+    Provider,
+    RunContext,
+    current,
+    file_providers,
+)
 from noxops.ci.settings import PROVIDERS as CONFIG_PROVIDERS
 from noxops.commands import doctor
-from noxops.config import Config
+from noxops.config import Config, load
 from noxops.deploy.approval import approval_source
-from noxops.errors import NoxopsError
+from noxops.errors import ConfigError, NoxopsError
 from noxops.image import manifest
 from noxops.image.tags import compute_tags, detect
 from noxops.notify.outcome import ci_context
@@ -252,10 +260,10 @@ def pipeline(tmp_path: Path) -> CIPipeline:
 
 def test_each_provider_renders_the_file_ci_generate_writes(pipeline: CIPipeline) -> None:
     names = [name for name in CI_PROVIDERS if name != LOCAL]
-    assert names == list(RENDERERS) == list(CONFIG_PROVIDERS)
+    assert names == file_providers() == list(CONFIG_PROVIDERS)
     for name in names:
-        path, render = RENDERERS[name]
-        assert CI_PROVIDERS[name].render(pipeline) == (path, render(pipeline))
+        module = importlib.import_module(f"noxops.ci.{name}")
+        assert CI_PROVIDERS[name].render(pipeline) == (module.PATH, module.render(pipeline))
     with pytest.raises(NoxopsError, match="the local CI provider has no pipeline file"):
         CI_PROVIDERS[LOCAL].render(pipeline)
 
@@ -282,11 +290,14 @@ class ToyCI(Provider):
     def output_file(self, env: Mapping[str, str]) -> Optional[Path]:
         return Path(env["TOYCI_OUTPUTS"]) if env.get("TOYCI_OUTPUTS") else None
 
+    def pipeline_file(self) -> str:
+        return ".toyci.yml"
+
     def render(self, pipeline: CIPipeline) -> tuple[str, str]:
         lines = [
             f"{job.name}: nox -s {job.name}  # after {','.join(job.needs)}" for job in pipeline.jobs
         ]
-        return ".toyci.yml", "\n".join(lines) + "\n"
+        return self.pipeline_file(), f"# {HEADER}\n" + "\n".join(lines) + "\n"
 
 
 @pytest.fixture
@@ -302,7 +313,7 @@ def test_a_toy_provider_renders_its_file_and_reads_its_run(
     path, text = toy.render(pipeline)
     written = tmp_path / path
     written.write_text(text, encoding="utf-8")
-    jobs = written.read_text(encoding="utf-8").splitlines()
+    jobs = written.read_text(encoding="utf-8").splitlines()[1:]  # after noxops's header
     assert [line.split(":")[0] for line in jobs] == [job.name for job in pipeline.jobs]
     assert "lint: nox -s lint" in jobs[0]
 
@@ -325,3 +336,21 @@ def test_a_toy_provider_renders_its_file_and_reads_its_run(
     assert "version=1.0\n" in (tmp_path / "outputs").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="already registered"):
         CI_PROVIDERS.register(ToyCI())
+
+
+def test_ci_generate_writes_a_toy_providers_file(tmp_path: Path) -> None:
+    """Declaring the provider is all it takes: [tool.noxops.ci] providers accepts it and
+    ``noxops ci generate`` writes and checks its file like the built-in providers'."""
+    config, stages = make_project(tmp_path / "library", "library")
+    with pytest.raises(ConfigError, match="'toyci' is not a CI provider"):
+        load(config.root, {"ci": {"providers": ["toyci"]}})
+    CI_PROVIDERS.register(ToyCI())
+    try:
+        config = load(config.root, {"ci": {"providers": ["github", "toyci"]}})
+        written = generate(config, "all", stages)
+        assert sorted(p.name for p in written) == [".toyci.yml", "ci.yml"]
+        jobs = (config.root / ".toyci.yml").read_text(encoding="utf-8").splitlines()
+        assert "lint: nox -s lint  # after " in jobs
+        assert check(config, stages) == 0  # what was written is what it would write
+    finally:
+        CI_PROVIDERS.unregister("toyci")

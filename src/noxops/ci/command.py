@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from noxops.ci import declared, github, gitlab, jenkins
+from noxops.ci import declared, github
 from noxops.ci.model import HEADER, INPUTS_PREFIX, CIPipeline, build_pipeline, header
-from noxops.ci.settings import PROVIDERS
+from noxops.ci.providers import CI_PROVIDERS, file_providers
 from noxops.errors import NoxopsError
 from noxops.project.pyproject import thaw
 from noxops.project.textfile import tomllib
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from noxops.stages.base import Stage
 
 __all__ = [
-    "RENDERERS",
     "add_parser",
     "check",
     "expected_files",
@@ -53,17 +52,6 @@ WORKFLOWS = ".github/workflows"
 # A template placeholder ({python}, {host}) left in a generated file; ${...} is the provider's.
 PLACEHOLDER = re.compile(r"(?<!\$)\{[a-z_]+\}")
 
-# provider -> (file written, renderer)
-RENDERERS: dict[str, tuple[str, Callable[[CIPipeline], str]]] = {
-    "github": (github.PATH, github.render),
-    "gitlab": (gitlab.PATH, gitlab.render),
-    "jenkins": (jenkins.PATH, jenkins.render),
-}
-# provider -> the renderer of one file for several projects (GitHub gives each its own)
-SHARED: dict[str, Callable[[Sequence[CIPipeline], Sequence[str]], str]] = {
-    "gitlab": gitlab.render_many,
-    "jenkins": jenkins.render_many,
-}
 # The stages of a repository's other projects (default: what their noxfiles declare).
 StagesOf = Callable[["Config"], Mapping[str, "Stage"]]
 
@@ -197,14 +185,15 @@ def _unfilled(rel: str, text: str) -> None:
 
 def path_of(config: Config, provider: str) -> str:
     """Where ``provider``'s pipeline goes: [tool.noxops.ci] paths, else its usual file."""
-    return config.ci.paths.get(provider) or RENDERERS[provider][0]
+    return config.ci.paths.get(provider) or CI_PROVIDERS[provider].pipeline_file()
 
 
 def _providers(config: Config, which: str) -> list[str]:
     if which == "all":
         return list(config.ci.providers)
-    if which not in RENDERERS:
-        raise NoxopsError(f"unknown CI provider {which!r}; use one of {', '.join(PROVIDERS)}, all")
+    known = file_providers()
+    if which not in known:
+        raise NoxopsError(f"unknown CI provider {which!r}; use one of {', '.join(known)}, all")
     return [which]
 
 
@@ -324,7 +313,7 @@ def _shared_path(provider: str, chosen: Sequence[_Member]) -> str:
             f"repository, but {first.config.file} puts it in {a} and {second.config.file} in "
             f"{b}: give [tool.noxops.ci] paths the same {provider} file in both, or none"
         )
-    return next(iter(paths), RENDERERS[provider][0])
+    return next(iter(paths), CI_PROVIDERS[provider].pipeline_file())
 
 
 def _shared(provider: str, chosen: Sequence[_Member]) -> list[tuple[str, str, str]]:
@@ -356,7 +345,12 @@ def _shared(provider: str, chosen: Sequence[_Member]) -> list[tuple[str, str, st
     for m in chosen:
         prefix = f"{m.folder}/" if m.folder else ""
         sources += [(prefix + k, v) for k, v in m.pipeline.sources if k not in (FOLDER, GENERATOR)]
-    text = SHARED[provider]([shared(m, rel) for m in chosen], header(sources))
+    text = CI_PROVIDERS[provider].render_projects([shared(m, rel) for m in chosen], header(sources))
+    if text is None:
+        raise NoxopsError(
+            f"noxops ci: the {provider} CI provider writes one project's pipeline only, and this "
+            "repository holds several: leave it out of [tool.noxops.ci] providers in all but one"
+        )
     return [(rel, provider, text)]
 
 
@@ -375,7 +369,7 @@ def _plan(
         chosen = [m for m in members if m.config is config or provider in m.config.ci.providers]
         if len(chosen) == 1:
             rel = path_of(config, provider)
-            files.append((rel, provider, RENDERERS[provider][1](chosen[0].pipeline)))
+            files.append((rel, provider, CI_PROVIDERS[provider].render(chosen[0].pipeline)[1]))
         else:
             files += _shared(provider, chosen)
     rels = [rel for rel, _, _ in files]
@@ -642,7 +636,7 @@ def add_parser(subparsers: Any) -> None:
         "provider",
         nargs="?",
         default="all",
-        choices=[*PROVIDERS, "all"],
+        choices=[*file_providers(), "all"],
         help="which provider's file to write; all (default) means [tool.noxops.ci] providers",
     )
     gen.add_argument("--stdout", action="store_true", help="print instead of writing")

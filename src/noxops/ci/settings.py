@@ -17,9 +17,12 @@ CI_STAGES: tuple[str, ...] = get_args(CIStage)
 
 
 def _providers(value: Any) -> str | None:
-    bad = [v for v in value if v not in PROVIDERS]
+    from noxops.ci.providers import file_providers  # the registered ones, a declared one too
+
+    known = file_providers()
+    bad = [v for v in value if v not in known]
     if bad:
-        return f"{bad[0]!r} is not a CI provider; use any of {', '.join(map(repr, PROVIDERS))}"
+        return f"{bad[0]!r} is not a CI provider; use any of {', '.join(map(repr, known))}"
     return None
 
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 import importlib
 import os
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ClassVar, Literal, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Optional, TypeVar
 
 from noxops.errors import NoxopsError
 
@@ -39,6 +39,7 @@ __all__ = [
     "RunContext",
     "credential_variables",
     "current",
+    "file_providers",
     "git",
     "git_default_branch",
     "output_file",
@@ -133,12 +134,30 @@ class Provider:
         """The file the job's Markdown summary is appended to, or None."""
         return None
 
+    def writes_files(self) -> bool:
+        """Whether ``noxops ci generate`` can write a pipeline file for this provider."""
+        return bool(self.renderer) or type(self).render is not Provider.render
+
+    def pipeline_file(self) -> str:
+        """Where the provider reads its pipeline file, from the repository's top."""
+        return str(self._renderer().PATH)
+
     def render(self, pipeline: CIPipeline) -> tuple[str, str]:
         """The provider's pipeline file: its usual path and its text."""
+        return self.pipeline_file(), str(self._renderer().render(pipeline))
+
+    def render_projects(
+        self, pipelines: Sequence[CIPipeline], header: Sequence[str]
+    ) -> Optional[str]:
+        """One file holding several projects' pipelines, or None when the provider cannot
+        (``noxops ci generate`` then says so)."""
+        many = getattr(self._renderer(), "render_many", None) if self.renderer else None
+        return None if many is None else str(many(pipelines, header))
+
+    def _renderer(self) -> Any:
         if not self.renderer:
             raise NoxopsError(f"the {self.name} CI provider has no pipeline file to write")
-        module = importlib.import_module(self.renderer)
-        return str(module.PATH), str(module.render(pipeline))
+        return importlib.import_module(self.renderer)
 
 
 class ProviderRegistry(Mapping[str, Provider]):
@@ -171,6 +190,11 @@ class ProviderRegistry(Mapping[str, Provider]):
 
 
 CI_PROVIDERS = ProviderRegistry()
+
+
+def file_providers() -> list[str]:
+    """The registered providers ``noxops ci generate`` writes a file for, in order."""
+    return [name for name, provider in CI_PROVIDERS.items() if provider.writes_files()]
 
 
 def current(env: Optional[Mapping[str, str]] = None) -> Provider:
