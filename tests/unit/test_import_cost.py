@@ -29,8 +29,13 @@ AT_USE_ONLY = (
 
 
 def _imported_by(statement: str, cwd: Path) -> set[str]:
-    """The modules a fresh interpreter holds after ``statement``."""
-    code = f"import sys\n{statement}\nprint('\\n'.join(sorted(sys.modules)))"
+    """The modules a fresh interpreter imports for ``statement``: those it holds afterwards and
+    did not before (under a measuring tool, coverage's ``patch = subprocess``, the interpreter
+    starts with modules of that tool's own, which noxops did not ask for)."""
+    code = (
+        f"import sys\nbefore = set(sys.modules)\n{statement}\n"
+        "print('\\n'.join(sorted(set(sys.modules) - before)))"
+    )
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True, text=True, check=True, timeout=300, cwd=cwd,
