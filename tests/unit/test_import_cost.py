@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# What a noxfile imports needs nox, which runs on Python 3.10+ (3.9 runs noxops as a library).
+pytest.importorskip("nox", reason="nox needs Python 3.10+")
+
 # Third-party packages only some stages use (their environments have them, nox's may not).
 HEAVY_PACKAGES = ("yaml", "docker", "testcontainers", "requests", "urllib3", "jinja2")
 # What making the report needs (noxops report, the report stage): gathering every stage's files,
