@@ -3,27 +3,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.benchmarks import load_benchmark
 
-
-def _benchmark(name: str) -> Any:
-    """A module of benchmarks/ (a folder of scripts, not a package), loaded from its file."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-handwritten_noxfile = _benchmark("pipeline").handwritten_noxfile
+handwritten_noxfile = load_benchmark("pipeline").handwritten_noxfile
 
 
 def test_mypy_can_target_the_lowest_python() -> None:

@@ -4,27 +4,14 @@ sessions (issue #28 item 4)."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.benchmarks import load_benchmark
 
-
-def _benchmark(name: str) -> Any:
-    """A module of benchmarks/ (a folder of scripts, not a package), loaded from its file."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-pipeline = _benchmark("pipeline")
+pipeline = load_benchmark("pipeline")
 
 
 def _log(tmp_path: Path, project: Path, mypy: str) -> Path:
