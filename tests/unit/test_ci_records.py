@@ -2,10 +2,11 @@
 
 Each provider's file is read back: the check jobs restore ``reports/fingerprints/`` from the
 provider's cache before their session and save it after, keyed per job (and Python, and
-shard); they run with ``--changed-only`` (``NOXOPS_CHANGED_ONLY``) except on the default and
-deploy branches and tags; with ``[tool.noxops.tests] shards = 2`` the tests job becomes a
-job per Python and shard, each running ``-- --shard K/2``, and the coverage job needs them
-all. Where the file holds shell (GitLab's replay line, Jenkins' records folder), it is run.
+shard); they run with ``--changed-only`` (``NOXOPS_CHANGED_ONLY``), forced (``NOXOPS_FORCE``)
+on the default and deploy branches and tags; with ``[tool.noxops.tests] shards = 2`` the tests
+job becomes a job per Python and shard, each running ``-- --shard K/2``, and the coverage job
+needs them all. Where the file holds shell (GitLab's replay line, Jenkins' records folder), it
+is run.
 """
 
 from __future__ import annotations
@@ -121,9 +122,11 @@ def test_github_check_jobs_restore_and_save_their_records_around_the_session(
         for py, k in combos:
             saved[f"{name} {py} {k}"] = matrix_values(kept["key"], py, k)
         env = jobs[name]["env"]
-        assert env["NOXOPS_FORCE"] == "${{ vars.NOXOPS_FORCE }}"
+        assert env["NOXOPS_CHANGED_ONLY"] == "1"
+        assert "|| vars.NOXOPS_FORCE }}" in env["NOXOPS_FORCE"]  # the repository variable
         for event, (ref, _, replays) in EVENTS.items():
-            assert _github_value(env["NOXOPS_CHANGED_ONLY"], ref) == replays, event
+            forced = _github_value(env["NOXOPS_FORCE"].replace("vars.NOXOPS_FORCE", "''"), ref)
+            assert ("0" if forced == "1" else "1") == replays, event
     # each job (Python, shard) restores only its own records
     for job, key in saved.items():
         prefix = key.split("${{ github.sha }}")[0]
@@ -187,7 +190,8 @@ def test_gitlab_check_jobs_cache_their_records_per_branch_and_replay_off_release
         line = next(s for s in doc[name]["script"] if "NOXOPS_CHANGED_ONLY" in s)
         assert doc[name]["script"].index(line) == len(doc[name]["script"]) - 2  # before nox
         for event, (_, variables, replays) in EVENTS.items():
-            assert _run_shell(line, variables, 'echo "$NOXOPS_CHANGED_ONLY"') == replays, event
+            said = _run_shell(line, variables, 'echo "$NOXOPS_CHANGED_ONLY,${NOXOPS_FORCE:-0}"')
+            assert said == ("1,0" if replays == "1" else "1,1"), event
     assert len(set(keys.values())) == len(keys) == 2 + 4
     (durations,) = [c for c in doc["tests"]["cache"][2:]]
     assert durations["paths"] == ["reports/fingerprints/*.shards/"]
@@ -247,9 +251,10 @@ def test_jenkins_keeps_records_in_the_agents_folder_and_a_change_request_reads_i
     assert "booleanParam(name: 'NOXOPS_FORCE', defaultValue: false" in text
     lint = _stage(text, "lint")
     assert f"args '-v {cache}:{cache}'" in lint
+    assert "NOXOPS_CHANGED_ONLY = '1'" in lint
     assert (
-        "NOXOPS_CHANGED_ONLY = \"${env.TAG_NAME || ((env.BRANCH_NAME ?: 'main') in ['main',"
-        " 'develop']) ? '0' : '1'}\"" in lint
+        "NOXOPS_FORCE = \"${env.TAG_NAME || ((env.BRANCH_NAME ?: 'main') in ['main',"
+        " 'develop']) ? '1' : params.NOXOPS_FORCE}\"" in lint
     )
     restore, nox, save = _sh(lint)
     assert nox == ".ci-venv/bin/nox --no-dependencies -s lint"

@@ -177,11 +177,12 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
             assert script.pop(0) == NOX_RUNNER
         install, *setup, command = script
         assert install == "uv pip install --system " + shlex.join(pipeline.install(job))
-        if job.records and pipeline.replay == "branches":  # --changed-only off on release refs
+        if job.records and pipeline.replay == "branches":  # forced on release refs
             replay = setup.pop()
             assert replay.startswith('if [ -n "$CI_COMMIT_TAG" ] || [ "$CI_COMMIT_BRANCH" = ')
             assert replay.endswith(
-                "then export NOXOPS_CHANGED_ONLY=0; else export NOXOPS_CHANGED_ONLY=1; fi"
+                "then export NOXOPS_CHANGED_ONLY=1 NOXOPS_FORCE=1;"
+                " else export NOXOPS_CHANGED_ONLY=1; fi"
             )
         assert setup == ([gitlab.DOCKER_CLI] if job.docker else [])  # never `uv python install`
         assert body["image"] == pipeline.image_for(job, "$PYTHON" if job.matrix else None)
@@ -250,7 +251,7 @@ def test_gitlab_jobs_run_in_the_image_of_their_python(tmp_path: Path) -> None:
     assert doc["lint"]["script"] == [
         f"uv pip install --system noxops=={__version__}",
         'if [ -n "$CI_COMMIT_TAG" ] || [ "$CI_COMMIT_BRANCH" = "trunk" ]; then'
-        " export NOXOPS_CHANGED_ONLY=0; else export NOXOPS_CHANGED_ONLY=1; fi",
+        " export NOXOPS_CHANGED_ONLY=1 NOXOPS_FORCE=1; else export NOXOPS_CHANGED_ONLY=1; fi",
         "nox --no-dependencies -s lint",
     ]
     # no registry: the build job hands the image to smoke as an artifact

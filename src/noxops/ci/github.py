@@ -196,18 +196,19 @@ def _save(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:
 
 
 def _replay_env(pipeline: CIPipeline, job: CIJob) -> dict[str, str]:
-    """The job's --changed-only (``NOXOPS_CHANGED_ONLY``, read by noxops.incremental.changed): off
-    on the default and deploy branches and tags with ``replay = "branches"``; and the repository
-    variable that forces a full run."""
+    """The job's --changed-only (``NOXOPS_CHANGED_ONLY``, read by noxops.incremental.changed),
+    and ``NOXOPS_FORCE``: the repository variable that forces a full run, and with
+    ``replay = "branches"`` always on the default and deploy branches and tags, which run in
+    full and refresh the records (the tests' map of affected tests among them, which only a
+    --changed-only run keeps)."""
     if not job.records:
         return {}
     if pipeline.replay == "always":
-        only = "1"
-    else:
-        refs = [f"github.ref == 'refs/heads/{b}'" for b in pipeline.branches]
-        refs.append(f"startsWith(github.ref, 'refs/tags/{TAG_PREFIX}')")
-        only = f"${{{{ ({' || '.join(refs)}) && '0' || '1' }}}}"
-    return {"NOXOPS_CHANGED_ONLY": only, "NOXOPS_FORCE": FORCE}
+        return {"NOXOPS_CHANGED_ONLY": "1", "NOXOPS_FORCE": FORCE}
+    refs = [f"github.ref == 'refs/heads/{b}'" for b in pipeline.branches]
+    refs.append(f"startsWith(github.ref, 'refs/tags/{TAG_PREFIX}')")
+    force = f"${{{{ ({' || '.join(refs)}) && '1' || vars.NOXOPS_FORCE }}}}"
+    return {"NOXOPS_CHANGED_ONLY": "1", "NOXOPS_FORCE": force}
 
 
 def _steps(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]]:

@@ -131,15 +131,16 @@ def _when_changed(pipeline: CIPipeline, rules: list[dict[str, Any]] | None) -> A
 
 def _replay_line(pipeline: CIPipeline, job: CIJob) -> list[str]:
     """``replay = "branches"``: the job's session runs with --changed-only
-    (``NOXOPS_CHANGED_ONLY``, read by noxops.incremental.changed) except on a tag and on the
-    default and deploy branches, which run in full and refresh the records ("always": a job
-    variable)."""
+    (``NOXOPS_CHANGED_ONLY``, read by noxops.incremental.changed), forced on a tag and on the
+    default and deploy branches (``NOXOPS_FORCE``): those run in full and refresh the records,
+    the tests' map of affected tests among them, which only a --changed-only run keeps
+    ("always": a job variable)."""
     if not job.records or pipeline.replay != "branches":
         return []
     full = ['[ -n "$CI_COMMIT_TAG" ]']
     full += [f'[ "$CI_COMMIT_BRANCH" = "{b}" ]' for b in pipeline.branches]
     return [
-        f"if {' || '.join(full)}; then export NOXOPS_CHANGED_ONLY=0;"
+        f"if {' || '.join(full)}; then export NOXOPS_CHANGED_ONLY=1 NOXOPS_FORCE=1;"
         " else export NOXOPS_CHANGED_ONLY=1; fi"
     ]
 

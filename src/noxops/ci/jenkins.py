@@ -215,15 +215,17 @@ def _cache_mount(pipeline: CIPipeline, job: CIJob) -> list[str]:
     return [f"-v {pipeline.jenkins_cache}:{pipeline.jenkins_cache}"]
 
 
-def _changed_only(pipeline: CIPipeline) -> str:
-    """``replay = "branches"``: --changed-only (noxops.incremental.changed) except on a tag and on
-    the default and deploy branches, which run in full and refresh the records (a job that is
-    no multibranch one, without BRANCH_NAME, builds the default branch)."""
+def _forced(pipeline: CIPipeline) -> str:
+    """``replay = "branches"``: ``NOXOPS_FORCE`` on a tag and on the default and deploy
+    branches, which run in full and refresh the records (the tests' map of affected tests
+    among them, which only a --changed-only run keeps; a job that is no multibranch one,
+    without BRANCH_NAME, builds the default branch), else the build parameter; "" for
+    "always" (the parameter alone)."""
     if pipeline.replay == "always":
-        return q("1")
+        return ""
     branches = ", ".join(q(b) for b in pipeline.branches)
     branch = f"(env.BRANCH_NAME ?: {q(pipeline.default_branch)})"
-    return qq(f"${{env.TAG_NAME || ({branch} in [{branches}]) ? '0' : '1'}}")
+    return qq(f"${{env.TAG_NAME || ({branch} in [{branches}]) ? '1' : params.NOXOPS_FORCE}}")
 
 
 def _environment(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
@@ -236,8 +238,10 @@ def _environment(out: _Out, pipeline: CIPipeline, job: CIJob) -> None:
         out.line(f"{svc.url_var} = {q(svc.url(svc.name))}")
     if job.approval and job.environment:
         out.line(f"NOXOPS_APPROVED = {q(job.environment)}  // given by the input above")
-    if _cached(pipeline, job) and job.records:
-        out.line(f"NOXOPS_CHANGED_ONLY = {_changed_only(pipeline)}")
+    if _cached(pipeline, job) and job.records:  # --changed-only, forced on release refs
+        out.line(f"NOXOPS_CHANGED_ONLY = {q('1')}")
+        if _forced(pipeline):
+            out.line(f"NOXOPS_FORCE = {_forced(pipeline)}")
     for var, secret in job.secrets:
         cred = f"{secret}-{job.environment}" if job.environment else secret
         out.line(f"{var} = credentials({q(cred)})")
