@@ -113,6 +113,7 @@ class Release:
     edit_file: str
     edit_functions: tuple[str, ...]
     test_group: tuple[str, ...] = ("pytest",)
+    typing_group: tuple[str, ...] = ()  # a `typing` group: the type checker the project pins
     extra_config: str = ""  # besides [tool.noxops]: only what its tests need here, said why
 
     @property
@@ -162,18 +163,22 @@ def download_sdist(work: Path, name: str, requirement: str, sha256: str) -> Path
     return next(p for p in unpacked.iterdir() if p.is_dir()).rename(work / name)
 
 
-def released(work: Path, pythons: Sequence[str], release: Release) -> Project:
+def released(
+    work: Path, pythons: Sequence[str], release: Release, tools_python: str = TOOLS_PYTHON
+) -> Project:
     """A released sdist from PyPI, unpacked, with noxops's configuration appended."""
     root = download_sdist(work, release.name, release.requirement, release.sha256)
     pyproject = root / "pyproject.toml"
+    typing = f"typing = {list(release.typing_group)!r}" if release.typing_group else ""
     pyproject.write_text(
         pyproject.read_text(encoding="utf-8") + "\n" + textwrap.dedent(f"""
             [dependency-groups]
             test = {list(release.test_group)!r}
+            {typing}
 
             [tool.noxops]
             python = {list(pythons)!r}
-            tools_python = "{TOOLS_PYTHON}"
+            tools_python = "{tools_python}"
 
             [tool.noxops.security]
             audit = false

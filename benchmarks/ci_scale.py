@@ -1,0 +1,441 @@
+"""CI at scale (issue #28): a real project's generated GitLab pipeline run three times under
+gitlab-ci-local with its local cache, and its suite split into four shards with real nox.
+
+Run on demand (not part of CI); it prints ratios from one run::
+
+    .venv/bin/python benchmarks/ci_scale.py --keep /tmp/ci-scale       # both parts
+    .venv/bin/python benchmarks/ci_scale.py --parts shards             # the shards only
+
+The project: pyparsing 3.2.0's sdist from PyPI (1,818 tests; sha256 checked, nothing
+vendored: ``changes.py``'s :func:`released`), adopted as a user would: ``[tool.noxops]`` with
+one Python (3.12, to keep the run bounded), a noxfile of three lines, and the project's own
+choices where noxops's defaults would fail its default branch: mypy pinned as its tox.ini
+pins it, no formatter or import sorter (it configures none: black 24+ would reformat it), ruff
+for errors only. Its code is never changed but for the one-file edit of the third run.
+
+**CI replay** (``--parts ci``): ``noxops ci generate gitlab``, then the jobs lint, type,
+security, tests and coverage, each in its own gitlab-ci-local run one after another (a fleet
+of runners; 2 cores here), timed whole (cache and artifacts included) and, from the job log's
+timestamps, its ``nox`` command:
+
+1. cold, on ``main`` (the default branch runs in full and saves the records);
+2. no change, a push of branch ``feature/nochange`` at main's commit: each check job's nox
+   time at most 0.1x of run 1, the total of job times at most 0.25x;
+3. a one-file edit (a line of ``pyparsing/helpers.py``) on a merge-request pipeline from
+   ``feature/edit``: the tests job at most 0.3x of run 1.
+
+gitlab-ci-local 4.75.1 does not read ``cache:fallback_keys``: before runs 2 and 3 the branch's
+entries are restored from main's as GitLab would (:func:`support.gitlab_local.fall_back`).
+
+**Shards** (``--parts shards``), in a copy of the project with one planted failing test (a test
+file of its own): ``nox -s tests-3.12`` (unsharded, a full run that records the durations),
+then ``--shard k/4`` for k = 1..4 one after another, then ``nox --no-dependencies -s coverage``
+(``-s coverage`` alone would run its ``requires``, the unsharded tests, again): the longest
+shard at most 0.3x the unsharded run, combined coverage within 0.1 point of the unsharded
+figure, and the same failing tests.
+
+The load average is printed beside the tables: other work on the machine moves every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support.*
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from changes import RELEASES, Project, _edit, _load, released
+from pipeline import _timed
+from support.example_ci import build_noxops_wheel, commit_all
+from support.gitlab_local import fall_back, run_pipeline
+
+from noxops.reports.cobertura import read_coverage
+from noxops.reports.junit import read_junit
+
+__all__ = ["JobTime", "job_result", "job_time", "main", "verdict"]
+
+HERE = Path(__file__).resolve().parent
+
+PYTHON = "3.12"
+# pyparsing's own choices (tox.ini pins mypy; it configures no formatter, import sorter or
+# linter), so that its default branch passes as it does in its own CI.
+RELEASE = dataclasses.replace(
+    RELEASES["pyparsing"],
+    typing_group=("mypy==1.11.2",),
+    extra_config=RELEASES["pyparsing"].extra_config
+    + '\n[tool.noxops.lint]\nformatter = "none"\nimport_sorter = "none"\n'
+    + 'ruff_args = ["--select=E9,F63,F7,F82"]\n',
+)
+EDITED = "dict_of"  # the function of pyparsing/helpers.py whose return line run 3 edits
+JOBS = ("lint", "type", "security", "tests", "coverage")
+CHECKS = ("lint", "type", "security")
+MERGE_REQUEST = {  # what GitLab sets on a merge-request pipeline (it has no CI_COMMIT_BRANCH)
+    "CI_PIPELINE_SOURCE": "merge_request_event",
+    "CI_MERGE_REQUEST_IID": "1",
+    "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature/edit",
+    "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+}
+SHARDS = 4
+PLANTED = "tests/test_zz_ci_scale_planted.py"
+
+# "[07:51:49    21 s] lint     $ nox ...": gitlab-ci-local --timestamps (pretty-hrtime units)
+_STAMP = re.compile(r"^\[\d\d:\d\d:\d\d\s+([\d.]+) (h|min|s|ms|μs|ns)\] (.*)$")
+_UNITS = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "μs": 1e-6, "ns": 1e-9}
+_SAID = re.compile(r"noxops: (?:\S+ (?:is up to date|runs|ran shard)|the coverage gate|ignoring)")
+
+
+@dataclass
+class JobTime:
+    """One CI job: its result, its whole run (cache and artifacts included), its script as
+    gitlab-ci-local times it, its ``nox`` command, and what noxops said it did."""
+
+    job: str
+    result: str
+    wall: float
+    script: float = math.nan
+    nox: float = math.nan
+    said: tuple[str, ...] = ()
+    setup: float = math.nan  # before its first command: the container, the caches restored
+    installs: float = math.nan  # its commands before nox: uv, then noxops and nox
+
+    @property
+    def outside(self) -> float:
+        """Around the script: gitlab-ci-local's start, the caches and artifacts saved."""
+        return self.wall - self.script
+
+
+def job_time(job: str, shown: str, result: str, wall: float, output: str) -> JobTime:
+    """A job's times from its ``--timestamps`` log (``shown``: the job's name there, ``tests:
+    [3.12]``): ``nox`` from the line that starts it to the line that ends the job
+    (``finished in``, also on a failure)."""
+    first = started = ended = math.nan
+    said: list[str] = []
+    for line in output.splitlines():
+        stamp = _STAMP.match(line)
+        if not stamp:
+            continue
+        elapsed = float(stamp[1]) * _UNITS[stamp[2]]
+        text = stamp[3].removeprefix(shown).strip()
+        if text.startswith("$ ") and math.isnan(first):
+            first = elapsed
+        if text.startswith("$ nox ") and math.isnan(started):
+            started = elapsed
+        elif text.startswith("finished in "):
+            ended = elapsed
+        found = _SAID.search(text)
+        if found:
+            said.append(text[found.start() :][:240])
+    return JobTime(job, result, wall, ended, ended - started, tuple(said), first, started - first)
+
+
+def job_result(results: dict[str, str], job: str) -> tuple[str, str]:
+    """``job``'s name in the log (``tests: [3.12]`` for a matrix job) and its PASS/FAIL: its
+    own line, not a warning's (a merge request's run warns ``WARN  Avoid overriding ...``)."""
+    mine = [(k, v) for k, v in results.items() if k == job or k.startswith(f"{job}: ")]
+    return mine[0] if mine else (job, "no result")
+
+
+def verdict(value: float, limit: float) -> str:
+    """PASS when ``value`` is a measured ratio within ``limit``; never for a missing figure."""
+    if math.isnan(value):
+        return "FAIL (not measured)"
+    return "PASS" if value <= limit else "FAIL"
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+# -- the project ------------------------------------------------------------------------------
+
+
+def project(work: Path) -> Project:
+    """pyparsing as a repository on ``main`` with noxops adopted and its generated
+    ``.gitlab-ci.yml`` committed."""
+    adopted = released(work, [PYTHON], RELEASE, tools_python=PYTHON)
+    root = adopted.root
+    _git(root, "branch", "-m", "main")
+    _git(root, "remote", "add", "origin", "https://example.invalid/acme/pyparsing.git")
+    with (root / ".gitignore").open("a", encoding="utf-8") as fh:
+        fh.write(".gitlab-ci-local/\n.cache/\n")  # gitlab-ci-local's state, the jobs' uv cache
+    noxops = Path(sys.executable).parent / "noxops"
+    subprocess.run([str(noxops), "ci", "generate", "gitlab"], cwd=root, check=True)
+    commit_all(root, "CI: noxops ci generate gitlab")
+    return adopted
+
+
+# -- CI replay ----------------------------------------------------------------------------------
+
+
+def pipeline_run(
+    root: Path,
+    wheels: Path,
+    logs: Path,
+    n: int,
+    *,
+    variables: dict[str, str] | None = None,
+    options: Sequence[str] = (),
+) -> dict[str, JobTime]:
+    """The jobs, each in its own gitlab-ci-local run, timed; the artifacts a run copied back
+    are removed first (a job gets its ``needs``' artifacts, never an earlier pipeline's)."""
+    shutil.rmtree(root / "reports", ignore_errors=True)
+    out: dict[str, JobTime] = {}
+    for job in JOBS:
+        start = time.perf_counter()
+        run = run_pipeline(
+            root, wheels, logs / f"run{n}-{job}.log", jobs=[job], variables=variables,
+            options=["--timestamps", *options],
+        )  # fmt: skip
+        wall = time.perf_counter() - start
+        shown, result = job_result(run.results, job)
+        out[job] = job_time(job, shown, result, wall, run.output)
+        t = out[job]
+        print(f"  run {n} {job}: {result}, job {t.wall:.1f} s, nox {t.nox:.1f} s", flush=True)
+        for line in t.said[:3]:
+            print(f"    {line}", flush=True)
+    return out
+
+
+def _restore_from_main(root: Path, branch: str) -> None:
+    slug = re.sub(r"[^a-z0-9]", "-", branch.lower())
+    keys = {"PYTHON": PYTHON, "CI_COMMIT_REF_SLUG": slug, "CI_DEFAULT_BRANCH": "main"}
+    restored = [k for job in (*CHECKS, "tests") for k in fall_back(root, job, keys)]
+    print(f"  {branch}: restored {', '.join(restored) or 'nothing'} by fallback_keys", flush=True)
+
+
+def ci_part(adopted: Project, wheels: Path, logs: Path) -> tuple[list[str], list[bool]]:
+    root = adopted.root
+    print(f"CI replay: {_load()}", flush=True)
+    print("run 1: cold, default branch main", flush=True)
+    runs = [pipeline_run(root, wheels, logs, 1)]
+    print(f"run 2: no change, push of feature/nochange at main's commit; {_load()}", flush=True)
+    _git(root, "checkout", "-q", "-b", "feature/nochange")
+    _restore_from_main(root, "feature/nochange")
+    runs.append(pipeline_run(root, wheels, logs, 2))
+    print(f"run 3: one-file edit, merge request from feature/edit; {_load()}", flush=True)
+    _git(root, "checkout", "-q", "main")
+    _git(root, "checkout", "-q", "-b", "feature/edit")
+    _edit(adopted, EDITED)
+    commit_all(root, f"helpers: touch {EDITED}")
+    _restore_from_main(root, "feature/edit")
+    unset = ["--unset-variable", "CI_COMMIT_BRANCH"]
+    runs.append(pipeline_run(root, wheels, logs, 3, variables=MERGE_REQUEST, options=unset))
+    print(f"CI replay done: {_load()}", flush=True)
+    return ci_table(runs)
+
+
+def ci_table(runs: list[dict[str, JobTime]]) -> tuple[list[str], list[bool]]:
+    """The per-job table and the targets; whether each target was met."""
+    rows = [
+        "| job | run 1 cold (main): job / nox | run 2 no change: job / nox | ratio job / nox "
+        "| run 3 merge request, one-file edit: job / nox | ratio job / nox |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for job in JOBS:
+        t = [r[job] for r in runs]
+        cells = [f"{x.wall:.1f} s / {x.nox:.1f} s ({x.result})" for x in t]
+        r2 = f"{_ratio(t[1].wall, t[0].wall):.2f}x / {_ratio(t[1].nox, t[0].nox):.2f}x"
+        r3 = f"{_ratio(t[2].wall, t[0].wall):.2f}x / {_ratio(t[2].nox, t[0].nox):.2f}x"
+        rows.append(f"| {job} | {cells[0]} | {cells[1]} | {r2} | {cells[2]} | {r3} |")
+    totals = [sum(r[j].wall for j in JOBS) for r in runs]
+    rows.append(
+        f"| total of job times | {totals[0]:.1f} s | {totals[1]:.1f} s | "
+        f"{_ratio(totals[1], totals[0]):.2f}x | {totals[2]:.1f} s | "
+        f"{_ratio(totals[2], totals[0]):.2f}x |"
+    )
+    rows += ["", "| target | measured | verdict |", "|---|---:|---|"]
+    met: list[bool] = []
+
+    def target(label: str, value: float, limit: float) -> None:
+        said = verdict(value, limit)
+        met.append(said == "PASS")
+        rows.append(f"| {label} <= {limit}x | {value:.2f}x | {said} |")
+
+    for job in CHECKS:
+        # a failed job in either run is not a replay of a passing one
+        ok = runs[0][job].result == runs[1][job].result == "PASS"
+        value = _ratio(runs[1][job].nox, runs[0][job].nox) if ok else math.nan
+        target(f"run 2, {job}: nox time vs run 1", value, 0.1)
+    target("run 2: total of job times vs run 1", _ratio(totals[1], totals[0]), 0.25)
+    ok = runs[0]["tests"].result == runs[2]["tests"].result == "PASS"
+    value = _ratio(runs[2]["tests"].wall, runs[0]["tests"].wall) if ok else math.nan
+    target("run 3: tests job vs run 1", value, 0.3)
+    rows += [
+        "",
+        "Where each job's time goes (seconds): around the script (gitlab-ci-local, saving the "
+        "caches and artifacts), before its first command (the container, restoring the "
+        "caches), installing uv, noxops and nox, and nox itself:",
+        "",
+        "| run | job | job | around | before | installs | nox |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for n, run in enumerate(runs, start=1):
+        rows += [
+            f"| {n} | {j} | {t.wall:.1f} | {t.outside:.1f} | {t.setup:.1f} | "
+            f"{t.installs:.1f} | {t.nox:.1f} |"
+            for j, t in run.items()
+        ]
+    rows += ["", "What noxops said in each tests job:"]
+    for n, run in enumerate(runs, start=1):
+        rows += [f"- run {n}: {line}" for line in run["tests"].said] or [f"- run {n}: nothing"]
+    return rows, met
+
+
+# -- shards -------------------------------------------------------------------------------------
+
+
+def _failing(junits: Sequence[Path], root: Path) -> set[str]:
+    return {case.name for path in junits for case in read_junit(path, root).failed}
+
+
+def _coverage_percent(root: Path) -> float:
+    """The combined figure of ``reports/coverage.xml``, as the coverage gate counts it."""
+    return read_coverage(root / "reports" / "coverage.xml", root).percent
+
+
+def shards_part(source: Path, work: Path, logs: Path) -> tuple[list[str], list[bool]]:
+    root = work / "shards"
+    shutil.copytree(
+        source, root, ignore=shutil.ignore_patterns(".nox", "reports", ".gitlab-ci-local", ".cache")
+    )
+    (root / PLANTED).write_text(
+        '"""Planted by benchmarks/ci_scale.py: one failing test the shards must report."""\n\n\n'
+        "def test_planted_failure() -> None:\n"
+        '    assert 1 + 1 == 3, "planted failure"\n',
+        encoding="utf-8",
+    )
+    commit_all(root, "one planted failing test")
+    nox = [sys.executable, "-m", "nox", "--no-color"]
+    session = f"tests-{PYTHON}"
+    print(f"Shards: {_load()}", flush=True)
+    _timed("shards: install the environment", [*nox, "-s", session, "--install-only"], root, logs)
+    whole = _timed(f"shards: {session} unsharded", [*nox, "-s", session], root, logs)
+    whole_failing = _failing([root / "reports" / f"junit-{PYTHON}.xml"], root)
+    cov = [*nox, "--no-dependencies", "-s", "coverage"]
+    _timed("shards: coverage after the unsharded run", cov, root, logs)
+    whole_cov = _coverage_percent(root)
+    parts = []
+    for k in range(1, SHARDS + 1):
+        argv = [*nox, "-s", session, "--", "--shard", f"{k}/{SHARDS}"]
+        parts.append(_timed(f"shards: {session} --shard {k}/{SHARDS}", argv, root, logs))
+        split = re.search(r"noxops: \S+ ran shard .*", parts[-1].log.read_text(encoding="utf-8"))
+        print(f"    {split[0] if split else 'no shard line in the log'}", flush=True)
+    junits = [root / "reports" / f"junit-{PYTHON}-shard{k}.xml" for k in range(1, SHARDS + 1)]
+    shard_failing = _failing(junits, root)
+    combined = _timed("shards: coverage after the four shards", cov, root, logs)
+    said = re.search(r"combining .*", combined.log.read_text(encoding="utf-8"))
+    print(f"    {said[0] if said else 'no combining line in the log'}", flush=True)
+    shard_cov = _coverage_percent(root)
+    print(f"Shards done: {_load()}", flush=True)
+
+    longest = max(p.seconds for p in parts)
+    rows = [
+        "| run | time | vs unsharded |",
+        "|---|---:|---:|",
+        f"| `nox -s {session}` unsharded | {whole.seconds:.1f} s | 1.00x |",
+    ]
+    rows += [
+        f"| `--shard {k}/{SHARDS}` | {p.seconds:.1f} s | {p.seconds / whole.seconds:.2f}x |"
+        for k, p in enumerate(parts, start=1)
+    ]
+    rows += ["", "| target | measured | verdict |", "|---|---|---|"]
+    met = [
+        longest / whole.seconds <= 0.3,
+        abs(shard_cov - whole_cov) <= 0.1,
+        shard_failing == whole_failing,
+    ]
+    rows += [
+        f"| longest shard <= 0.3x unsharded | {longest / whole.seconds:.2f}x "
+        f"({longest:.1f} s vs {whole.seconds:.1f} s) | {verdict(longest / whole.seconds, 0.3)} |",
+        f"| combined coverage within 0.1 point | {shard_cov:.2f}% vs {whole_cov:.2f}% "
+        f"unsharded | {'PASS' if met[1] else 'FAIL'} |",
+        f"| same failing tests | shards: {', '.join(sorted(shard_failing)) or 'none'}; "
+        f"unsharded: {', '.join(sorted(whole_failing)) or 'none'} | "
+        f"{'PASS' if met[2] else 'FAIL'} |",
+    ]
+    return rows, met
+
+
+def _source_state() -> str:
+    """Which noxops the wheel is built from: the commit, and whether src/ has changes on top."""
+    repo = HERE.parent
+    head = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    changed = [line for line in status.splitlines() if line.strip()]
+    more = f" with {len(changed)} uncommitted file(s) in src/" if changed else ""
+    return f"noxops at {head}{more} (the wheel is built from the work tree)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--parts", default="ci,shards", help="which parts, of ci and shards (default: both)"
+    )
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(parts) - {"ci", "shards"})
+    if unknown or not parts:
+        parser.error(f"--parts: {', '.join(unknown) or 'none'}: give ci, shards or both")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="noxops-ci-scale-"))
+    if args.keep and work.exists():
+        shutil.rmtree(work)
+    logs = work / "logs"
+    logs.mkdir(parents=True)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"{started}; {_load()}; {_source_state()}; work folder {work}", flush=True)
+    print(
+        f"project: {RELEASE.title}, sha256 {RELEASE.sha256}; one Python ({PYTHON}) to keep "
+        "the run bounded",
+        flush=True,
+    )
+    adopted = project(work)
+    out: list[str] = []
+    met: list[bool] = []
+    if "shards" in parts:  # before the CI runs touch the project: a copy of main as committed
+        rows, ok = shards_part(adopted.root, work, logs)
+        out += ["", f"## Shards: N = {SHARDS}, local, real nox, one after another", "", *rows]
+        met += ok
+    if "ci" in parts:
+        wheels = work / "wheels"
+        wheels.mkdir()
+        build_noxops_wheel(wheels)
+        rows, ok = ci_part(adopted, wheels, logs)
+        out += ["", "## CI replay: gitlab-ci-local, its local cache, one job at a time", "", *rows]
+        met += ok
+    print("\n".join(out))
+    print(f"\n{sum(met)} of {len(met)} targets met; {_load()}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
