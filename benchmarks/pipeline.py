@@ -47,7 +47,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from noxops.config import load
+from noxops.project import tools
 from noxops.stages.typecheck import mypy_requirement
 
 __all__ = [
@@ -352,6 +355,18 @@ def skipped_sessions(log: Path) -> list[str]:
     return re.findall(r"^nox > \* (\S+): skipped", text, flags=re.MULTILINE)
 
 
+# The sessions whose tools exit 1 when they find something. A real project has findings
+# (more-itertools is not black-clean under noxops's defaults, mypy and bandit find things):
+# that is work done, every tool of the session still runs, under noxops as in the floor.
+CHECKS = ("lint", "type", "security")
+
+
+def failed_sessions(log: Path) -> list[str]:
+    """Sessions a nox run failed or aborted (nox's summary)."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return re.findall(r"^nox > \* (\S+): (?:failed|aborted)", text, flags=re.MULTILINE)
+
+
 def _env(extra_path: Sequence[str] = ()) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update({"NO_COLOR": "1", "FORCE_COLOR": "0", "PY_COLORS": "0"})
@@ -377,7 +392,12 @@ def _timed(
     project: Path,
     logs: Path,
     env: dict[str, str] | None = None,
+    *,
+    findings: Sequence[str] = (),
 ) -> Timing:
+    """Run ``argv`` and time it. It did the whole work when it skipped nothing and exited 0,
+    or, for a nox run, when the sessions it failed are exactly ``findings`` (a real project's
+    check sessions: :data:`CHECKS`)."""
     log = logs / (re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-") + ".log")
     start = time.perf_counter()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -394,36 +414,59 @@ def _timed(
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
     skipped = skipped_sessions(log)
-    timing = Timing(label, seconds, proc.returncode == 0 and not skipped, log, cpu)
+    failed = failed_sessions(log) if findings else []
+    done = (proc.returncode == 0) if not findings else sorted(failed) == sorted(findings)
+    timing = Timing(label, seconds, done and not skipped, log, cpu)
     state = "ok" if timing.ok else f"FAILED (exit {proc.returncode}, see {log})"
+    if timing.ok and failed:
+        state = f"ok (findings: {', '.join(failed)} failed, as expected)"
     if skipped:
         state = f"DID LESS: skipped {', '.join(skipped)} (see {log})"
     print(f"  {label:<44} {seconds:7.1f} s  (cpu {cpu:6.1f} s)  {state}", flush=True)
     return timing
 
 
-def floor_sessions(project: Path, pythons: Sequence[str]) -> dict[str, list[list[str]]]:
+def floor_sessions(
+    project: Path,
+    pythons: Sequence[str],
+    *,
+    sources: Sequence[str] = ("src",),
+    tests: str = "tests/unit",
+    lint: Sequence[str] = ("black", "isort", "ruff"),
+) -> dict[str, list[list[str]]]:
     """What noxops runs in each session, as plain commands with the environments' tools: the
     same arguments (:func:`same_work` checks them against a noxops log), except that each
     Python's coverage XML is made by ``coverage xml``, which noxops does at the end of the
-    pytest run, in its process. A command may start with ``NAME=value`` settings."""
+    pytest run, in its process. A command may start with ``NAME=value`` settings.
+    ``sources``, ``tests`` and the ``lint`` tools (formatter, import sorter, linters) are the
+    project's (the fixture's by default)."""
     nox_dir = project / ".nox"
     reports = project / "reports"
-    lint = nox_dir / "lint" / "bin"
-    paths = ["src", "tests", "noxfile.py"]
-    found = {
-        "lint": [
-            [str(lint / "black"), "--check", "--diff", *paths],
-            [str(lint / "isort"), "--check-only", "--diff", *paths],
-            [str(lint / "ruff"), "check", "--no-fix", "--output-format=concise", *paths],
-            [str(lint / "ruff"), "check", "--no-fix", "--exit-zero", "--output-format=json",
-             f"--output-file={reports / 'ruff.json'}", *paths],
-        ],
+    bindir = nox_dir / "lint" / "bin"
+    paths = [*sources, tests.split("/", maxsplit=1)[0], "noxfile.py"]
+    checks = {  # by the names noxops's lint stage gives its checks
+        "black": ["black", "--check", "--diff", *paths],
+        "ruff format": ["ruff", "format", "--check", "--diff", *paths],
+        "isort": ["isort", "--check-only", "--diff", *paths],
+        "ruff": ["ruff", "check", "--no-fix", "--output-format=concise", *paths],
+        "flake8": ["flake8", "--format=default", f"--output-file={reports / 'flake8.txt'}",
+                   "--tee", *paths],
+    }  # fmt: skip
+    unknown = [name for name in lint if name not in checks]
+    if unknown:
+        raise SystemExit(f"the floor has no lint command for {', '.join(unknown)}")
+    found = {"lint": [[str(bindir / checks[n][0]), *checks[n][1:]] for n in lint]}
+    if "ruff" in lint:  # ruff's findings as JSON for the report, after the checks
+        found["lint"].append(
+            [str(bindir / "ruff"), "check", "--no-fix", "--exit-zero", "--output-format=json",
+             f"--output-file={reports / 'ruff.json'}", *paths]
+        )  # fmt: skip
+    found |= {
         # noxops's type stage targets the Python mypy runs on (mypy's default)
         "type": [[str(nox_dir / "type" / "bin" / "mypy"),
-                  f"--junit-xml={reports / 'mypy-junit.xml'}", "src"]],
+                  f"--junit-xml={reports / 'mypy-junit.xml'}", *sources]],
         "security": [[str(nox_dir / "security" / "bin" / "bandit"), "-r", "-q", "-f", "json",
-                      "-o", str(reports / "bandit.json"), "src"]],
+                      "-o", str(reports / "bandit.json"), *sources]],
     }  # fmt: skip
     for py in pythons:
         cov = str(nox_dir / f"tests-{py.replace('.', '-')}" / "bin" / "coverage")
@@ -431,9 +474,9 @@ def floor_sessions(project: Path, pythons: Sequence[str]) -> dict[str, list[list
         if py in {"3.12", "3.13"}:  # noxops measures with sys.monitoring there
             env.append("COVERAGE_CORE=sysmon")
         found[f"tests-{py}"] = [
-            [*env, cov, "run", "--source=src", "-m", "pytest",
+            [*env, cov, "run", f"--source={','.join(sources)}", "-m", "pytest",
              f"--junitxml={reports / f'junit-{py}.xml'}", "-o", f"junit_suite_name=tests-{py}",
-             "tests/unit"],
+             tests],
             [*env, cov, "xml", "-q", "-o", str(reports / f"coverage-{py}.xml")],
         ]  # fmt: skip
     return found
@@ -449,6 +492,21 @@ def _split_env(cmd: Sequence[str]) -> tuple[dict[str, str], list[str]]:
     return env, rest
 
 
+def _logged(noxops_log: Path, programs: set[str]) -> list[list[str]]:
+    """The commands of ``programs`` a noxops log shows (``nox > black ...``), as tool name and
+    arguments, without noxops's pytest plugin (``-p noxops_pytest_plugin``)."""
+    ran: list[list[str]] = []
+    for line in noxops_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        words = line.removeprefix("nox > ").split()
+        if line.startswith("nox > ") and words and words[0] in programs:
+            if "-p" in words and words[words.index("-p") + 1 : words.index("-p") + 2] == [
+                "noxops_pytest_plugin"
+            ]:
+                del words[words.index("-p") : words.index("-p") + 2]
+            ran.append(words)
+    return ran
+
+
 def same_work(noxops_log: Path, sessions: dict[str, list[list[str]]]) -> list[str]:
     """How the floor's commands differ from the tool commands noxops logged (``nox > black
     ...``), by tool name and arguments; empty when they are the same work. noxops's pytest
@@ -456,29 +514,29 @@ def same_work(noxops_log: Path, sessions: dict[str, list[list[str]]]) -> list[st
     ``coverage xml`` are that one difference, left out."""
     floor = [_split_env(c)[1] for cmds in sessions.values() for c in cmds]
     wanted = [[Path(c[0]).name, *c[1:]] for c in floor if c[1:2] != ["xml"]]
-    tools = {c[0] for c in wanted}
-    ran: list[list[str]] = []
-    for line in noxops_log.read_text(encoding="utf-8", errors="replace").splitlines():
-        words = line.removeprefix("nox > ").split()
-        if line.startswith("nox > ") and words and words[0] in tools:
-            if "-p" in words and words[words.index("-p") + 1 : words.index("-p") + 2] == [
-                "noxops_pytest_plugin"
-            ]:
-                del words[words.index("-p") : words.index("-p") + 2]
-            ran.append(words)
+    # Every program of the environments the floor uses: a tool noxops ran that the floor does
+    # not know of (a project's own flake8) is work the floor left out, and is told.
+    bins = {Path(c[0]).parent for c in floor}
+    programs = {p.name for b in bins if b.is_dir() for p in b.iterdir() if os.access(p, os.X_OK)}
+    ran = _logged(noxops_log, programs | {c[0] for c in wanted})
     only_floor = [" ".join(c) for c in wanted if c not in ran]
     only_noxops = [" ".join(c) for c in ran if c not in wanted]
     return [f"floor only: {c}" for c in only_floor] + [f"noxops only: {c}" for c in only_noxops]
 
 
 def _floor(project: Path, logs: Path, sessions: dict[str, list[list[str]]], n: int) -> Timing:
+    """The floor's commands one after another; any failure stops it, except a check's
+    findings (exit 1), which it notes as ``floor: findings in <session>`` and goes on."""
     script = logs / "floor.sh"
     lines = ["set -e", f"cd {project}", f"mkdir -p {project / 'reports' / 'coverage'}"]
-    for cmds in sessions.values():
+    for name, cmds in sessions.items():
         for cmd in cmds:
             env, argv = _split_env(cmd)
             prefix = ["env", *(f"{k}={v}" for k, v in env.items())] if env else []
-            lines.append(" ".join(_quote(c) for c in [*prefix, *argv]))
+            line = " ".join(_quote(c) for c in [*prefix, *argv])
+            if name in CHECKS:
+                line += f" || {{ test $? -eq 1; echo 'floor: findings in {name}'; }}"
+            lines.append(line)
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
     label = "floor: the tools directly, one after another"
     return _timed(_nth(label, n), ["sh", str(script)], project, logs)
@@ -487,14 +545,48 @@ def _floor(project: Path, logs: Path, sessions: dict[str, list[list[str]]], n: i
 def nox_alone_noxfile(sessions: dict[str, list[list[str]]]) -> str:
     """The floor's commands as plain nox sessions (no environments: ``python=False``, each
     tool from noxops's environment): what nox itself costs, a process per session under
-    ``-j 2``, without noxops."""
+    ``-j 2``, without noxops. A check's findings (exit 1) do not stop its session, as in the
+    floor."""
     text = '"""The floor\'s commands as plain nox sessions: nox\'s own cost."""\n\nimport nox\n'
     for i, (name, cmds) in enumerate(sessions.items()):
         text += f"\n\n@nox.session(python=False, name={name!r})\ndef s{i}(session):\n"
+        codes = ", success_codes=[0, 1]" if name in CHECKS else ""
         for cmd in cmds:
             env, argv = _split_env(cmd)
-            text += f"    session.run(*{argv!r}, env={env!r})\n"
+            text += f"    session.run(*{argv!r}, env={env!r}{codes})\n"
     return text
+
+
+def floor_findings(log: Path) -> list[str]:
+    """The check sessions whose tools found something in a floor run (:func:`_floor`)."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return sorted(set(re.findall(r"^floor: findings in (\S+)$", text, flags=re.MULTILINE)))
+
+
+def real_project(work: Path, pythons: Sequence[str], name: str) -> tuple[Path, str, dict[str, Any]]:
+    """A real project of ``benchmarks/changes.py`` (``name``: its key there, or its name on
+    PyPI), fetched and set up by that script (its sdist pinned by sha256, its own tools'
+    configuration kept, ``[tool.noxops]`` appended, a git repository): its folder, its title
+    and the paths its floor checks (:func:`floor_sessions`)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import changes  # it imports this script: only when a real project is asked
+
+    releases = {r.requirement.split("==")[0]: r for r in changes.RELEASES.values()}
+    releases.update(changes.RELEASES)
+    if name not in releases:
+        raise SystemExit(f"--project: {name!r} is not fixture or one of {', '.join(releases)}")
+    project = changes.released(work, pythons, releases[name])
+    # Its formatter, import sorter and linters as noxops picks them from its configuration
+    # (more-itertools: black and its setup.cfg's flake8; no import sorter), by the names of
+    # lint's checks; same_work checks the commands.
+    config = load(project.root)
+    chosen = tools.choices(config)
+    lint = [{"ruff": "ruff format"}.get(chosen["formatter"].tool, chosen["formatter"].tool)]
+    if chosen["imports"].tool != "none":
+        lint.append({"ruff": "ruff isort"}.get(chosen["imports"].tool, chosen["imports"].tool))
+    lint += tools.linter_names(config)
+    paths = {"sources": project.sources, "tests": project.tests, "lint": lint}
+    return project.root, releases[name].title, paths
 
 
 def _nth(label: str, n: int) -> str:
@@ -577,30 +669,43 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
         action="store_true",
         help="only the warm runs, the floor and nox alone (no cold runs, hand-written, tox)",
     )
+    parser.add_argument(
+        "--project",
+        default="fixture",
+        help="fixture (generated; the default), or a real project of benchmarks/changes.py "
+        "by its PyPI name (more-itertools, pyparsing): only with --warm-only",
+    )
     args = parser.parse_args(argv)
+    if args.project != "fixture" and not args.warm_only:
+        parser.error("--project other than the fixture needs --warm-only")
     pythons = [p.strip() for p in args.pythons.split(",") if p.strip()]
     lowest = pythons[0]
     work = args.keep or Path(tempfile.mkdtemp(prefix="noxops-bench-"))
     if args.keep and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    project = work / "project"
     logs = work / "logs"
-    project.mkdir()
     logs.mkdir()
-    lines, n_tests = generate_project(project, pythons)
-    (project / "noxfile_handwritten.py").write_text(handwritten_noxfile(pythons, lowest))
-    (project / "tox.ini").write_text(_tox_ini(pythons, lowest))
+    paths: dict[str, Any] = {}
+    if args.project == "fixture":
+        project = work / "project"
+        project.mkdir()
+        lines, n_tests = generate_project(project, pythons)
+        (project / "noxfile_handwritten.py").write_text(handwritten_noxfile(pythons, lowest))
+        (project / "tox.ini").write_text(_tox_ini(pythons, lowest))
+        title = f"fixture: {lines} lines in {MODULES} modules, {n_tests} unit tests"
+    else:
+        project, title, paths = real_project(work, pythons, args.project)
     print(
-        f"fixture: {lines} lines in {MODULES} modules, {n_tests} unit tests; "
-        f"Pythons {', '.join(pythons)}; {os.cpu_count()} CPUs; work folder {work}",
+        f"{title}; Pythons {', '.join(pythons)}; {os.cpu_count()} CPUs; work folder {work}; "
+        f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     nox = [sys.executable, "-m", "nox", "--no-color"]
     sessions = ["-s", "lint", "type", "security", "tests"]
     t: dict[str, Timing | None] = {}
     rounds: dict[str, list[Timing | None]] = {"warm": [], "warm-j": [], "floor": [], "alone": []}
-    floor_cmds = floor_sessions(project, pythons)
+    floor_cmds = floor_sessions(project, pythons, **paths)
     (project / "noxfile_nox_alone.py").write_text(nox_alone_noxfile(floor_cmds))
 
     # "Cold" removes the environments (and the reports); the tools' own caches (.mypy_cache,
@@ -608,8 +713,16 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
     # first cold run below starts without them too, so each cold figure is the better of two.
     parallel = [*nox, "-j", "2", *sessions]
     _clean(project, ".nox", *_CACHES)
+    findings: list[str] = []
     if args.warm_only:
-        _timed("noxops, making the environments (not counted)", [*nox, *sessions], project, logs)
+        made = _timed("noxops, making the environments (not counted)", [*nox, *sessions],
+                      project, logs)  # fmt: skip
+        # A real project's findings fail its check sessions in every run: the warm runs count
+        # when they fail exactly those (and the floor finds something in the same ones).
+        findings = failed_sessions(made.log)
+        if set(findings) - set(CHECKS):
+            raise SystemExit(f"noxops failed {', '.join(findings)} (see {made.log}): no "
+                             "benchmark of a project whose tests fail")  # fmt: skip
     else:
         t["cold"] = _timed("noxops cold, sequential", [*nox, *sessions], project, logs)
         _clean(project, ".nox", "reports")
@@ -619,13 +732,30 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
     alone = [*nox, "-f", "noxfile_nox_alone.py", "-j", "2"]
     for n in range(1, args.rounds + 1):
         rounds["warm"].append(
-            _timed(_nth("noxops warm, sequential", n), [*nox, *sessions], project, logs)
+            _timed(
+                _nth("noxops warm, sequential", n),
+                [*nox, *sessions],
+                project,
+                logs,
+                findings=findings,
+            )
         )
-        rounds["warm-j"].append(_timed(_nth("noxops warm, -j 2", n), parallel, project, logs))
+        rounds["warm-j"].append(
+            _timed(_nth("noxops warm, -j 2", n), parallel, project, logs, findings=findings)
+        )
         rounds["floor"].append(_floor(project, logs, floor_cmds, n))
         rounds["alone"].append(_timed(_nth("nox alone, -j 2", n), alone, project, logs))
     first = rounds["warm"][0]
     differences = same_work(first.log, floor_cmds) if first else ["no warm noxops run"]
+    # noxops fails a check only where its tools found something (bandit's findings below the
+    # tolerated severity pass the security stage: found by the floor, not failed by noxops).
+    for floor_run in rounds["floor"]:
+        found = floor_findings(floor_run.log) if floor_run else findings
+        if not set(findings) <= set(found):
+            differences.append(
+                f"findings: noxops failed {', '.join(findings)}, the floor's tools found "
+                f"something in {', '.join(found) or 'none'}"
+            )
     if not args.warm_only:
         _clean(project, ".nox", "reports")
         t["cold2"] = _timed("noxops cold, sequential (again)", [*nox, *sessions], project, logs)
@@ -707,6 +837,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
             print(_row(label, timing, best_floor, hand))
     print()
     print("same work as the floor: " + ("yes" if not differences else "NO"))
+    if findings:
+        print(f"  (the project's findings fail {', '.join(findings)} under noxops and the floor)")
     for line in differences:
         print(f"  {line}")
     print("targets:")

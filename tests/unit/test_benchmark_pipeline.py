@@ -64,3 +64,53 @@ def test_nox_alone_has_the_floors_sessions(tmp_path: Path) -> None:
     ).stdout  # fmt: skip
     names = [line.split()[1] for line in listed.splitlines() if line.startswith("* ")]
     assert names == list(sessions) == ["lint", "type", "security", "tests-3.11", "tests-3.12"]
+
+
+def _tools(project: Path, codes: dict[str, int]) -> None:
+    """Stand-in programs in the project's environments: ``session/tool`` exits with its code."""
+    for where, code in codes.items():
+        session, tool = where.split("/")
+        program = project / ".nox" / session / "bin" / tool
+        program.parent.mkdir(parents=True, exist_ok=True)
+        program.write_text(f"#!/bin/sh\nexit {code}\n", encoding="utf-8")
+        program.chmod(0o755)
+
+
+def test_a_tool_noxops_ran_that_the_floor_lacks_is_told(tmp_path: Path) -> None:
+    """more-itertools lints with its setup.cfg's flake8 besides black: a floor of black alone
+    did less work, and a program of the environments in noxops's log shows it."""
+    project = tmp_path / "project"
+    _tools(project, {"lint/black": 0, "lint/flake8": 0})
+    r = project / "reports"
+    log = tmp_path / "warm.log"
+    log.write_text(
+        "nox > Running session lint\n"
+        "nox > lint: flake8 (newest: not pinned), config setup.cfg [flake8]\n"
+        "nox > black --check --diff pkg tests noxfile.py\n"
+        f"nox > flake8 --format=default --output-file={r}/flake8.txt --tee pkg tests noxfile.py\n"
+        f"nox > mypy --junit-xml={r}/mypy-junit.xml pkg\n"
+        f"nox > bandit -r -q -f json -o {r}/bandit.json pkg\n",
+        encoding="utf-8",
+    )
+    paths = {"sources": ["pkg"], "tests": "tests"}
+    black_only = pipeline.floor_sessions(project, [], lint=["black"], **paths)
+    assert pipeline.same_work(log, black_only) == [
+        f"noxops only: flake8 --format=default --output-file={r}/flake8.txt --tee pkg tests "
+        "noxfile.py"
+    ]
+    both = pipeline.floor_sessions(project, [], lint=["black", "flake8"], **paths)
+    assert pipeline.same_work(log, both) == []
+
+
+def test_the_floor_goes_on_after_findings_and_stops_on_an_error(tmp_path: Path) -> None:
+    """A real project's checks find things (exit 1): the floor notes them and runs on, as
+    noxops runs every tool; any other failure stops it and the round does not count."""
+    project, logs = tmp_path / "project", tmp_path / "logs"
+    logs.mkdir()
+    _tools(project, {"lint/black": 1, "lint/flake8": 0, "type/mypy": 1, "security/bandit": 0})
+    sessions = pipeline.floor_sessions(project, [], lint=["black", "flake8"])
+    run = pipeline._floor(project, logs, sessions, 1)
+    assert run.ok
+    assert pipeline.floor_findings(run.log) == ["lint", "type"]
+    _tools(project, {"security/bandit": 2})  # a usage error, not a finding
+    assert not pipeline._floor(project, logs, sessions, 2).ok
