@@ -14,6 +14,7 @@ from typing import Any
 import nox
 
 from noxops import masking
+from noxops.ci import providers
 from noxops.config import Config, closest, load
 from noxops.containers import leases
 from noxops.errors import ConfigError, NoxopsError
@@ -110,7 +111,11 @@ LONGEST_FIRST_ENV = "NOXOPS_LONGEST_FIRST"
 
 
 def _parallel_order(config: Config, queue: list[tuple[str, bool]]) -> list[int] | None:
-    """Under ``nox -j``: the longest sessions first, by their last completed runs."""
+    """Under ``nox -j``, in the nox process that starts one per session: the longest sessions
+    first, by their last completed runs. And the run's commit and branch, which every
+    session's record carries, asked of git here once for all of them (they check it is
+    still right: :func:`noxops.ci.providers.git_head`)."""
+    providers.hand_over(config.root)
     if os.environ.get(LONGEST_FIRST_ENV, "1").strip().lower() in {"0", "false", "no", "off"}:
         return None
     seconds = changed.last_seconds(config)

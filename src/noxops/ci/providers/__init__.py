@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from noxops.ci.providers.base import (
     CI_PROVIDERS,
+    GIT_HEAD_ENV,
     LOCAL,
     Event,
+    GitHead,
     Provider,
     ProviderRegistry,
     RunContext,
@@ -20,6 +22,8 @@ from noxops.ci.providers.base import (
     file_providers,
     git,
     git_default_branch,
+    git_head,
+    hand_over,
     output_file,
     registry_repository,
     repository_url,
@@ -37,8 +41,10 @@ for _provider in (GitHub(), GitLab(), Jenkins(), Local()):
 
 __all__ = [
     "CI_PROVIDERS",
+    "GIT_HEAD_ENV",
     "LOCAL",
     "Event",
+    "GitHead",
     "Provider",
     "ProviderRegistry",
     "RunContext",
@@ -47,6 +53,8 @@ __all__ = [
     "file_providers",
     "git",
     "git_default_branch",
+    "git_head",
+    "hand_over",
     "output_file",
     "registry_repository",
     "repository_url",

@@ -13,15 +13,20 @@ variable names by itself (a step-output file, credentials for a registry host, t
 repository, the repository's URL) is asked of every provider, the current one first: the
 variable names its resource whoever runs the job (a ``GITHUB_TOKEN`` exported on a laptop still
 logs in to ghcr.io).
+
+Where git tells the run (a laptop; Jenkins without its git plugin's variables), it is asked once
+per nox run, not once per session: :func:`git_head` keeps the answer with a stamp of the files
+git read it from, and :func:`hand_over` passes it to the nox processes ``nox -j`` starts.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Optional, TypeVar
 
@@ -32,8 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CI_PROVIDERS",
+    "GIT_HEAD_ENV",
     "LOCAL",
     "Event",
+    "GitHead",
     "Provider",
     "ProviderRegistry",
     "RunContext",
@@ -42,6 +49,8 @@ __all__ = [
     "file_providers",
     "git",
     "git_default_branch",
+    "git_head",
+    "hand_over",
     "output_file",
     "registry_repository",
     "repository_url",
@@ -86,6 +95,126 @@ def git_default_branch(cwd: Path) -> str:
     """The branch ``origin``'s HEAD names, or "" (no remote HEAD recorded)."""
     head = git(cwd, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD")
     return head.rsplit("refs/remotes/origin/", 1)[-1] if head else ""
+
+
+@dataclass(frozen=True)
+class GitHead:
+    """What git says a folder's checkout builds: "" for what it cannot tell."""
+
+    sha: str = ""  # the commit HEAD is at
+    branch: str = ""  # HEAD's branch; "" when HEAD is detached
+    default_branch: str = ""  # the branch origin's HEAD names
+
+
+# git_head's answer, for the nox processes `nox -j` starts (one per session): see hand_over.
+GIT_HEAD_ENV = "NOXOPS_GIT_HEAD"
+_KEPT: dict[str, dict[str, Any]] = {}  # this process's answer, under "head"
+_ABSENT = "\x00absent"
+_HEADS, _ORIGIN = "refs/heads/", "refs/remotes/origin/"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return _ABSENT
+
+
+def _git_dir(cwd: Path) -> Optional[Path]:
+    """The git folder git finds for ``cwd`` by itself (a ``.git`` folder, or a worktree's
+    ``.git`` file naming one), or None (then git is asked every time)."""
+    if any(os.environ.get(name) for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return None
+    folder = Path(cwd).resolve()
+    for parent in (folder, *folder.parents):
+        dot = parent / ".git"
+        if dot.is_dir():
+            return dot.resolve()
+        if dot.is_file():
+            text = _read(dot)
+            return (parent / text[7:].strip()).resolve() if text.startswith("gitdir:") else None
+    return None
+
+
+def _from_files(gitdir: Path) -> Optional[GitHead]:
+    """What HEAD, the branch's ref (its file, else the packed refs) and origin's HEAD say, read
+    now; None where refs are kept in a way this does not read (reftable, a symbolic branch)."""
+    text = _read(gitdir / "commondir")
+    common = gitdir if text == _ABSENT else (gitdir / text).resolve()
+    if (common / "reftable").exists():
+        return None
+    origin = _read(common / "refs" / "remotes" / "origin" / "HEAD")
+    default = origin[4:].strip().rsplit(_ORIGIN, 1)[-1] if origin.startswith("ref:") else ""
+    head = _read(gitdir / "HEAD")
+    if not head.startswith("ref:"):
+        return GitHead(head, "", default) if head != _ABSENT else None
+    ref = head[4:].strip()
+    sha = _read(common / ref)
+    if sha == _ABSENT:  # packed: "<sha> <ref>" lines
+        packed = _read(common / "packed-refs").splitlines()
+        sha = next((line.split()[0] for line in packed if line.endswith(f" {ref}")), "")
+    if not ref.startswith(_HEADS) or not sha or sha.startswith("ref:"):
+        return None
+    return GitHead(sha, ref[len(_HEADS) :], default)
+
+
+def _valid(entry: Any, key: str) -> bool:
+    """Whether a kept answer is what git would say now: the same folder, the repository git
+    finds for it (not one made inside it since), and HEAD and the refs saying the same."""
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return False
+    facts = entry.get("facts")
+    if not isinstance(facts, dict) or set(facts) != {f.name for f in fields(GitHead)}:
+        return False
+    gitdir = _git_dir(Path(key))
+    if gitdir is None or str(gitdir) != entry.get("gitdir"):
+        return False
+    return _from_files(gitdir) == GitHead(**facts)
+
+
+def git_head(cwd: Path) -> GitHead:
+    """What git says ``cwd``'s checkout builds, asked once per nox run, not once per session.
+
+    git's answer is kept (in this process, and for the processes :func:`hand_over` starts)
+    when the repository's files say the same, and is reused only while they still do: a
+    commit, a checkout, a reset or a new origin HEAD changes them, and git is asked again.
+    Where the files say something else or cannot be read that way (reftable, a branch name
+    git shortens otherwise), git is asked every time, as before."""
+    key = str(Path(cwd).resolve())
+    for entry in (_KEPT.get("head"), _handed_over()):
+        if entry is not None and _valid(entry, key):
+            return GitHead(**entry["facts"])
+    # one process for the commit and the git folder (nothing outside a repository, or before
+    # the first commit), one for the branch, one for origin's HEAD
+    found = git(cwd, "rev-parse", "--absolute-git-dir", "HEAD").splitlines()
+    if len(found) != 2:
+        return GitHead()
+    head = GitHead(
+        found[1], git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD"), git_default_branch(cwd)
+    )
+    gitdir = _git_dir(cwd)
+    if gitdir is not None and gitdir == Path(found[0]).resolve() and _from_files(gitdir) == head:
+        _KEPT["head"] = {"key": key, "gitdir": str(gitdir), "facts": asdict(head)}
+    return head
+
+
+def _handed_over() -> Any:
+    try:
+        return json.loads(os.environ.get(GIT_HEAD_ENV, "") or "null")
+    except ValueError:
+        return None
+
+
+def hand_over(cwd: Path, environ: Optional[MutableMapping[str, str]] = None) -> None:
+    """Ask the current provider for the run in ``cwd`` now, and put what git answered in
+    ``environ`` (default: this process's) for the processes started from it: ``nox -j`` runs
+    each session in a nox process of its own, which then asks git nothing while the checkout
+    is unchanged (each one checks, see :func:`git_head`)."""
+    target = os.environ if environ is None else environ
+    current(target).run(target, cwd)
+    entry = _KEPT.get("head")
+    if entry is not None and entry["key"] == str(Path(cwd).resolve()):
+        target[GIT_HEAD_ENV] = json.dumps(entry)
 
 
 class Provider:

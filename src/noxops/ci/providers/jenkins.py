@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
 
-from noxops.ci.providers.base import Event, Provider, RunContext, git, git_default_branch
+from noxops.ci.providers.base import Event, GitHead, Provider, RunContext, git_head
 
 __all__ = ["Jenkins"]
 
@@ -36,14 +36,12 @@ class Jenkins(Provider):
         return None
 
     def run(self, env: Mapping[str, str], cwd: Optional[Path]) -> RunContext:
-        sha = env.get("GIT_COMMIT", "")
-        if not sha and cwd is not None:
-            sha = git(cwd, "rev-parse", "HEAD")
+        head = git_head(cwd) if cwd is not None else GitHead()
         return RunContext(
             self.name,
             *_ref(env),
-            sha=sha,
+            sha=env.get("GIT_COMMIT", "") or head.sha,
             branch=env.get("BRANCH_NAME") or env.get("GIT_BRANCH", ""),
-            default_branch=git_default_branch(cwd) if cwd is not None else "",
+            default_branch=head.default_branch,
             url=env.get("BUILD_URL", ""),
         )

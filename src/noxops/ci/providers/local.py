@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import astuple
 from pathlib import Path
 from typing import Optional
 
-from noxops.ci.providers.base import LOCAL, Event, Provider, RunContext, git, git_default_branch
+from noxops.ci.providers.base import LOCAL, Event, Provider, RunContext, git, git_head
 
 __all__ = ["Local"]
 
@@ -16,11 +17,11 @@ class Local(Provider):
     title = "none (local run)"
 
     def run(self, env: Mapping[str, str], cwd: Optional[Path]) -> RunContext:
-        sha = git(cwd, "rev-parse", "HEAD") if cwd is not None else ""
-        if cwd is None or not sha:
+        if cwd is None:
             return RunContext(self.name)
-        default = git_default_branch(cwd)
-        branch = git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD")
+        sha, branch, default = astuple(git_head(cwd))  # asked of git once per nox run
+        if not sha:
+            return RunContext(self.name)
         if branch:
             return RunContext(self.name, "branch", branch, None, sha, branch, default)
         # a detached checkout of a tag, as CI systems check tags out
