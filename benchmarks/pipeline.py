@@ -5,6 +5,8 @@ Run on demand (not part of CI)::
     .venv/bin/python benchmarks/pipeline.py            # all runners, Pythons 3.10-3.13
     .venv/bin/python benchmarks/pipeline.py --skip-tox --keep /tmp/bench
     .venv/bin/python benchmarks/pipeline.py --warm-only --rounds 5   # CPU: noxops vs floor
+    .venv/bin/python benchmarks/pipeline.py --warm-only --project more-itertools \
+        --compare-src /tmp/other/src   # and another noxops's code, interleaved
 
 It generates a fixture project into a temporary folder (a package of about 3,000 lines and 300
 unit tests), then times the same work: lint (black, isort, ruff), type (mypy), security
@@ -670,6 +672,12 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
         help="only the warm runs, the floor and nox alone (no cold runs, hand-written, tox)",
     )
     parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also time the warm noxops runs with the noxops package of this folder (the src "
+        "folder of another commit's checkout, put first on PYTHONPATH), interleaved",
+    )
+    parser.add_argument(
         "--project",
         default="fixture",
         help="fixture (generated; the default), or a real project of benchmarks/changes.py "
@@ -705,6 +713,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
     sessions = ["-s", "lint", "type", "security", "tests"]
     t: dict[str, Timing | None] = {}
     rounds: dict[str, list[Timing | None]] = {"warm": [], "warm-j": [], "floor": [], "alone": []}
+    other = args.compare_src.resolve() if args.compare_src else None
+    if other is not None and not (other / "noxops" / "__init__.py").is_file():
+        parser.error(f"--compare-src: {other} holds no noxops package")
+    other_env = {**_env(), "PYTHONPATH": str(other)} if other else None
     floor_cmds = floor_sessions(project, pythons, **paths)
     (project / "noxfile_nox_alone.py").write_text(nox_alone_noxfile(floor_cmds))
 
@@ -730,23 +742,25 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
     # The warm runs, the floor and nox alone, interleaved: on a shared machine one round can be
     # 30% off.
     alone = [*nox, "-f", "noxfile_nox_alone.py", "-j", "2"]
+    variants = [("", None, "warm")] + ([(", compared code", other_env, "other")] if other else [])
     for n in range(1, args.rounds + 1):
-        rounds["warm"].append(
-            _timed(
-                _nth("noxops warm, sequential", n),
-                [*nox, *sessions],
-                project,
-                logs,
-                findings=findings,
-            )
-        )
-        rounds["warm-j"].append(
-            _timed(_nth("noxops warm, -j 2", n), parallel, project, logs, findings=findings)
-        )
+        # with --compare-src, the two codes take turns to go first
+        for suffix, env, key in variants if n % 2 else variants[::-1]:
+            rounds.setdefault(key, []).append(
+                _timed(_nth(f"noxops warm, sequential{suffix}", n), [*nox, *sessions], project,
+                       logs, env, findings=findings)
+            )  # fmt: skip
+            rounds.setdefault(f"{key}-j", []).append(
+                _timed(_nth(f"noxops warm, -j 2{suffix}", n), parallel, project, logs, env,
+                       findings=findings)
+            )  # fmt: skip
         rounds["floor"].append(_floor(project, logs, floor_cmds, n))
         rounds["alone"].append(_timed(_nth("nox alone, -j 2", n), alone, project, logs))
     first = rounds["warm"][0]
     differences = same_work(first.log, floor_cmds) if first else ["no warm noxops run"]
+    compared = rounds.get("other", [None])[0]
+    if compared is not None:
+        differences += [f"compared code: {d}" for d in same_work(compared.log, floor_cmds)]
     # noxops fails a check only where its tools found something (bandit's findings below the
     # tolerated severity pass the security stage: found by the floor, not failed by noxops).
     for floor_run in rounds["floor"]:
@@ -803,6 +817,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
     best_warm = _least(rounds["warm"])
     best_warm_j = _least(rounds["warm-j"])
     best_alone = _least(rounds["alone"])
+    best_other, best_other_j = _least(rounds.get("other", [])), _least(rounds.get("other-j", []))
     floor = best_floor.seconds if best_floor else float("nan")
     floor_cpu = best_floor.cpu if best_floor else float("nan")
     warm = best_warm.seconds if best_warm else float("inf")
@@ -825,6 +840,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
         (f"nox alone: the floor's commands as nox sessions, -j 2 (best of {n})", best_alone),
         (f"noxops warm, sequential (best of {n})", best_warm),
         (f"noxops warm, -j 2 (best of {n})", best_warm_j),
+        (f"noxops warm, sequential, code of {other} (best of {n})", best_other),
+        (f"noxops warm, -j 2, code of {other} (best of {n})", best_other_j),
         ("noxops cold, sequential (best of 2)", cold),
         ("noxops cold, -j 2 (best of 2)", cold_j),
         ("noxops cold, sequential, prepare-ahead off", t.get("cold-off")),
@@ -833,7 +850,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
         ("tox 4, second run (envs reused)", t["tox-warm"]),
     ]  # fmt: skip
     for label, timing in rows:
-        if timing is not None or not args.warm_only:
+        if (timing is not None or not args.warm_only) and (other or "code of" not in label):
             print(_row(label, timing, best_floor, hand))
     print()
     print("same work as the floor: " + ("yes" if not differences else "NO"))
@@ -847,6 +864,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - 
         ("warm noxops sequential <= 1.2x floor", warm <= 1.2 * floor),
         ("warm noxops -j 2 <= 0.8x floor", warm_j <= 0.8 * floor),
         ("warm noxops -j 2, CPU time <= 1.10x the floor's", warm_j_cpu <= 1.10 * floor_cpu),
+        *([("warm noxops -j 2, compared code, CPU time <= 1.10x the floor's",
+            best_other_j.cpu <= 1.10 * floor_cpu)] if best_other_j else []),
         ("cold noxops sequential <= 0.5x hand-written",
          hand is not None and cold is not None and cold.seconds <= 0.5 * hand),
         ("cold noxops -j 2 <= 0.5x hand-written",
