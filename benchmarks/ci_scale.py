@@ -5,6 +5,7 @@ Run on demand (not part of CI); it prints ratios from one run::
 
     .venv/bin/python benchmarks/ci_scale.py --keep /tmp/ci-scale       # both parts
     .venv/bin/python benchmarks/ci_scale.py --parts shards             # the shards only
+    .venv/bin/python benchmarks/ci_scale.py --parts ci --gitignore range_check.html
 
 The project: pyparsing 3.2.0's sdist from PyPI (1,818 tests; sha256 checked, nothing
 vendored: ``changes.py``'s :func:`released`), adopted as a user would: ``[tool.noxops]`` with
@@ -164,15 +165,16 @@ def _git(root: Path, *args: str) -> None:
 # -- the project ------------------------------------------------------------------------------
 
 
-def project(work: Path) -> Project:
+def project(work: Path, ignored: Sequence[str] = ()) -> Project:
     """pyparsing as a repository on ``main`` with noxops adopted and its generated
-    ``.gitlab-ci.yml`` committed."""
+    ``.gitlab-ci.yml`` committed; ``ignored``: more .gitignore patterns."""
     adopted = released(work, [PYTHON], RELEASE, tools_python=PYTHON)
     root = adopted.root
     _git(root, "branch", "-m", "main")
     _git(root, "remote", "add", "origin", "https://example.invalid/acme/pyparsing.git")
     with (root / ".gitignore").open("a", encoding="utf-8") as fh:
         fh.write(".gitlab-ci-local/\n.cache/\n")  # gitlab-ci-local's state, the jobs' uv cache
+        fh.writelines(f"{pattern}\n" for pattern in ignored)
     noxops = Path(sys.executable).parent / "noxops"
     subprocess.run([str(noxops), "ci", "generate", "gitlab"], cwd=root, check=True)
     commit_all(root, "CI: noxops ci generate gitlab")
@@ -399,6 +401,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--parts", default="ci,shards", help="which parts, of ci and shards (default: both)"
     )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--gitignore",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="a .gitignore pattern for a file the project's tests write into its work tree "
+        "(repeat for more); none unless given",
+    )
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - {"ci", "shards"})
@@ -416,7 +426,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the run bounded",
         flush=True,
     )
-    adopted = project(work)
+    adopted = project(work, args.gitignore)
+    if args.gitignore:
+        print(f"ignored by git besides the usual: {', '.join(args.gitignore)}", flush=True)
     out: list[str] = []
     met: list[bool] = []
     if "shards" in parts:  # before the CI runs touch the project: a copy of main as committed
