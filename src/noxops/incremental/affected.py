@@ -4,9 +4,13 @@ With ``--changed-only`` (or ``select = "affected"`` in ``[tool.noxops.tests]``),
 ``tests-<python>`` records which test covered which line: every test runs in its own coverage
 *dynamic context* (a small pytest plugin, written into the session's environment, calls
 ``coverage.Coverage.current().switch_context(<test id>)`` around each test, as pytest-cov's
-``--cov-context=test`` does). After the run, the line -> tests map, the project's file digests,
-a copy of the measured source files and of the coverage data are kept in
-``reports/fingerprints/<session>.affected/``.
+``--cov-context=test`` does). After the run, the line -> tests map, the project's file digests
+as they were before the run, a copy of the measured source files and of the coverage data are
+kept in ``reports/fingerprints/<session>.affected/``. The files the run itself created, changed
+or deleted (an HTML page or a log a test writes into the work tree) are its output, not its
+input: they are left out of later comparisons, so a fresh checkout without them (CI) and the
+same work tree with them both compare as unchanged. Python files, measured files and test
+files are never taken for output.
 
 A later run then compares the project with that snapshot and runs only
 
@@ -19,7 +23,8 @@ collecting only the test files, classes and functions that hold them when no cha
 while the full run collected its tests (changed and new test files in full). A **full run**
 happens instead when there is no map, when anything else changed (the configuration, the
 environment, pytest's arguments, ``conftest.py``, any file that is neither a measured
-source, a test file nor documentation), or when a measured file was removed.
+source, a test file, documentation nor the full run's output), or when a measured file was
+removed or changed while the full run ran.
 pytest-testmon does the same with its own database and import tracing; it was not used
 because it replaces coverage's measurement (the pipeline's coverage report and gate come from
 coverage.py) and runs a second tracer when both are on.
@@ -122,6 +127,8 @@ class Selection:
     narrow: bool = False
     whole: list[str] = field(default_factory=list)  # changed test files: collected in full
     coverage: bool = True  # the run's coverage is part of the coverage gate
+    # A full run: the project's file digests before it, to tell its output from its input.
+    before: dict[str, str] = field(default_factory=dict)
 
     @property
     def affected(self) -> bool:
@@ -281,17 +288,31 @@ def _test_file(test_id: str) -> str:
     return test_id.split("::", 1)[0]
 
 
-def choose(config: Config, session: str, base: str) -> Selection:
+def choose(config: Config, session: str, base: str, *, forced: bool = False) -> Selection:
     """What to run now, given the kept full run of ``session`` and ``base`` (the digest of
-    everything but the files that the run depends on: configuration, environment, args)."""
+    everything but the files that the run depends on: configuration, environment, args);
+    every test when ``forced``. A full run's selection holds the file digests taken now,
+    before its tests run, for :func:`keep_full_run`."""
+    now = file_digests(config)
+    if forced:  # "run everything afresh": every test, a new map
+        selection = Selection("full", "--no-cache or NOXOPS_FORCE asks for every test")
+    else:
+        selection = _choose(config, session, base, now)
+    if not selection.affected:
+        selection.before = now
+    return selection
+
+
+def _choose(config: Config, session: str, base: str, now: dict[str, str]) -> Selection:
     snap = Snapshot.load(map_dir(config, session))
     if snap is None:
         return Selection("full", "no map of which test covers which line yet")
     if snap.meta.get("base") != base:
         return Selection("full", "the configuration, environment or arguments changed")
-    now = file_digests(config)
     then: dict[str, str] = snap.meta.get("digests", {})
-    changed = sorted(n for n in set(now) | set(then) if now.get(n) != then.get(n))
+    output = set(snap.meta.get("output", []))  # written by the full run: not its input
+    names = (set(now) | set(then)) - output
+    changed = sorted(n for n in names if now.get(n) != then.get(n))
     known: list[str] = list(snap.meta.get("tests", []))
     line_maps: dict[str, dict[str, int]] = {}
     reach = _reached(config, snap, changed, (now, then), line_maps)
@@ -430,12 +451,16 @@ def keep_full_run(
     session: str,
     *,
     base: str,
+    before: dict[str, str],
     mapping: Path,
     data: Path,
     results: dict[str, Any],
 ) -> None:
     """Keep a full run's map, the measured sources, its coverage data (``data``: without the
-    per-test contexts) and the file digests."""
+    per-test contexts) and the file digests ``before`` the run, without its output: the
+    files it created, changed or deleted (a fresh checkout lacks what the tests wrote, the
+    same work tree has it). Python files, measured files and test files always count as
+    input; a measured file changed during the run keeps no copy (the next run is a full one)."""
     folder = map_dir(config, session)
     fresh = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(fresh, ignore_errors=True)
@@ -444,14 +469,22 @@ def keep_full_run(
     shutil.copyfile(data, fresh / "full.coverage")
     files = json.loads(mapping.read_text(encoding="utf-8"))["files"]
     root = config.root.resolve()
+    after = file_digests(config)
+    inputs = {_test_file(t) for t in results.get("collected", [])}
     for path in files:
         source = Path(path)
         if source.is_file() and source.resolve().is_relative_to(root):
-            shutil.copyfile(source, fresh / "sources" / _safe(path))
+            name = source.resolve().relative_to(root).as_posix()
+            inputs.add(name)
+            if after.get(name) == before.get(name):  # as the tests ran it
+                shutil.copyfile(source, fresh / "sources" / _safe(path))
+    written = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    output = sorted(n for n in written - inputs if not n.endswith(".py"))
     meta = {
         "base": base,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "digests": file_digests(config),
+        "digests": {n: d for n, d in before.items() if n not in output},
+        "output": output,
         "tests": results.get("collected", []),
         "failed": results.get("failed", []),
     }

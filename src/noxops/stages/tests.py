@@ -378,10 +378,7 @@ def _picking(
         session.log(f"noxops: running every test: cannot tell what changed ({exc})")
         return None
     base = fingerprint.digest({k: v for k, v in inputs.parts.items() if k != "files"})
-    if changed.was_forced(session):  # "run everything afresh": every test, a new map
-        selection = affected.Selection("full", "--no-cache or NOXOPS_FORCE asks for every test")
-    else:
-        selection = affected.choose(config, session.name, base)
+    selection = affected.choose(config, session.name, base, forced=changed.was_forced(session))
     session.log(f"noxops: {session.name} runs {selection.describe()}")
     results = venv / "noxops-test-results.json"
     results.unlink(missing_ok=True)
@@ -452,8 +449,8 @@ def _after_picking(
             module = str(_coverage_module(venv))
             session.run("python", module, "map", str(data), str(mapping), str(plain), silent=True)
             affected.keep_full_run(
-                config, session.name, base=selection.key, mapping=mapping, data=plain,
-                results=results,
+                config, session.name, base=selection.key, before=selection.before,
+                mapping=mapping, data=plain, results=results,
             )  # fmt: skip
         affected.write_selection(config, session.name, selection)
         return False
