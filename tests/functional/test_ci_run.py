@@ -26,7 +26,9 @@ BIN = Path(sys.executable).parent
 def job_command(doc: dict[str, object], name: str) -> str:
     job = doc[name]
     assert isinstance(job, dict)
-    command = job["script"][-1]
+    script = job["script"]
+    assert isinstance(script, list)
+    (command,) = [line for line in script if str(line).startswith("nox ")]  # its session
     assert isinstance(command, str)
     return command
 

@@ -164,7 +164,7 @@ def test_gitlab_shards_run_as_a_python_by_shard_matrix_with_their_own_junit(
     doc = yaml.safe_load(gitlab.render(pipeline_of(tmp_path)))
     tests = doc["tests"]
     assert tests["parallel"] == {"matrix": [{"PYTHON": ["3.11", "3.12"], "SHARD": ["1", "2"]}]}
-    assert tests["script"][-1] == 'nox --no-dependencies -s tests-"$PYTHON" -- --shard "$SHARD"/2'
+    assert tests["script"][-2] == 'nox --no-dependencies -s tests-"$PYTHON" -- --shard "$SHARD"/2'
     assert tests["artifacts"]["reports"] == {"junit": "reports/junit-$PYTHON-shard$SHARD.xml"}
     assert "coverage" not in tests  # a shard's figure is not the Python's
     assert "tests" in doc["coverage"]["needs"]
@@ -188,7 +188,8 @@ def test_gitlab_check_jobs_cache_their_records_per_branch_and_replay_off_release
         combos = PYTHONS_SHARDS if name == "tests" else [("", "")]
         keys.update({f"{name} {py} {k}": matrix_values(records["key"], py, k) for py, k in combos})
         line = next(s for s in doc[name]["script"] if "NOXOPS_CHANGED_ONLY" in s)
-        assert doc[name]["script"].index(line) == len(doc[name]["script"]) - 2  # before nox
+        nox = next(i for i, s in enumerate(doc[name]["script"]) if s.startswith("nox "))
+        assert doc[name]["script"].index(line) == nox - 1  # just before nox
         for event, (_, variables, replays) in EVENTS.items():
             said = _run_shell(line, variables, 'echo "$NOXOPS_CHANGED_ONLY,${NOXOPS_FORCE:-0}"')
             assert said == ("1,0" if replays == "1" else "1,1"), event

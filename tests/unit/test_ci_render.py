@@ -4,8 +4,12 @@ services, reports, permissions). Schema and linter validation is in tests/functi
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shlex
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +169,7 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
     doc = load_yaml(text)
     assert doc["stages"] == pipeline.stages
     assert doc["default"]["before_script"] == ["python -m pip install --quiet uv"]
-    assert doc["default"]["cache"]["paths"] == [".cache/uv", ".cache/pip"]
+    assert doc["default"]["cache"]["paths"] == [".cache/uv"]
     jobs = {k: v for k, v in doc.items() if k not in GITLAB_KEYWORDS}
     assert list(jobs) == [j.name for j in pipeline.jobs]
     for job in pipeline.jobs:
@@ -173,6 +177,7 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
         assert body["stage"] == job.stage
         assert [n["job"] if isinstance(n, dict) else n for n in body["needs"]] == list(job.needs)
         script = [s for s in body["script"] if not s.startswith(HANDOVER)]
+        assert script.pop() == gitlab.UV_PRUNE  # see test_gitlab_jobs_save_uvs_cache_pruned
         if job.below_nox_floor:  # 3.9: nox runs on the image's Debian python3 (no download)
             assert script.pop(0) == NOX_RUNNER
         install, *setup, command = script
@@ -231,8 +236,8 @@ def test_gitlab_rules_services_reports_and_manual_production(tmp_path: Path) -> 
     build = doc["build"]
     assert build["services"][-1]["name"].endswith("-dind")
     assert build["variables"]["NOXOPS_REGISTRY_USER"] == "$REGISTRY_USER"
-    assert build["script"][-1] == "nox --no-dependencies -s build -- --push"
-    assert doc["smoke"]["script"][-2:] == [
+    assert build["script"][-2] == "nox --no-dependencies -s build -- --push"
+    assert doc["smoke"]["script"][-3:-1] == [
         "python -m noxops.ci.handover pull",
         "nox --no-dependencies -s smoke",
     ]
@@ -253,11 +258,12 @@ def test_gitlab_jobs_run_in_the_image_of_their_python(tmp_path: Path) -> None:
         'if [ -n "$CI_COMMIT_TAG" ] || [ "$CI_COMMIT_BRANCH" = "trunk" ]; then'
         " export NOXOPS_CHANGED_ONLY=1 NOXOPS_FORCE=1; else export NOXOPS_CHANGED_ONLY=1; fi",
         "nox --no-dependencies -s lint",
+        gitlab.UV_PRUNE,
     ]
     # no registry: the build job hands the image to smoke as an artifact
-    assert doc["build"]["script"][-1] == "python -m noxops.ci.handover save"
+    assert doc["build"]["script"][-2] == "python -m noxops.ci.handover save"
     assert "image/" in doc["build"]["artifacts"]["paths"]
-    assert doc["smoke"]["script"][-2] == "python -m noxops.ci.handover load"
+    assert doc["smoke"]["script"][-3] == "python -m noxops.ci.handover load"
 
 
 def test_gitlab_docker_jobs_use_dind_or_the_host_socket(tmp_path: Path) -> None:
@@ -274,6 +280,88 @@ def test_gitlab_docker_jobs_use_dind_or_the_host_socket(tmp_path: Path) -> None:
     build = load_yaml(gitlab.render(cli_image))["build"]
     assert build["image"] == "acme/runner:3.11"  # the build session runs on tools_python
     assert gitlab.DOCKER_CLI not in build["script"]
+
+
+# An in-tree PEP 517 backend (no build requirements, nothing downloaded): uv builds this
+# project from source, as it would an sdist on PyPI.
+BACKEND = """\
+import zipfile
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = "built-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(f"{wheel_directory}/{name}", "w") as whl:
+        whl.writestr("built.py", "")
+        whl.writestr("built-0.1.dist-info/METADATA", "Metadata-Version: 2.1\\nName: built\\n"
+                     "Version: 0.1\\n")
+        whl.writestr("built-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\n"
+                     "Tag: py3-none-any\\n")
+        whl.writestr("built-0.1.dist-info/RECORD", "")
+    return name
+"""
+
+
+def _wheel(folder: Path) -> Path:
+    """A pre-built wheel, as uv downloads one from an index."""
+    path = folder / "fetched-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as whl:
+        whl.writestr("fetched.py", "")
+        whl.writestr("fetched-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: fetched\n"
+                     "Version: 0.1\n")  # fmt: skip
+        whl.writestr("fetched-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
+                     "Tag: py3-none-any\n")  # fmt: skip
+        whl.writestr("fetched-0.1.dist-info/RECORD", "")
+    return path
+
+
+def test_gitlab_jobs_save_uvs_cache_pruned_of_prebuilt_wheels_and_never_pips(
+    tmp_path: Path,
+) -> None:
+    """Every job restored and saved all of uv's cache (3,400 files, 8-10 s a job on a loaded
+    runner) and pip's: its last command is now uv's CI prune (uv's GitLab guide), run where
+    GitLab saves the cache, after a job that passed; pip's, which only ever held uv's own
+    wheel, is not carried. The line is run on a real cache: the downloaded wheel goes, the
+    wheel uv built from source stays."""
+    pipeline = pipeline_for(tmp_path, "service")
+    doc = load_yaml(gitlab.render(pipeline))
+    uv_cache = doc["default"]["cache"]
+    assert uv_cache["paths"] == [".cache/uv"] and "PIP_CACHE_DIR" not in doc["variables"]
+    assert uv_cache.get("when", "on_success") == "on_success"  # after the prune, never before
+    for job in pipeline.jobs:
+        body = doc[job.name]
+        assert body["script"][-1] == gitlab.UV_PRUNE, job.name
+        assert body.get("cache", [uv_cache])[0] == uv_cache, job.name  # a job's own replace it
+
+    uv = Path(sys.executable).with_name("uv")
+    if not uv.is_file():
+        pytest.skip("uv is not installed beside this Python")
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "backend.py").write_text(BACKEND, encoding="utf-8")
+    (project / "src" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        '[project]\nname = "built"\nversion = "0.1"\n',
+        encoding="utf-8",
+    )
+    env = {
+        "PATH": f"{uv.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "CI_PROJECT_DIR": str(project),
+        "HOME": str(tmp_path),
+    }
+    install = "uv pip install -q --offline --no-index --target installed ./src " + shlex.quote(
+        str(_wheel(tmp_path))
+    )
+    for line in (install, doc["lint"]["script"][-1]):
+        proc = subprocess.run(
+            ["sh", "-c", f'export UV_CACHE_DIR="{doc["variables"]["UV_CACHE_DIR"]}"; {line}'],
+            cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{line}\n{proc.stdout}{proc.stderr}"
+        if line == install:  # both wheels are in the cache, where the job's cache path is
+            cached = {p.name for p in (project / ".cache" / "uv").rglob("*")}
+            assert {"fetched.py", "built-0.1-py3-none-any.whl"} <= cached
+    kept = {p.name for p in (project / ".cache" / "uv").rglob("*")}
+    assert "built-0.1-py3-none-any.whl" in kept  # built from source: kept
+    assert not [name for name in kept if name.startswith("fetched")]  # pre-built: dropped
 
 
 # -- Jenkins ----------------------------------------------------------------------------------

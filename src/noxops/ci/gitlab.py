@@ -9,7 +9,7 @@ from typing import Any
 from noxops.ci.model import CI_STAGES, NOX_RUNNER, TAG_PREFIX, CIJob, CIPipeline
 from noxops.ci.yamldoc import dump
 
-__all__ = ["DIND", "DOCKER_CLI", "PATH", "render", "render_many"]
+__all__ = ["DIND", "DOCKER_CLI", "PATH", "UV_PRUNE", "render", "render_many"]
 
 PATH = ".gitlab-ci.yml"
 DIND = "docker:27-dind"
@@ -20,6 +20,10 @@ DOCKER_CLI = (
 IS_MR = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 # GitLab prints the total of `coverage report`; this picks the percentage out of it.
 COVERAGE_RE = r"/^TOTAL.*\s(\d+(?:\.\d+)?)%$/"
+# The last command of every job, before GitLab saves uv's cache (uv's GitLab CI guide): it
+# drops the pre-built wheels, faster downloaded again than carried in the cache (thousands of
+# files restored and saved by every job), and keeps the wheels uv built from source.
+UV_PRUNE = "uv cache prune --ci"
 
 
 def _rules(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]] | None:
@@ -146,10 +150,11 @@ def _replay_line(pipeline: CIPipeline, job: CIJob) -> list[str]:
 
 
 def _uv_cache(pipeline: CIPipeline) -> dict[str, Any]:
-    """uv's and pip's downloads, keyed on the project's pyproject.toml."""
+    """uv's cache, keyed on the project's pyproject.toml, as each job leaves it after
+    :data:`UV_PRUNE`. Not pip's: pip only downloads uv itself, a pre-built wheel."""
     return {
         "key": {"files": [pipeline.at("pyproject.toml")], "prefix": "uv"},
-        "paths": [".cache/uv", ".cache/pip"],
+        "paths": [".cache/uv"],
     }
 
 
@@ -200,6 +205,7 @@ def _script(pipeline: CIPipeline, job: CIJob) -> list[str]:
     script.append(" ".join(job.nox_argv('"$PYTHON"' if job.matrix else None, '"$SHARD"')))
     if job.handover == "save":
         script.append(shlex.join(job.handover_argv()))
+    script.append(UV_PRUNE)  # after a failure nothing runs, and the cache is not saved
     return script
 
 
@@ -272,7 +278,6 @@ def _document(stages: list[str]) -> dict[str, Any]:
         "stages": stages,
         "variables": {
             "UV_CACHE_DIR": "$CI_PROJECT_DIR/.cache/uv",
-            "PIP_CACHE_DIR": "$CI_PROJECT_DIR/.cache/pip",
             "UV_LINK_MODE": "copy",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         },
