@@ -118,9 +118,9 @@ class JobTime:
 
 def job_time(job: str, shown: str, result: str, wall: float, output: str) -> JobTime:
     """A job's times from its ``--timestamps`` log (``shown``: the job's name there, ``tests:
-    [3.12]``): ``nox`` from the line that starts it to the line that ends the job
-    (``finished in``, also on a failure)."""
-    first = started = ended = math.nan
+    [3.12]``): ``nox`` from the line that starts it to the next command's (the cache prune
+    after it), else to the line that ends the job (``finished in``, also on a failure)."""
+    first = started = after = ended = math.nan
     said: list[str] = []
     for line in output.splitlines():
         stamp = _STAMP.match(line)
@@ -132,12 +132,15 @@ def job_time(job: str, shown: str, result: str, wall: float, output: str) -> Job
             first = elapsed
         if text.startswith("$ nox ") and math.isnan(started):
             started = elapsed
+        elif text.startswith("$ ") and not math.isnan(started) and math.isnan(after):
+            after = elapsed
         elif text.startswith("finished in "):
             ended = elapsed
         found = _SAID.search(text)
         if found:
             said.append(text[found.start() :][:240])
-    return JobTime(job, result, wall, ended, ended - started, tuple(said), first, started - first)
+    nox = (ended if math.isnan(after) else after) - started
+    return JobTime(job, result, wall, ended, nox, tuple(said), first, started - first)
 
 
 def job_result(results: dict[str, str], job: str) -> tuple[str, str]:

@@ -31,6 +31,17 @@ def test_a_job_log_gives_the_script_and_nox_times_and_what_noxops_said() -> None
     assert t.said == ("noxops: tests-3.12 runs 6 of 1818 tests, those affected",)
 
 
+def test_the_nox_time_ends_where_the_next_command_starts() -> None:
+    after = LOG.replace(
+        "[08:03:07  2.08 min] tests: [3.12] finished in",
+        "[08:03:05  2.05 min] tests: [3.12] $ uv cache prune --ci\n"
+        "[08:03:07  2.08 min] tests: [3.12] finished in",
+    )
+    t = ci_scale.job_time("tests", "tests: [3.12]", "PASS", 130.0, after)
+    assert math.isclose(t.nox, 123.0 - 4.83)  # not the prune's 1.8 s
+    assert math.isclose(t.script, 124.8)
+
+
 def test_a_job_without_nox_has_no_nox_time_and_its_target_is_not_met() -> None:
     t = ci_scale.job_time("lint", "lint", "FAIL", 3.0, "[08:00:00  1 s] lint finished in 1 s")
     assert math.isnan(t.nox)
