@@ -548,10 +548,14 @@ def nox_alone_noxfile(sessions: dict[str, list[list[str]]]) -> str:
     """The floor's commands as plain nox sessions (no environments: ``python=False``, each
     tool from noxops's environment): what nox itself costs, a process per session under
     ``-j 2``, without noxops. A check's findings (exit 1) do not stop its session, as in the
-    floor."""
+    floor. Each session allows running side by side, as noxops's do: nox runs the others one
+    after another in its own process, whatever ``-j`` says."""
     text = '"""The floor\'s commands as plain nox sessions: nox\'s own cost."""\n\nimport nox\n'
     for i, (name, cmds) in enumerate(sessions.items()):
-        text += f"\n\n@nox.session(python=False, name={name!r})\ndef s{i}(session):\n"
+        text += (
+            f"\n\n@nox.session(python=False, name={name!r}, allow_parallel=True)\n"
+            f"def s{i}(session):\n"
+        )
         codes = ", success_codes=[0, 1]" if name in CHECKS else ""
         for cmd in cmds:
             env, argv = _split_env(cmd)

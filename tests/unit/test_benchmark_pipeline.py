@@ -114,3 +114,21 @@ def test_the_floor_goes_on_after_findings_and_stops_on_an_error(tmp_path: Path) 
     assert pipeline.floor_findings(run.log) == ["lint", "type"]
     _tools(project, {"security/bandit": 2})  # a usage error, not a finding
     assert not pipeline._floor(project, logs, sessions, 2).ok
+
+
+def test_nox_alone_runs_a_nox_process_per_session(tmp_path: Path) -> None:
+    """As noxops's sessions do under ``-j 2``: nox runs sessions that do not allow running
+    side by side one after another in its own process, and nox alone then paid no process per
+    session (its row matched the floor's CPU)."""
+    pytest.importorskip("nox")
+    parent = [sys.executable, "-c", "import os; print('nox process', os.getppid())"]
+    noxfile = tmp_path / "noxfile_nox_alone.py"
+    noxfile.write_text(pipeline.nox_alone_noxfile({"one": [parent], "two": [parent]}), "utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "nox", "--no-color", "-j", "2", "-f", str(noxfile)],
+        capture_output=True, text=True, check=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    parents = {
+        line.split()[-1] for line in run.stdout.splitlines() if line.startswith("nox process")
+    }
+    assert len(parents) == 2, run.stdout + run.stderr
