@@ -80,20 +80,49 @@ def test_a_failing_lint_is_replayed_with_its_findings_and_the_report_says_so(
 
 
 def test_a_fresh_environment_replays_as_a_ci_job_does(tmp_path: Path) -> None:
-    """A CI job's environment is new each time (its records come from the cache): the stage's
-    planned environment is installed before its fingerprint is taken, so an unchanged stage
-    replays there too, and the stage installs nothing twice."""
+    """A CI job's environment is new each time (its records come from the cache): when the
+    install calls the stage plans would make the recorded run's environment, the unchanged
+    stage replays without installing anything. Other installer settings make the same calls
+    another environment: it is installed and the stage runs."""
     project = copy_fixture("broken_project", tmp_path)
     first = _failed(run_nox(project, "-s", "lint", *ONLY))
     installs = _installs(first.output)
     assert installs, first.output
+    recorded = json.loads((project / "reports" / "fingerprints" / "lint.json").read_text())
+    assert any(d.startswith("ruff==") for d in recorded["environment"]["distributions"])
+
     shutil.rmtree(project / ".nox")  # a fresh job: no environment, the records restored
     again = _failed(run_nox(project, "-s", "lint", *ONLY))
     up_to_date = "noxops: lint is up to date: unchanged since"
     assert up_to_date in again.output, str(again)
     assert "replaying its result: failed" in again.output
-    # each call made once; after the verdict comes the replayed run's own log, installs and all
-    assert _installs(again.output.split(up_to_date)[0]) == installs, again.output
+    assert "noxops: lint's environment is not installed" in again.output, again.output
+    # nothing installed before the verdict; after it comes the replayed run's own log
+    assert _installs(again.output.split(up_to_date)[0]) == 0, again.output
+    assert not list((project / ".nox" / "lint").glob("lib/python*/site-packages/ruff*"))
+    assert _record(project, "lint")["replayed"] is True
+
+    # A record without its environment (an older noxops's, or a damaged one): the fresh
+    # environment is installed first, then the unchanged stage replays.
+    path = project / "reports" / "fingerprints" / "lint.json"
+    for broken in ({"kind": "VirtualEnv", "record": "x"}, None):
+        data = json.loads(path.read_text())
+        data["environment"] = broken
+        path.write_text(json.dumps(data))
+        shutil.rmtree(project / ".nox")
+        older = _failed(run_nox(project, "-s", "lint", *ONLY))
+        assert up_to_date in older.output and "is not installed" not in older.output, str(older)
+        assert _installs(older.output.split(up_to_date)[0]) == installs, older.output
+
+    # The same calls under another index setting: not the recorded environment.
+    shutil.rmtree(project / ".nox")
+    other = _failed(run_nox(project, "-s", "lint", *ONLY, env={"UV_EXCLUDE_NEWER": "2099-01-01"}))
+    assert "noxops: lint runs: its inputs changed since its last completed run (environment)" in (
+        other.output
+    ), str(other)
+    assert "is not installed" not in other.output
+    assert _installs(other.output) == installs, other.output
+    assert "F401" in other.output
 
 
 def _installs(output: str) -> int:

@@ -20,7 +20,10 @@ of the session's log in ``reports/fingerprints/<session>.d/`` (later runs may ov
 fingerprint equals that record is not run: its report files are restored, its log is shown,
 and its outcome is re-emitted - "unchanged since <time>, not rerun", "replayed from <commit>"
 - so a failure still fails the session with its original reason, and its session record is
-marked ``replayed``. A record that is not one noxops wrote for the session (truncated, another
+marked ``replayed``. In a fresh environment (a CI job's) whose planned install calls would
+give the recorded run's environment fingerprint, the replay installs nothing: that run's
+installed distributions stand for the environment's, as they do for a reused environment
+built from the same calls. A record that is not one noxops wrote for the session (truncated, another
 tool's or session's, report paths outside ``reports/``: it may come from a CI cache) is
 ignored with one line.
 ``-- --no-cache`` or ``NOXOPS_FORCE=1`` runs it afresh. Correctness first: stages whose
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
 
     from noxops.config import Config
     from noxops.reports.records import Recorder
-    from noxops.stages.base import EnvPlan, Stage
+    from noxops.stages.base import EnvPlan, Install, Stage
 
 __all__ = [
     "FLAG",
@@ -159,12 +162,20 @@ class StageInputs:
         self.key = fingerprint.digest(parts)
 
 
-def stage_inputs(session: nox.Session, st: Stage, config: Config) -> StageInputs:
-    """Everything the stage's result depends on; raises LookupError when that cannot be told."""
+def stage_inputs(
+    session: nox.Session,
+    st: Stage,
+    config: Config,
+    environment: Optional[dict[str, Any]] = None,
+) -> StageInputs:
+    """Everything the stage's result depends on; raises LookupError when that cannot be told.
+
+    ``environment`` stands for the session's environment (:func:`_environment`) when it is
+    known without looking at it: a recorded run's, whose install plan this one has."""
     if st.inputs is None:
         raise LookupError(f"its declaration does not say which files {st.name} reads")
     paths = st.inputs(config)
-    env = _environment(session)
+    env = _environment(session) if environment is None else environment
     parts: dict[str, Any] = {
         "stage": st.name,
         "session": session.name,
@@ -199,18 +210,85 @@ def _environment(session: nox.Session) -> dict[str, Any]:
     }
 
 
+def _planned_calls(session: nox.Session, plan: EnvPlan, config: Config) -> Optional[list[Install]]:
+    """The stage's planned install calls; None when its configuration is wrong (the stage
+    says so itself, in one line, when it runs)."""
+    from noxops.errors import NoxopsError
+
+    try:
+        return list(plan(config, None if session.python is None else str(session.python)))
+    except NoxopsError:
+        return None
+
+
 def _install_ahead(session: nox.Session, plan: EnvPlan, config: Config) -> None:
     """Install the stage's planned environment before its fingerprint is taken: the installed
     distributions are one of its inputs, and a CI job's environment is fresh (its record was
     made from an installed one: a fresh environment would never match it)."""
-    from noxops.errors import NoxopsError
     from noxops.incremental import envguard
 
+    calls = _planned_calls(session, plan, config)
+    if calls is not None:
+        envguard.install_ahead(session, calls)
+
+
+def _recorded_environment(record: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The environment a recorded run had (its kind, fingerprint and distributions), when the
+    record holds one in the shape :func:`_environment` gives; else None."""
+    env = record.get("environment") if record is not None else None
+    if not (
+        isinstance(env, dict)
+        and set(env) == {"kind", "record", "distributions"}
+        and isinstance(env["kind"], str)
+        and isinstance(env["record"], str)
+        and _FINGERPRINT.fullmatch(env["record"])
+        and isinstance(env["distributions"], list)
+        and all(isinstance(d, str) for d in env["distributions"])
+    ):
+        return None
+    return env
+
+
+def _replay_as_planned(
+    session: nox.Session,
+    st: Stage,
+    plan: EnvPlan,
+    config: Config,
+    *,
+    recorder: Optional[Recorder],
+    show: bool,
+) -> bool:
+    """Replay the stage's last completed run without installing its environment, when the
+    environment is fresh (a CI job's) and the install calls the stage plans, made in it, would
+    give the environment fingerprint that run had: the same interpreter, installer settings,
+    requirements, lock and project files. That run's installed distributions then stand for
+    this environment's, as they do for a reused one built from the same calls. False when any
+    of it does not hold: the environment is installed and the stage decides as always."""
+    from noxops.incremental import envguard
+
+    rec_path = record_path(config, session.name)
+    record = _load_record(rec_path)
+    recorded = _recorded_environment(record)
+    if record is None or recorded is None or _untrusted(config, session.name, rec_path, record):
+        return False
+    calls = _planned_calls(session, plan, config)
+    if calls is None or envguard.planned_key(session, calls) != recorded["record"]:
+        return False
+    if recorded["kind"] != type(session_env(session)).__name__:
+        return False
     try:
-        calls = plan(config, None if session.python is None else str(session.python))
-    except NoxopsError:
-        return  # the stage says so itself, in one line
-    envguard.install_ahead(session, list(calls))
+        inputs = stage_inputs(session, st, config, environment=recorded)
+    except (LookupError, OSError):
+        return False
+    if _verdict(config, session.name, inputs, record) is not None:
+        return False
+    _export(session, config, inputs, show)
+    session.log(
+        f"noxops: {session.name}'s environment is not installed: the install calls it plans "
+        "are the ones its recorded run was made with"
+    )
+    _replay(session, config, record, inputs, recorder)  # a failure raises here
+    return True
 
 
 def _safe_name(name: str) -> str:
@@ -330,6 +408,11 @@ def tracking(
     force = forced(session)
     show = wanted or bool(os.environ.get("CI"))
     if wanted and st.inputs is not None and st.env is not None:
+        if not force and _replay_as_planned(
+            session, st, st.env, config, recorder=recorder, show=show
+        ):
+            yield False
+            return
         _install_ahead(session, st.env, config)
     try:
         before = stage_inputs(session, st, config)
@@ -420,6 +503,8 @@ def _complete(
         "seconds": round(time.time() - started, 3),
         "outputs": outputs,
         "stash": stash.name,
+        # What the environment was: a fresh one planned the same way replays without installing.
+        "environment": env_now,
     }
     if after.key != before.key:
         _export(session, config, after, show)

@@ -19,7 +19,7 @@ from noxops.runtime import noxapi
 if TYPE_CHECKING:
     from noxops.runtime.noxapi import VirtualEnv
 
-__all__ = ["GuardedSession", "guard", "install_ahead", "requested_interpreter"]
+__all__ = ["GuardedSession", "guard", "install_ahead", "planned_key", "requested_interpreter"]
 
 
 def requested_interpreter(venv: VirtualEnv) -> str:
@@ -137,6 +137,19 @@ def install_ahead(session: nox.Session, calls: list[tuple[str, ...]]) -> None:
     for args in calls:
         session.install(*args)
     session.noxops_ahead = [tuple(args) for args in calls]
+
+
+def planned_key(session: nox.Session, calls: list[tuple[str, ...]]) -> Optional[str]:
+    """The environment fingerprint (:attr:`EnvRecord.key`) that making ``calls`` in this
+    session's environment would give, without making them; None unless the environment is
+    fresh from nox and nothing was installed in it yet (a CI job's)."""
+    if not isinstance(session, GuardedSession) or session.noxops_guard is None:
+        return None
+    guard = session.noxops_guard
+    if not guard.fresh or guard.done:
+        return None
+    installs = [digest(install_key(tuple(args), {}, guard.cwd)) for args in calls]
+    return EnvRecord(guard.base, installs).key
 
 
 def guard(session: nox.Session) -> nox.Session:
