@@ -168,7 +168,7 @@ def test_gitlab_jobs_only_set_up_python_and_run_their_session(tmp_path: Path, ca
     assert text.startswith(f"# {HEADER}\n")
     doc = load_yaml(text)
     assert doc["stages"] == pipeline.stages
-    assert doc["default"]["before_script"] == ["python -m pip install --quiet uv"]
+    assert doc["default"]["before_script"] == [gitlab.UV_INSTALL]
     assert doc["default"]["cache"]["paths"] == [".cache/uv"]
     jobs = {k: v for k, v in doc.items() if k not in GITLAB_KEYWORDS}
     assert list(jobs) == [j.name for j in pipeline.jobs]
@@ -523,3 +523,29 @@ def test_github_hands_optional_secrets_to_the_session_step_only(tmp_path: Path) 
         assert "env" not in doc["jobs"][job] or not expected & set(doc["jobs"][job]["env"])
     lint_steps = doc["jobs"]["lint"]["steps"]
     assert not any("MY_SONAR" in (s.get("env") or {}) for s in lint_steps)
+
+
+def test_gitlab_jobs_install_uv_only_where_the_image_lacks_it(tmp_path: Path) -> None:
+    """``pip install uv`` took a second or two of every job, also in images that ship uv
+    (astral's ``ghcr.io/astral-sh/uv:python3.X-bookworm-slim``, a team's own CI image). The
+    rendered line is run by sh: with uv on PATH pip is never started, without it pip installs
+    uv."""
+    doc = load_yaml(gitlab.render(pipeline_for(tmp_path, "service")))
+    (line,) = doc["default"]["before_script"]
+    calls = tmp_path / "calls"
+    for name, body in (("python", f'echo "python $*" >> {calls}'), ("uv", "exit 0")):
+        folder = tmp_path / ("with-uv" if name == "uv" else "bin")
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        (folder / name).chmod(0o755)
+    for path, expected in (
+        (f"{tmp_path / 'with-uv'}:{tmp_path / 'bin'}", ""),
+        (f"{tmp_path / 'bin'}", "python -m pip install --quiet uv\n"),
+    ):
+        calls.write_text("", encoding="utf-8")
+        proc = subprocess.run(
+            ["/bin/sh", "-c", line], env={"PATH": f"{path}:/nonexistent"}, capture_output=True,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert calls.read_text(encoding="utf-8") == expected, path

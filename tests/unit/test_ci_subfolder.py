@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fixtures.ci_projects import make_project, make_repository, stage
 
-from noxops.ci import command
+from noxops.ci import command, gitlab
 from noxops.config import load
 from noxops.errors import NoxopsError
 from noxops.stages.base import CI
@@ -66,9 +66,9 @@ def test_the_ci_files_go_to_the_repository_top_and_jobs_work_in_the_project(
 def test_a_project_at_the_top_keeps_its_paths(tmp_path: Path) -> None:
     _top, config, stages = _repo(tmp_path, ".")
     files = command.expected_files(config, "gitlab", stages)
-    gitlab = yaml.safe_load(files[".gitlab-ci.yml"])
-    assert gitlab["default"]["before_script"] == ["python -m pip install --quiet uv"]
-    assert gitlab["tests"]["artifacts"]["paths"] == ["reports/"]
+    doc = yaml.safe_load(files[".gitlab-ci.yml"])
+    assert doc["default"]["before_script"] == [gitlab.UV_INSTALL]
+    assert doc["tests"]["artifacts"]["paths"] == ["reports/"]
 
 
 def test_root_names_the_top_and_must_hold_the_project(tmp_path: Path) -> None:

@@ -24,6 +24,9 @@ COVERAGE_RE = r"/^TOTAL.*\s(\d+(?:\.\d+)?)%$/"
 # drops the pre-built wheels, faster downloaded again than carried in the cache (thousands of
 # files restored and saved by every job), and keeps the wheels uv built from source.
 UV_PRUNE = "uv cache prune --ci"
+# The first command of every job: uv, unless the job's image has it already (astral's
+# ghcr.io/astral-sh/uv:python3.X-bookworm-slim, a team's own CI image; [tool.noxops.ci] image).
+UV_INSTALL = "command -v uv >/dev/null 2>&1 || python -m pip install --quiet uv"
 
 
 def _rules(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]] | None:
@@ -256,7 +259,7 @@ def _defaults(pipeline: CIPipeline) -> dict[str, Any]:
     installed, its folder as the working one; in a pipeline shared with other projects, the
     rules of the jobs that have none of their own (they run on every event, when its files
     change)."""
-    before = ["python -m pip install --quiet uv"]
+    before = [UV_INSTALL]
     if pipeline.workdir:  # the project's folder: where every job's commands run
         before.append(shlex.join(["cd", pipeline.workdir]))
     shared: dict[str, Any] = {"cache": _uv_cache(pipeline), "before_script": before}
