@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import itertools
 import json
 import os
 import random
@@ -23,7 +24,7 @@ from noxops.config import Config, load
 from noxops.errors import NoxopsError
 from noxops.incremental import shards
 from noxops.reports.collect import build_report
-from noxops.reports.junit import durations
+from noxops.reports.junit import durations, read_junit
 from noxops.reports.model import Check
 from noxops.runtime import inject
 from noxops.stages import STAGES
@@ -59,31 +60,58 @@ def test_the_plugin_names_the_variable_as_noxops_does() -> None:
     assert names["SHARD_ENV"] == shards.SHARD_ENV
 
 
-def test_the_split_balances_longest_first() -> None:
+def _slices(assignment: dict[str, int], order: list[str]) -> list[int]:
+    """The shard of each test along ``order``; a split into slices never goes back."""
+    along = [assignment[t] for t in order]
+    assert along == sorted(along), along
+    return along
+
+
+def test_the_split_cuts_the_collection_order_into_the_most_even_slices() -> None:
     plugin = _plugin()
     rng = random.Random(28)  # noqa: S311 - a fixed, made-up suite
     # A skewed suite, like a real one: many quick tests, a few slow ones.
     weights = {f"tests/test_m.py::test_{i}": rng.expovariate(1 / 0.2) for i in range(300)}
     weights |= {f"tests/test_slow.py::test_{i}": 3.0 + i for i in range(4)}
+    order = list(weights)
     for count in (2, 3, 4, 7):
-        assignment = plugin.split(weights, count)
+        assignment = plugin.split(weights, count, order)
+        _slices(assignment, order)
         loads = _loads(assignment, weights, count)
         ideal = sum(weights.values()) / count
-        # Longest-first is within one (the shortest such) test of the ideal; here far closer.
-        assert max(loads) <= ideal * 1.02, (count, loads, ideal)
+        # A slice is within one test of the ideal; with quick tests, far closer.
+        assert max(loads) <= ideal + max(weights.values()), (count, loads, ideal)
         assert sorted(set(assignment.values())) == list(range(count))
+    quick = {t: w for t, w in weights.items() if "slow" not in t}
+    loads = _loads(plugin.split(quick, 4, list(quick)), quick, 4)
+    assert max(loads) <= sum(quick.values()) / 4 * 1.02, loads
+    # The heaviest slice is the lightest any cut into slices gives (all cuts of small suites).
+    for n, count in ((7, 3), (9, 4), (6, 2)):
+        ws = [rng.choice([0.1, 0.5, 1.0, 2.0, 4.0]) for _ in range(n)]
+        suite = {f"t.py::t{i}": w for i, w in enumerate(ws)}
+        found = max(_loads(plugin.split(suite, count, list(suite)), suite, count))
+        best = min(
+            max(sum(ws[a:b]) for a, b in zip((0, *cuts), (*cuts, n)))
+            for cuts in itertools.combinations(range(1, n), count - 1)
+        )
+        assert found == pytest.approx(best), (ws, count)
 
 
-def test_the_split_is_the_same_whatever_the_collection_order() -> None:
+def test_the_split_goes_by_the_collection_order_it_is_given() -> None:
     plugin = _plugin()
     weights = {f"t.py::test_{i}": float(i % 7) for i in range(50)}  # many equal weights
+    order = list(weights)
     shuffled = list(weights.items())
     random.Random(1).shuffle(shuffled)  # noqa: S311
-    first = plugin.split(weights, 4)
-    again = plugin.split(dict(shuffled), 4)
+    first = plugin.split(weights, 4, order)
+    again = plugin.split(dict(shuffled), 4, order)  # the weights' own order does not count
     assert first == again
     assert plugin.digest(first) == plugin.digest(again)
-    assert plugin.digest(first) != plugin.digest(plugin.split(weights, 3))
+    assert plugin.digest(first) != plugin.digest(plugin.split(weights, 3, order))
+    backwards = plugin.split(weights, 4, order[::-1])
+    _slices(backwards, order[::-1])
+    # No order at all (nothing collected it): by test id.
+    assert plugin.split(weights, 4) == plugin.split(weights, 4, sorted(weights))
 
 
 def test_unrecorded_tests_weigh_the_median_and_nothing_recorded_means_file_sizes() -> None:
@@ -98,10 +126,11 @@ def test_unrecorded_tests_weigh_the_median_and_nothing_recorded_means_file_sizes
     found, basis = plugin.weights(ids, {}, {"big.py": 8000, "small.py": 200})
     assert basis == "file sizes"
     assert found["big.py::t0"] == 1000.0 and found["small.py::a"] == 100.0
-    assignment = plugin.split(found, 2)
+    assignment = plugin.split(found, 2, ids)
     assert {assignment[f"big.py::t{i}"] for i in range(8)} == {0, 1}
     # All-equal (even zero) weights still spread evenly by count.
-    even = plugin.split(dict.fromkeys((f"z.py::t{i}" for i in range(9)), 0.0), 3)
+    zeros = dict.fromkeys((f"z.py::t{i}" for i in range(9)), 0.0)
+    even = plugin.split(zeros, 3, list(zeros))
     assert sorted(list(even.values()).count(b) for b in range(3)) == [3, 3, 3]
 
 
@@ -180,34 +209,90 @@ def _pytest(config: Config, junit: Path, env: dict[str, str] | None = None) -> N
     subprocess.run(argv, cwd=config.root, env=full, capture_output=True, timeout=600, check=False)
 
 
-def _run_shard(config: Config, shard: shards.Shard) -> set[str]:
+def _run_shard(config: Config, shard: shards.Shard, more: dict[str, str] | None = None) -> set[str]:
     """Run shard ``k`` as the session does: plan, real pytest, record; the ids it ran."""
     session = "tests-3.12"
     junit = config.reports / shards.file_name("junit-3.12.xml", shard.index)
     junit.parent.mkdir(parents=True, exist_ok=True)
     env, out = shards.plan(config, session, shard, config.root)
     started = time.time()
-    _pytest(config, junit, env)
+    _pytest(config, junit, {**env, **(more or {})})
     record = shards.finish(config, session, shard, started=started, out=out, passed=True)
     assert record is not None
     return set(durations(junit, config.root))
 
 
+# A shuffling plugin as pytest-randomly is one: each run its own seed, before the shard's split.
+SHUFFLE = """\
+import os
+import random
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    if os.environ.get("SHUFFLE_TESTS"):
+        random.Random(os.getpid()).shuffle(items)
+"""
+
+
 def test_shards_of_a_real_run_are_disjoint_and_the_whole_collection(tmp_path: Path) -> None:
     config = _project(tmp_path)
+    (config.root / "tests" / "conftest.py").write_text(SHUFFLE, encoding="utf-8")
     whole = tmp_path / "whole.xml"
     _pytest(config, whole)
-    everything = set(durations(whole, config.root))
+    collected = list(durations(whole, config.root))  # in the order the tests ran
+    everything = set(collected)
     assert len(everything) == 33 and "tests/test_param.py::TestKind::test_method" in everything
-    for count in (2, 3, 5):
-        parts = [_run_shard(config, shards.Shard(k, count)) for k in range(1, count + 1)]
+    for count, shuffle in ((2, ""), (3, ""), (5, ""), (3, "1")):
+        env = {"SHUFFLE_TESTS": shuffle}
+        parts = [_run_shard(config, shards.Shard(k, count), env) for k in range(1, count + 1)]
         assert set().union(*parts) == everything, count
         assert sum(len(p) for p in parts) == len(everything), count  # disjoint
-        # one big test file still spreads over every shard
-        assert all(any("test_big.py" in t for t in p) for p in parts), parts
+        # each shard a slice of the collection order, whatever the shuffling plugin did
+        _slices({t: k for k, p in enumerate(parts) for t in p}, collected)
+        # one big test file still spreads over the shards
+        assert sum(any("test_big.py" in t for t in p) for p in parts) >= count - 1, parts
         found = shards.read_set(config, "tests-3.12")
         assert found is not None and found.complete, found
         shards.forget(config, "tests-3.12", [config.reports / "junit-3.12.xml"])
+
+
+# A suite whose tests depend on their order, as pyparsing's do: a class switches a mode on,
+# the next class asserts it is on.
+ORDERED = (
+    "".join(f"def test_before_{i}():\n    pass\n\n\n" for i in range(5))
+    + (
+        "MODE = []\n\n\nclass TestEnableMode:\n    def test_enable(self):\n"
+        "        MODE.append('on')\n\n\nclass TestWithMode:\n    def test_mode_is_on(self):\n"
+        "        assert MODE == ['on']\n\n\n"
+    )
+    + "".join(f"def test_after_{i}():\n    pass\n\n\n" for i in range(33))
+)
+
+
+def test_shards_keep_the_suites_order_so_order_dependent_tests_pass_as_in_one_run(
+    tmp_path: Path,
+) -> None:
+    """pyparsing's Test04_WithPackrat asserts the packrat mode Test03 switched on: a split by
+    test id put them in different shards, which then failed where the whole suite passed.
+    Slices of the collection order keep them together (the cuts fall elsewhere here)."""
+    config = _project(tmp_path)
+    for name in ("test_big.py", "test_small.py", "test_param.py"):
+        (config.root / "tests" / name).unlink()
+    (config.root / "tests" / "test_ordered.py").write_text(ORDERED, encoding="utf-8")
+    full = config.reports / "junit-3.12.xml"
+    full.parent.mkdir(parents=True)
+    _pytest(config, full)
+    assert not read_junit(full, config.root).failed  # in one run, in its order: passed
+    # No durations recorded: the tests of one file weigh the same (timings would move the cuts).
+    for count in (2, 3, 4):
+        for k in range(1, count + 1):
+            ran = _run_shard(config, shards.Shard(k, count))
+            junit = config.reports / shards.file_name("junit-3.12.xml", k)
+            assert ran and not read_junit(junit, config.root).failed, (count, k)
+        shards.forget(config, "tests-3.12", [full])
 
 
 def test_the_report_shows_one_check_from_every_shard_and_never_passes_a_missing_one(

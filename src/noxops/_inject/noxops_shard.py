@@ -42,19 +42,46 @@ def weights(
     return found, "file sizes"
 
 
-def split(weighted: Mapping[str, float], count: int) -> dict[str, int]:
-    """Test id -> shard (0-based): longest first, each into the shard with the least weight so
-    far (then the fewest tests, then the lowest number). The same weights always give the same
-    split, whatever order pytest collected the tests in."""
-    loads = [0.0] * count
-    sizes = [0] * count
+def split(weighted: Mapping[str, float], count: int, order: Sequence[str] = ()) -> dict[str, int]:
+    """Test id -> shard (0-based): the tests in collection order (``order``, else by id) cut
+    into ``count`` runs of consecutive tests, the heaviest run as light as it can be. Each
+    shard runs a slice of the suite in the order one whole run would, so a test that relies on
+    state an earlier test or class leaves (a suite whose tests depend on their order) still
+    finds it, but across the count - 1 cuts. The same order and weights always give the same
+    split: the shards are disjoint and together the whole collection."""
+    seen = set(order)
+    tests = [t for t in order if t in weighted] + sorted(t for t in weighted if t not in seen)
+    loads = [float(weighted[t]) for t in tests]
+    if sum(loads) <= 0:
+        loads = [1.0] * len(tests)  # nothing to go by: the same number of tests in each
+    if not tests:
+        return {}
+    low, high = max(loads), sum(loads)
+    for _ in range(60):  # bisection: the smallest limit that count runs can keep to
+        limit = (low + high) / 2
+        if _runs(loads, limit) <= count:
+            high = limit
+        else:
+            low = limit
     found: dict[str, int] = {}
-    for test in sorted(weighted, key=lambda t: (-weighted[t], t)):
-        chosen = min(range(count), key=lambda b: (loads[b], sizes[b], b))
-        found[test] = chosen
-        loads[chosen] += weighted[test]
-        sizes[chosen] += 1
+    shard, load = 0, 0.0
+    for index, (test, weight) in enumerate(zip(tests, loads)):
+        left = len(tests) - index  # leave a test for each shard after this one, while there are
+        if shard < count - 1 and load > 0 and (load + weight > high or left <= count - 1 - shard):
+            shard, load = shard + 1, 0.0
+        found[test] = shard
+        load += weight
     return found
+
+
+def _runs(loads: Sequence[float], limit: float) -> int:
+    """How many runs of consecutive tests, each at most ``limit``, ``loads`` needs."""
+    runs, load = 1, 0.0
+    for weight in loads:
+        if load + weight > limit and load > 0:
+            runs, load = runs + 1, 0.0
+        load += weight
+    return runs
 
 
 def digest(assignment: Mapping[str, int]) -> str:
@@ -76,17 +103,27 @@ def _file_sizes(items: Sequence[pytest.Item]) -> dict[str, int]:
     return found
 
 
-@pytest.hookimpl(trylast=True)  # after -k, -m and --deselect: the shard splits what is left
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
+    """Before any plugin reorders the tests (pytest-randomly shuffles them, with a seed of
+    each run's own), their collection order, the same in every shard; after every plugin
+    (``-k``, ``-m``, ``--deselect``): the split of what is left, in that order."""
+    order = [item.nodeid for item in items]
+    yield
     path = os.environ.get(SHARD_ENV)
-    if not path:
-        return
-    with Path(path).open(encoding="utf-8") as fh:
+    if path:
+        _keep_shard(config, items, order, Path(path))
+
+
+def _keep_shard(
+    config: pytest.Config, items: list[pytest.Item], order: Sequence[str], path: Path
+) -> None:
+    with path.open(encoding="utf-8") as fh:
         plan: dict[str, Any] = json.load(fh)
     shard, count = int(plan["shard"]), int(plan["of"])
     ids = [item.nodeid for item in items]
     weighted, basis = weights(ids, plan.get("durations") or {}, _file_sizes(items))
-    assignment = split(weighted, count)
+    assignment = split(weighted, count, order)
     loads = [0.0] * count
     for test, chosen in assignment.items():
         loads[chosen] += weighted[test]

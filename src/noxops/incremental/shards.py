@@ -1,11 +1,13 @@
 """Shards: one Python's tests split over several runs (``nox -s tests-3.12 -- --shard 2/4``).
 
 Each shard collects the whole suite and keeps its part (noxops's ``noxops_shard`` pytest
-plugin, copied into the session's environment): the split is by test id, longest first into
-the shard with the least recorded time so far, from the per-test durations of the last full
-run's JUnit (or of the last complete set of shards), kept in
-``reports/fingerprints/tests-<python>.shards/durations.json``; a test not recorded weighs the
-median, and with nothing recorded each test weighs its file's size shared among its tests.
+plugin, copied into the session's environment): the collection order, taken before any plugin
+reorders it, is cut into N slices of consecutive tests, the heaviest as light as it can be, by
+the per-test durations of the last full run's JUnit (or of the last complete set of shards),
+kept in ``reports/fingerprints/tests-<python>.shards/durations.json``; a test not recorded
+weighs the median, and with nothing recorded each test weighs its file's size shared among its
+tests. Each shard thus runs a slice of the suite in the order one run would: tests that rely
+on an earlier test's state (pyparsing's packrat classes) stay together but at the N - 1 cuts.
 
 Shard ``k`` writes its own JUnit (``junit-3.12-shard2.xml``), coverage data
 (``.coverage.3.12.shard2``) and record (``reports/shards/tests-3.12/shard2.json``: when it
