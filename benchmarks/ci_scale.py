@@ -25,6 +25,10 @@ timestamps, its ``nox`` command:
 3. a one-file edit (a line of ``pyparsing/helpers.py``) on a merge-request pipeline from
    ``feature/edit``: the tests job at most 0.3x of run 1.
 
+With ``--job-image`` the jobs run in a team's CI image: the default one (``python:3.12-slim``)
+with uv, this checkout's noxops wheel and nox installed, built here and named in
+``[tool.noxops.ci] image``; a job's own installs then find everything in place.
+
 gitlab-ci-local 4.75.1 does not read ``cache:fallback_keys``: before runs 2 and 3 the branch's
 entries are restored from main's as GitLab would (:func:`support.gitlab_local.fall_back`).
 
@@ -168,10 +172,15 @@ def _git(root: Path, *args: str) -> None:
 # -- the project ------------------------------------------------------------------------------
 
 
-def project(work: Path, ignored: Sequence[str] = ()) -> Project:
+def project(work: Path, ignored: Sequence[str] = (), image: str = "") -> Project:
     """pyparsing as a repository on ``main`` with noxops adopted and its generated
-    ``.gitlab-ci.yml`` committed; ``ignored``: more .gitignore patterns."""
-    adopted = released(work, [PYTHON], RELEASE, tools_python=PYTHON)
+    ``.gitlab-ci.yml`` committed; ``ignored``: more .gitignore patterns; ``image``: the jobs'
+    image (``[tool.noxops.ci] image``), else noxops's default."""
+    release = RELEASE
+    if image:
+        ci = f'\n[tool.noxops.ci]\nimage = "{image}"\n'
+        release = dataclasses.replace(RELEASE, extra_config=RELEASE.extra_config + ci)
+    adopted = released(work, [PYTHON], release, tools_python=PYTHON)
     root = adopted.root
     _git(root, "branch", "-m", "main")
     _git(root, "remote", "add", "origin", "https://example.invalid/acme/pyparsing.git")
@@ -185,6 +194,28 @@ def project(work: Path, ignored: Sequence[str] = ()) -> Project:
 
 
 # -- CI replay ----------------------------------------------------------------------------------
+
+JOB_IMAGE = "noxops-bench/ci-job:{python}"
+
+
+def job_image(wheels: Path, work: Path) -> str:
+    """A team's CI image: the job image noxops generates by default with uv, the noxops wheel
+    and nox installed, so a job's own installs find everything there. Its name, with
+    ``{python}`` left for noxops to fill."""
+    context = work / "job-image"
+    shutil.copytree(wheels, context / "wheels")
+    (context / "Dockerfile").write_text(
+        f"FROM python:{PYTHON}-slim\nCOPY wheels /wheels\n"
+        "RUN python -m pip install --quiet uv && UV_FIND_LINKS=/wheels uv pip install --system "
+        "--quiet noxops nox\n",
+        encoding="utf-8",
+    )
+    tag = JOB_IMAGE.format(python=PYTHON)
+    subprocess.run(
+        ["docker", "build", "-q", "-t", tag, str(context)], check=True, stdout=subprocess.DEVNULL
+    )
+    print(f"job image {tag}: python:{PYTHON}-slim with uv, noxops and nox installed", flush=True)
+    return JOB_IMAGE
 
 
 def pipeline_run(
@@ -412,6 +443,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a .gitignore pattern for a file the project's tests write into its work tree "
         "(repeat for more); none unless given",
     )
+    parser.add_argument(
+        "--job-image",
+        action="store_true",
+        help="run the jobs in an image with uv, noxops and nox installed (a team's CI image, "
+        "[tool.noxops.ci] image), built here from python:3.12-slim and removed after",
+    )
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - {"ci", "shards"})
@@ -429,7 +466,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the run bounded",
         flush=True,
     )
-    adopted = project(work, args.gitignore)
+    wheels = work / "wheels"
+    wheels.mkdir()
+    build_noxops_wheel(wheels)
+    image = job_image(wheels, work) if args.job_image else ""
+    adopted = project(work, args.gitignore, image)
     if args.gitignore:
         print(f"ignored by git besides the usual: {', '.join(args.gitignore)}", flush=True)
     out: list[str] = []
@@ -439,14 +480,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         out += ["", f"## Shards: N = {SHARDS}, local, real nox, one after another", "", *rows]
         met += ok
     if "ci" in parts:
-        wheels = work / "wheels"
-        wheels.mkdir()
-        build_noxops_wheel(wheels)
         rows, ok = ci_part(adopted, wheels, logs)
         out += ["", "## CI replay: gitlab-ci-local, its local cache, one job at a time", "", *rows]
         met += ok
     print("\n".join(out))
     print(f"\n{sum(met)} of {len(met)} targets met; {_load()}")
+    if image:
+        subprocess.run(
+            ["docker", "rmi", "-f", image.format(python=PYTHON)], check=False, capture_output=True
+        )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
