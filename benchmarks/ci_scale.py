@@ -211,9 +211,14 @@ def job_image(wheels: Path, work: Path) -> str:
         encoding="utf-8",
     )
     tag = JOB_IMAGE.format(python=PYTHON)
-    subprocess.run(
-        ["docker", "build", "-q", "-t", tag, str(context)], check=True, stdout=subprocess.DEVNULL
+    built = subprocess.run(
+        ["docker", "build", "-q", "-t", tag, str(context)],
+        check=False,
+        capture_output=True,
+        text=True,
     )
+    if built.returncode != 0:  # the engine's legacy-builder notice is not worth showing
+        sys.exit(f"docker build of the job image failed:\n{built.stdout}{built.stderr}")
     print(f"job image {tag}: python:{PYTHON}-slim with uv, noxops and nox installed", flush=True)
     return JOB_IMAGE
 
