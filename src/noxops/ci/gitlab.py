@@ -174,19 +174,22 @@ def _records_cache(pipeline: CIPipeline, name: str, path: str) -> dict[str, Any]
 
 def _caches(pipeline: CIPipeline, job: CIJob) -> list[dict[str, Any]] | None:
     """The job's caches when it has more than the shared one (a job's ``cache`` replaces the
-    default's): its session records (saved when it passed), and the test durations a shard
-    reads and the coverage job saves. Pull-push ones first: gitlab-ci-local stops at the
-    first entry whose policy does not match the step it is at."""
+    default's): its session records with uv's cache in the same entry (saved when it passed;
+    one archive to restore and save, not two), and the test durations a shard reads and the
+    coverage job saves. Pull-push ones first: gitlab-ci-local stops at the first entry whose
+    policy does not match the step it is at."""
     if not job.records and not job.durations:
         return None
-    caches = [_uv_cache(pipeline)]
     name = f"noxops-{pipeline.id(job.name, '-')}"
     if job.matrix:
         name += "-$PYTHON"
     if job.shards > 1:
         name += "-shard$SHARD"
     if job.records:
-        caches.append(_records_cache(pipeline, name, pipeline.records))
+        records = _records_cache(pipeline, name, pipeline.records)
+        caches = [{**records, "paths": [*records["paths"], *_uv_cache(pipeline)["paths"]]}]
+    else:
+        caches = [_uv_cache(pipeline)]
     durations = _records_cache(
         pipeline, f"noxops-{pipeline.id('durations', '-')}", pipeline.durations
     )
