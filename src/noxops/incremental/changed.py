@@ -23,9 +23,9 @@ and its outcome is re-emitted - "unchanged since <time>, not rerun", "replayed f
 marked ``replayed``. In a fresh environment (a CI job's) whose planned install calls would
 give the recorded run's environment fingerprint, the replay installs nothing: that run's
 installed distributions stand for the environment's, as they do for a reused environment
-built from the same calls. A record that is not one noxops wrote for the session (truncated, another
-tool's or session's, report paths outside ``reports/``: it may come from a CI cache) is
-ignored with one line.
+built from the same calls. A record that is not one noxops wrote for the session (truncated,
+another tool's or session's, report paths outside ``reports/``: it may come from a CI cache)
+is ignored with one line.
 ``-- --no-cache`` or ``NOXOPS_FORCE=1`` runs it afresh. Correctness first: stages whose
 declaration gives no ``inputs`` (integration, build, deploy, ...), the security stage while it
 audits dependencies (the advisory data changes on its own), anything that cannot be
