@@ -221,17 +221,6 @@ def _planned_calls(session: nox.Session, plan: EnvPlan, config: Config) -> Optio
         return None
 
 
-def _install_ahead(session: nox.Session, plan: EnvPlan, config: Config) -> None:
-    """Install the stage's planned environment before its fingerprint is taken: the installed
-    distributions are one of its inputs, and a CI job's environment is fresh (its record was
-    made from an installed one: a fresh environment would never match it)."""
-    from noxops.incremental import envguard
-
-    calls = _planned_calls(session, plan, config)
-    if calls is not None:
-        envguard.install_ahead(session, calls)
-
-
 def _recorded_environment(record: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
     """The environment a recorded run had (its kind, fingerprint and distributions), when the
     record holds one in the shape :func:`_environment` gives; else None."""
@@ -252,9 +241,10 @@ def _recorded_environment(record: Optional[dict[str, Any]]) -> Optional[dict[str
 def _replay_as_planned(
     session: nox.Session,
     st: Stage,
-    plan: EnvPlan,
     config: Config,
     *,
+    calls: list[Install],
+    record: Optional[dict[str, Any]],
     recorder: Optional[Recorder],
     show: bool,
 ) -> bool:
@@ -262,17 +252,15 @@ def _replay_as_planned(
     environment is fresh (a CI job's) and the install calls the stage plans, made in it, would
     give the environment fingerprint that run had: the same interpreter, installer settings,
     requirements, lock and project files. That run's installed distributions then stand for
-    this environment's, as they do for a reused one built from the same calls. False when any
-    of it does not hold: the environment is installed and the stage decides as always."""
+    this environment's, as they do for a reused one built from the same calls. ``record``:
+    the trusted record of that run, or None. False when any of it does not hold: the
+    environment is installed and the stage decides as always."""
     from noxops.incremental import envguard
 
-    rec_path = record_path(config, session.name)
-    record = _load_record(rec_path)
     recorded = _recorded_environment(record)
-    if record is None or recorded is None or _untrusted(config, session.name, rec_path, record):
+    if record is None or recorded is None:
         return False
-    calls = _planned_calls(session, plan, config)
-    if calls is None or envguard.planned_key(session, calls) != recorded["record"]:
+    if envguard.planned_key(session, calls) != recorded["record"]:
         return False
     if recorded["kind"] != type(session_env(session)).__name__:
         return False
@@ -407,13 +395,25 @@ def tracking(
     wanted = requested(session, config)
     force = forced(session)
     show = wanted or bool(os.environ.get("CI"))
+    rec_path = record_path(config, session.name)
+    record = _load_record(rec_path)
+    untrusted = _untrusted(config, session.name, rec_path, record)
+    if untrusted:
+        record = None  # never replayed, and replaced by this run's
     if wanted and st.inputs is not None and st.env is not None:
-        if not force and _replay_as_planned(
-            session, st, st.env, config, recorder=recorder, show=show
-        ):
-            yield False
-            return
-        _install_ahead(session, st.env, config)
+        # The installed distributions are one of the inputs, and a CI job's environment is
+        # fresh: unless the planned calls replay as they are, install them before the
+        # fingerprint is taken (the stage's own identical calls then install nothing).
+        from noxops.incremental import envguard  # it imports nox: only where a session runs
+
+        calls = _planned_calls(session, st.env, config)
+        if calls is not None:
+            if not force and _replay_as_planned(
+                session, st, config, calls=calls, record=record, recorder=recorder, show=show
+            ):
+                yield False
+                return
+            envguard.install_ahead(session, calls)
     try:
         before = stage_inputs(session, st, config)
     except (LookupError, OSError) as exc:
@@ -422,11 +422,6 @@ def tracking(
         yield True
         return
     _export(session, config, before, show)
-    rec_path = record_path(config, session.name)
-    record = _load_record(rec_path)
-    untrusted = _untrusted(config, session.name, rec_path, record)
-    if untrusted:
-        record = None  # never replayed, and replaced by this run's
     if wanted:
         forcing = "--no-cache or NOXOPS_FORCE asks for a fresh run" if force else ""
         verdict = forcing or untrusted or _verdict(config, session.name, before, record)
