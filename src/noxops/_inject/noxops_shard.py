@@ -51,11 +51,11 @@ def split(weighted: Mapping[str, float], count: int, order: Sequence[str] = ()) 
     split: the shards are disjoint and together the whole collection."""
     seen = set(order)
     tests = [t for t in order if t in weighted] + sorted(t for t in weighted if t not in seen)
+    if not tests:
+        return {}
     loads = [float(weighted[t]) for t in tests]
     if sum(loads) <= 0:
         loads = [1.0] * len(tests)  # nothing to go by: the same number of tests in each
-    if not tests:
-        return {}
     low, high = max(loads), sum(loads)
     for _ in range(60):  # bisection: the smallest limit that count runs can keep to
         limit = (low + high) / 2
