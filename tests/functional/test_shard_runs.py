@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,45 @@ def test_two_shards_make_the_whole_suite(tmp_path: Path) -> None:
     # The complete set's durations now split the next shards.
     assert "shards 1-2 of 2" in json.loads(recorded.read_text())["source"]
     print(f"shards: {balance} s, {counts} tests; {_percent(project):.2f}% of {unsharded:.2f}%")
+
+
+def test_shards_measured_in_other_checkouts_combine_in_the_coverage_jobs(tmp_path: Path) -> None:
+    """GitLab runs each job in a runner slot of its own (``<builds>/<runner>/<slot>/...``),
+    Jenkins in ``workspace@2``: the shards' coverage data names files under their own
+    checkouts, gone by the time the coverage job combines it in another."""
+    pristine = copy_fixture("shard_project", tmp_path / "pristine")
+    (pristine / ".gitignore").write_text(".nox/\nreports/\n__pycache__/\n")
+
+    def checkout(slot: str) -> Path:  # a CI job's clone of the same commit
+        project = tmp_path / slot / "shard_project"
+        shutil.copytree(pristine, project)
+        git(project, "init", "-q")
+        commit(project, "init")
+        return project
+
+    source = checkout("whole")
+    whole = _nox(source, "-s", "tests-3.12")
+    assert whole.returncode == 0, whole
+    assert _nox(source, "-s", "coverage", "--no-dependencies").returncode == 0
+    unsharded = _percent(source)
+
+    coverage_job = checkout("slot0")
+    for k in (1, 2):  # each shard in its own slot; its reports/ is the job's artifact
+        job = checkout(f"slot{k}")
+        ran = _nox(job, "-s", "tests-3.12", "--", "--shard", f"{k}/2")
+        assert ran.returncode == 0 and f"ran shard {k}/2" in ran.output, ran
+        shutil.copytree(job / "reports", coverage_job / "reports", dirs_exist_ok=True)
+        shutil.rmtree(job.parent)  # the slot is cleaned, or another machine's
+
+    combined = _nox(coverage_job, "-s", "coverage", "--no-dependencies")
+    assert combined.returncode == 0, combined
+    assert "No source for code" not in combined.output, combined
+    for k in (1, 2):
+        measured = tmp_path / f"slot{k}" / "shard_project"
+        assert (
+            f"noxops: the coverage data of 3.12.shard{k} was measured in {measured} (another "
+            "checkout)"
+        ) in combined.output, combined
+    assert abs(_percent(coverage_job) - unsharded) <= 0.1, (_percent(coverage_job), unsharded)
+    assert not list(Path(tempfile.gettempdir()).glob("noxops-coverage-*")), "left behind"
+    print(f"combined in another checkout: {_percent(coverage_job):.2f}% of {unsharded:.2f}%")

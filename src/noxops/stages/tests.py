@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
+import shutil
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -15,6 +18,7 @@ from noxops.errors import NoxopsError
 from noxops.incremental import affected, fingerprint, shards
 from noxops.project import install
 from noxops.project.coveragerc import coverage_files
+from noxops.reports import coveragedata
 from noxops.reports.gate import coverage_precision, fail_under, percent_text
 from noxops.runtime import inject
 from noxops.stages import provision
@@ -236,6 +240,7 @@ def tests(session: nox.Session, config: Config) -> None:
             session.run("python", str(_coverage_module(venv)), "xml", str(xml), env=env)
         if not xml.exists():
             session.log(f"noxops: no {xml.name}: coverage saved no data for this run")
+        coveragedata.mark_origin(data, config.root)
         if whole:
             _keep_durations(session, config, junit, started)
 
@@ -293,11 +298,46 @@ def _run_shard(session: nox.Session, config: Config, shard: shards.Shard) -> Non
         )  # fmt: skip
         passed = True
     finally:
+        coveragedata.mark_origin(data, config.root)
         record = shards.finish(
             config, session.name, shard, started=started, out=out, passed=passed,
             partial=partial.why if partial is not None else None,
         )  # fmt: skip
         _log_shard(session, shard, record)
+
+
+@contextlib.contextmanager
+def _measured_here(
+    session: nox.Session, config: Config, data_dir: Path, runs: list[str]
+) -> Iterator[Path]:
+    """The folder of coverage data to combine: ``data_dir``, or when a run was measured in
+    another folder (a CI job's tests ran elsewhere: :mod:`noxops.reports.coveragedata`), a
+    temporary folder of copies of the runs, those with this project folder's paths."""
+    root = str(config.root)
+    elsewhere = {}
+    for name in runs:
+        measured = coveragedata.origin(data_dir / name)
+        if measured is not None and measured != root:
+            elsewhere[name] = measured
+    if not elsewhere:
+        yield data_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="noxops-coverage-") as folder:
+        here = Path(folder)
+        for name in runs:
+            if name not in elsewhere:
+                shutil.copyfile(data_dir / name, here / name)
+                continue
+            try:
+                moved = coveragedata.relocate(data_dir / name, here / name, elsewhere[name], root)
+            except NoxopsError as exc:
+                session.error(str(exc))
+            session.log(
+                f"noxops: the coverage data of {name.removeprefix('.coverage.')} was measured in "
+                f"{elsewhere[name]} (another checkout): its {moved} file(s) there are read as "
+                f"this folder's ({root})"
+            )
+        yield here
 
 
 def _log_shard(session: nox.Session, shard: shards.Shard, record: Optional[dict[str, Any]]) -> None:
@@ -499,7 +539,8 @@ def coverage(session: nox.Session, config: Config) -> None:
     session.log(
         f"combining {len(runs)} run(s): {', '.join(r.removeprefix('.coverage.') for r in runs)}"
     )
-    session.run("coverage", "combine", "--keep", "-q", str(data_dir), env=env)
+    with _measured_here(session, config, data_dir, runs) as here:
+        session.run("coverage", "combine", "--keep", "-q", str(here), env=env)
     for found in sets:  # a complete set: its tests' durations split the next shards
         junit = JUNIT.name(config, found.session.removeprefix("tests-"))
         junits = [config.reports / shards.file_name(junit, k) for k in sorted(found.records)]
