@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import difflib
 import functools
 import math
 import typing
@@ -579,6 +578,8 @@ def _build(cls: type[_T], table: Mapping[str, Any], prefix: str, file: str, root
 
 def closest(name: str, candidates: list[str]) -> str | None:
     """The candidate ``name`` was probably meant to be, for a did-you-mean hint."""
+    import difflib  # only for a mistake: 12 ms of a job's start where the stdlib is not compiled
+
     matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return matches[0] if matches else None
 

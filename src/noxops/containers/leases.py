@@ -28,7 +28,6 @@ import socket
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -74,7 +73,7 @@ class Lease:
     """A lock held for the life of its owner; ``id`` goes on everything the owner makes."""
 
     def __init__(self) -> None:
-        self.id = uuid.uuid4().hex[:20]
+        self.id = os.urandom(10).hex()  # 20 hex digits, as uuid4's were (uuid: 6 ms to import)
         self.path = lease_dir() / f"{self.id}.lease"
         self._fd: Optional[int] = None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -135,7 +134,7 @@ def manifest_path(config: Config) -> Path:
 
 def write(path: Path, manifest: Manifest) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    tmp = path.with_name(f".{path.name}.{os.urandom(16).hex()}")
     tmp.write_text(json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n", "utf-8")
     tmp.replace(path)
 
@@ -208,7 +207,7 @@ def write_github_output(manifest: Manifest, env: Mapping[str, str] | None = None
     with target.open("a", encoding="utf-8") as fh:
         for key, value in values.items():
             if "\n" in value:
-                delimiter = f"noxops_{uuid.uuid4().hex}"
+                delimiter = f"noxops_{os.urandom(16).hex()}"
                 fh.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
             else:
                 fh.write(f"{key}={value}\n")

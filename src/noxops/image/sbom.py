@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import uuid
 from typing import Any
 
 from noxops.containers import engine
@@ -132,6 +131,8 @@ def cyclonedx(
         dependencies.append({"ref": ref, "dependsOn": sorted(set(needs))})
     project_ref = refs.get(_normalize(project))
     dependencies.insert(0, {"ref": root_ref, "dependsOn": [project_ref] if project_ref else []})
+    import uuid  # a CycloneDX serial number is a UUID URN; uuid is 6 ms of every start
+
     return {
         "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
         "bomFormat": "CycloneDX",

@@ -25,8 +25,8 @@ provably dead run left (SIGKILL, a lost CI runner), never a live neighbour's.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -129,7 +129,7 @@ class RunningService:
         self.env = dict(env or {})
         self.sidecars = sidecars
         self.log = log
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = os.urandom(6).hex()
         self.container: Optional[str] = None
         self.network: Optional[str] = None
         self.helpers: dict[str, str] = {}  # alias -> container name

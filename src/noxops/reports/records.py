@@ -34,7 +34,6 @@ import shutil
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -244,7 +243,7 @@ def recording(session: nox.Session, config: Config) -> Iterator[Recorder]:
     tee: Optional[_Tee] = None
     started = _now()
     start = time.monotonic()
-    run = uuid.uuid4().hex
+    run = os.urandom(16).hex()  # 32 hex digits, as uuid4's were (uuid: 6 ms to import)
     record_path = folder / f"{name}.json"
     record: dict[str, Any] = {
         "name": name,

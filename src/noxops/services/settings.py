@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import shlex
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _did_you_mean(value: str, known: tuple[str, ...]) -> str:
+    import difflib  # only for a mistake (noxops.config.closest says why)
+
     match = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
     return f"did you mean {match[0]!r}? " if match else ""
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,7 +257,7 @@ def security(session: nox.Session, config: Config) -> None:
 
     if not cfg.audit:
         return _finish(session, problems)
-    run = os.environ.get("NOXOPS_RUN_ID") or uuid.uuid4().hex
+    run = os.environ.get("NOXOPS_RUN_ID") or os.urandom(16).hex()
     AUDIT.path(config).unlink(missing_ok=True)  # no earlier verdict survives a failed run
     requirements = report_path(config, "audit-requirements.txt")
     requirements.write_text(frozen, encoding="utf-8")
