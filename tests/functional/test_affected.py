@@ -118,3 +118,25 @@ def test_an_edit_runs_the_tests_that_covered_it_and_the_report_says_so(tmp_path:
     assert forced.returncode != 0, str(forced)  # test_mean_of_nothing fails, as it should
     assert "runs all tests (--no-cache or NOXOPS_FORCE asks for every test)" in forced.output
     assert _tests_in(project) == 3 and _selection(project)["mode"] == "full"
+
+
+def test_the_map_serves_only_the_folder_it_was_made_in(tmp_path: Path) -> None:
+    """The map and its coverage data name files by their absolute paths: a job in another
+    folder (a GitLab runner slot) runs every test rather than merge another folder's data
+    with its own."""
+    import shutil
+
+    made = copy_fixture("clean_project", tmp_path / "slot0")
+    set_noxops(made, 'python = ["3.11"]', 'tools_python = "3.11"')
+    assert _run(made, *ONLY).returncode == 0
+    job = tmp_path / "slot1" / "clean_project"
+    shutil.copytree(made, job, ignore=shutil.ignore_patterns(".nox"))
+    shutil.rmtree(tmp_path / "slot0")
+    test_file = next((job / "tests").rglob("test_*.py"))
+    test_file.write_text(test_file.read_text() + "\n\ndef test_added():\n    assert True\n")
+    moved = _run(job, *ONLY)
+    assert moved.returncode == 0, str(moved)
+    assert "runs all tests (the configuration, environment or arguments changed)" in (
+        moved.output
+    ), str(moved)
+    assert _tests_in(job) == 4

@@ -180,3 +180,32 @@ def test_a_killed_run_is_never_replayed(tmp_path: Path) -> None:
     after = _failed(run_nox(project, "-s", "lint", *ONLY))
     assert "noxops: lint runs: no completed run recorded" in after.output, str(after)
     assert "unchanged since" not in after.output
+
+
+def test_a_record_made_in_another_checkout_replays_in_this_one(tmp_path: Path) -> None:
+    """GitLab's runner slots and Jenkins's per-branch workspaces: the job that restores a
+    record works in another folder than the run that made it. The stage replays there, and its
+    findings name this folder's files."""
+    made = copy_fixture("broken_project", tmp_path / "slot0")
+    _failed(run_nox(made, "-s", "lint", *ONLY))
+    assert str(made) in (made / "reports" / "ruff.json").read_text()  # ruff's absolute paths
+
+    job = tmp_path / "slot1" / "broken_project"
+    shutil.copytree(made, job, ignore=shutil.ignore_patterns(".nox"))
+    shutil.rmtree(tmp_path / "slot0")  # the slot is cleaned, or another machine's
+    again = _failed(run_nox(job, "-s", "lint", *ONLY))
+    assert "noxops: lint is up to date: unchanged since" in again.output, str(again)
+    assert (
+        f"noxops: lint's recorded run was made in {made}: its report files are restored with "
+        f"this folder's paths ({job})"
+    ) in again.output, again.output
+    restored = (job / "reports" / "ruff.json").read_text()
+    assert str(job / "src" / "broken" / "__init__.py") in restored and str(made) not in restored
+
+    run_nox(job, "-s", "report")
+    summary = json.loads((job / "reports" / "summary.json").read_text())
+    lint = next(c for c in summary["checks"] if c["name"] == "lint")
+    assert lint["replayed"] is True, lint
+    assert any(
+        f["rule"] == "F401" and f["path"] == "src/broken/__init__.py" for f in lint["findings"]
+    ), lint["findings"]

@@ -405,6 +405,7 @@ def test_a_replay_says_which_commit_it_replays(
         ('{"session": "tests-3.12"}', "it is the record of 'tests-3.12'"),
         ('{"session": "lint", "status": "success", "finished": "x"}', "no fingerprint"),
         ("escape", "report files outside reports/"),
+        ("rootless", "the folder it ran in is not an absolute path"),
     ],
 )
 def test_a_corrupt_or_foreign_record_is_ignored_in_one_line_and_the_stage_runs(
@@ -426,6 +427,10 @@ def test_a_corrupt_or_foreign_record_is_ignored_in_one_line_and_the_stage_runs(
         good["outputs"] = ["../victim.txt"]
         (changed.stash_dir(config, "lint").parent / "victim.txt").write_text("forged\n")
         record = json.dumps(good)
+    if record == "rootless":
+        good = json.loads(path.read_text())
+        good["root"] = "builds/acme/shop"
+        record = json.dumps(good)
     path.write_text(record)
     second = _session("lint", [changed.FLAG])
     with changed.tracking(cast(nox.Session, second), stage, config) as needed:
@@ -439,3 +444,53 @@ def test_a_corrupt_or_foreign_record_is_ignored_in_one_line_and_the_stage_runs(
     fresh = changed._load_record(path)
     assert fresh is not None and fresh["session"] == "lint" and fresh["status"] == "success"
     assert victim.read_text() == "mine\n"  # never written through
+
+
+def test_a_record_made_in_another_folder_replays_with_this_folders_paths(tmp_path: Path) -> None:
+    """A CI job may work in another folder than the run it replays (GitLab's runner slots,
+    Jenkins's per-branch workspaces): the folder is not an input; the restored report files
+    name this folder where they named that one, and only that folder."""
+    import shutil
+
+    stage = _stage("lint")
+    first = _project(tmp_path / "slot0")
+    ruff = first.reports / "ruff.json"
+    with changed.tracking(cast(nox.Session, _session("lint", [changed.FLAG])), stage, first):
+        ruff.parent.mkdir(parents=True, exist_ok=True)
+        there = f"{first.root}/src/demo/__init__.py"
+        ruff.write_bytes(
+            (
+                f'[{{"filename": "{there}", "code": "F401"}},\r\n'
+                f' {{"filename": "{first.root}2/other.py"}}, "{first.root}"]'
+            ).encode()
+        )
+        (first.reports / "data.bin").write_bytes(b"SQLite format 3\0" + str(first.root).encode())
+    made = changed._load_record(changed.record_path(first, "lint"))
+    assert made is not None and made["root"] == str(first.root)
+
+    (tmp_path / "slot1").mkdir()
+    shutil.copytree(first.root, tmp_path / "slot1" / "demo")
+    second = load(tmp_path / "slot1" / "demo")
+    assert _key(second, "lint") == _key(first, "lint")  # the folder is not an input
+    ruff2 = second.reports / "ruff.json"
+    ruff2.write_text("[]")
+    again = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, again), stage, second) as needed:
+        assert not needed  # replayed
+    assert ruff2.read_bytes().decode() == (
+        f'[{{"filename": "{second.root}/src/demo/__init__.py", "code": "F401"}},\r\n'
+        f' {{"filename": "{first.root}2/other.py"}}, "{second.root}"]'
+    )
+    binary = b"SQLite format 3\0" + str(first.root).encode()
+    assert (second.reports / "data.bin").read_bytes() == binary  # binary: left as it is
+    assert (
+        f"noxops: lint's recorded run was made in {first.root}: its report files are restored "
+        f"with this folder's paths ({second.root})"
+    ) in again.logged
+
+    # In its own folder nothing is rewritten, and nothing said.
+    same = _session("lint", [changed.FLAG])
+    with changed.tracking(cast(nox.Session, same), stage, first) as needed:
+        assert not needed
+    assert not any("recorded run was made in" in m for m in same.logged)
+    assert str(first.root) in ruff.read_text()

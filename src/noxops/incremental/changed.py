@@ -180,7 +180,7 @@ def stage_inputs(
         "stage": st.name,
         "session": session.name,
         "posargs": list(session.posargs),
-        "config": repr(config),
+        "config": _config_text(config),
         "noxops": __version__,
         "nox": noxapi.nox_version(),
         "python": str(session.python),
@@ -191,6 +191,17 @@ def stage_inputs(
         "files": _files_digest(config, paths),
     }
     return StageInputs(parts)
+
+
+def _config_text(config: Config) -> str:
+    """The configuration as the fingerprint compares it: its repr, with the project's folder
+    left out. A CI job may work in another folder than the run it replays (GitLab's runner
+    slots, Jenkins's per-branch workspaces); the replay restores that run's report files with
+    this folder's paths (:func:`_rebase`)."""
+    import dataclasses
+
+    here = dataclasses.replace(config, root=Path(), file=os.path.relpath(config.file, config.root))
+    return repr(here)
 
 
 def _environment(session: nox.Session) -> dict[str, Any]:
@@ -498,6 +509,7 @@ def _complete(
         "seconds": round(time.time() - started, 3),
         "outputs": outputs,
         "stash": stash.name,
+        "root": str(config.root),  # the folder it ran in: its report files name it
         # What the environment was: a fresh one planned the same way replays without installing.
         "environment": env_now,
     }
@@ -555,10 +567,19 @@ def _replay(
 ) -> None:
     """Restore the recorded run's report files, show its log and re-emit its outcome."""
     stash = stash_dir(config, session.name)
+    ran_in = str(record.get("root") or config.root)
+    moved = ran_in != str(config.root)
     for name in record.get("outputs", []):
         target = config.reports / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(stash / name, target)  # a new mtime: the report sees a fresh file
+        if moved:
+            _rebase(target, ran_in, str(config.root))
+    if moved:
+        session.log(
+            f"noxops: {session.name}'s recorded run was made in {ran_in}: its report files "
+            f"are restored with this folder's paths ({config.root})"
+        )
     status = str(record.get("status") or "success")
     note = unchanged_note(record)
     commit = replayed_commit(record)
@@ -597,6 +618,23 @@ def _replay(
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
 
+def _rebase(path: Path, old: str, new: str) -> None:
+    """Report file ``path``, written by a run in the folder ``old``, with ``new`` in place of
+    ``old`` wherever it names that folder or a path in it (a tool's absolute file names, a
+    Cobertura ``<source>``). Binary files are left as they are (coverage's data, which the
+    coverage stage moves itself: :mod:`noxops.reports.coveragedata`)."""
+    try:
+        data = path.read_bytes()
+        text = "" if b"\0" in data else data.decode("utf-8")  # NUL: a binary file
+    except (UnicodeDecodeError, OSError):
+        return
+    # the folder itself, not a longer name that starts with it (/builds/shop, /builds/shop2)
+    pattern = re.compile(re.escape(old) + r"(?![\w.-])")
+    rebased = pattern.sub(lambda _: new, text)
+    if rebased != text:
+        path.write_bytes(rebased.encode("utf-8"))
+
+
 def _untrusted(config: Config, session: str, path: Path, record: Optional[dict[str, Any]]) -> str:
     """Why the record at ``path`` is not one of this session's completed runs as noxops
     writes them ("" when it is, or when there is none): a truncated file, another tool's or
@@ -618,6 +656,11 @@ def _untrusted(config: Config, session: str, path: Path, record: Optional[dict[s
         _inside(name) for name in record.get("outputs", [])
     ):
         problem = "report files outside reports/"
+    elif (
+        not isinstance(record.get("root", ""), str)
+        or not Path(record.get("root") or "/").is_absolute()
+    ):
+        problem = "the folder it ran in is not an absolute path"
     else:
         return ""
     shown = os.path.relpath(path, config.root) if path.is_absolute() else str(path)
