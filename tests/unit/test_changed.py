@@ -461,7 +461,8 @@ def test_a_record_made_in_another_folder_replays_with_this_folders_paths(tmp_pat
         ruff.write_bytes(
             (
                 f'[{{"filename": "{there}", "code": "F401"}},\r\n'
-                f' {{"filename": "{first.root}2/other.py"}}, "{first.root}"]'
+                f' {{"filename": "{first.root}2/other.py"}}, "{first.root}",'
+                f' "https://docs.example{first.root}/page"]'
             ).encode()
         )
         (first.reports / "data.bin").write_bytes(b"SQLite format 3\0" + str(first.root).encode())
@@ -479,7 +480,8 @@ def test_a_record_made_in_another_folder_replays_with_this_folders_paths(tmp_pat
         assert not needed  # replayed
     assert ruff2.read_bytes().decode() == (
         f'[{{"filename": "{second.root}/src/demo/__init__.py", "code": "F401"}},\r\n'
-        f' {{"filename": "{first.root}2/other.py"}}, "{second.root}"]'
+        f' {{"filename": "{first.root}2/other.py"}}, "{second.root}",'
+        f' "https://docs.example{first.root}/page"]'
     )
     binary = b"SQLite format 3\0" + str(first.root).encode()
     assert (second.reports / "data.bin").read_bytes() == binary  # binary: left as it is
@@ -494,3 +496,10 @@ def test_a_record_made_in_another_folder_replays_with_this_folders_paths(tmp_pat
         assert not needed
     assert not any("recorded run was made in" in m for m in same.logged)
     assert str(first.root) in ruff.read_text()
+
+
+def test_a_run_made_at_the_filesystem_root_is_not_rebased(tmp_path: Path) -> None:
+    report = tmp_path / "ruff.json"
+    report.write_text('[{"filename": "/src/demo/__init__.py"}]')
+    changed._rebase(report, "/", str(tmp_path))
+    assert report.read_text() == '[{"filename": "/src/demo/__init__.py"}]'

@@ -628,8 +628,11 @@ def _rebase(path: Path, old: str, new: str) -> None:
         text = "" if b"\0" in data else data.decode("utf-8")  # NUL: a binary file
     except (UnicodeDecodeError, OSError):
         return
-    # the folder itself, not a longer name that starts with it (/builds/shop, /builds/shop2)
-    pattern = re.compile(re.escape(old) + r"(?![\w.-])")
+    if Path(old).parent == Path(old):
+        return  # a filesystem root: every path would match
+    # The folder as a path of its own: not the tail of a longer one or of a URL
+    # (https://host/app/...), nor the start of a longer name (/builds/shop2).
+    pattern = re.compile(r"(?<![\w.:/-])" + re.escape(old) + r"(?![\w.-])")
     rebased = pattern.sub(lambda _: new, text)
     if rebased != text:
         path.write_bytes(rebased.encode("utf-8"))
