@@ -308,6 +308,10 @@ def _choose(config: Config, session: str, base: str, now: dict[str, str]) -> Sel
     snap = Snapshot.load(map_dir(config, session))
     if snap is None:
         return Selection("full", "no map of which test covers which line yet")
+    made_in = snap.meta.get("root")
+    if isinstance(made_in, str) and made_in != str(config.root):
+        # it names files by absolute paths, its coverage data too
+        return Selection("full", f"its map was made in another folder, {made_in}")
     if snap.meta.get("base") != base:
         return Selection("full", "the configuration, environment or arguments changed")
     then: dict[str, str] = snap.meta.get("digests", {})
@@ -488,6 +492,7 @@ def keep_full_run(
         "output": output,
         "tests": results.get("collected", []),
         "failed": results.get("failed", []),
+        "root": str(config.root),
     }
     (fresh / "meta.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
