@@ -35,6 +35,7 @@ fingerprinted, and a stage whose last run did not finish always run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -198,8 +199,6 @@ def _config_text(config: Config) -> str:
     left out. A CI job may work in another folder than the run it replays (GitLab's runner
     slots, Jenkins's per-branch workspaces); the replay restores that run's report files with
     this folder's paths (:func:`_rebase`)."""
-    import dataclasses
-
     here = dataclasses.replace(config, root=Path(), file=os.path.relpath(config.file, config.root))
     return repr(here)
 
