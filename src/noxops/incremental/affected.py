@@ -310,7 +310,8 @@ def _choose(config: Config, session: str, base: str, now: dict[str, str]) -> Sel
         return Selection("full", "no map of which test covers which line yet")
     made_in = snap.meta.get("root")
     if isinstance(made_in, str) and made_in != str(config.root):
-        # it names files by absolute paths, its coverage data too
+        # It names files by absolute paths, its coverage data too: it serves only the folder
+        # it was made in (a job in another runner slot runs every test).
         return Selection("full", f"its map was made in another folder, {made_in}")
     if snap.meta.get("base") != base:
         return Selection("full", "the configuration, environment or arguments changed")

@@ -417,10 +417,7 @@ def _picking(
     except (LookupError, OSError) as exc:
         session.log(f"noxops: running every test: cannot tell what changed ({exc})")
         return None
-    # The map names the files by their absolute paths, and its coverage data too: it serves
-    # only the folder it was made in (a job in another runner slot runs every test).
-    unchanged = {k: v for k, v in inputs.parts.items() if k != "files"}
-    base = fingerprint.digest({**unchanged, "root": str(config.root)})
+    base = fingerprint.digest({k: v for k, v in inputs.parts.items() if k != "files"})
     selection = affected.choose(config, session.name, base, forced=changed.was_forced(session))
     session.log(f"noxops: {session.name} runs {selection.describe()}")
     results = venv / "noxops-test-results.json"
