@@ -196,6 +196,10 @@ def project(work: Path, ignored: Sequence[str] = (), image: str = "") -> Project
 # -- CI replay ----------------------------------------------------------------------------------
 
 JOB_IMAGE = "noxops-bench/ci-job:{python}"
+# uv, then this checkout's noxops wheel and nox, as a job on the default image installs them
+INSTALL = (
+    "python -m pip install --quiet uv && UV_FIND_LINKS=/wheels uv pip install --system --quiet"
+)
 
 
 def job_image(wheels: Path, work: Path) -> str:
@@ -208,8 +212,7 @@ def job_image(wheels: Path, work: Path) -> str:
     shutil.copytree(wheels, context / "wheels")
     (context / "Dockerfile").write_text(
         f"FROM python:{PYTHON}-slim\nCOPY wheels /wheels\n"
-        "RUN python -m pip install --quiet uv && UV_FIND_LINKS=/wheels uv pip install --system "
-        "--quiet --compile-bytecode noxops nox && python -m compileall -q "
+        f"RUN {INSTALL} --compile-bytecode noxops nox && python -m compileall -q "
         "\"$(python -c 'import sysconfig; print(sysconfig.get_path(\"stdlib\"))')\" > /dev/null\n",
         encoding="utf-8",
     )
@@ -258,9 +261,8 @@ def pipeline_run(
 # In a fresh container of the jobs' image, as a job starts: nox where a job has it (a job on
 # the default image installs it first, as the generated script does), then one `nox -l` on a
 # noxfile with one empty session, timed in the container.
-_NOX_START = """
-command -v nox >/dev/null 2>&1 || { python -m pip install --quiet uv \
-  && UV_FIND_LINKS=/wheels uv pip install --system --quiet noxops nox; } >/dev/null 2>&1
+_NOX_START = f"""
+command -v nox >/dev/null 2>&1 || {{ {INSTALL} noxops nox; }} >/dev/null 2>&1
 mkdir -p /tmp/bare && cd /tmp/bare && printf '%s\\n' 'import nox' '' \
   '@nox.session(python=False)' 'def lint(session):' '    pass' > noxfile.py
 python -c 'import subprocess, time

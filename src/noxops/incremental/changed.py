@@ -622,13 +622,13 @@ def _rebase(path: Path, old: str, new: str) -> None:
     ``old`` wherever it names that folder or a path in it (a tool's absolute file names, a
     Cobertura ``<source>``). Binary files are left as they are (coverage's data, which the
     coverage stage moves itself: :mod:`noxops.reports.coveragedata`)."""
+    if Path(old).parent == Path(old):
+        return  # a filesystem root: every path would match
     try:
         data = path.read_bytes()
         text = "" if b"\0" in data else data.decode("utf-8")  # NUL: a binary file
     except (UnicodeDecodeError, OSError):
         return
-    if Path(old).parent == Path(old):
-        return  # a filesystem root: every path would match
     # The folder as a path of its own: not the tail of a longer one or of a URL
     # (https://host/app/...), nor the start of a longer name (/builds/shop2).
     pattern = re.compile(r"(?<![\w.:/-])" + re.escape(old) + r"(?![\w.-])")
